@@ -1,0 +1,127 @@
+"""Users, their roles and the record of login attempts."""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from evalplat.db import enum_column, utcnow
+from evalplat.extensions import db
+
+if TYPE_CHECKING:
+    from evalplat.organisations.models import Agency, ReviewerProfile
+
+
+class Role(enum.StrEnum):
+    ORGANISER = "organiser"
+    AGENCY_STAFF = "agency_staff"
+    PEER_REVIEWER = "peer_reviewer"
+    EVALUATOR = "evaluator"
+    ADJUDICATOR = "adjudicator"
+
+
+REVIEWER_ROLES = frozenset({Role.PEER_REVIEWER, Role.EVALUATOR, Role.ADJUDICATOR})
+
+
+class UserRole(db.Model):
+    __tablename__ = "user_roles"
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[Role] = mapped_column(enum_column(Role), primary_key=True)
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        sa.CheckConstraint("length(username) >= 2", name="username_length"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(sa.String(64))
+    email: Mapped[str | None] = mapped_column(sa.String(128))
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    agency_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agencies.id"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    locale: Mapped[str | None] = mapped_column(sa.String(8))
+    # Changing the token ends every session that carries the old one (logout everywhere, password change,
+    # deactivation): Flask-Login's user id is "<id>:<token>".
+    session_token: Mapped[str] = mapped_column(sa.String(64), default=new_session_token)
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    must_change_password: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    role_rows: Mapped[list[UserRole]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by=UserRole.role
+    )
+    agency: Mapped[Agency | None] = relationship()
+    reviewer_profile: Mapped[ReviewerProfile | None] = relationship(back_populates="user")
+
+    # Flask-Login -----------------------------------------------------------------------------------
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def is_active(self) -> bool:  # type: ignore[override]
+        return self.active
+
+    # Roles -----------------------------------------------------------------------------------------
+    @property
+    def roles(self) -> frozenset[Role]:
+        return frozenset(r.role for r in self.role_rows)
+
+    def has_role(self, *roles: Role | str) -> bool:
+        mine = self.roles
+        return any(Role(r) in mine for r in roles)
+
+    def set_roles(self, roles: set[Role] | frozenset[Role] | list[Role]) -> None:
+        wanted = {Role(r) for r in roles}
+        self.role_rows = [r for r in self.role_rows if r.role in wanted]
+        have = {r.role for r in self.role_rows}
+        for role in sorted(wanted - have):
+            self.role_rows.append(UserRole(role=role))
+
+    @property
+    def is_organiser(self) -> bool:
+        return Role.ORGANISER in self.roles
+
+    @property
+    def is_reviewer(self) -> bool:
+        return bool(self.roles & REVIEWER_ROLES)
+
+    def renew_session_token(self) -> None:
+        self.session_token = new_session_token()
+
+    # Object-level permissions ----------------------------------------------------------------------
+    def can_manage_users(self) -> bool:
+        return self.is_organiser
+
+    def can_view_agency(self, agency_id: int | None) -> bool:
+        if self.is_organiser:
+            return True
+        return agency_id is not None and Role.AGENCY_STAFF in self.roles and self.agency_id == agency_id
+
+
+class LoginAttempt(db.Model):
+    """Every login attempt, kept in the database so throttling holds across worker processes."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (sa.Index("ix_login_attempts_username_at", "username", "at"),
+                      sa.Index("ix_login_attempts_address_at", "address", "at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(64))
+    address: Mapped[str] = mapped_column(sa.String(64))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    success: Mapped[bool] = mapped_column(default=False)

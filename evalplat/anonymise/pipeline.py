@@ -1,0 +1,235 @@
+"""The redaction pipeline: detectors → overlap resolution → consistent placeholders → rendering."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .context import Context, Detector
+from .known import KnownDetector, KnownIndex, canonical_kind, known_index, split_name
+from .lexicon import COMPOUND_SURNAMES, SURNAMES
+from .names import (
+    MouFormDetector,
+    PropagationDetector,
+    RoleNameDetector,
+    TaggerNameDetector,
+    TitleNameDetector,
+)
+from .places import OrgNameDetector, PlaceDetector
+from .spans import KIND_CATEGORY, KIND_LABELS, Candidate, CaseMapping, Span, render, resolve
+from .structured import (
+    AddressDetector,
+    CaseNumberDetector,
+    DigitRunDetector,
+    DocNumberDetector,
+    EmailDetector,
+    PlateDetector,
+)
+
+_MOU = re.compile("^(" + "|".join(COMPOUND_SURNAMES) + "|[" + "".join(sorted(SURNAMES)) + "])某")
+
+
+@dataclass(frozen=True, slots=True)
+class Redaction:
+    """The result of a redaction: the redacted text and the spans, in order of position."""
+
+    text: str
+    spans: tuple[Span, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready dictionary (the original text is not part of it)."""
+        return {"text": self.text, "spans": [s.as_dict() for s in self.spans]}
+
+
+def default_detectors() -> list[Detector]:
+    """The standard detector list, in the order they run (cheap regular expressions first)."""
+    return [
+        DigitRunDetector(), EmailDetector(), PlateDetector(), CaseNumberDetector(), DocNumberDetector(),
+        AddressDetector(), OrgNameDetector(), PlaceDetector(), KnownDetector(),
+        RoleNameDetector(), TitleNameDetector(), MouFormDetector(), TaggerNameDetector(),
+        PropagationDetector(),
+    ]
+
+
+
+class Pipeline:
+    """An ordered list of detectors.
+
+    Extend it by subclassing :class:`~evalplat.anonymise.context.Detector` and inserting an
+    instance: ``Pipeline().insert(MyDetector(), before="tagger")``.
+    """
+
+    def __init__(self, detectors: Iterable[Detector] | None = None) -> None:
+        self.detectors: list[Detector] = list(default_detectors() if detectors is None else detectors)
+
+    def insert(self, detector: Detector, *, before: str | None = None) -> Pipeline:
+        """Insert ``detector`` before the detector named ``before`` (at the end when None)."""
+        if before is None:
+            self.detectors.append(detector)
+            return self
+        for i, d in enumerate(self.detectors):
+            if d.name == before:
+                self.detectors.insert(i, detector)
+                return self
+        raise ValueError(f"no detector named {before!r}; have {[d.name for d in self.detectors]}")
+
+    def remove(self, name: str) -> Pipeline:
+        """Drop the detector named ``name``."""
+        kept = [d for d in self.detectors if d.name != name]
+        if len(kept) == len(self.detectors):
+            raise ValueError(f"no detector named {name!r}")
+        self.detectors = kept
+        return self
+
+    def run(self, text: str, known: Mapping[str, Iterable[str]] | None = None,
+            mapping: CaseMapping | None = None) -> Redaction:
+        """Redact ``text``; see :func:`redact`."""
+        if not isinstance(text, str):
+            raise TypeError(f"text must be str, got {type(text).__name__} (待脱敏文本必须是字符串)")
+        mapping = CaseMapping() if mapping is None else mapping
+        index = known_index(known)
+        ctx = Context(text, mapping, index)
+        for detector in self.detectors:
+            ctx.candidates.extend(detector.detect(ctx))
+        chosen = resolve(ctx.candidates, len(text))
+        spans = _assign(text, chosen, index, mapping)
+        mapping.learn((s.original, "person") for s in spans
+                      if s.kind == "person" and s.detector in PropagationDetector.sources
+                      and s.original not in index.persons and len(s.original) >= 2)
+        return Redaction(render(text, spans), tuple(spans))
+
+
+def _assign(text: str, chosen: Sequence[Candidate], index: KnownIndex, mapping: CaseMapping) -> list[Span]:
+    """Give each chosen candidate its entity key and placeholder."""
+    full_names: dict[str, tuple[str, str]] = {}
+    for c in chosen:
+        original = text[c.start:c.end]
+        if c.kind == "person" and len(original) >= 2 and "某" not in original:
+            full_names.setdefault(split_name(original)[0], ("person", c.key or original))
+    spans = []
+    for c in chosen:
+        original = text[c.start:c.end]
+        kind, key = c.kind, c.key or original
+        if kind == "person" and c.key is None:
+            if original in index.persons:
+                kind, key = index.persons[original], original
+            else:
+                m = _MOU.match(original)
+                if m:
+                    owner = index.surname_owner(m.group(1)) or full_names.get(m.group(1))
+                    kind, key = owner if owner else ("person", m.group(1) + "某")
+        placeholder = mapping.placeholder(kind, key, original)
+        spans.append(Span(c.start, c.end, KIND_CATEGORY[kind], original, placeholder, kind, c.detector))
+    return spans
+
+
+_DEFAULT = Pipeline()
+
+
+def redact(text: str, known: Mapping[str, Iterable[str]] | None = None, *,
+           mapping: CaseMapping | None = None, pipeline: Pipeline | None = None) -> Redaction:
+    """Remove every identifying detail from a case document.
+
+    Parameters
+    ----------
+    text : str
+        The document's text.
+    known : mapping of str to list of str, optional
+        Names the case metadata already holds, by category: ``person`` (also ``client``,
+        ``lawyer``, ``judge`` …), ``firm``, ``agency``, ``court``, ``procuratorate``, ``police``,
+        ``org``, ``place``, ``address``. Their short forms (陈某、老陈、江海所、蓬江法院) go too.
+    mapping : CaseMapping, optional
+        Shared by all documents of a case so placeholders stay the same across them.
+    pipeline : Pipeline, optional
+        A customised detector list; the default pipeline otherwise.
+
+    Returns
+    -------
+    Redaction
+        ``.text`` with placeholders such as 「当事人A」, 「律师事务所A」, 「身份证号A」 and
+        ``.spans`` with offsets into the original text.
+
+    Examples
+    --------
+    >>> r = redact("受援人陈志强，电话13812345678。", {"person": ["陈志强"]})
+    >>> r.text
+    '受援人「当事人A」，电话「电话号码A」。'
+    """
+    return (pipeline or _DEFAULT).run(text, known, mapping)
+
+
+def _coerce_addition(item: Any, text: str) -> tuple[int, int, str]:
+    if isinstance(item, Span):
+        start, end, kind = item.start, item.end, item.kind
+    elif isinstance(item, Mapping):
+        start, end = item.get("start"), item.get("end")
+        kind = item.get("kind") or item.get("category")
+    else:
+        start, end, kind = item
+    if not isinstance(start, int) or not isinstance(end, int) or not 0 <= start < end <= len(text):
+        raise ValueError(f"span [{start}, {end}) lies outside the text of length {len(text)} "
+                         f"(区间超出文本范围)")
+    kind = str(kind)
+    if kind not in KIND_LABELS:
+        kind = canonical_kind(kind)
+    return start, end, kind
+
+
+def apply_corrections(text: str, spans: Iterable[Span], *, add: Iterable[Any] = (),
+                      remove: Iterable[Any] = (), mapping: CaseMapping | None = None,
+                      propagate: bool = True) -> Redaction:
+    """Apply an organiser's corrections to a redaction and render the text again.
+
+    Parameters
+    ----------
+    text : str
+        The original text the spans refer to.
+    spans : iterable of Span
+        The current spans (as returned by :func:`redact` or stored with ``Span.as_dict``).
+    add : iterable
+        Spans to add, each a ``(start, end, kind)`` tuple, a mapping with those keys, or a Span.
+        ``kind`` may be a kind (person, firm, phone …) or a ``known`` alias. Added spans win over
+        existing spans they overlap.
+    remove : iterable
+        Spans to drop, each a Span or a ``(start, end)`` pair.
+    mapping : CaseMapping, optional
+        The case mapping; new placeholders continue its lettering.
+    propagate : bool
+        Also redact every other occurrence of an added string (default True).
+
+    Returns
+    -------
+    Redaction
+    """
+    current = list(spans)
+    mapping = CaseMapping() if mapping is None else mapping
+    for s in current:
+        mapping.observe(s.kind, s.original, s.placeholder)
+    drop = {(r.start, r.end) if isinstance(r, Span) else (int(r[0]), int(r[1])) for r in remove}
+    unknown = drop - {(s.start, s.end) for s in current}
+    if unknown:
+        raise ValueError(f"cannot remove spans that do not exist: {sorted(unknown)} (要删除的区间不存在)")
+    kept = [s for s in current if (s.start, s.end) not in drop]
+    additions = [_coerce_addition(a, text) for a in add]
+    if propagate:
+        extra = []
+        for start, end, kind in additions:
+            needle = text[start:end]
+            extra.extend((m.start(), m.end(), kind) for m in re.finditer(re.escape(needle), text)
+                         if m.start() != start)
+        additions += extra
+    by_original = {s.original: s.placeholder for s in kept}
+    covered = bytearray(len(text))
+    new_spans: list[Span] = []
+    for start, end, kind in sorted(additions, key=lambda a: (a[0], a[0] - a[1])):
+        if covered.find(1, start, end) != -1:
+            continue
+        covered[start:end] = b"\x01" * (end - start)
+        original = text[start:end]
+        placeholder = by_original.get(original) or mapping.placeholder(kind, original, original)
+        new_spans.append(Span(start, end, KIND_CATEGORY[kind], original, placeholder, kind, "manual"))
+    merged = [s for s in kept if covered.find(1, s.start, s.end) == -1] + new_spans
+    merged.sort(key=lambda s: s.start)
+    return Redaction(render(text, merged), tuple(merged))

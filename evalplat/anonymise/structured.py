@@ -1,0 +1,259 @@
+"""Detectors for structured identifiers: numbers, e-mail, plates, case and document numbers, addresses.
+
+They run on the context's normalised text (full-width digits, letters and brackets folded to
+half-width, one character for one, so offsets are those of the original).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import date
+
+from .context import Context, Detector
+from .spans import PRIORITY_ADDRESS, PRIORITY_STRUCTURED, Candidate
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+
+def id_check_char(first17: str) -> str:
+    """The check character of an 18-digit resident ID number (GB 11643-1999, ISO 7064 MOD 11-2)."""
+    total = sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True))
+    return _ID_CHECK[total % 11]
+
+
+def _valid_date(y: int, m: int, d: int) -> bool:
+    try:
+        date(y, m, d)
+    except ValueError:
+        return False
+    return True
+
+
+def valid_id18(number: str) -> bool:
+    """True for an 18-character ID number with a valid birth date and check character (x or X)."""
+    if len(number) != 18 or not number[:17].isdigit():
+        return False
+    if not _valid_date(int(number[6:10]), int(number[10:12]), int(number[12:14])):
+        return False
+    return id_check_char(number[:17]) == number[17].upper()
+
+
+def valid_id15(number: str) -> bool:
+    """True for a 15-digit first-generation ID number with a valid birth date."""
+    return (len(number) == 15 and number.isdigit()
+            and _valid_date(1900 + int(number[6:8]), int(number[8:10]), int(number[10:12])))
+
+
+def luhn_ok(number: str) -> bool:
+    """Luhn checksum, as bank-card numbers carry."""
+    total = 0
+    for i, ch in enumerate(reversed(number)):
+        d = int(ch)
+        if i % 2:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def classify_digits(digits: str, context: str) -> str | None:
+    """Kind of a run of digits (separators removed), or None when it is not an identifier.
+
+    ``context`` is the text just before the run; it settles numbers whose checksum fails.
+    """
+    n = len(digits)
+    if n == 18 and valid_id18(digits):
+        return "id_card"
+    if n == 15 and valid_id15(digits) and "卡" not in context:
+        return "id_card"
+    if n == 17 and digits.isdigit():
+        return "licence"
+    if 16 <= n <= 19 and digits.isdigit() and luhn_ok(digits):
+        return "bank_card"
+    if n == 11 and digits[0] == "1" and digits[1] in "3456789":
+        return "phone"
+    if digits.startswith("0") and 10 <= n <= 12:
+        return "phone"
+    if digits.startswith("86") and n in (13, 14):
+        return "phone"
+    if n >= 11:
+        if "身份" in context:
+            return "id_card"
+        if "卡" in context or "账" in context:
+            return "bank_card"
+        if "执业" in context:
+            return "licence"
+        return "number"
+    return None
+
+
+class DigitRunDetector(Detector):
+    """ID, phone, bank-card, licence and other long numbers, with any spaces or dashes between digits."""
+
+    name = "digits"
+    _pattern = re.compile(
+        r"(?<![0-9A-Za-z])(?:\+\s?86[\s\-]?|\(\+?86\)\s?)?(?:\(0\d{2,3}\)\s?)?\d(?:[ \-\u00a0.]?\d){6,22}[Xx]?(?![0-9A-Za-z])"
+    )
+
+    def detect(self, ctx: Context) -> Iterator[Candidate]:
+        norm = ctx.norm
+        for m in self._pattern.finditer(norm):
+            raw = m.group()
+            digits = "".join(ch for ch in raw if ch.isdigit() or ch in "Xx")
+            if digits[-1] in "Xx" and len(digits) != 18:
+                continue
+            before = norm[max(0, m.start() - 12):m.start()]
+            kind = classify_digits(digits.upper() if len(digits) == 18 else digits, before)
+            if kind is None and 7 <= len(digits) <= 8 and _PHONE_CUE.search(before):
+                kind = "phone"
+            if kind is not None:
+                yield Candidate(m.start(), m.end(), kind, PRIORITY_STRUCTURED, self.name)
+
+
+_PHONE_CUE = re.compile(r"(?:电话|手机|座机|传真|联系方式|号码|Tel|TEL|tel)[^，。；\n]{0,4}$")
+
+
+class EmailDetector(Detector):
+    """E-mail addresses."""
+
+    name = "email"
+    _pattern = re.compile(r"[A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+
+    def detect(self, ctx: Context) -> Iterator[Candidate]:
+        for m in self._pattern.finditer(ctx.norm):
+            yield Candidate(m.start(), m.end(), "email", PRIORITY_STRUCTURED, self.name)
+
+
+class PlateDetector(Detector):
+    """Vehicle plates: province character, letter, five or six characters (粤J·12345, 粤AD12345)."""
+
+    name = "plate"
+    _pattern = re.compile(
+        r"(?<![A-Za-z0-9])[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼]\s?"
+        r"[A-HJ-NP-Za-hj-np-z]\s?[·•・.\-]?\s?[A-HJ-NP-Za-hj-np-z0-9]{4}[A-HJ-NP-Za-hj-np-z0-9挂学警港澳]"
+        r"[A-HJ-NP-Za-hj-np-z0-9]?(?![A-Za-z0-9])"
+    )
+
+    def detect(self, ctx: Context) -> Iterator[Candidate]:
+        for m in self._pattern.finditer(ctx.norm):
+            if sum(ch.isdigit() for ch in m.group()) >= 2:
+                yield Candidate(m.start(), m.end(), "plate", PRIORITY_STRUCTURED, self.name)
+
+
+_YEAR_BRACKET = r"[(\[〔【]\s*(?:19|20)\d{2}\s*[)\]〕】]"
+
+
+class CaseNumberDetector(Detector):
+    """Court case numbers: (2022)粤0703刑初123号, （2023）粤07民终45号之一, (2021)最高法刑申1号."""
+
+    name = "case_number"
+    _pattern = re.compile(
+        _YEAR_BRACKET + r"\s*[\u4e00-\u9fff]{1,3}\s*\d{0,6}\s*[\u4e00-\u9fff]{0,6}?\s*\d+\s*号"
+        r"(?:之[一二三四五六七八九十\d]+)?"
+    )
+
+    def detect(self, ctx: Context) -> Iterator[Candidate]:
+        for m in self._pattern.finditer(ctx.norm):
+            yield Candidate(m.start(), m.end(), "case_number", PRIORITY_STRUCTURED, self.name)
+
+
+#: Prefixes of nationally published documents (judicial interpretations, ministry rules):
+#: legal substance, not identifiers.
+NATIONAL_DOC_PREFIXES = ("法释", "法发", "法办发", "法办", "高检发", "司发通", "司发", "司规", "国发",
+                         "国办发", "主席令", "国务院令", "公通字", "人社部发", "人社部规", "财行", "粤司办",
+                         "粤司", "粤府", "粤办发")
+
+
+#: characters a document-number prefix is made of (江法援, 粤司办 …)
+_DOC_PREFIX_CHAR = r"[^\W\d_根据依照按的及和与见附经以之在将于对由为该本号第文编函了是等向即并请]"
+
+
+def _walk_back(text: str, end: int, char: re.Pattern[str], limit: int, floor: int) -> int:
+    """Start of the run of at most ``limit`` characters matching ``char`` that ends at ``end``
+    (not before ``floor``); ``end`` itself when there is none."""
+    start = end
+    while start > floor and end - start < limit and char.match(text, start - 1):
+        start -= 1
+    return start
+
+
+class DocNumberDetector(Detector):
+    """Document numbers: legal-aid numbers (江法援〔2023〕第0178号) and other local file numbers.
+
+    A number is a prefix of one to seven name characters, a bracketed year and ``第N号``. The
+    bracketed tail is searched for (a cheap scan for the bracket) and the prefix is taken by
+    walking back from it, which finds what ``([…]{1,7})\\s*〔year〕第N号`` would without trying
+    that pattern at every character.
+    """
+
+    name = "doc_number"
+    _tail = re.compile(_YEAR_BRACKET + r"\s*第?\s*\d+\s*号")
+    _prefix_char = re.compile(_DOC_PREFIX_CHAR)
+    _space = re.compile(r"\s*")
+
+    def detect(self, ctx: Context) -> Iterator[Candidate]:
+        norm = ctx.norm
+        floor = 0
+        for m in self._tail.finditer(norm):
+            # \s* between the prefix and the bracket: step back over whitespace first
+            end = m.start()
+            while end > floor and norm[end - 1].isspace():
+                end -= 1
+            start = _walk_back(norm, end, self._prefix_char, 7, floor)
+            if start == end:
+                continue
+            prefix = norm[start:end]
+            if "援" in prefix:
+                kind = "legal_aid_number"
+            elif prefix.endswith(NATIONAL_DOC_PREFIXES) or prefix.startswith(NATIONAL_DOC_PREFIXES):
+                continue
+            else:
+                kind = "doc_number"
+            floor = m.end()
+            yield Candidate(start, m.end(), kind, PRIORITY_STRUCTURED + 1, self.name)
+
+
+_UNIT_STREET = re.compile(r"路|街|巷|弄|胡同|村|组|号|栋|幢|座|室|房|楼|小区|花园|大厦|社区|苑|里|坊|新村|大道|公寓|广场")
+_NAME_CHARS = r"[^\W\d_的了在和与及或等称说是因于向对被把将到已也都并又系为从由经给叫让找据住址位处所其该此]"
+
+
+_ADDRESS_CUES = ("住址", "住所地", "住所", "户籍地", "户籍所在地", "户口所在地", "现住址", "现居住地", "经常居住地", "居住地",
+                 "暂住地", "送达地址", "联系地址", "通讯地址", "通信地址", "地址", "家住", "现住", "暂住", "居住在", "居住于",
+                 "住在", "位于")
+
+
+class AddressDetector(Detector):
+    """Street-level addresses, after a cue (住、住址、住所地、户籍地 …) or as road + house number."""
+
+    name = "address"
+    # every branch starts with a literal (a bare 住 checks what precedes it afterwards), so that
+    # ``re`` skips positions that start no cue in C
+    _cued = re.compile(
+        "(?:" + "|".join(c + "[:：为是在]?" for c in _ADDRESS_CUES)
+        + r"|住(?<![^，,。；;\s(（]住)(?![院宿房手口]))"
+        r"\s*([^\s，,。；;！？!?()（）\n“”\"、]{4,48})"
+    )
+    # road + house number: the road word and number are searched for, the name before them is
+    # taken by walking back over up to ten name characters
+    _street_tail = re.compile(
+        r"(?:路|大道|大街|街|巷|道|村|里|弄)\s*\d+\s*(?:号|弄)(?:之\d+)?"
+        r"(?:\s*[\dA-Za-z\-]+\s*(?:栋|幢|座|楼|层|单元|室|房|铺|号))*"
+    )
+    _name_char = re.compile(_NAME_CHARS)
+
+    def detect(self, ctx: Context) -> Iterator[Candidate]:
+        norm = ctx.norm
+        for m in self._cued.finditer(norm):
+            body = m.group(1)
+            if _UNIT_STREET.search(body):
+                yield Candidate(m.start(1), m.end(1), "address", PRIORITY_ADDRESS, self.name)
+        floor = 0
+        for m in self._street_tail.finditer(norm):
+            start = _walk_back(norm, m.start(), self._name_char, 10, floor)
+            if start == m.start():
+                continue
+            floor = m.end()
+            yield Candidate(start, m.end(), "address", PRIORITY_ADDRESS - 1, self.name)

@@ -1,0 +1,129 @@
+"""The read-only JSON API (/api/v1/…) and the organiser's API-token pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from evalplat.accounts.models import Role
+from evalplat.api import openapi, operations
+from evalplat.api.auth import authenticate
+from evalplat.api.models import ApiToken
+from evalplat.campaigns.models import Campaign
+from evalplat.extensions import db
+from evalplat.rankings import exports, queries
+from evalplat.security import api_scope, load_or_404, public, roles
+from forms.api_tokens import ApiTokenForm
+
+bp = Blueprint("api", __name__, template_folder="templates")
+bp.before_request(authenticate)
+
+MAX_LIMIT = 10_000
+
+
+def _scope(scope: str) -> list[Campaign]:
+    if scope == "all":
+        found = queries.campaigns_with_results(db.session)
+    elif scope.isdigit():
+        campaign = db.session.get(Campaign, int(scope))
+        found = [campaign] if campaign is not None else []
+    else:
+        found = []
+    if not found:
+        abort(404)
+    return found
+
+
+def _int_arg(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        abort(400, description=f"{name} must be an integer between {low} and {high}")
+    return int(raw)
+
+
+def _page(campaigns: list[Campaign], level: float, items: list[dict[str, Any]]) -> Any:
+    offset = _int_arg("offset", 0, 0, 10**9)
+    limit = _int_arg("limit", 1000, 1, MAX_LIMIT)
+    return jsonify(scope={"campaign_ids": [c.id for c in campaigns], "years": sorted({c.year for c in campaigns})},
+                   level=level, total=len(items), offset=offset, limit=limit, items=items[offset:offset + limit])
+
+
+@bp.get("/api/v1/openapi.json")
+@public
+def openapi_document() -> Any:
+    return jsonify(openapi.document(request.script_root + "/"))
+
+
+@bp.get("/api/v1/campaigns")
+@api_scope("rankings:read")
+def campaigns() -> Any:
+    return jsonify(items=[{"id": c.id, "name": c.name, "year": c.year, "state": str(c.state)}
+                          for c in queries.campaigns_with_results(db.session)])
+
+
+@bp.get("/api/v1/campaigns/<scope>/rankings/<entity>")
+@api_scope("rankings:read")
+def rankings(scope: str, entity: str) -> Any:
+    if entity not in exports.ENTITY:
+        abort(404)
+    order = request.args.get("order", "score")
+    if order not in ("score", "share"):
+        abort(400, description="order must be 'score' or 'share'")
+    found = _scope(scope)
+    rset = queries.rankings_for(db.session, found)
+    ranking = getattr(rset, entity)
+    rows = ranking.by_share() if order == "share" else ranking.rows
+    return _page(found, rset.rules.level, [exports.rank_record(r, entity) for r in rows])
+
+
+@bp.get("/api/v1/campaigns/<scope>/expert-pool")
+@api_scope("expert_pool:read")
+def expert_pool(scope: str) -> Any:
+    only = request.args.get("eligible", "true").lower()
+    if only not in ("true", "false", "1", "0"):
+        abort(400, description="eligible must be true or false")
+    found = _scope(scope)
+    rset = queries.rankings_for(db.session, found)
+    entries = [e for e in rset.pool if e.eligible or only in ("false", "0")]
+    return _page(found, rset.rules.level, [exports.pool_record(e) for e in entries])
+
+
+@bp.get("/api/v1/campaigns/<scope>/priorities")
+@api_scope("priorities:read")
+def priorities(scope: str) -> Any:
+    found = _scope(scope)
+    rset = queries.rankings_for(db.session, found)
+    return _page(found, rset.rules.level, [exports.priority_record(p) for p in rset.priorities])
+
+
+# --- organiser pages -----------------------------------------------------------------------------------
+
+@bp.route("/settings/api-tokens", methods=["GET", "POST"])
+@roles(Role.ORGANISER)
+def tokens() -> Any:
+    form = ApiTokenForm()
+    secret = None
+    if form.validate_on_submit():
+        token, secret = operations.issue_token(db.session, actor=current_user, name=form.name.data,
+                                               scopes=list(form.scopes.data))
+        db.session.commit()
+        form = ApiTokenForm(formdata=None)
+    rows = db.session.scalars(sa.select(ApiToken).order_by(ApiToken.revoked_at.is_not(None),
+                                                           ApiToken.created_at.desc())).all()
+    return render_template("api/tokens.html", form=form, tokens=rows, secret=secret)
+
+
+@bp.post("/settings/api-tokens/<int:token_id>/revoke")
+@roles(Role.ORGANISER)
+def revoke(token_id: int) -> Any:
+    token = load_or_404(ApiToken, token_id)
+    operations.revoke_token(db.session, actor=current_user, token=token)
+    db.session.commit()
+    flash(_("The token is revoked; requests with it are refused from now on."), "success")
+    return redirect(url_for("api.tokens"))

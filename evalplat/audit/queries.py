@@ -1,0 +1,37 @@
+"""Scoped reads of the audit log (organisers only)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from evalplat.accounts.models import User
+from evalplat.audit.models import AuditEvent
+from evalplat.extensions import db
+
+
+def events_page(*, action: str = "", object_type: str = "", object_id: str = "", actor: str = "",
+                since: datetime | None = None, until: datetime | None = None, page: int = 1,
+                per_page: int = 50) -> tuple[list[tuple[AuditEvent, str | None]], int]:
+    """A page of events, newest first, with the actor's username (one query, no N+1)."""
+    stmt = sa.select(AuditEvent, User.username).outerjoin(User, User.id == AuditEvent.actor_id)
+    if action:
+        stmt = stmt.where(AuditEvent.action.startswith(action))
+    if object_type:
+        stmt = stmt.where(AuditEvent.object_type == object_type)
+    if object_id:
+        stmt = stmt.where(AuditEvent.object_id == object_id)
+    if actor:
+        stmt = stmt.where(User.username == actor)
+    if since:
+        stmt = stmt.where(AuditEvent.at >= since)
+    if until:
+        stmt = stmt.where(AuditEvent.at < until)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
+    rows = db.session.execute(stmt.order_by(AuditEvent.id.desc()).offset((page - 1) * per_page).limit(per_page))
+    return [(event, username) for event, username in rows], total
+
+
+def object_types() -> list[str]:
+    return list(db.session.scalars(sa.select(AuditEvent.object_type).distinct().order_by(AuditEvent.object_type)))

@@ -1,0 +1,180 @@
+"""Reads for the campaign pages and the CLI (organiser only; aggregate queries, no N+1)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from evalplat.campaigns import states
+from evalplat.campaigns.models import (
+    Assignment,
+    AssignmentRound,
+    AssignmentRun,
+    AssignmentState,
+    Campaign,
+    RunState,
+    Sample,
+)
+from evalplat.cases.models import Case
+from evalplat.extensions import db
+from evalplat.organisations.models import Agency, Region, ReviewerProfile
+
+
+@dataclass(frozen=True)
+class CampaignRow:
+    campaign: Campaign
+    samples: int
+    assignments: int
+
+
+def campaign_rows() -> list[CampaignRow]:
+    """Every campaign with its sample and live-assignment counts (three queries)."""
+    campaigns = list(db.session.scalars(sa.select(Campaign).order_by(Campaign.year.desc(), Campaign.id.desc())))
+    samples = dict(db.session.execute(sa.select(Sample.campaign_id, sa.func.count()).group_by(Sample.campaign_id)).all())
+    assignments = dict(db.session.execute(
+        sa.select(Sample.campaign_id, sa.func.count()).join(Assignment, Assignment.sample_id == Sample.id)
+        .where(Assignment.state != AssignmentState.WITHDRAWN).group_by(Sample.campaign_id)).all())
+    return [CampaignRow(c, samples.get(c.id, 0), assignments.get(c.id, 0)) for c in campaigns]
+
+
+def latest_run(campaign: Campaign, state: RunState | None = None) -> AssignmentRun | None:
+    stmt = sa.select(AssignmentRun).where(AssignmentRun.campaign_id == campaign.id,
+                                          AssignmentRun.round == AssignmentRound.INITIAL)
+    if state is not None:
+        stmt = stmt.where(AssignmentRun.state == state)
+    return db.session.scalar(stmt.order_by(AssignmentRun.id.desc()).limit(1))
+
+
+def runs(campaign: Campaign) -> list[AssignmentRun]:
+    return list(db.session.scalars(sa.select(AssignmentRun).where(AssignmentRun.campaign_id == campaign.id)
+                                   .order_by(AssignmentRun.id.desc())))
+
+
+def published_draw(campaign: Campaign) -> dict[str, Any]:
+    """What the campaign publishes so that anyone can re-run the draw: seed, its source, plan, digest, report."""
+    params = campaign.plan.params if campaign.plan is not None else {}
+    report = []
+    strata = (params.get("engine") or {}).get("strata", [])
+    for row in params.get("report") or []:
+        label = " / ".join(str(row.get(name, "")) for name in strata if row.get(name, "") != "")
+        report.append({**row, "label": label})
+    return {"seed": campaign.seed, "seed_source": params.get("seed_source"),
+            "seed_fixed_at": params.get("seed_fixed_at"), "plan": params.get("engine"),
+            "population_digest": campaign.population_digest, "population_size": campaign.population_size,
+            "population_frozen_at": campaign.population_frozen_at, "algorithm": params.get("algorithm"),
+            "drawn_at": params.get("drawn_at"), "report": report}
+
+
+def agency_names(codes: list[str]) -> dict[str, str]:
+    return dict(db.session.execute(sa.select(Agency.code, Agency.name).where(Agency.code.in_(codes))).all())
+
+
+def overview(campaign: Campaign) -> dict[str, Any]:
+    """Settings, published draw and counts of a campaign (for the show page and ``campaign show``)."""
+    live = (sa.select(Assignment.state, sa.func.count()).join(Sample, Sample.id == Assignment.sample_id)
+            .where(Sample.campaign_id == campaign.id).group_by(Assignment.state))
+    by_state = {str(state): n for state, n in db.session.execute(live)}
+    return {
+        "code_prefix": campaign.code_prefix, "name": campaign.name, "year": campaign.year,
+        "state": campaign.state.value, "scope": {"kind": campaign.scope_kind.value,
+                                                 "region_id": campaign.scope_region_id,
+                                                 "agency_ids": campaign.scope_agency_ids},
+        "reviewers_per_case": campaign.reviewers_per_case, "min_evaluators": campaign.min_evaluators,
+        "assignment_rules": campaign.assignment_rules, "disagreement_rules": campaign.disagreement_rules,
+        "grade_bands": campaign.grade_bands, "due_days": campaign.due_days,
+        "appeal_window": [campaign.appeal_opens_at, campaign.appeal_closes_at],
+        "rubrics": {r.case_type: r.rubric_version_id for r in campaign.rubrics},
+        "samples": states.sample_count(db.session, campaign), "assignments": by_state,
+        "undercovered": states.undercovered_samples(db.session, campaign) if by_state else None,
+        "draw": {k: v for k, v in published_draw(campaign).items() if k != "report"},
+    }
+
+
+def samples_page(campaign: Campaign, *, page: int, per_page: int) -> tuple[list[Any], int]:
+    """Samples with their case, agency and live initial reviewer count (one query per page)."""
+    live = (sa.select(Assignment.sample_id, sa.func.count().label("n")).where(
+        Assignment.round == AssignmentRound.INITIAL,
+        Assignment.state.in_([AssignmentState.OFFERED, AssignmentState.ACCEPTED, AssignmentState.SUBMITTED]))
+        .group_by(Assignment.sample_id).subquery())
+    stmt = (sa.select(Sample.id, Sample.code, Sample.stratum, Case.case_number, Case.case_type, Agency.name,
+                      sa.func.coalesce(live.c.n, 0))
+            .join(Case, Case.id == Sample.case_id).join(Agency, Agency.id == Case.agency_id)
+            .outerjoin(live, live.c.sample_id == Sample.id).where(Sample.campaign_id == campaign.id))
+    total = states.sample_count(db.session, campaign)
+    rows = db.session.execute(stmt.order_by(Sample.code).offset((page - 1) * per_page).limit(per_page)).all()
+    return list(rows), total
+
+
+@dataclass(frozen=True)
+class ReviewerLoad:
+    reviewer_id: int
+    name: str
+    kind: str
+    city: str
+    capacity: int
+    load: int
+    matched: int
+
+    @property
+    def share(self) -> float:
+        return self.load / self.capacity if self.capacity else 0.0
+
+
+def run_loads(run: AssignmentRun) -> list[ReviewerLoad]:
+    """Per reviewer of a run's proposed pairs: load, capacity and type matches (three queries)."""
+    from evalplat.accounts.models import User
+
+    pairs = run.proposed or []
+    if not pairs:
+        return []
+    sample_type = dict(db.session.execute(sa.select(Sample.id, Case.case_type).join(Case, Case.id == Sample.case_id)
+                                          .where(Sample.campaign_id == run.campaign_id)).all())
+    reviewer_ids = sorted({r for _s, r in pairs})
+    info = {row[0]: row for row in db.session.execute(
+        sa.select(ReviewerProfile.id, User.display_name, ReviewerProfile.kind, Region.name, ReviewerProfile.capacity,
+                  ReviewerProfile.case_types)
+        .join(User, User.id == ReviewerProfile.user_id).join(Region, Region.id == ReviewerProfile.city_id)
+        .where(ReviewerProfile.id.in_(reviewer_ids)))}
+    loads: dict[int, int] = {}
+    matched: dict[int, int] = {}
+    for sample_id, reviewer_id in pairs:
+        loads[reviewer_id] = loads.get(reviewer_id, 0) + 1
+        types = (info[reviewer_id][5] or []) if reviewer_id in info else []
+        case_type = sample_type.get(sample_id)
+        if case_type is not None and case_type.value in types:
+            matched[reviewer_id] = matched.get(reviewer_id, 0) + 1
+    out = [ReviewerLoad(rid, info[rid][1], str(info[rid][2]), info[rid][3], info[rid][4], loads[rid],
+                        matched.get(rid, 0)) for rid in reviewer_ids if rid in info]
+    return sorted(out, key=lambda r: (-r.share, r.name))
+
+
+def run_pairs_page(run: AssignmentRun, *, page: int, per_page: int) -> tuple[list[dict[str, Any]], int]:
+    """A page of a run's proposed pairs grouped by sample code (two queries per page)."""
+    from evalplat.accounts.models import User
+
+    by_sample: dict[int, list[int]] = {}
+    for sample_id, reviewer_id in run.proposed or []:
+        by_sample.setdefault(sample_id, []).append(reviewer_id)
+    ids = sorted(by_sample)
+    chosen = ids[(page - 1) * per_page: page * per_page]
+    samples = {row[0]: row for row in db.session.execute(
+        sa.select(Sample.id, Sample.code, Case.case_type).join(Case, Case.id == Sample.case_id)
+        .where(Sample.id.in_(chosen)))}
+    reviewer_ids = {r for s in chosen for r in by_sample[s]}
+    names = dict(db.session.execute(sa.select(ReviewerProfile.id, User.display_name)
+                                    .join(User, User.id == ReviewerProfile.user_id)
+                                    .where(ReviewerProfile.id.in_(reviewer_ids))).all())
+    rows = [{"sample_id": s, "code": samples[s][1], "case_type": samples[s][2],
+             "reviewers": [(r, names.get(r, str(r))) for r in by_sample[s]]} for s in chosen if s in samples]
+    return rows, len(ids)
+
+
+def active_reviewer_choices() -> list[tuple[int, str]]:
+    from evalplat.accounts.models import User
+
+    return [(rid, f"{name} ({city})") for rid, name, city in db.session.execute(
+        sa.select(ReviewerProfile.id, User.display_name, Region.name).join(User, User.id == ReviewerProfile.user_id)
+        .join(Region, Region.id == ReviewerProfile.city_id).where(ReviewerProfile.active.is_(True))
+        .order_by(Region.name, User.display_name))]

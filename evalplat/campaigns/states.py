@@ -1,0 +1,280 @@
+"""The campaign state machine, in one place.
+
+    draft → sampled → assigned → scoring → consolidating → published → appeals_closed → final
+    (and assigned → sampled again, only while no review has started)
+
+Every move goes through :func:`transition`: it checks that the edge exists, runs the built-in and the
+registered preconditions, changes the state, and writes one audit event, all in the caller's transaction
+(the view or CLI commits once). Later domains add their own preconditions with :func:`precondition`::
+
+    from evalplat.campaigns.states import precondition
+
+    @precondition(CampaignState.PUBLISHED)
+    def every_sample_has_a_result(session, campaign, now):
+        missing = ...
+        return _l("%(n)d samples have no result yet.", n=missing) if missing else None
+
+A precondition returns ``None`` when satisfied, or a (translatable) message saying what is missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+
+from evalplat.accounts.models import User
+from evalplat.audit.operations import record
+from evalplat.campaigns.models import (
+    Assignment,
+    AssignmentRound,
+    AssignmentRun,
+    AssignmentState,
+    Campaign,
+    CampaignRubric,
+    CampaignState,
+    RunState,
+    Sample,
+)
+from evalplat.errors import InvalidTransition
+from evalplat.reviews.models import Review
+
+S = CampaignState
+
+# The edges of the machine: from-state → the states it may move to.
+EDGES: dict[CampaignState, tuple[CampaignState, ...]] = {
+    S.DRAFT: (S.SAMPLED,),
+    S.SAMPLED: (S.ASSIGNED,),
+    S.ASSIGNED: (S.SCORING, S.SAMPLED),
+    S.SCORING: (S.CONSOLIDATING,),
+    S.CONSOLIDATING: (S.PUBLISHED,),
+    S.PUBLISHED: (S.APPEALS_CLOSED,),
+    S.APPEALS_CLOSED: (S.FINAL,),
+    S.FINAL: (),
+}
+
+# States in which the sample, the plan and the initial assignment can still change.
+BEFORE_SCORING = frozenset({S.DRAFT, S.SAMPLED, S.ASSIGNED})
+
+Precondition = Callable[[Session, Campaign, datetime], Any]
+
+
+@dataclass(frozen=True)
+class _Hook:
+    to_state: CampaignState
+    from_state: CampaignState | None
+    check: Precondition
+
+
+_HOOKS: list[_Hook] = []
+
+
+def precondition(to_state: CampaignState | str, *, from_state: CampaignState | str | None = None
+                 ) -> Callable[[Precondition], Precondition]:
+    """Register a precondition for entering ``to_state`` (optionally only when coming from ``from_state``).
+
+    Parameters
+    ----------
+    to_state : CampaignState
+        The state the check guards.
+    from_state : CampaignState, optional
+        Restrict the check to one edge.
+
+    Returns
+    -------
+    callable
+        A decorator that registers the function unchanged. The function takes ``(session, campaign, now)``
+        and returns ``None`` when the move may go ahead, else a message naming what is missing.
+    """
+    target = CampaignState(to_state)
+    source = CampaignState(from_state) if from_state is not None else None
+
+    def decorate(check: Precondition) -> Precondition:
+        if not any(h.check is check and h.to_state == target and h.from_state == source for h in _HOOKS):
+            _HOOKS.append(_Hook(target, source, check))
+        return check
+
+    return decorate
+
+
+def unregister(check: Precondition) -> None:
+    """Remove every registration of ``check`` (tests use it to keep the registry clean)."""
+    _HOOKS[:] = [h for h in _HOOKS if h.check is not check]
+
+
+def allowed_targets(campaign: Campaign) -> tuple[CampaignState, ...]:
+    """The states the campaign's current state has an edge to (preconditions not checked)."""
+    return EDGES[campaign.state]
+
+
+def problems(session: Session, campaign: Campaign, to_state: CampaignState | str, *, now: datetime) -> list[str]:
+    """Messages of every unmet precondition for moving ``campaign`` to ``to_state`` (empty: it may move).
+
+    Raises
+    ------
+    InvalidTransition
+        When the machine has no edge from the current state to ``to_state``.
+    """
+    target = CampaignState(to_state)
+    current = campaign.state
+    if target not in EDGES[current]:
+        allowed = ", ".join(s.value for s in EDGES[current]) or "—"
+        raise InvalidTransition(
+            _l("A campaign in state %(cur)s cannot move to %(to)s; from here it can move to: %(allowed)s.",
+               cur=current.value, to=target.value, allowed=allowed), code="campaign_bad_transition")
+    found: list[str] = []
+    for check in _BUILT_IN.get((current, target), ()):
+        message = check(session, campaign, now)
+        if message:
+            found.append(str(message))
+    for hook in _HOOKS:
+        if hook.to_state == target and (hook.from_state is None or hook.from_state == current):
+            message = hook.check(session, campaign, now)
+            if message:
+                found.append(str(message))
+    return found
+
+
+def transition(session: Session, campaign: Campaign, to_state: CampaignState | str, *, actor: User | None,
+               now: datetime, detail: dict[str, Any] | None = None) -> Campaign:
+    """Move a campaign to ``to_state`` after checking the edge and every precondition.
+
+    Parameters
+    ----------
+    session : Session
+        The caller's session; nothing is committed here.
+    campaign : Campaign
+        The campaign to move.
+    to_state : CampaignState or str
+        The target state.
+    actor : User or None
+        Who moves it (``None`` for the system).
+    now : datetime
+        Timezone-aware time of the move.
+    detail : dict, optional
+        Extra language-neutral values for the audit event.
+
+    Returns
+    -------
+    Campaign
+        The same campaign, in its new state (its version is bumped on flush).
+
+    Raises
+    ------
+    InvalidTransition
+        When the edge does not exist or a precondition is unmet; the message lists every problem.
+    """
+    target = CampaignState(to_state)
+    unmet = problems(session, campaign, target, now=now)
+    if unmet:
+        raise InvalidTransition(
+            _l("The campaign cannot move to %(to)s yet: %(problems)s", to=target.value,
+               problems=" ".join(unmet)), code="campaign_precondition")
+    before = campaign.state
+    campaign.state = target
+    if target == S.PUBLISHED and campaign.published_at is None:
+        campaign.published_at = now
+    session.flush()
+    record(session, actor_id=actor.id if actor else None, action="campaign.transition", object_type="campaign",
+           object_id=campaign.id, before={"state": before}, after={"state": target, **(detail or {})}, at=now)
+    return campaign
+
+
+# --- built-in preconditions ---------------------------------------------------------------------------
+
+
+def sample_count(session: Session, campaign: Campaign) -> int:
+    return session.scalar(sa.select(sa.func.count()).select_from(Sample)
+                          .where(Sample.campaign_id == campaign.id)) or 0
+
+
+def reviews_started(session: Session, campaign: Campaign) -> int:
+    """Initial-round assignments of the campaign that have a review or were submitted."""
+    stmt = (sa.select(sa.func.count()).select_from(Assignment).join(Sample, Sample.id == Assignment.sample_id)
+            .outerjoin(Review, Review.assignment_id == Assignment.id)
+            .where(Sample.campaign_id == campaign.id,
+                   sa.or_(Review.id.is_not(None), Assignment.state == AssignmentState.SUBMITTED)))
+    return session.scalar(stmt) or 0
+
+
+def undercovered_samples(session: Session, campaign: Campaign) -> int:
+    """Samples with fewer live initial assignments than the campaign's reviewers per case."""
+    live = (sa.select(Assignment.sample_id, sa.func.count().label("n")).join(Sample, Sample.id == Assignment.sample_id)
+            .where(Sample.campaign_id == campaign.id, Assignment.round == AssignmentRound.INITIAL,
+                   Assignment.state.in_([AssignmentState.OFFERED, AssignmentState.ACCEPTED,
+                                         AssignmentState.SUBMITTED]))
+            .group_by(Assignment.sample_id).subquery())
+    stmt = (sa.select(sa.func.count()).select_from(Sample).outerjoin(live, live.c.sample_id == Sample.id)
+            .where(Sample.campaign_id == campaign.id,
+                   sa.func.coalesce(live.c.n, 0) < campaign.reviewers_per_case))
+    return session.scalar(stmt) or 0
+
+
+def _has_samples(session: Session, campaign: Campaign, now: datetime) -> Any:
+    if not sample_count(session, campaign):
+        return _l("No cases have been drawn.")
+    return None
+
+
+def _has_committed_run(session: Session, campaign: Campaign, now: datetime) -> Any:
+    committed = session.scalar(sa.select(sa.func.count()).select_from(AssignmentRun).where(
+        AssignmentRun.campaign_id == campaign.id, AssignmentRun.round == AssignmentRound.INITIAL,
+        AssignmentRun.state == RunState.COMMITTED))
+    if not committed:
+        return _l("No assignment run has been committed.")
+    return None
+
+
+def _every_sample_covered(session: Session, campaign: Campaign, now: datetime) -> Any:
+    short = undercovered_samples(session, campaign)
+    if short:
+        return _l("%(n)d sampled cases have fewer than %(k)d reviewers.", n=short, k=campaign.reviewers_per_case)
+    return None
+
+
+def _no_review_started(session: Session, campaign: Campaign, now: datetime) -> Any:
+    started = reviews_started(session, campaign)
+    if started:
+        return _l("%(n)d reviews have already started.", n=started)
+    return None
+
+
+def _no_committed_run(session: Session, campaign: Campaign, now: datetime) -> Any:
+    if _has_committed_run(session, campaign, now) is None:
+        return _l("Undo the committed assignment run first.")
+    return None
+
+
+def _rubrics_pinned(session: Session, campaign: Campaign, now: datetime) -> Any:
+    from evalplat.cases.models import Case
+
+    folded = campaign.plan is not None and campaign.plan.fold_administrative
+    types = set(session.scalars(sa.select(Case.case_type).join(Sample, Sample.case_id == Case.id)
+                                .where(Sample.campaign_id == campaign.id).distinct()))
+    pinned = set(session.scalars(sa.select(CampaignRubric.case_type)
+                                 .where(CampaignRubric.campaign_id == campaign.id)))
+    missing = sorted(t.value for t in types if t.value not in pinned
+                     and not (folded and t.value == "administrative" and "civil" in pinned))
+    if missing:
+        return _l("No rubric is pinned for case types: %(types)s.", types=", ".join(missing))
+    return None
+
+
+def _appeal_window_closed(session: Session, campaign: Campaign, now: datetime) -> Any:
+    if campaign.appeal_closes_at is not None and now < campaign.appeal_closes_at:
+        return _l("The appeal window is open until %(at)s.", at=campaign.appeal_closes_at.isoformat(timespec="minutes"))
+    return None
+
+
+_BUILT_IN: dict[tuple[CampaignState, CampaignState], tuple[Precondition, ...]] = {
+    (S.DRAFT, S.SAMPLED): (_has_samples,),
+    (S.SAMPLED, S.ASSIGNED): (_has_committed_run, _every_sample_covered),
+    (S.ASSIGNED, S.SAMPLED): (_no_review_started, _no_committed_run),
+    (S.ASSIGNED, S.SCORING): (_every_sample_covered, _rubrics_pinned),
+    (S.PUBLISHED, S.APPEALS_CLOSED): (_appeal_window_closed,),
+}

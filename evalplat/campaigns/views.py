@@ -1,0 +1,352 @@
+"""Campaign pages for organisers: list, settings, sampling, report, assignment runs, states."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
+
+from evalplat.accounts.models import Role
+from evalplat.campaigns import assigning, operations, queries, states
+from evalplat.campaigns.models import AssignmentRun, Campaign, CampaignState, RunState, Sample, ScopeKind
+from evalplat.db import utcnow
+from evalplat.errors import DomainError
+from evalplat.extensions import db
+from evalplat.organisations.models import Agency, Region, RegionLevel, ReviewerProfile
+from evalplat.security import load_or_404, roles
+from forms.campaigns import CampaignForm, OverrideForm, PlanForm, SeedForm
+
+bp = Blueprint("campaigns", __name__, template_folder="templates")
+
+PER_PAGE = 50
+
+
+def _campaign(campaign_id: int) -> Campaign:
+    return load_or_404(Campaign, campaign_id, lambda c: c.can_manage(current_user))
+
+
+def _run(campaign: Campaign, run_id: int) -> AssignmentRun:
+    return load_or_404(AssignmentRun, run_id, lambda r: r.campaign_id == campaign.id)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+def _city_choices() -> list[SelectChoice]:
+    cities = db.session.scalars(sa.select(Region).where(Region.level == RegionLevel.CITY).order_by(Region.code))
+    return [SelectChoice(0, "—")] + [SelectChoice(c.id, c.name) for c in cities]
+
+
+def _settings_from(form: CampaignForm) -> dict[str, Any]:
+    codes = [c.strip() for c in (form.scope_agency_ids.data or "").replace("，", ",").split(",") if c.strip()]
+    agency_ids = list(db.session.scalars(sa.select(Agency.id).where(Agency.code.in_(codes)))) if codes else []
+    if len(agency_ids) != len(set(codes)):
+        known = set(db.session.scalars(sa.select(Agency.code).where(Agency.code.in_(codes))))
+        raise operations.CampaignError(_l("Unknown agency codes: %(c)s.", c=", ".join(sorted(set(codes) - known))))
+    cap = (form.max_pair_probability.data or "").strip()
+    try:
+        probability = float(cap) if cap else None
+    except ValueError:
+        raise operations.CampaignError(_l("The pair probability must be a number such as 0.5.")) from None
+    if probability is not None and not 0 < probability <= 1:
+        raise operations.CampaignError(_l("The pair probability must be above 0 and at most 1."))
+    rules = {"regional_avoidance": bool(form.regional_avoidance.data), "case_type_match": form.case_type_match.data}
+    if probability is not None:
+        rules["max_pair_probability"] = probability
+    return {
+        "name": form.name.data, "year": form.year.data, "code_prefix": (form.code_prefix.data or "").strip().upper(),
+        "scope_kind": ScopeKind(form.scope_kind.data), "scope_region_id": form.scope_region_id.data or None,
+        "scope_agency_ids": agency_ids, "reviewers_per_case": form.reviewers_per_case.data,
+        "min_evaluators": form.min_evaluators.data, "assignment_rules": rules, "due_days": form.due_days.data,
+        "grade_bands": {"excellent": form.band_excellent.data, "good": form.band_good.data,
+                        "pass": form.band_pass.data},
+        "appeal_opens_at": _utc(form.appeal_opens_at.data), "appeal_closes_at": _utc(form.appeal_closes_at.data),
+    }
+
+
+@bp.get("/campaigns")
+@roles(Role.ORGANISER)
+def index() -> Any:
+    return render_template("campaigns/index.html", rows=queries.campaign_rows())
+
+
+@bp.route("/campaigns/new", methods=["GET", "POST"])
+@roles(Role.ORGANISER)
+def create() -> Any:
+    form = CampaignForm()
+    form.scope_region_id.choices = _city_choices()
+    if request.method == "GET":
+        form.year.data = utcnow().year - 1
+        form.code_prefix.data = f"GD{form.year.data}"
+    if form.validate_on_submit():
+        values = _settings_from(form)
+        name, year, prefix = values.pop("name"), values.pop("year"), values.pop("code_prefix")
+        values["disagreement_rules"] = {**_default_disagreement(), "max_spread": form.max_spread.data}
+        campaign = operations.create_campaign(db.session, actor=current_user, name=name, year=year,
+                                              code_prefix=prefix, **values)
+        operations.pin_rubrics(db.session, actor=current_user, campaign=campaign)
+        db.session.commit()
+        flash(_l("Campaign %(p)s created.", p=campaign.code_prefix), "success")
+        return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+    return render_template("campaigns/form.html", form=form, campaign=None)
+
+
+def _default_disagreement() -> dict[str, Any]:
+    from evalplat.campaigns.models import DEFAULT_DISAGREEMENT_RULES
+
+    return dict(DEFAULT_DISAGREEMENT_RULES)
+
+
+@bp.route("/campaigns/<int:campaign_id>/edit", methods=["GET", "POST"])
+@roles(Role.ORGANISER)
+def edit(campaign_id: int) -> Any:
+    campaign = _campaign(campaign_id)
+    form = CampaignForm()
+    form.scope_region_id.choices = _city_choices()
+    if request.method == "GET":
+        rules = campaign.assignment_rules or {}
+        agency_codes = db.session.scalars(sa.select(Agency.code).where(Agency.id.in_(campaign.scope_agency_ids or [])))
+        form.process(obj=campaign, scope_kind=campaign.scope_kind.value,
+                     scope_region_id=campaign.scope_region_id or 0, scope_agency_ids=", ".join(agency_codes),
+                     regional_avoidance=rules.get("regional_avoidance", True),
+                     case_type_match=rules.get("case_type_match", "preferred"),
+                     max_pair_probability=str(rules.get("max_pair_probability") or ""),
+                     max_spread=(campaign.disagreement_rules or {}).get("max_spread", 15),
+                     band_excellent=campaign.grade_bands.get("excellent", 90),
+                     band_good=campaign.grade_bands.get("good", 80), band_pass=campaign.grade_bands.get("pass", 60))
+        # process() prefers the campaign's own attributes over the keywords: set the translated fields here.
+        form.scope_kind.data = campaign.scope_kind.value
+        form.scope_region_id.data = campaign.scope_region_id or 0
+        form.scope_agency_ids.data = ", ".join(agency_codes)
+    if form.validate_on_submit():
+        values = _settings_from(form)
+        values["disagreement_rules"] = {**(campaign.disagreement_rules or {}), "max_spread": form.max_spread.data}
+        operations.update_settings(db.session, actor=current_user, campaign=campaign, **values)
+        db.session.commit()
+        flash(_l("Settings saved."), "success")
+        return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+    return render_template("campaigns/form.html", form=form, campaign=campaign)
+
+
+@bp.get("/campaigns/<int:campaign_id>")
+@roles(Role.ORGANISER)
+def show(campaign_id: int) -> Any:
+    campaign = _campaign(campaign_id)
+    now = utcnow()
+    moves = []
+    for target in states.allowed_targets(campaign):
+        try:
+            blockers = states.problems(db.session, campaign, target, now=now)
+        except DomainError:  # pragma: no cover - allowed_targets lists edges only
+            continue
+        moves.append((target, blockers))
+    return render_template("campaigns/show.html", campaign=campaign, overview=queries.overview(campaign),
+                           moves=moves, runs=queries.runs(campaign), draw=queries.published_draw(campaign),
+                           states=list(CampaignState))
+
+
+@bp.post("/campaigns/<int:campaign_id>/transition/<to_state>")
+@roles(Role.ORGANISER)
+def transition(campaign_id: int, to_state: str) -> Any:
+    campaign = _campaign(campaign_id)
+    if to_state not in {s.value for s in CampaignState}:
+        raise DomainError(_l("Unknown state %(s)s.", s=to_state), status=400)
+    operations.transition(db.session, actor=current_user, campaign=campaign, to_state=to_state, now=utcnow())
+    db.session.commit()
+    flash(_l("The campaign is now %(s)s.", s=campaign.state.value), "success")
+    return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+
+
+@bp.post("/campaigns/<int:campaign_id>/rubrics")
+@roles(Role.ORGANISER)
+def pin_rubrics(campaign_id: int) -> Any:
+    campaign = _campaign(campaign_id)
+    operations.pin_rubrics(db.session, actor=current_user, campaign=campaign)
+    db.session.commit()
+    flash(_l("The newest rubric versions are pinned."), "success")
+    return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+
+
+# --- sampling -------------------------------------------------------------------------------------------
+
+
+@bp.route("/campaigns/<int:campaign_id>/plan", methods=["GET", "POST"])
+@roles(Role.ORGANISER)
+def plan(campaign_id: int) -> Any:
+    campaign = _campaign(campaign_id)
+    form = PlanForm()
+    current = (campaign.plan.params or {}).get("engine") if campaign.plan is not None else None
+    if request.method == "GET" and current:
+        form.process(mode=current["mode"], strata=",".join(current["strata"]),
+                     fold_administrative=current["fold_administrative"], per_stratum=current.get("per_stratum"),
+                     rate=current.get("rate") or "", minimum=current.get("minimum", 0), maximum=current.get("maximum"),
+                     sequence_numbers=", ".join(map(str, current.get("sequence_numbers", []))),
+                     take_all=current.get("take_all", False))
+    if form.validate_on_submit():
+        try:
+            numbers = [int(n) for n in (form.sequence_numbers.data or "").replace("，", ",").split(",") if n.strip()]
+        except ValueError:
+            raise operations.CampaignError(_l("Sequence numbers must be whole numbers separated by commas.")) from None
+        data: dict[str, Any] = {"mode": form.mode.data, "strata": form.strata.data.split(","),
+                                "fold_administrative": form.fold_administrative.data, "take_all": form.take_all.data,
+                                "minimum": form.minimum.data or 0, "maximum": form.maximum.data}
+        if form.mode.data == "fixed":
+            data["per_stratum"] = form.per_stratum.data
+        if form.mode.data == "proportion":
+            data["rate"] = form.rate.data or None
+        if form.mode.data == "designated":
+            data["sequence_numbers"] = numbers
+        operations.set_plan(db.session, actor=current_user, campaign=campaign, plan=data)
+        db.session.commit()
+        flash(_l("Sampling plan saved."), "success")
+        return redirect(url_for("campaigns.plan", campaign_id=campaign.id))
+    return render_template("campaigns/plan.html", campaign=campaign, form=form, seed_form=SeedForm(),
+                           draw=queries.published_draw(campaign))
+
+
+@bp.post("/campaigns/<int:campaign_id>/seed")
+@roles(Role.ORGANISER)
+def seed(campaign_id: int) -> Any:
+    campaign = _campaign(campaign_id)
+    form = SeedForm()
+    if form.validate_on_submit():
+        operations.fix_seed(db.session, actor=current_user, campaign=campaign, seed=form.seed.data or None,
+                            source=form.source.data or "", now=utcnow())
+        db.session.commit()
+        flash(_l("The seed is fixed."), "success")
+    return redirect(url_for("campaigns.plan", campaign_id=campaign.id))
+
+
+@bp.post("/campaigns/<int:campaign_id>/freeze")
+@roles(Role.ORGANISER)
+def freeze(campaign_id: int) -> Any:
+    campaign = _campaign(campaign_id)
+    frozen = operations.freeze_population(db.session, actor=current_user, campaign=campaign, now=utcnow())
+    db.session.commit()
+    flash(_l("Population frozen: %(n)d cases.", n=frozen.size), "success")
+    return redirect(url_for("campaigns.plan", campaign_id=campaign.id))
+
+
+@bp.post("/campaigns/<int:campaign_id>/draw")
+@roles(Role.ORGANISER)
+def draw(campaign_id: int) -> Any:
+    campaign = _campaign(campaign_id)
+    result = operations.draw_sample(db.session, actor=current_user, campaign=campaign, now=utcnow())
+    db.session.commit()
+    flash(_l("%(n)d cases drawn.", n=len(result.selected)), "success")
+    return redirect(url_for("campaigns.report", campaign_id=campaign.id))
+
+
+@bp.get("/campaigns/<int:campaign_id>/report")
+@roles(Role.ORGANISER)
+def report(campaign_id: int) -> Any:
+    campaign = _campaign(campaign_id)
+    published = queries.published_draw(campaign)
+    codes = [str(r.get("agency")) for r in published["report"] if r.get("agency")]
+    return render_template("campaigns/report.html", campaign=campaign, draw=published,
+                           agencies=queries.agency_names(codes))
+
+
+@bp.get("/campaigns/<int:campaign_id>/samples")
+@roles(Role.ORGANISER)
+def samples(campaign_id: int) -> Any:
+    campaign = _campaign(campaign_id)
+    page = max(request.args.get("page", 1, type=int), 1)
+    rows, total = queries.samples_page(campaign, page=page, per_page=PER_PAGE)
+    return render_template("campaigns/samples.html", campaign=campaign, rows=rows, total=total, page=page,
+                           per_page=PER_PAGE)
+
+
+# --- assignment runs ------------------------------------------------------------------------------------
+
+
+@bp.post("/campaigns/<int:campaign_id>/runs")
+@roles(Role.ORGANISER)
+def preview(campaign_id: int) -> Any:
+    campaign = _campaign(campaign_id)
+    run = assigning.preview_run(db.session, campaign=campaign, actor=current_user, now=utcnow())
+    db.session.commit()
+    return redirect(url_for("campaigns.run", campaign_id=campaign.id, run_id=run.id))
+
+
+@bp.get("/campaigns/<int:campaign_id>/runs/<int:run_id>")
+@roles(Role.ORGANISER)
+def run(campaign_id: int, run_id: int) -> Any:
+    campaign = _campaign(campaign_id)
+    the_run = _run(campaign, run_id)
+    page = max(request.args.get("page", 1, type=int), 1)
+    pairs, total = queries.run_pairs_page(the_run, page=page, per_page=PER_PAGE)
+    form = OverrideForm()
+    choices = [SelectChoice(0, "—")] + [SelectChoice(rid, label) for rid, label in queries.active_reviewer_choices()]
+    form.remove_reviewer_id.choices = choices
+    form.add_reviewer_id.choices = choices[1:]
+    problems = (the_run.summary or {}).get("problems", [])
+    return render_template("campaigns/run.html", campaign=campaign, run=the_run, loads=queries.run_loads(the_run),
+                           pairs=pairs, total=total, page=page, per_page=PER_PAGE, form=form, problems=problems,
+                           english=operations.in_user_language("en", "zh") == "en")
+
+
+@bp.post("/campaigns/<int:campaign_id>/runs/<int:run_id>/commit")
+@roles(Role.ORGANISER)
+def commit(campaign_id: int, run_id: int) -> Any:
+    campaign = _campaign(campaign_id)
+    count = assigning.commit_run(db.session, run=_run(campaign, run_id), actor=current_user, now=utcnow())
+    db.session.commit()
+    flash(_l("%(n)d assignments offered to reviewers.", n=count), "success")
+    return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+
+
+@bp.post("/campaigns/<int:campaign_id>/runs/<int:run_id>/undo")
+@roles(Role.ORGANISER)
+def undo(campaign_id: int, run_id: int) -> Any:
+    campaign = _campaign(campaign_id)
+    count = assigning.undo_run(db.session, run=_run(campaign, run_id), actor=current_user, now=utcnow())
+    db.session.commit()
+    flash(_l("Assignment undone: %(n)d assignments removed.", n=count), "success")
+    return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+
+
+@bp.post("/campaigns/<int:campaign_id>/runs/<int:run_id>/discard")
+@roles(Role.ORGANISER)
+def discard(campaign_id: int, run_id: int) -> Any:
+    campaign = _campaign(campaign_id)
+    assigning.discard_run(db.session, run=_run(campaign, run_id), actor=current_user, now=utcnow())
+    db.session.commit()
+    flash(_l("Preview discarded."), "success")
+    return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+
+
+@bp.post("/campaigns/<int:campaign_id>/runs/<int:run_id>/override")
+@roles(Role.ORGANISER)
+def override(campaign_id: int, run_id: int) -> Any:
+    campaign = _campaign(campaign_id)
+    the_run = _run(campaign, run_id)
+    form = OverrideForm()
+    form.remove_reviewer_id.choices = form.add_reviewer_id.choices = []
+    if not form.validate_on_submit():
+        raise operations.CampaignError(_l("Give the case code, the reviewer and a reason."))
+    sample = db.session.scalar(sa.select(Sample).where(Sample.campaign_id == campaign.id,
+                                                       Sample.code == form.sample_code.data.strip()))
+    if sample is None:
+        raise operations.CampaignError(_l("No case %(c)s in this campaign.", c=form.sample_code.data))
+    add = db.session.get(ReviewerProfile, form.add_reviewer_id.data)
+    remove = db.session.get(ReviewerProfile, form.remove_reviewer_id.data) if form.remove_reviewer_id.data else None
+    if add is None:
+        raise operations.CampaignError(_l("Choose the reviewer to add."))
+    check = assigning.override_pair(db.session, run=the_run, sample=sample, remove=remove, add=add,
+                                    reason=form.reason.data, actor=current_user, now=utcnow(),
+                                    accept_conflict=form.accept_conflict.data)
+    db.session.commit()
+    flash(_l("Override recorded."), "success")
+    for warning in check.conflicts + check.warnings:
+        flash(_l("Warning: %(w)s", w=warning), "warning")
+    return redirect(url_for("campaigns.run", campaign_id=campaign.id, run_id=the_run.id))
+
+
+__all__ = ["bp", "RunState"]

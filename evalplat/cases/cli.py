@@ -1,0 +1,185 @@
+"""``flask cases …``: import cases and files, process (extract and redact) documents, show a job."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import sqlalchemy as sa
+from flask import Flask
+from flask.cli import AppGroup
+from flask_babel import force_locale
+
+from evalplat.extensions import db
+
+
+def _count_rows(path: Path) -> int:
+    """Roughly how many data rows a file has (for the progress bar), without parsing it."""
+    from evalplat.cases.importer import is_xlsx
+
+    if is_xlsx(path):
+        from openpyxl import load_workbook
+
+        workbook = load_workbook(path, read_only=True)
+        try:
+            return max((workbook.worksheets[0].max_row or 1) - 1, 0)
+        finally:
+            workbook.close()
+    lines = 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 22):
+            lines += chunk.count(b"\n")
+    return max(lines - 1, 0)
+
+
+class _Bars:
+    """Two progress bars, one per pass (validate, write), driven by the importer's progress callback."""
+
+    def __init__(self, total: int) -> None:
+        self.total = max(total, 1)
+        self.phase: str | None = None
+        self.bar: Any = None
+        self.done = 0
+
+    def __call__(self, done: int, phase: str) -> None:
+        if phase != self.phase:
+            self.close()
+            label = {"validate": "validate / 校验", "write": "write / 写入"}.get(phase, phase)
+            self.bar = click.progressbar(length=self.total, label=label, file=sys.stderr)
+            self.bar.__enter__()
+            self.phase, self.done = phase, 0
+        self.bar.update(max(min(done, self.total) - self.done, 0))
+        self.done = max(self.done, min(done, self.total))
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+def _actor(username: str | None) -> Any:
+    from evalplat.accounts.models import User
+
+    if not username:
+        return None
+    user = db.session.execute(sa.select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None:
+        raise click.ClickException(f"no user named {username!r}")
+    return user
+
+
+def register(app: Flask) -> None:
+    group = AppGroup("cases", help="Case intake: import cases and files, extract and redact documents.")
+
+    @group.command("import")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--files", "files_zip", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                  help="Zip with one folder per case number.")
+    @click.option("--as", "username", help="Import as this user (agency staff: own agency only). "
+                  "Default: as the platform (any agency).")
+    @click.option("--stop-on-bad-file", is_flag=True, help="Import nothing if any file is bad "
+                  "(default: skip bad files and import the rest).")
+    @click.option("--process/--no-process", default=True, show_default=True,
+                  help="Extract and redact the imported files now, with a progress bar.")
+    @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+                  help="Language of the error report.")
+    def import_command(file: Path, files_zip: Path | None, username: str | None, stop_on_bad_file: bool,
+                       process: bool, lang: str) -> None:
+        """Validate and import FILE (CSV or XLSX) of closed cases; nothing is written if a row is wrong."""
+        from evalplat.cases import importer, operations
+        from evalplat.cases.setup import get_storage
+
+        actor = _actor(username)
+        bars = _Bars(_count_rows(file))
+        options = importer.ImportOptions(on_bad_file="stop" if stop_on_bad_file else "skip")
+        try:
+            report = importer.import_cases(db.session, actor=actor, source=file, files_zip=files_zip,
+                                           storage=get_storage(), options=options, progress=bars)
+        finally:
+            bars.close()
+        with force_locale("en" if lang == "en" else "zh_Hans"):
+            for problem in report.file_problems:
+                click.echo(f"{problem.filename}: {problem.message()}", err=True)
+            if not report.ok:
+                db.session.rollback()
+                for error in report.errors:
+                    column = f" [{error.column_label()}]" if error.column else ""
+                    click.echo(f"row {error.row}{column}: {error.message()}", err=True)
+                raise click.ClickException(
+                    f"{report.error_count} problem(s) in {report.filename}; nothing was imported"
+                    if report.error_count else "a file was bad (--stop-on-bad-file); nothing was imported")
+        db.session.commit()
+        click.echo(f"{report.rows} rows: {report.created} cases imported, {report.unchanged} already present, "
+                   f"{report.documents_added} files added ({report.documents_unchanged} already present), "
+                   f"{len(report.file_problems)} bad files skipped")
+        if process and report.document_ids:
+            _process_inline(operations, [report.document_ids])
+
+    @group.command("process")
+    @click.option("--case", "case_ids", type=int, multiple=True, help="A case id (repeatable).")
+    @click.option("--campaign", "campaign_id", type=int, help="Every case drawn into this campaign.")
+    @click.option("--retry-failed", is_flag=True, help="Also try failed documents again.")
+    @click.option("--background", is_flag=True, help="Queue a job instead of working here.")
+    def process_command(case_ids: tuple[int, ...], campaign_id: int | None, retry_failed: bool,
+                        background: bool) -> None:
+        """Extract the text of waiting documents (OCR where needed) and redact their cases."""
+        from evalplat.cases import operations
+
+        ids = list(case_ids)
+        if campaign_id is not None:
+            if background:
+                job_id = operations.submit_job("cases.redact_campaign", actor_id=None, object_type="campaign",
+                                               object_id=campaign_id, args=(campaign_id,))
+                click.echo(f"queued job {job_id}")
+                return
+            ids += operations.campaign_case_ids(db.session, campaign_id)
+        if not ids:
+            raise click.ClickException("name at least one --case or a --campaign")
+        with click.progressbar(length=len(ids), label="cases / 案件", file=sys.stderr) as bar:
+            state = {"done": 0}
+
+            def tick(fraction: float, message: str) -> None:
+                done = round(fraction * len(ids))
+                bar.update(done - state["done"])
+                state["done"] = done
+
+            counts = operations.process_case_documents(db.session, ids, tick, retry_failed=retry_failed)
+        click.echo(f"{counts['extracted']} extracted, {counts['failed']} failed, "
+                   f"{counts['redacted']} redactions changed")
+
+    @group.command("job")
+    @click.argument("job_id")
+    def job_command(job_id: str) -> None:
+        """Show a background job's state and progress."""
+        from evalplat.cases.models import JobRecord
+
+        job = db.session.get(JobRecord, job_id)
+        if job is None:
+            raise click.ClickException(f"no job has id {job_id!r}")
+        click.echo(f"{job.task} {job.state.value} {job.progress:.0%} {job.message}")
+        if job.error:
+            click.echo(job.error, err=True)
+
+    app.cli.add_command(group)
+
+
+def _process_inline(operations: Any, batches: list[list[int]]) -> None:
+    from evalplat.cases.models import Document
+
+    document_ids = [i for batch in batches for i in batch]
+    case_ids = sorted(set(db.session.execute(sa.select(Document.case_id).where(Document.id.in_(document_ids)))
+                          .scalars()))
+    with click.progressbar(length=len(case_ids), label="extract + redact / 提取并脱敏",
+                           file=sys.stderr) as bar:
+        state = {"done": 0}
+
+        def tick(fraction: float, message: str) -> None:
+            done = round(fraction * len(case_ids))
+            bar.update(done - state["done"])
+            state["done"] = done
+
+        counts = operations.process_case_documents(db.session, case_ids, tick)
+    click.echo(f"{counts['extracted']} extracted, {counts['failed']} failed, "
+               f"{counts['redacted']} redactions changed")

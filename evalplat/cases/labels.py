@@ -1,0 +1,48 @@
+"""Translated labels for the codes this domain stores (document kinds and states, job states, party roles)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from evalplat.labels import label
+
+LABELS: dict[str, Any] = {
+    # document kinds
+    "application": _l("Application"),
+    "assignment_letter": _l("Assignment letter"),
+    "agreement": _l("Agreement and power of attorney"),
+    "meeting_notes": _l("Meeting notes"),
+    "file_reading_notes": _l("File-reading notes"),
+    "opinion": _l("Defence or representation opinion"),
+    "judgment": _l("Judgment or ruling"),
+    "closing_report": _l("Closing report"),
+    "other": _l("Other"),
+    # document states
+    "uploaded": _l("Uploaded"),
+    "extracting": _l("Extracting text"),
+    "extracted": _l("Text extracted"),
+    "redacted": _l("Redacted, awaiting approval"),
+    "approved": _l("Approved"),
+    "failed": _l("Failed"),
+    # redaction / job states
+    "pending": _l("Awaiting approval"),
+    "queued": _l("Queued"),
+    "running": _l("Running"),
+    "done": _l("Done"),
+    # party roles
+    "client": _l("Client"),
+    "opponent": _l("Opposing party"),
+    "victim": _l("Victim"),
+    "witness": _l("Witness"),
+    "judge": _l("Judge"),
+    "prosecutor": _l("Prosecutor"),
+    "relative": _l("Relative"),
+    "court": _l("Court"),
+}
+
+
+def case_label(value: Any) -> str:
+    """The translated label of a code of this domain; unknown codes are shown as they are."""
+    return label(value, LABELS)

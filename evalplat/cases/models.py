@@ -1,0 +1,225 @@
+"""Closed legal-aid cases, their parties (kept only for redaction), documents and redactions."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from evalplat.db import enum_column, utcnow
+from evalplat.extensions import db
+from evalplat.files.encrypted_type import current_keyring
+from evalplat.organisations.models import CaseType
+
+if TYPE_CHECKING:
+    from evalplat.accounts.models import User
+    from evalplat.organisations.models import Agency, Firm, Lawyer
+
+
+PARTY_NAME_CONTEXT = "case_parties.name"
+DOCUMENT_TEXT_CONTEXT = "documents.extracted_text"
+
+
+def encrypt_column(value: str | None, context: str) -> str | None:
+    """Encrypt a personal-information value for its column (``context`` is bound as associated data)."""
+    if value is None:
+        return None
+    return current_keyring().encrypt_text(value, aad=context.encode())
+
+
+def decrypt_column(token: str | None, context: str) -> str | None:
+    """Decrypt a value written by :func:`encrypt_column`."""
+    if token is None:
+        return None
+    return current_keyring().decrypt_text(token, aad=context.encode())
+
+
+class PartyRole(enum.StrEnum):
+    CLIENT = "client"
+    OPPONENT = "opponent"
+    VICTIM = "victim"
+    WITNESS = "witness"
+    JUDGE = "judge"
+    PROSECUTOR = "prosecutor"
+    RELATIVE = "relative"
+    COURT = "court"
+    OTHER = "other"
+
+
+class DocumentKind(enum.StrEnum):
+    APPLICATION = "application"
+    ASSIGNMENT_LETTER = "assignment_letter"
+    AGREEMENT = "agreement"
+    MEETING_NOTES = "meeting_notes"
+    FILE_READING_NOTES = "file_reading_notes"
+    OPINION = "opinion"
+    JUDGMENT = "judgment"
+    CLOSING_REPORT = "closing_report"
+    OTHER = "other"
+
+
+class DocumentStatus(enum.StrEnum):
+    UPLOADED = "uploaded"
+    EXTRACTING = "extracting"
+    EXTRACTED = "extracted"
+    REDACTED = "redacted"
+    APPROVED = "approved"
+    FAILED = "failed"
+
+
+class RedactionStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+
+
+class Case(db.Model):
+    """A closed legal-aid case (结案的法律援助案件)."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        sa.UniqueConstraint("agency_id", "case_number"),
+        sa.Index("ix_cases_agency_year_type", "agency_id", "year", "case_type"),
+        sa.CheckConstraint("closed_on IS NULL OR assigned_on IS NULL OR closed_on >= assigned_on",
+                           name="closed_after_assigned"),
+        sa.CheckConstraint("sequence_no IS NULL OR sequence_no > 0", name="sequence_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"))
+    case_number: Mapped[str] = mapped_column(sa.String(64))
+    year: Mapped[int]
+    sequence_no: Mapped[int | None]
+    case_type: Mapped[CaseType] = mapped_column(enum_column(CaseType))
+    cause: Mapped[str] = mapped_column(sa.String(128), default="")
+    stage_reached: Mapped[str] = mapped_column(sa.String(64), default="")
+    applied_on: Mapped[date | None]
+    assigned_on: Mapped[date | None]
+    first_meeting_on: Mapped[date | None]
+    closed_on: Mapped[date | None] = mapped_column(index=True)
+    result: Mapped[str] = mapped_column(sa.String(128), default="")
+    lawyer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("lawyers.id"), index=True)
+    firm_id: Mapped[int | None] = mapped_column(sa.ForeignKey("firms.id"), index=True)
+    # SHA-256 of the imported row's normalised content: a re-import of the same row is a no-op, a
+    # different row under the same case number is refused.
+    import_digest: Mapped[str | None] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    agency: Mapped[Agency] = relationship()
+    lawyer: Mapped[Lawyer | None] = relationship()
+    firm: Mapped[Firm | None] = relationship()
+    parties: Mapped[list[CaseParty]] = relationship(back_populates="case", cascade="all, delete-orphan")
+    documents: Mapped[list[Document]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="Document.position"
+    )
+
+    def can_view_original(self, user: User) -> bool:
+        """Unredacted data: the organiser, and staff of the case's own agency."""
+        return user.can_view_agency(self.agency_id)
+
+    def can_edit(self, user: User) -> bool:
+        return user.can_view_agency(self.agency_id)
+
+
+class CaseParty(db.Model):
+    """A named person or organisation in a case: the known entities for redaction, never shown to reviewers."""
+
+    __tablename__ = "case_parties"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    role: Mapped[PartyRole] = mapped_column(enum_column(PartyRole))
+    # Encrypted at rest: the column holds an AES-GCM envelope token of the key ring that
+    # evalplat.cases.setup configures (the format of evalplat.files.encrypted_type.EncryptedText, same
+    # associated data); ``name`` reads and writes the plaintext.
+    name_ciphertext: Mapped[str] = mapped_column("name", sa.Text)
+
+    case: Mapped[Case] = relationship(back_populates="parties")
+
+    @property
+    def name(self) -> str:
+        return decrypt_column(self.name_ciphertext, PARTY_NAME_CONTEXT) or ""
+
+    @name.setter
+    def name(self, value: str) -> None:
+        self.name_ciphertext = encrypt_column(value, PARTY_NAME_CONTEXT)  # type: ignore[assignment]
+
+
+class Document(db.Model):
+    __tablename__ = "documents"
+    __table_args__ = (sa.Index("ix_documents_case_position", "case_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"))
+    kind: Mapped[DocumentKind] = mapped_column(enum_column(DocumentKind), default=DocumentKind.OTHER)
+    title: Mapped[str] = mapped_column(sa.String(256), default="")
+    position: Mapped[int] = mapped_column(default=0)
+    original_filename: Mapped[str] = mapped_column(sa.String(256), default="")
+    storage_key: Mapped[str | None] = mapped_column(sa.String(128))
+    content_type: Mapped[str] = mapped_column(sa.String(128), default="text/plain")  # the DOCX type is 71 long
+    size: Mapped[int] = mapped_column(default=0)
+    status: Mapped[DocumentStatus] = mapped_column(enum_column(DocumentStatus), default=DocumentStatus.UPLOADED)
+    # Original extracted text, encrypted at rest like the parties' names (see ``extracted_text``).
+    extracted_ciphertext: Mapped[str | None] = mapped_column("extracted_text", sa.Text)
+    redacted_text: Mapped[str | None] = mapped_column(sa.Text)
+    ocr_used: Mapped[bool] = mapped_column(default=False)
+    page_count: Mapped[int | None]
+    error_code: Mapped[str | None] = mapped_column(sa.String(64))
+    error_detail: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="documents")
+    redaction: Mapped[Redaction | None] = relationship(back_populates="document", cascade="all, delete-orphan")
+
+    @property
+    def extracted_text(self) -> str | None:
+        return decrypt_column(self.extracted_ciphertext, DOCUMENT_TEXT_CONTEXT)
+
+    @extracted_text.setter
+    def extracted_text(self, value: str | None) -> None:
+        self.extracted_ciphertext = encrypt_column(value, DOCUMENT_TEXT_CONTEXT)
+
+
+class Redaction(db.Model):
+    """The redaction of one document: its spans, and whether a person has approved it."""
+
+    __tablename__ = "redactions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(sa.ForeignKey("documents.id", ondelete="CASCADE"), unique=True)
+    # [{"start", "end", "category", "placeholder", "source": "auto"|"manual"}]
+    spans: Mapped[list[Any]] = mapped_column(default=list)
+    status: Mapped[RedactionStatus] = mapped_column(enum_column(RedactionStatus), default=RedactionStatus.PENDING,
+                                                    index=True)
+    approved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    approved_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    document: Mapped[Document] = relationship(back_populates="redaction")
+
+
+class JobState(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class JobRecord(db.Model):
+    """A background job's persisted status, shown on pages and in the CLI."""
+
+    __tablename__ = "job_records"
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    task: Mapped[str] = mapped_column(sa.String(64))
+    state: Mapped[JobState] = mapped_column(enum_column(JobState), default=JobState.QUEUED, index=True)
+    progress: Mapped[float] = mapped_column(default=0.0)
+    message: Mapped[str] = mapped_column(sa.Text, default="")
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    object_type: Mapped[str | None] = mapped_column(sa.String(32))
+    object_id: Mapped[int | None]
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

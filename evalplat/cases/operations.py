@@ -1,0 +1,614 @@
+"""The write path of case intake: documents, text extraction, redaction, approval and background jobs.
+
+Operations take the session and the actor explicitly, change rows and write their audit event in the
+same transaction; the caller commits. The background tasks at the end of this module run the same
+operations inside a job and commit step by step, so a long OCR never holds a write transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session, selectinload
+
+from evalplat import jobs
+from evalplat.accounts.models import User
+from evalplat.anonymise import CaseMapping, Span, apply_corrections, redact
+from evalplat.audit.operations import record
+from evalplat.cases import importer
+from evalplat.cases.models import (
+    Case,
+    Document,
+    DocumentKind,
+    DocumentStatus,
+    JobRecord,
+    JobState,
+    PartyRole,
+    Redaction,
+    RedactionStatus,
+)
+from evalplat.db import utcnow
+from evalplat.errors import DomainError, InvalidTransition
+from evalplat.extensions import db
+from evalplat.extract import extract_text
+from evalplat.files import CodedError, FileRejected, Storage
+
+log = logging.getLogger(__name__)
+
+ProgressFn = Callable[[float, str], None]
+
+MANUAL = "manual"
+AUTO = "auto"
+REMOVED = "removed"
+
+# Redaction kinds an organiser may choose when adding a span by hand.
+MANUAL_KINDS = ("person", "org", "place", "address", "id_card", "phone", "number")
+
+
+def _no_progress(fraction: float, message: str) -> None:
+    return None
+
+
+# --- uploads ---------------------------------------------------------------------------------------------
+@dataclass
+class UploadResult:
+    added: list[Document]
+    unchanged: int
+    problems: list[importer.FileProblem]
+
+
+def upload_documents(session: Session, *, actor: User, case: Case, files: Sequence[tuple[str, bytes]],
+                     storage: Storage, kind: DocumentKind | None = None, stop_on_bad: bool = False) -> UploadResult:
+    """Add files uploaded on the case page: each checked by content; bad ones reported by name.
+
+    Parameters
+    ----------
+    files : sequence of (original file name, content)
+    stop_on_bad : bool
+        Refuse the whole upload (write nothing) when any file is bad, instead of skipping it.
+
+    Raises
+    ------
+    DomainError
+        With ``stop_on_bad`` and a bad file: the message names the file and the problem.
+    """
+    from evalplat.files import sniff
+
+    problems: list[importer.FileProblem] = []
+    for name, data in files:
+        try:
+            sniff(data, name)
+        except FileRejected as exc:
+            problems.append(importer.FileProblem.from_rejection(exc))
+    if problems and stop_on_bad:
+        raise DomainError(problems[0].message(), code=problems[0].code)
+    bad = {p.filename for p in problems}
+    added: list[Document] = []
+    unchanged = 0
+    writer = importer.DocumentWriter(session, storage, [case.id])
+    with storage.batch():  # the files are durable before the caller commits the rows
+        for name, data in files:
+            if name in bad:
+                continue
+            document = writer.add(case.id, data, name, kind)
+            if document is None:
+                unchanged += 1
+            else:
+                added.append(document)
+        session.flush()
+    if added:
+        record(session, actor_id=actor.id, action="cases.documents_upload", object_type="case", object_id=case.id,
+               after={"documents": [d.id for d in added], "bad_files": [p.code for p in problems]})
+    return UploadResult(added, unchanged, problems)
+
+
+def delete_document(session: Session, *, actor: User, document: Document) -> None:
+    """Remove a document (e.g. a wrong or unreadable file) from its case."""
+    record(session, actor_id=actor.id, action="cases.document_delete", object_type="document",
+           object_id=document.id, before={"case_id": document.case_id, "status": document.status,
+                                          "storage_key": document.storage_key})
+    session.delete(document)
+
+
+# --- extraction ------------------------------------------------------------------------------------------
+def _error_detail(exc: CodedError) -> str:
+    return json.dumps({"zh": exc.message("zh"), "en": exc.message("en")}, ensure_ascii=False)
+
+
+def extract_document(session: Session, document: Document, storage: Storage,
+                     progress: ProgressFn = _no_progress) -> bool:
+    """Extract a document's text (OCR where needed); on a bad file mark it failed with the named error.
+
+    Returns
+    -------
+    bool
+        True when text was extracted, False when the document failed (its ``error_code`` says why).
+    """
+    try:
+        data = storage.get(document.storage_key or "")
+        result = extract_text(data, document.original_filename, progress=progress)
+    except CodedError as exc:
+        document.status = DocumentStatus.FAILED
+        document.error_code = exc.code
+        document.error_detail = _error_detail(exc)
+        return False
+    document.extracted_text = result.text
+    document.ocr_used = result.ocr_used
+    document.page_count = result.page_count
+    document.error_code = None
+    document.error_detail = None
+    document.status = DocumentStatus.EXTRACTED
+    return True
+
+
+# --- redaction -------------------------------------------------------------------------------------------
+_PARTY_KNOWN = {PartyRole.JUDGE: "judge", PartyRole.COURT: "court", PartyRole.PROSECUTOR: "person"}
+
+
+def known_for_case(case: Case) -> dict[str, list[str]]:
+    """What the case's metadata names: parties, lawyer, firm, agency, court and places of the region."""
+    known: dict[str, list[str]] = {}
+
+    def add(category: str, name: str | None) -> None:
+        if name and name.strip() and name.strip() not in known.setdefault(category, []):
+            known[category].append(name.strip())
+
+    for party in case.parties:
+        add(_PARTY_KNOWN.get(party.role, "person"), party.name)
+    if case.lawyer is not None:
+        add("lawyer", case.lawyer.name)
+        if case.lawyer.firm is not None:
+            add("firm", case.lawyer.firm.name)
+    if case.firm is not None:
+        add("firm", case.firm.name)
+    add("agency", case.agency.name)
+    for region in (case.agency.region, case.agency.city):
+        if region is not None:
+            add("place", region.name)
+    return known
+
+
+def _spans_of(document: Document, text: str) -> list[Span]:
+    """The document's stored (non-removed) spans as :class:`Span` objects, originals taken from the text."""
+    spans = []
+    for item in document.redaction.spans if document.redaction else []:
+        if item.get("source") == REMOVED:
+            continue
+        spans.append(Span(item["start"], item["end"], item["category"], text[item["start"]:item["end"]],
+                          item["placeholder"], item["kind"], item.get("detector", item.get("source", AUTO))))
+    return spans
+
+
+def _stored(spans: Iterable[Span], removed: Iterable[Mapping[str, Any]] = ()) -> list[dict[str, Any]]:
+    """Spans as stored: offsets, category, kind, placeholder, source — never the original string."""
+    out = [{"start": s.start, "end": s.end, "category": s.category, "kind": s.kind, "placeholder": s.placeholder,
+            "detector": s.detector, "source": MANUAL if s.detector == "manual" else AUTO} for s in spans]
+    out.extend(dict(r) for r in removed)
+    return sorted(out, key=lambda s: (s["start"], s["end"]))
+
+
+def _save_redaction(document: Document, text: str, spans: Sequence[Span],
+                    removed: Iterable[Mapping[str, Any]] = ()) -> bool:
+    """Store spans and redacted text; a change sends an approved redaction back to pending. True if changed."""
+    stored = _stored(spans, removed)
+    redaction = document.redaction
+    if redaction is None:
+        redaction = Redaction(spans=stored, status=RedactionStatus.PENDING)
+        document.redaction = redaction
+        changed = True
+    else:
+        changed = redaction.spans != stored
+        if changed:
+            redaction.spans = stored
+            redaction.status = RedactionStatus.PENDING
+            redaction.approved_by_id = None
+            redaction.approved_at = None
+    from evalplat.anonymise import render
+
+    document.redacted_text = render(text, spans)
+    if changed or document.status != DocumentStatus.APPROVED:
+        document.status = DocumentStatus.REDACTED
+    return changed
+
+
+def _lock_case(session: Session, case_id: int) -> None:
+    """Serialise redaction of one case (a row lock on PostgreSQL, the write lock on SQLite)."""
+    session.execute(sa.update(Case).where(Case.id == case_id).values(id=Case.id))
+
+
+def _load_case(session: Session, case_id: int) -> Case:
+    case = session.execute(
+        sa.select(Case).where(Case.id == case_id).options(
+            selectinload(Case.parties), selectinload(Case.documents).selectinload(Document.redaction))
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if case is None:
+        raise DomainError(_l("The case does not exist."), code="case_missing", status=404)
+    return case
+
+
+def redact_case(session: Session, case_id: int) -> int:
+    """(Re)compute the automatic redaction of every extracted document of a case, in reading order.
+
+    One :class:`~evalplat.anonymise.CaseMapping` is shared by the documents, so the same person has the
+    same placeholder everywhere; an organiser's added and removed spans are kept. A redaction whose spans
+    change goes back to pending.
+
+    Returns
+    -------
+    int
+        Documents whose redaction changed.
+    """
+    _lock_case(session, case_id)
+    case = _load_case(session, case_id)
+    known = known_for_case(case)
+    mapping = CaseMapping()
+    changed = 0
+    for document in case.documents:
+        text = document.extracted_text
+        if text is None or document.status == DocumentStatus.FAILED:
+            continue
+        automatic = redact(text, known, mapping=mapping)
+        stored = document.redaction.spans if document.redaction else []
+        manual = [(s["start"], s["end"], s["kind"]) for s in stored
+                  if s.get("source") == MANUAL and s["end"] <= len(text)]
+        removed = [s for s in stored if s.get("source") == REMOVED]
+        removable = {(s.start, s.end) for s in automatic.spans}
+        result = apply_corrections(text, automatic.spans, add=manual, mapping=mapping, propagate=False,
+                                   remove=[(r["start"], r["end"]) for r in removed
+                                           if (r["start"], r["end"]) in removable])
+        changed += _save_redaction(document, text, result.spans, removed)
+    return changed
+
+
+def _case_mapping(case: Case) -> CaseMapping:
+    mapping = CaseMapping()
+    for document in case.documents:
+        text = document.extracted_text
+        if text is None:
+            continue
+        for span in _spans_of(document, text):
+            mapping.observe(span.kind, span.original, span.placeholder)
+    return mapping
+
+
+def _editable(document: Document) -> str:
+    text = document.extracted_text
+    if text is None or document.redaction is None:
+        raise InvalidTransition(_l("This document has no redaction yet; wait for its text extraction."),
+                                code="not_redacted")
+    return text
+
+
+def add_span(session: Session, *, actor: User, document: Document, start: int | None = None,
+             end: int | None = None, text: str | None = None, kind: str = "person") -> int:
+    """Redact more: a stretch given by offsets, or every occurrence of a string in the case's documents.
+
+    Returns
+    -------
+    int
+        Spans added.
+    """
+    original = _editable(document)
+    if kind not in MANUAL_KINDS:
+        raise DomainError(_l("Unknown kind of redaction."), code="bad_kind")
+    case = _load_case(session, document.case_id)
+    mapping = _case_mapping(case)
+    if text:
+        targets = [d for d in case.documents if d.extracted_text is not None and d.redaction is not None]
+        needle = text
+    else:
+        if start is None or end is None or not 0 <= start < end <= len(original):
+            raise DomainError(_l("The selection lies outside the text (0–%(n)d).", n=len(original)),
+                              code="bad_offsets")
+        targets = [document]
+        needle = original[start:end]
+    added = 0
+    for target in targets:
+        body = target.extracted_text or ""
+        spans = _spans_of(target, body)
+        if text:
+            first = body.find(needle)
+            if first < 0:
+                continue
+            additions = [(first, first + len(needle), kind)]
+        else:
+            additions = [(start, end, kind)]
+        result = apply_corrections(body, spans, add=additions, mapping=mapping, propagate=True)
+        removed = [s for s in target.redaction.spans if s.get("source") == REMOVED] if target.redaction else []
+        before = len(spans)
+        if _save_redaction(target, body, result.spans, removed):
+            added += max(len(result.spans) - before, 1)
+    if text and added == 0:
+        raise DomainError(_l("“%(text)s” does not occur in the case's documents.", text=needle),
+                          code="text_not_found")
+    record(session, actor_id=actor.id, action="cases.redaction_add", object_type="document", object_id=document.id,
+           after={"kind": kind, "by": "text" if text else "offsets", "length": len(needle), "added": added})
+    return added
+
+
+def remove_span(session: Session, *, actor: User, document: Document, start: int, end: int) -> None:
+    """Keep a stretch the automatic redaction had removed (remembered across re-redaction)."""
+    text = _editable(document)
+    spans = _spans_of(document, text)
+    target = next((s for s in spans if (s.start, s.end) == (start, end)), None)
+    if target is None:
+        raise DomainError(_l("That span does not exist (any more); reload the page."), code="no_span")
+    result = apply_corrections(text, spans, remove=[(start, end)], propagate=False)
+    assert document.redaction is not None
+    removed = [s for s in document.redaction.spans if s.get("source") == REMOVED]
+    if target.detector != "manual":
+        removed.append({"start": start, "end": end, "category": target.category, "kind": target.kind,
+                        "placeholder": target.placeholder, "detector": target.detector, "source": REMOVED})
+    _save_redaction(document, text, result.spans, removed)
+    record(session, actor_id=actor.id, action="cases.redaction_remove", object_type="document",
+           object_id=document.id, after={"start": start, "end": end, "kind": target.kind})
+
+
+def approve_redaction(session: Session, *, actor: User, case: Case) -> int:
+    """Approve the redaction of every document of the case; from now on reviewers may read them.
+
+    Raises
+    ------
+    InvalidTransition
+        When the case has no documents, or one is not yet redacted (still extracting, or failed).
+    """
+    approved = _approve_documents(actor, case, utcnow())
+    record(session, actor_id=actor.id, action="cases.redaction_approve", object_type="case", object_id=case.id,
+           after={"documents": approved})
+    return len(approved)
+
+
+def approve_redactions(session: Session, *, actor: User, cases: Sequence[Case]) -> int:
+    """Approve the redactions of several cases (all or none) with one audit event for the batch.
+
+    The event (``cases.redaction_approve_batch``) names every case and, per case, every document approved,
+    so the trail says exactly what :func:`approve_redaction` would have said case by case; one append to
+    the audit chain instead of one per case keeps concurrent workers from queueing on its lock.
+
+    Returns
+    -------
+    int
+        Documents approved.
+
+    Raises
+    ------
+    InvalidTransition
+        When a case has no documents, or one is not yet redacted; nothing is approved then.
+    """
+    now = utcnow()
+    for case in cases:  # check all before changing any
+        _approvable(case)
+    approved = {case.id: _approve_documents(actor, case, now) for case in cases}
+    if approved:
+        record(session, actor_id=actor.id, action="cases.redaction_approve_batch", object_type="case",
+               object_id=None, after={"cases": [{"case": case_id, "documents": documents}
+                                                for case_id, documents in approved.items()]})
+    return sum(len(documents) for documents in approved.values())
+
+
+def _approvable(case: Case) -> list[Document]:
+    documents = list(case.documents)
+    if not documents:
+        raise InvalidTransition(_l("The case has no documents to approve."), code="no_documents")
+    waiting = [d for d in documents if d.redaction is None or d.status not in
+               (DocumentStatus.REDACTED, DocumentStatus.APPROVED)]
+    if waiting:
+        raise InvalidTransition(
+            _l("%(n)d document(s) are not redacted yet (still processing, or failed: retry or remove them).",
+               n=len(waiting)), code="not_all_redacted")
+    return documents
+
+
+def _approve_documents(actor: User, case: Case, now: datetime) -> list[int]:
+    """Mark every document of a checked case approved; the ids whose redaction was not approved yet."""
+    approved = []
+    for document in _approvable(case):
+        assert document.redaction is not None
+        if document.redaction.status != RedactionStatus.APPROVED:
+            document.redaction.status = RedactionStatus.APPROVED
+            document.redaction.approved_by_id = actor.id
+            document.redaction.approved_at = now
+            approved.append(document.id)
+        document.status = DocumentStatus.APPROVED
+    return approved
+
+
+# --- background jobs -------------------------------------------------------------------------------------
+def submit_job(task_name: str, *, actor_id: int | None, object_type: str, object_id: int,
+               args: Sequence[Any] = ()) -> str:
+    """Record a job (committed at once, so every process can show it) and queue it.
+
+    Call it after the work it concerns has been committed. The task receives the record's id first.
+
+    Returns
+    -------
+    str
+        The job record's id.
+    """
+    job = JobRecord(id=uuid.uuid4().hex, task=task_name, state=JobState.QUEUED, object_type=object_type,
+                    object_id=object_id, created_by_id=actor_id, message="")
+    db.session.add(job)
+    db.session.commit()
+    try:
+        jobs.enqueue(task_name, job.id, *args)
+    except Exception as exc:
+        _update_job(job.id, state=JobState.FAILED, error=f"{type(exc).__name__}: {exc}")
+        raise
+    return job.id
+
+
+def process_documents(*, actor_id: int | None, document_ids: Iterable[int]) -> list[str]:
+    """Queue text extraction and redaction of each document as its own job (so each can be retried alone)."""
+    return [submit_job("cases.process_document", actor_id=actor_id, object_type="document", object_id=ident,
+                       args=(ident,)) for ident in document_ids]
+
+
+def _update_job(job_id: str, **values: Any) -> None:
+    """Write a job's state on its own connection (never inside the work's transaction)."""
+    values["updated_at"] = utcnow()
+    try:
+        with db.engine.begin() as connection:
+            connection.execute(sa.update(JobRecord).where(JobRecord.id == job_id).values(**values))
+    except Exception:  # progress must never break the work
+        log.exception("job %s: recording its state failed", job_id)
+
+
+class _Tracker:
+    """Progress of a tracked job: to the job backend and (throttled) to its JobRecord."""
+
+    def __init__(self, job_id: str) -> None:
+        self.job_id = job_id
+        self.last = 0.0
+        self.last_fraction = -1.0
+
+    def __call__(self, fraction: float, message: str) -> None:
+        jobs.report_progress(fraction, message)
+        now = time.monotonic()
+        if fraction - self.last_fraction >= 0.05 or now - self.last >= 1.0 or fraction >= 1.0:
+            self.last, self.last_fraction = now, fraction
+            _update_job(self.job_id, progress=fraction, message=message[:500])
+
+
+def _tracked(job_id: str, work: Callable[[ProgressFn], Any]) -> Any:
+    _update_job(job_id, state=JobState.RUNNING, progress=0.0, error=None)
+    tracker = _Tracker(job_id)
+    try:
+        result = work(tracker)
+    except Exception as exc:
+        db.session.rollback()
+        detail = exc.to_dict() if isinstance(exc, CodedError) else None
+        error = json.dumps(detail, ensure_ascii=False) if detail else f"{type(exc).__name__}: {exc}"
+        _update_job(job_id, state=JobState.FAILED, error=error)
+        raise
+    _update_job(job_id, state=JobState.DONE, progress=1.0, message=str(result or "")[:500])
+    return result
+
+
+def _storage() -> Storage:
+    from evalplat.cases.setup import get_storage
+
+    return get_storage()
+
+
+class DocumentFailed(Exception):
+    """Raised by a job whose document could not be read, so the job shows as failed and can be retried."""
+
+    def __init__(self, document: Document) -> None:
+        detail = json.loads(document.error_detail or "{}")
+        super().__init__(f"document {document.id}: {document.error_code}: {detail.get('en', '')}")
+        self.document_id = document.id
+        self.code = document.error_code
+
+
+def process_document(session: Session, document_id: int, progress: ProgressFn = _no_progress) -> Document:
+    """Extract one document's text and redact its case; commits after each step.
+
+    Raises
+    ------
+    DocumentFailed
+        When the file cannot be read (the document is left ``failed`` with the named error).
+    """
+    document = session.get(Document, document_id)
+    if document is None:
+        raise DomainError(_l("The document does not exist."), code="document_missing", status=404)
+    document.status = DocumentStatus.EXTRACTING
+    session.commit()
+    progress(0.05, "extract")
+    ok = extract_document(session, document, _storage(), lambda f, m: progress(0.05 + 0.8 * f, m))
+    record(session, actor_id=None, action="cases.document_extract", object_type="document", object_id=document.id,
+           after={"status": document.status, "error_code": document.error_code, "ocr": document.ocr_used})
+    session.commit()
+    if not ok:
+        raise DocumentFailed(document)
+    progress(0.9, "redact")
+    redact_case(session, document.case_id)
+    session.commit()
+    progress(1.0, "done")
+    return document
+
+
+@jobs.task("cases.process_document", timeout=3 * 3600)
+def process_document_task(job_id: str, document_id: int) -> str:
+    """Background task: extract and redact one document."""
+    def work(progress: ProgressFn) -> str:
+        document = process_document(db.session, document_id, progress)
+        return f"document {document.id}: {document.status}"
+    return str(_tracked(job_id, work))
+
+
+def process_case_documents(session: Session, case_ids: Sequence[int], progress: ProgressFn = _no_progress,
+                           *, retry_failed: bool = False) -> dict[str, int]:
+    """Extract every not-yet-extracted document of the cases, then redact each case (campaign-wide work).
+
+    Returns
+    -------
+    dict
+        Counts: ``extracted``, ``failed``, ``redacted`` (documents whose redaction changed).
+    """
+    counts = {"extracted": 0, "failed": 0, "redacted": 0}
+    storage = _storage()
+    wanted = [DocumentStatus.UPLOADED, DocumentStatus.EXTRACTING]
+    if retry_failed:
+        wanted.append(DocumentStatus.FAILED)
+    for done, case_id in enumerate(case_ids):
+        documents = session.execute(sa.select(Document).where(Document.case_id == case_id,
+                                                              Document.status.in_(wanted))).scalars().all()
+        # One commit per case. Extraction (OCR included) only sets attributes: nothing is flushed until
+        # redact_case locks the case, so no write transaction is open while a file is read. A file that
+        # cannot be read is marked failed with its error and is retried alone (retry_document).
+        for document in documents:
+            if extract_document(session, document, storage):
+                counts["extracted"] += 1
+            else:
+                counts["failed"] += 1
+        counts["redacted"] += redact_case(session, case_id)
+        session.commit()
+        progress((done + 1) / max(len(case_ids), 1), f"{done + 1}/{len(case_ids)}")
+    return counts
+
+
+def campaign_case_ids(session: Session, campaign_id: int) -> list[int]:
+    """The cases drawn into a campaign, in case id order."""
+    from evalplat.campaigns.models import Sample
+
+    return list(session.execute(sa.select(Sample.case_id).where(Sample.campaign_id == campaign_id)
+                                .order_by(Sample.case_id)).scalars())
+
+
+@jobs.task("cases.redact_campaign", timeout=24 * 3600)
+def redact_campaign_task(job_id: str, campaign_id: int) -> str:
+    """Background task: extract and redact every document of every case drawn into a campaign."""
+    def work(progress: ProgressFn) -> str:
+        counts = process_case_documents(db.session, campaign_case_ids(db.session, campaign_id), progress)
+        record(db.session, actor_id=None, action="cases.redact_campaign", object_type="campaign",
+               object_id=campaign_id, after=counts)
+        db.session.commit()
+        return json.dumps(counts)
+    return str(_tracked(job_id, work))
+
+
+@jobs.task("cases.process_case", timeout=6 * 3600)
+def process_case_task(job_id: str, case_id: int) -> str:
+    """Background task: extract and redact every waiting document of one case."""
+    def work(progress: ProgressFn) -> str:
+        return json.dumps(process_case_documents(db.session, [case_id], progress))
+    return str(_tracked(job_id, work))
+
+
+def retry_document(session: Session, *, actor: User, document: Document) -> None:
+    """Reset a failed document so that a new job processes it alone (the caller commits, then submits)."""
+    if document.status != DocumentStatus.FAILED:
+        raise InvalidTransition(_l("Only a failed document can be retried."), code="not_failed")
+    document.status = DocumentStatus.UPLOADED
+    record(session, actor_id=actor.id, action="cases.document_retry", object_type="document", object_id=document.id,
+           before={"error_code": document.error_code})

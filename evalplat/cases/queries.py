@@ -1,0 +1,211 @@
+"""Scoped reads for case intake: lists, details, job status and — for reviewers — approved redacted text."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload, selectinload
+
+from evalplat.accounts.models import Role, User
+from evalplat.cases.models import (
+    Case,
+    Document,
+    DocumentKind,
+    DocumentStatus,
+    JobRecord,
+    Redaction,
+    RedactionStatus,
+)
+from evalplat.extensions import db
+from evalplat.organisations.models import Agency, CaseType
+
+__all__ = [
+    "ReviewerDocument",
+    "Segment",
+    "case_detail",
+    "case_jobs",
+    "case_list",
+    "highlight",
+    "reviewer_documents",
+]
+
+
+def _scope(query: sa.Select[Any], user: User) -> sa.Select[Any]:
+    """Organisers see every case; agency staff only their own agency's."""
+    if Role.ORGANISER in user.roles:
+        return query
+    if Role.AGENCY_STAFF in user.roles and user.agency_id is not None:
+        return query.where(Case.agency_id == user.agency_id)
+    return query.where(sa.false())
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    id: int
+    case_number: str
+    agency: str
+    year: int
+    case_type: CaseType
+    closed_on: Any
+    documents: int
+    approved: int
+    failed: int
+
+
+def case_list(user: User, *, agency_id: int | None = None, year: int | None = None,
+              case_type: str | None = None, q: str | None = None, redaction: str | None = None,
+              page: int = 1, per_page: int = 50) -> tuple[list[CaseRow], int]:
+    """One page of cases the user may see, with document counts, and the total.
+
+    Parameters
+    ----------
+    redaction : {"pending", "approved", "failed", "none"}, optional
+        Cases with a document awaiting approval, fully approved, with a failed document, or without documents.
+    """
+    docs = (sa.select(Document.case_id.label("case_id"),
+                      sa.func.count(Document.id).label("n"),
+                      sa.func.sum(sa.case((Document.status == DocumentStatus.APPROVED, 1), else_=0)).label("ok"),
+                      sa.func.sum(sa.case((Document.status == DocumentStatus.FAILED, 1), else_=0)).label("bad"))
+            .group_by(Document.case_id).subquery())
+    n = sa.func.coalesce(docs.c.n, 0)
+    ok = sa.func.coalesce(docs.c.ok, 0)
+    bad = sa.func.coalesce(docs.c.bad, 0)
+    query = (sa.select(Case.id, Case.case_number, Agency.name, Case.year, Case.case_type, Case.closed_on, n, ok, bad)
+             .join(Agency, Agency.id == Case.agency_id).outerjoin(docs, docs.c.case_id == Case.id))
+    query = _scope(query, user)
+    if agency_id:
+        query = query.where(Case.agency_id == agency_id)
+    if year:
+        query = query.where(Case.year == year)
+    if case_type and case_type in {t.value for t in CaseType}:
+        query = query.where(Case.case_type == CaseType(case_type))
+    if q:
+        query = query.where(Case.case_number.contains(q.strip(), autoescape=True))
+    if redaction == "approved":
+        query = query.where(n > 0, ok == n)
+    elif redaction == "pending":
+        query = query.where(n > 0, ok < n)
+    elif redaction == "failed":
+        query = query.where(bad > 0)
+    elif redaction == "none":
+        query = query.where(n == 0)
+    total = db.session.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar_one()
+    rows = db.session.execute(query.order_by(Case.year.desc(), Case.agency_id, Case.case_number)
+                              .limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
+    return [CaseRow(*row) for row in rows], int(total)
+
+
+def agencies_for(user: User) -> list[tuple[int, str]]:
+    """Agencies offered in the list filter (organisers only; staff see one)."""
+    query = sa.select(Agency.id, Agency.name).order_by(Agency.name)
+    if Role.ORGANISER not in user.roles:
+        query = query.where(Agency.id == (user.agency_id or -1))
+    return [(i, n) for i, n in db.session.execute(query)]
+
+
+def case_detail(case_id: int) -> Case | None:
+    """A case with its agency, lawyer, firm, parties, documents and their redactions (no lazy loads)."""
+    return db.session.execute(
+        sa.select(Case).where(Case.id == case_id).options(
+            joinedload(Case.agency), joinedload(Case.lawyer), joinedload(Case.firm), selectinload(Case.parties),
+            selectinload(Case.documents).selectinload(Document.redaction))
+    ).unique().scalar_one_or_none()
+
+
+def case_jobs(case: Case, limit: int = 20) -> list[JobRecord]:
+    """The latest background jobs about the case or its documents."""
+    document_ids = [d.id for d in case.documents]
+    condition = sa.and_(JobRecord.object_type == "case", JobRecord.object_id == case.id)
+    if document_ids:
+        condition = sa.or_(condition, sa.and_(JobRecord.object_type == "document",
+                                              JobRecord.object_id.in_(document_ids)))
+    return list(db.session.execute(sa.select(JobRecord).where(condition)
+                                   .order_by(JobRecord.created_at.desc()).limit(limit)).scalars())
+
+
+def job_error_text(job: JobRecord, lang: str) -> str:
+    """A failed job's error in the user's language (coded errors carry both)."""
+    if not job.error:
+        return ""
+    try:
+        data = json.loads(job.error)
+    except ValueError:
+        return job.error
+    if isinstance(data, dict):
+        return str(data.get("message_en" if lang.startswith("en") else "message_zh") or job.error)
+    return job.error
+
+
+def document_error_text(document: Document, lang: str) -> str:
+    """A failed document's named error in the user's language."""
+    if not document.error_detail:
+        return document.error_code or ""
+    try:
+        data = json.loads(document.error_detail)
+    except ValueError:
+        return document.error_detail
+    return str(data.get("en" if lang.startswith("en") else "zh", document.error_code))
+
+
+@dataclass(frozen=True)
+class ReviewerDocument:
+    """What a reviewer may read of a document: its kind and its approved redacted text, nothing else."""
+
+    document_id: int
+    kind: DocumentKind
+    position: int
+    text: str
+
+
+def reviewer_documents(case_id: int) -> list[ReviewerDocument]:
+    """The approved redacted texts of a case, in reading order — the only case text reviewers ever get.
+
+    A document whose redaction is not approved (new, changed since approval, failed) is left out; the
+    original text, file, file name and title are never part of the result.
+    """
+    rows = db.session.execute(
+        sa.select(Document.id, Document.kind, Document.position, Document.redacted_text)
+        .join(Redaction, Redaction.document_id == Document.id)
+        .where(Document.case_id == case_id, Redaction.status == RedactionStatus.APPROVED,
+               Document.status == DocumentStatus.APPROVED, Document.redacted_text.is_not(None))
+        .order_by(Document.position, Document.id)).all()
+    return [ReviewerDocument(i, kind, pos, text) for i, kind, pos, text in rows]
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A piece of text for display; ``span`` is set for a redacted stretch."""
+
+    text: str
+    span: dict[str, Any] | None = None
+
+
+def highlight(text: str, spans: Sequence[dict[str, Any]], *, redacted: bool) -> list[Segment]:
+    """Cut a document's text into plain and highlighted segments.
+
+    Parameters
+    ----------
+    text : str
+        The original (extracted) text.
+    spans : sequence of dict
+        The stored spans (offsets into ``text``); removed spans are skipped.
+    redacted : bool
+        False: the original text with each redacted stretch marked; True: the redacted text, each
+        placeholder marked.
+    """
+    out: list[Segment] = []
+    pos = 0
+    for span in sorted((s for s in spans if s.get("source") != "removed"), key=lambda s: s["start"]):
+        if span["start"] < pos:
+            continue
+        if span["start"] > pos:
+            out.append(Segment(text[pos:span["start"]]))
+        out.append(Segment(span["placeholder"] if redacted else text[span["start"]:span["end"]], span))
+        pos = span["end"]
+    if pos < len(text):
+        out.append(Segment(text[pos:]))
+    return out

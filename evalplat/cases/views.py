@@ -1,0 +1,275 @@
+"""Case intake pages: case list, case page, import, uploads, job status and the redaction review."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.datastructures import FileStorage
+
+from evalplat.accounts.models import Role
+from evalplat.cases import importer, operations, queries
+from evalplat.cases.labels import case_label
+from evalplat.cases.models import Case, Document, DocumentKind, JobRecord
+from evalplat.cases.setup import get_storage, init_app
+from evalplat.extensions import db
+from evalplat.security import load_or_404, roles
+from forms.cases import AddSpanForm, ImportForm, RemoveSpanForm, UploadForm
+
+bp = Blueprint("cases", __name__, url_prefix="/cases", template_folder="templates")
+bp.record_once(lambda state: init_app(state.app))
+bp.context_processor(lambda: {"case_label": case_label})
+
+STAFF = (Role.ORGANISER, Role.AGENCY_STAFF)
+PER_PAGE = 50
+
+
+def _lang() -> str:
+    return str(get_locale() or "zh")
+
+
+def _case(case_id: int) -> Case:
+    return load_or_404(Case, case_id, lambda c: c.can_view_original(current_user))
+
+
+def _document(document_id: int) -> Document:
+    return load_or_404(Document, document_id, lambda d: d.case.can_view_original(current_user))
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+@bp.get("/")
+@roles(*STAFF)
+def index() -> Any:
+    page = _int_arg("page") or 1
+    filters = {"agency_id": _int_arg("agency"), "year": _int_arg("year"),
+               "case_type": request.args.get("type") or None, "q": request.args.get("q") or None,
+               "redaction": request.args.get("redaction") or None}
+    rows, total = queries.case_list(current_user, page=page, per_page=PER_PAGE, **filters)
+    return render_template("cases/index.html", rows=rows, total=total, page=page, per_page=PER_PAGE,
+                           agencies=queries.agencies_for(current_user), filters=filters)
+
+
+@bp.get("/<int:case_id>")
+@roles(*STAFF)
+def detail(case_id: int) -> Any:
+    _case(case_id)
+    case = queries.case_detail(case_id)
+    return render_template("cases/detail.html", case=case, jobs=queries.case_jobs(case), form=UploadForm(),
+                           lang=_lang(), document_error=queries.document_error_text,
+                           job_error=queries.job_error_text)
+
+
+@contextmanager
+def _saved(upload: FileStorage | None, suffix: str) -> Iterator[Path | None]:
+    """An upload spooled to a temporary file (removed afterwards); None if nothing was sent."""
+    if upload is None or not upload.filename:
+        yield None
+        return
+    fd, name = tempfile.mkstemp(suffix=suffix)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            upload.save(fh)
+        yield Path(name)
+    finally:
+        os.unlink(name)
+
+
+def _import_page(form: ImportForm, report: importer.ImportReport | None = None, status: int = 200) -> Any:
+    from evalplat.extract import ocr_available
+
+    return render_template("cases/import.html", form=form, report=report, columns=importer.describe_columns(),
+                           ocr=ocr_available()), status
+
+
+@bp.get("/import")
+@roles(*STAFF)
+def import_page() -> Any:
+    return _import_page(ImportForm())
+
+
+@bp.post("/import")
+@roles(*STAFF)
+def import_upload() -> Any:
+    form = ImportForm()
+    if not form.validate_on_submit():
+        return _import_page(form, status=400)
+    options = importer.ImportOptions(on_bad_file=form.on_bad_file.data)
+    with _saved(form.cases_file.data, ".data") as source, _saved(form.files_zip.data, ".zip") as archive:
+        assert source is not None
+        report = importer.import_cases(db.session, actor=current_user, source=source,
+                                       filename=form.cases_file.data.filename, files_zip=archive,
+                                       storage=get_storage(), options=options)
+    if not report.ok:
+        db.session.rollback()
+        return _import_page(form, report, status=422)
+    db.session.commit()
+    operations.process_documents(actor_id=current_user.id, document_ids=report.document_ids)
+    flash(_("%(created)d case(s) imported, %(unchanged)d already present; %(docs)d file(s) queued for text "
+            "extraction.", created=report.created, unchanged=report.unchanged, docs=report.documents_added),
+          "success")
+    return _import_page(ImportForm(formdata=None), report)
+
+
+@bp.get("/import/template.<fmt>")
+@roles(*STAFF)
+def template(fmt: str) -> Any:
+    if fmt == "csv":
+        return Response(importer.template_csv(), mimetype="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": "attachment; filename=cases-template.csv"})
+    if fmt == "xlsx":
+        return Response(importer.template_xlsx(),
+                        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers={"Content-Disposition": "attachment; filename=cases-template.xlsx"})
+    abort(404)
+
+
+@bp.post("/<int:case_id>/documents")
+@roles(*STAFF)
+def upload(case_id: int) -> Any:
+    case = _case(case_id)
+    form = UploadForm()
+    if not form.validate_on_submit():
+        flash(_("Choose at least one file to upload."), "error")
+        return redirect(url_for("cases.detail", case_id=case.id))
+    files = [(f.filename or "", f.read()) for f in form.files.data if f and f.filename]
+    result = operations.upload_documents(db.session, actor=current_user, case=case, files=files,
+                                         storage=get_storage(), kind=DocumentKind(form.kind.data) if form.kind.data
+                                         else None, stop_on_bad=form.on_bad_file.data == "stop")
+    db.session.commit()
+    operations.process_documents(actor_id=current_user.id, document_ids=[d.id for d in result.added])
+    for problem in result.problems:
+        flash(problem.message(), "error")
+    flash(_("%(n)d file(s) added and queued for text extraction.", n=len(result.added)), "success")
+    return redirect(url_for("cases.detail", case_id=case.id))
+
+
+@bp.post("/<int:case_id>/process")
+@roles(*STAFF)
+def process(case_id: int) -> Any:
+    case = _case(case_id)
+    job_id = operations.submit_job("cases.process_case", actor_id=current_user.id, object_type="case",
+                                   object_id=case.id, args=(case.id,))
+    return redirect(url_for("cases.job", job_id=job_id))
+
+
+@bp.post("/documents/<int:document_id>/retry")
+@roles(*STAFF)
+def retry(document_id: int) -> Any:
+    document = _document(document_id)
+    operations.retry_document(db.session, actor=current_user, document=document)
+    db.session.commit()
+    operations.process_documents(actor_id=current_user.id, document_ids=[document.id])
+    flash(_("The document is queued again."), "success")
+    return redirect(url_for("cases.detail", case_id=document.case_id))
+
+
+@bp.post("/documents/<int:document_id>/delete")
+@roles(*STAFF)
+def delete_document(document_id: int) -> Any:
+    document = _document(document_id)
+    case_id = document.case_id
+    operations.delete_document(db.session, actor=current_user, document=document)
+    db.session.commit()
+    flash(_("The document was removed."), "success")
+    return redirect(url_for("cases.detail", case_id=case_id))
+
+
+def _can_view_job(job: JobRecord) -> bool:
+    if job.object_type == "case":
+        case = db.session.get(Case, job.object_id)
+        return case is not None and case.can_view_original(current_user)
+    if job.object_type == "document":
+        document = db.session.get(Document, job.object_id)
+        return document is not None and document.case.can_view_original(current_user)
+    return current_user.is_organiser
+
+
+@bp.get("/jobs/<job_id>")
+@roles(*STAFF)
+def job(job_id: str) -> Any:
+    record = load_or_404(JobRecord, job_id, _can_view_job)
+    return render_template("cases/job.html", job=record, error=queries.job_error_text(record, _lang()))
+
+
+@bp.post("/campaigns/<int:campaign_id>/redact")
+@roles(Role.ORGANISER)
+def redact_campaign(campaign_id: int) -> Any:
+    from evalplat.campaigns.models import Campaign
+
+    campaign = load_or_404(Campaign, campaign_id)
+    job_id = operations.submit_job("cases.redact_campaign", actor_id=current_user.id, object_type="campaign",
+                                   object_id=campaign.id, args=(campaign.id,))
+    return redirect(url_for("cases.job", job_id=job_id))
+
+
+# --- redaction review (organisers) -------------------------------------------------------------------------
+@bp.get("/<int:case_id>/redaction")
+@roles(Role.ORGANISER)
+def review(case_id: int) -> Any:
+    _case(case_id)
+    case = queries.case_detail(case_id)
+    panels = []
+    for document in case.documents:
+        text = document.extracted_text
+        spans = document.redaction.spans if document.redaction else []
+        panels.append({"document": document, "ready": text is not None and document.redaction is not None,
+                       "original": queries.highlight(text or "", spans, redacted=False),
+                       "redacted": queries.highlight(text or "", spans, redacted=True),
+                       "spans": [s for s in spans if s.get("source") != "removed"],
+                       "length": len(text or "")})
+    return render_template("cases/review.html", case=case, panels=panels, add_form=AddSpanForm(),
+                           lang=_lang(), document_error=queries.document_error_text)
+
+
+@bp.post("/documents/<int:document_id>/spans")
+@roles(Role.ORGANISER)
+def add_span(document_id: int) -> Any:
+    document = _document(document_id)
+    form = AddSpanForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(str(error), "error")
+        return redirect(url_for("cases.review", case_id=document.case_id, _anchor=f"doc-{document.id}"))
+    added = operations.add_span(db.session, actor=current_user, document=document,
+                                start=form.start.data, end=form.end.data, text=(form.text.data or "").strip(),
+                                kind=form.kind.data)
+    db.session.commit()
+    flash(_("%(n)d stretch(es) redacted; the case needs approval again.", n=added), "success")
+    return redirect(url_for("cases.review", case_id=document.case_id, _anchor=f"doc-{document.id}"))
+
+
+@bp.post("/documents/<int:document_id>/spans/remove")
+@roles(Role.ORGANISER)
+def remove_span(document_id: int) -> Any:
+    document = _document(document_id)
+    form = RemoveSpanForm()
+    if not form.validate_on_submit():
+        abort(400)
+    operations.remove_span(db.session, actor=current_user, document=document, start=form.start.data,
+                           end=form.end.data)
+    db.session.commit()
+    flash(_("The stretch is shown again; the case needs approval again."), "success")
+    return redirect(url_for("cases.review", case_id=document.case_id, _anchor=f"doc-{document.id}"))
+
+
+@bp.post("/<int:case_id>/redaction/approve")
+@roles(Role.ORGANISER)
+def approve(case_id: int) -> Any:
+    case = _case(case_id)
+    operations.approve_redaction(db.session, actor=current_user, case=case)
+    db.session.commit()
+    flash(_("The redaction of all documents is approved; reviewers can now read them."), "success")
+    return redirect(url_for("cases.review", case_id=case.id))

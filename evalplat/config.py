@@ -1,0 +1,131 @@
+"""Configuration: defaults, then ``EVALPLAT_*`` environment variables, then a mapping given to the factory.
+
+Each environment variable is parsed and checked here, so that a bad value stops the start-up with one
+line that names the variable and the problem.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+
+class ConfigError(RuntimeError):
+    """A configuration value is missing or malformed; the message names the variable."""
+
+
+def _bool(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ConfigError(f"{name}={raw!r} is not a boolean (use 1/0, true/false, yes/no)")
+
+
+def _int(name: str, raw: str) -> int:
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a whole number") from None
+
+
+def _database_url(name: str, raw: str) -> str:
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise ConfigError(f"{name}={raw!r} is not an SQLAlchemy database URL "
+                          "(e.g. postgresql+psycopg://user@host/db or sqlite:///path)") from None
+    if url.get_backend_name() not in {"sqlite", "postgresql"}:
+        raise ConfigError(f"{name}: unsupported database {url.get_backend_name()!r}; use sqlite or postgresql")
+    if url.get_backend_name() == "postgresql" and url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+    return url.render_as_string(hide_password=False)
+
+
+def _str(name: str, raw: str) -> str:
+    return raw
+
+
+def _choice(*choices: str) -> Callable[[str, str], str]:
+    def parse(name: str, raw: str) -> str:
+        if raw not in choices:
+            raise ConfigError(f"{name}={raw!r} must be one of: {', '.join(choices)}")
+        return raw
+    return parse
+
+
+# environment variable suffix → (config key, parser)
+ENV_VARS: dict[str, tuple[str, Callable[[str, str], Any]]] = {
+    "ENV": ("EVALPLAT_ENV", _choice("development", "production", "testing")),
+    "SECRET_KEY": ("SECRET_KEY", _str),
+    "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", _database_url),
+    "STORAGE_URL": ("EVALPLAT_STORAGE_URL", _str),
+    "DATA_KEYS": ("EVALPLAT_DATA_KEYS", _str),
+    "JOBS_URL": ("EVALPLAT_JOBS_URL", _str),
+    "JOB_WORKERS": ("EVALPLAT_JOB_WORKERS", _int),
+    "MAX_UPLOAD_MB": ("EVALPLAT_MAX_UPLOAD_MB", _int),
+    "DEFAULT_LOCALE": ("BABEL_DEFAULT_LOCALE", _choice("zh_Hans", "en")),
+    "SECURE_COOKIES": ("SESSION_COOKIE_SECURE", lambda n, r: _bool(n, r)),
+    "LOGIN_MAX_FAILURES": ("EVALPLAT_LOGIN_MAX_FAILURES", _int),
+    "LOGIN_WINDOW_MINUTES": ("EVALPLAT_LOGIN_WINDOW_MINUTES", _int),
+    "ORGANISER_TOTP": ("EVALPLAT_ORGANISER_TOTP", lambda n, r: _bool(n, r)),
+}
+
+
+def defaults(instance_path: str) -> dict[str, Any]:
+    return {
+        "EVALPLAT_ENV": "development",
+        "SECRET_KEY": None,
+        "SQLALCHEMY_DATABASE_URI": "sqlite:///" + str(Path(instance_path) / "evalplat.db"),
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
+        "EVALPLAT_STORAGE_URL": "file://" + str(Path(instance_path) / "files"),
+        "EVALPLAT_DATA_KEYS": "",
+        "EVALPLAT_JOBS_URL": "",
+        "EVALPLAT_JOB_WORKERS": 2,
+        "EVALPLAT_MAX_UPLOAD_MB": 200,
+        "BABEL_DEFAULT_LOCALE": "zh_Hans",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "LANGUAGES": {"zh_Hans": "中文", "en": "English"},
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": False,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+        "EVALPLAT_LOGIN_MAX_FAILURES": 5,
+        "EVALPLAT_LOGIN_WINDOW_MINUTES": 15,
+        "EVALPLAT_ADDRESS_MAX_FAILURES": 50,
+        "EVALPLAT_ORGANISER_TOTP": False,
+    }
+
+
+def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    environ = os.environ if environ is None else environ
+    out: dict[str, Any] = {}
+    for suffix, (key, parse) in ENV_VARS.items():
+        name = "EVALPLAT_" + suffix
+        if name in environ:
+            out[key] = parse(name, environ[name])
+    if out.get("EVALPLAT_MAX_UPLOAD_MB", 1) <= 0:
+        raise ConfigError("EVALPLAT_MAX_UPLOAD_MB must be positive")
+    return out
+
+
+def check_production(config: Mapping[str, Any]) -> None:
+    """Refuse to run production without a real secret key or on the embedded SQLite database."""
+    if config.get("EVALPLAT_ENV") != "production":
+        return
+    if not config.get("SECRET_KEY") or len(str(config["SECRET_KEY"])) < 32:
+        raise ConfigError("EVALPLAT_SECRET_KEY must be set to a random value of at least 32 characters "
+                          "in production (python -c 'import secrets; print(secrets.token_hex(32))')")
+    if not str(config.get("EVALPLAT_DATA_KEYS") or "").strip():
+        raise ConfigError("EVALPLAT_DATA_KEYS must be set in production: case files and parties' names are "
+                          "encrypted with it (generate a key with `python -m evalplat.files.crypto`)")
+    if str(config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
+        raise ConfigError("EVALPLAT_DATABASE_URL must point at PostgreSQL in production; "
+                          "SQLite is the embedded default for development only")

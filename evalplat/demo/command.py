@@ -1,0 +1,228 @@
+"""Write the demo province into the database: bulk inserts in one transaction.
+
+:func:`generate` is what ``flask --app wsgi demo`` runs; :func:`case_digest` fingerprints the cases of a
+database (used by the tests and the bench to show that a seed reproduces the same province).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from evalplat.accounts import passwords
+from evalplat.accounts.models import User, UserRole
+from evalplat.audit.operations import record
+from evalplat.cases.models import (
+    DOCUMENT_TEXT_CONTEXT,
+    PARTY_NAME_CONTEXT,
+    Case,
+    CaseParty,
+    Document,
+    decrypt_column,
+    encrypt_column,
+)
+from evalplat.organisations.models import Agency, Firm, Lawyer, Region, ReviewerProfile
+
+from .cases import generate_batches, plan_cases
+from .province import DEMO_EMAIL_DOMAIN, DEMO_PASSWORD, Province, build_province
+from .rubrics import ensure_rubric_versions
+
+DEFAULT_CASES = 20_000
+MAX_CASES = 1_500_000
+DEFAULT_SEED = 2024
+DEFAULT_YEAR = 2024
+#: With ``documents="auto"``: every case gets its file up to this many cases, above it the sampled subset.
+ALL_DOCUMENTS_UP_TO = 100_000
+CHUNK = 10_000
+
+_ID_TABLES = (Region, Agency, Firm, Lawyer, User, ReviewerProfile, Case)
+
+
+class DemoError(RuntimeError):
+    """The demo province cannot be generated into this database (the message says why)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DemoSummary:
+    """What a run wrote and how long it took."""
+
+    counts: dict[str, int]
+    documents_policy: str
+    seconds: float
+
+    @property
+    def cases_per_second(self) -> float:
+        return self.counts["cases"] / self.seconds if self.seconds else 0.0
+
+
+def documents_policy(cases: int, documents: str) -> str:
+    """Resolve ``auto``: all documents up to :data:`ALL_DOCUMENTS_UP_TO` cases, the sampled subset above."""
+    if documents == "auto":
+        return "all" if cases <= ALL_DOCUMENTS_UP_TO else "sampled"
+    return documents
+
+
+def has_agencies(session: Session) -> int:
+    """Number of agencies in the database (the demo runs only into a database without any)."""
+    return session.scalar(sa.select(sa.func.count()).select_from(Agency)) or 0
+
+
+def not_empty_message(agencies: int) -> str:
+    """Why the demo refuses a database that already has agencies."""
+    return (f"the database already holds {agencies} agencies; the demo province needs an empty database "
+            "(use --if-empty to skip quietly)")
+
+
+def _offsets(session: Session) -> dict[str, int]:
+    return {model.__tablename__: session.scalar(sa.select(sa.func.coalesce(sa.func.max(model.id), 0))) or 0
+            for model in _ID_TABLES}
+
+
+def _insert(session: Session, model: type[Any], rows: Sequence[dict[str, Any]], chunk: int = CHUNK) -> None:
+    """Bulk-insert rows keyed by column name (a Core executemany: no ORM bookkeeping per row)."""
+    statement = sa.insert(model.__table__)
+    for start in range(0, len(rows), chunk):
+        session.execute(statement, rows[start:start + chunk])
+
+
+def _encrypted(rows: list[dict[str, Any]], column: str, context: str) -> list[dict[str, Any]]:
+    """The rows with ``column`` encrypted at rest (in place), as the models store names and texts."""
+    for row in rows:
+        row[column] = encrypt_column(row[column], context)
+    return rows
+
+
+def _advance_sequences(session: Session) -> None:
+    """After explicit ids, move PostgreSQL's id sequences past them (SQLite needs nothing)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for model in _ID_TABLES:
+        table = model.__tablename__
+        session.execute(sa.text(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608 - fixed table names
+            f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)"))
+
+
+def _check_usernames(session: Session, province: Province) -> None:
+    names = [u["username"] for u in province.users]
+    taken = session.scalars(sa.select(User.username).where(User.username.in_(names))).all()
+    if taken:
+        raise DemoError(f"demo usernames already exist: {', '.join(sorted(taken)[:5])}"
+                        f"{' …' if len(taken) > 5 else ''}")
+
+
+def generate(session: Session, *, cases: int = DEFAULT_CASES, seed: int = DEFAULT_SEED, year: int = DEFAULT_YEAR,
+             documents: str = "auto", progress: Callable[[int], None] | None = None) -> DemoSummary:
+    """Generate the demo province into an empty database, in the caller's transaction (not committed).
+
+    Parameters
+    ----------
+    session : Session
+        Target session; the caller commits (all or nothing).
+    cases : int
+        Number of closed cases, 1 … :data:`MAX_CASES`.
+    seed : int
+        Non-negative seed; the same seed and options give the same province.
+    year : int
+        Year of the closing dates.
+    documents : {"auto", "all", "sampled", "none"}
+        Which cases get their file (see :data:`evalplat.demo.cases.SAMPLED_FIRST`).
+    progress : callable, optional
+        Called with the number of cases written after every chunk.
+
+    Returns
+    -------
+    DemoSummary
+
+    Raises
+    ------
+    DemoError
+        When the database already holds agencies or demo usernames, or an argument is out of range.
+    """
+    if not 1 <= cases <= MAX_CASES:
+        raise DemoError(f"--cases must be between 1 and {MAX_CASES:,}, got {cases:,}")
+    if seed < 0:
+        raise DemoError(f"--seed must be a non-negative integer, got {seed}")
+    existing = has_agencies(session)
+    if existing:
+        raise DemoError(not_empty_message(existing))
+    started = time.perf_counter()
+    policy = documents_policy(cases, documents)
+    now = datetime.now(UTC)
+    offsets = _offsets(session)
+    province = build_province(seed, year, offsets, passwords.hash_password(DEMO_PASSWORD), now)
+    _check_usernames(session, province)
+
+    _insert(session, Region, province.regions)
+    _insert(session, Agency, province.agencies)
+    _insert(session, Firm, province.firms)
+    _insert(session, Lawyer, province.lawyers)
+    _insert(session, User, province.users)
+    _insert(session, UserRole, province.user_roles)
+    _insert(session, ReviewerProfile, province.reviewers)
+    rubrics = ensure_rubric_versions(session)
+
+    plan = plan_cases(province, cases, seed, year, policy)
+    totals = {"cases": 0, "parties": 0, "documents": 0}
+    for batch in generate_batches(province, plan, seed, offsets["cases"] + 1, chunk=CHUNK, now=now):
+        _insert(session, Case, batch.cases)
+        _insert(session, CaseParty, _encrypted(batch.parties, "name", PARTY_NAME_CONTEXT))
+        _insert(session, Document, _encrypted(batch.documents, "extracted_text", DOCUMENT_TEXT_CONTEXT), chunk=CHUNK // 2)
+        totals["cases"] += len(batch.cases)
+        totals["parties"] += len(batch.parties)
+        totals["documents"] += len(batch.documents)
+        if progress:
+            progress(len(batch.cases))
+    _advance_sequences(session)
+    counts = {**province.counts(), **totals, "rubric_versions": len(rubrics)}
+    record(session, actor_id=None, action="demo.generated", object_type="demo", object_id=str(seed),
+           after={"seed": seed, "year": year, "documents": policy, **counts})
+    session.flush()
+    return DemoSummary(counts, policy, time.perf_counter() - started)
+
+
+def demo_users(session: Session) -> list[User]:
+    """Users created by the demo generator (their e-mail is in the reserved demo domain)."""
+    return list(session.scalars(sa.select(User).where(User.email.like(f"%@{DEMO_EMAIL_DOMAIN}"))
+                                .order_by(User.id)))
+
+
+def _digest_lines(rows: Iterable[Sequence[Any]]) -> Iterable[bytes]:
+    for row in rows:
+        yield ("\t".join("" if v is None else str(v) for v in row) + "\n").encode("utf-8")
+
+
+def case_digest(session: Session) -> str:
+    """SHA-256 over every case with its agency code, lawyer licence, parties and document texts.
+
+    Ids are left out, so two databases with the same province give the same digest.
+    """
+    h = hashlib.sha256()
+    case_key = (Agency.code, Case.year, Case.sequence_no)
+    cases = sa.select(Agency.code, Case.case_number, Case.year, Case.sequence_no, Case.case_type, Case.cause,
+                      Case.stage_reached, Case.applied_on, Case.assigned_on, Case.first_meeting_on, Case.closed_on,
+                      Case.result, Lawyer.licence_no, Firm.name).join(Agency, Case.agency_id == Agency.id) \
+        .outerjoin(Lawyer, Case.lawyer_id == Lawyer.id).outerjoin(Firm, Case.firm_id == Firm.id) \
+        .order_by(*case_key)
+    parties = sa.select(Agency.code, Case.year, Case.sequence_no, CaseParty.role, CaseParty.name_ciphertext) \
+        .join(Case, CaseParty.case_id == Case.id).join(Agency, Case.agency_id == Agency.id) \
+        .order_by(*case_key, CaseParty.id)
+    documents = sa.select(Agency.code, Case.year, Case.sequence_no, Document.position, Document.kind,
+                          Document.extracted_ciphertext).join(Case, Document.case_id == Case.id) \
+        .join(Agency, Case.agency_id == Agency.id).order_by(*case_key, Document.position)
+    for line in _digest_lines(session.execute(cases.execution_options(yield_per=5000))):
+        h.update(line)
+    # Names and texts are encrypted with a fresh nonce on every write: digest the plaintext.
+    for query, context in ((parties, PARTY_NAME_CONTEXT), (documents, DOCUMENT_TEXT_CONTEXT)):
+        rows = session.execute(query.execution_options(yield_per=5000))
+        for line in _digest_lines((*row[:-1], decrypt_column(row[-1], context)) for row in rows):
+            h.update(line)
+    return h.hexdigest()
+

@@ -1,0 +1,45 @@
+"""The landing page, each role's first page after sign-in, and the health check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, redirect, render_template, url_for
+from flask_login import current_user
+
+from evalplat.accounts.models import Role
+from evalplat.extensions import db
+from evalplat.main import queries
+from evalplat.security import login_only, public
+
+bp = Blueprint("main", __name__, template_folder="templates")
+
+
+@bp.get("/")
+@public
+def index() -> Any:
+    if current_user.is_authenticated:
+        return redirect(url_for("main.dashboard"))
+    return redirect(url_for("accounts.login"))
+
+
+@bp.get("/home")
+@login_only
+def dashboard() -> Any:
+    roles = current_user.roles
+    sections: dict[str, Any] = {}
+    if Role.ORGANISER in roles:
+        sections["organiser"] = queries.organiser_overview()
+    if Role.AGENCY_STAFF in roles:
+        sections["agency"] = queries.agency_overview(current_user)
+    if roles & {Role.PEER_REVIEWER, Role.EVALUATOR, Role.ADJUDICATOR}:
+        sections["reviewer"] = queries.reviewer_overview(current_user)
+    return render_template("main/dashboard.html", sections=sections)
+
+
+@bp.get("/healthz")
+@public
+def health() -> Any:
+    db.session.execute(sa.text("SELECT 1"))
+    return {"status": "ok"}

@@ -1,0 +1,26 @@
+"""Imports every domain's models so that the metadata (and Alembic) sees the whole schema."""
+
+from evalplat.accounts.models import LoginAttempt, Role, User, UserRole
+from evalplat.api.models import ApiToken
+from evalplat.appeals.models import Appeal, AppealAttachment
+from evalplat.audit.models import AuditEvent
+from evalplat.campaigns.models import (
+    Assignment,
+    AssignmentRun,
+    Campaign,
+    CampaignRubric,
+    Conflict,
+    Sample,
+    SamplingPlan,
+)
+from evalplat.cases.models import Case, CaseParty, Document, JobRecord, Redaction
+from evalplat.organisations.models import Agency, Firm, Lawyer, Region, ReviewerProfile
+from evalplat.results.models import Result
+from evalplat.reviews.models import Review, ReviewItem, RubricVersion
+
+__all__ = [
+    "Agency", "ApiToken", "Appeal", "AppealAttachment", "Assignment", "AssignmentRun", "AuditEvent", "Campaign",
+    "CampaignRubric", "Case", "CaseParty", "Conflict", "Document", "Firm", "JobRecord", "Lawyer", "LoginAttempt",
+    "Redaction", "Region", "Result", "Review", "ReviewItem", "ReviewerProfile", "Role", "RubricVersion", "Sample",
+    "SamplingPlan", "User", "UserRole",
+]

@@ -1,0 +1,99 @@
+"""The rankings, expert pool and priorities as plain records, CSV and XLSX (the API returns the same records)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from openpyxl import Workbook
+
+from evalplat.rankings.engine import PoolEntry, Priority, RankRow
+from evalplat.rankings.queries import RankingSet
+from scoring.ranking import Reason  # bilingual reason templates
+
+TABLES = ("lawyers", "agencies", "cities", "pool", "priorities")
+ENTITY = {"lawyers": "lawyer", "agencies": "agency", "cities": "city"}
+
+COLUMNS: dict[str, Any] = {
+    "rank": _l("Rank"), "rank_low": _l("Rank interval from"), "rank_high": _l("Rank interval to"),
+    "id": _l("Id"), "name": _l("Name"), "licence_no": _l("Licence number"), "firm": _l("Firm"),
+    "city": _l("City"), "n": _l("Reviewed cases"), "mean": _l("Mean score"), "estimate": _l("Shrunk mean"),
+    "low": _l("Interval from"), "high": _l("Interval to"), "good": _l("Cases excellent or good"),
+    "share": _l("Excellent-or-good share"), "share_low": _l("Share interval from"),
+    "share_high": _l("Share interval to"), "vetoes": _l("Cases with a veto"), "eligible": _l("In the expert pool"),
+    "reasons": _l("Reasons"), "weight": _l("Priority weight"),
+}
+
+
+def rank_record(row: RankRow, kind: str) -> dict[str, Any]:
+    rec: dict[str, Any] = {"rank": row.rank, "rank_low": row.rank_low, "rank_high": row.rank_high,
+                           "id": row.key, "name": row.label}
+    if kind == "lawyers":
+        rec["licence_no"] = row.extra.get("licence_no", "")
+        rec["firm"] = row.extra.get("firm", "")
+    if kind == "agencies":
+        rec["city"] = row.extra.get("city", "")
+    d = row.as_dict()
+    rec.update({k: d[k] for k in ("n", "mean", "estimate", "low", "high", "good", "share", "share_low",
+                                  "share_high", "vetoes")})
+    return rec
+
+
+def pool_record(entry: PoolEntry) -> dict[str, Any]:
+    rec = rank_record(entry.row, "lawyers")
+    rec["eligible"] = entry.eligible
+    rec["reasons"] = entry.reason_codes()
+    return rec
+
+
+def priority_record(p: Priority) -> dict[str, Any]:
+    return {"id": p.row.key, "name": p.row.label, "licence_no": p.row.extra.get("licence_no", ""),
+            "n": p.row.n, "estimate": round(p.row.estimate, 4), "low": round(p.row.low, 4),
+            "eligible": p.in_pool, "weight": p.weight}
+
+
+def records(rset: RankingSet, table: str) -> list[dict[str, Any]]:
+    """The rows of one table (``lawyers``, ``agencies``, ``cities``, ``pool``, ``priorities``)."""
+    if table in ENTITY:
+        return [rank_record(r, table) for r in getattr(rset, table).rows]
+    if table == "pool":
+        return [pool_record(e) for e in rset.pool]
+    if table == "priorities":
+        return [priority_record(p) for p in rset.priorities]
+    raise KeyError(table)
+
+
+def _flat(value: Any, lang: str) -> Any:
+    if isinstance(value, list):  # reasons
+        return "；".join(Reason(r["code"], r["params"]).message(lang) for r in value)
+    return value
+
+
+def _rows(recs: list[dict[str, Any]], lang: str) -> tuple[list[str], list[str], list[list[Any]]]:
+    fields = list(recs[0]) if recs else ["id", "name"]
+    return fields, [str(COLUMNS.get(f, f)) for f in fields], [[_flat(r[f], lang) for f in fields] for r in recs]
+
+
+def to_csv(recs: list[dict[str, Any]], lang: str = "zh") -> bytes:
+    """CSV with a translated header row, UTF-8 with BOM so that spreadsheet programs read the Chinese."""
+    _, head, rows = _rows(recs, lang)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(head)
+    writer.writerows(rows)
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def to_xlsx(recs: list[dict[str, Any]], title: str, lang: str = "zh") -> bytes:
+    fields, head, rows = _rows(recs, lang)
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(title[:31])
+    ws.append(head)
+    ws.append(fields)  # machine names, for scripts
+    for row in rows:
+        ws.append(row)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

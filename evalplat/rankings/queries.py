@@ -1,0 +1,174 @@
+"""Scoped reads for rankings: per-case figures of current results, in one aggregate query each."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from evalplat.campaigns.models import Campaign, Sample
+from evalplat.cases.models import Case
+from evalplat.organisations.models import Agency, Firm, Lawyer, Region
+from evalplat.rankings.engine import PoolEntry, Priority, Ranking, expert_pool, priority_weights, rank_groups
+from evalplat.rankings.rules import RankingRules, parse_rules
+from evalplat.results.models import Result
+from evalplat.reviews.models import Grade
+
+GOOD_GRADES = (Grade.EXCELLENT.value, Grade.GOOD.value)
+NO_LAWYER = -1
+
+
+@dataclass(frozen=True, eq=False)
+class CaseFigures:
+    """Current results of the (non-training) sampled cases of some campaigns, one entry per case."""
+
+    sample_id: np.ndarray
+    campaign_id: np.ndarray
+    year: np.ndarray
+    case_type: np.ndarray
+    stratum: np.ndarray
+    agency_id: np.ndarray
+    city_id: np.ndarray
+    lawyer_id: np.ndarray
+    total: np.ndarray
+    good: np.ndarray
+    vetoed: np.ndarray
+    grade: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.sample_id.size)
+
+    def subset(self, mask: np.ndarray) -> CaseFigures:
+        return CaseFigures(**{name: getattr(self, name)[mask] for name in self.__dataclass_fields__})
+
+
+def current_results(campaign_ids: Sequence[int]) -> sa.Select[Any]:
+    """The select behind :func:`case_figures` (current result of each non-training sample)."""
+    return (
+        sa.select(Sample.id, Sample.campaign_id, Campaign.year, Case.case_type, Sample.stratum, Case.agency_id,
+                  Agency.city_id, Case.lawyer_id, Result.total, Result.grade, Result.vetoes)
+        .join(Result, sa.and_(Result.sample_id == Sample.id, Result.current.is_(True)))
+        .join(Campaign, Campaign.id == Sample.campaign_id)
+        .join(Case, Case.id == Sample.case_id)
+        .join(Agency, Agency.id == Case.agency_id)
+        .where(Sample.campaign_id.in_(list(campaign_ids)), Sample.is_training.is_(False))
+        .order_by(Sample.id)
+    )
+
+
+def case_figures(session: Session, campaign_ids: Sequence[int]) -> CaseFigures:
+    """Load the figures every ranking and the report use; when a sample has two current rows the newest wins."""
+    rows = session.execute(current_results(campaign_ids)).all()
+    seen: dict[int, int] = {}
+    for i, row in enumerate(rows):
+        seen[row[0]] = i  # ordered by sample id; a later duplicate replaces the earlier
+    rows = [rows[i] for i in sorted(seen.values())]
+    cols = list(zip(*rows, strict=True)) if rows else [()] * 11
+    grade = np.array([str(g) for g in cols[9]], dtype=object)
+    return CaseFigures(
+        sample_id=np.array(cols[0], dtype=np.int64), campaign_id=np.array(cols[1], dtype=np.int64),
+        year=np.array(cols[2], dtype=np.int64), case_type=np.array([str(c) for c in cols[3]], dtype=object),
+        stratum=np.array(cols[4], dtype=object), agency_id=np.array(cols[5], dtype=np.int64),
+        city_id=np.array(cols[6], dtype=np.int64),
+        lawyer_id=np.array([NO_LAWYER if x is None else x for x in cols[7]], dtype=np.int64),
+        total=np.array(cols[8], dtype=np.float64), good=np.isin(grade, GOOD_GRADES),
+        vetoed=np.array([bool(v) for v in cols[10]], dtype=bool), grade=grade,
+    )
+
+
+def agency_labels(session: Session, ids: Sequence[int]) -> dict[int, str]:
+    return dict(session.execute(sa.select(Agency.id, Agency.name).where(Agency.id.in_(list(ids)))).all())
+
+
+def region_labels(session: Session, ids: Sequence[int]) -> dict[int, str]:
+    return dict(session.execute(sa.select(Region.id, Region.name).where(Region.id.in_(list(ids)))).all())
+
+
+def lawyer_details(session: Session, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """Name, licence number and firm of the handling lawyers (never anything about reviewers)."""
+    out: dict[int, dict[str, Any]] = {}
+    wanted = [i for i in ids if i != NO_LAWYER]
+    for chunk in range(0, len(wanted), 20_000):
+        part = wanted[chunk:chunk + 20_000]
+        for lid, name, licence, firm in session.execute(
+                sa.select(Lawyer.id, Lawyer.name, Lawyer.licence_no, Firm.name)
+                .outerjoin(Firm, Firm.id == Lawyer.firm_id).where(Lawyer.id.in_(part))).all():
+            out[lid] = {"name": name, "licence_no": licence, "firm": firm or ""}
+    return out
+
+
+@dataclass(frozen=True)
+class RankingSet:
+    """Everything the rankings page, the exports and the API show for one scope."""
+
+    campaigns: tuple[Campaign, ...]
+    rules: RankingRules
+    n_cases: int
+    lawyers: Ranking
+    agencies: Ranking
+    cities: Ranking
+    pool: tuple[PoolEntry, ...]
+    priorities: tuple[Priority, ...]
+
+
+def rankings_from_figures(session: Session, figures: CaseFigures, rules: RankingRules,
+                          campaigns: Sequence[Campaign]) -> RankingSet:
+    """Rank lawyers, agencies and cities of the loaded figures and apply the pool and priority rules."""
+    level = rules.level
+    agency_names = agency_labels(session, np.unique(figures.agency_id).tolist())
+    city_names = region_labels(session, np.unique(figures.city_id).tolist())
+    agency_city = dict(zip(figures.agency_id.tolist(), figures.city_id.tolist(), strict=True))
+    has_lawyer = figures.lawyer_id != NO_LAWYER
+    lawyers_info = lawyer_details(session, np.unique(figures.lawyer_id[has_lawyer]).tolist())
+    lawyers = rank_groups(
+        figures.lawyer_id[has_lawyer], figures.total[has_lawyer], figures.good[has_lawyer],
+        figures.vetoed[has_lawyer], level=level,
+        labels={k: v["name"] for k, v in lawyers_info.items()},
+        extra={k: {"licence_no": v["licence_no"], "firm": v["firm"]} for k, v in lawyers_info.items()},
+        rank_by="lower")
+    agencies = rank_groups(figures.agency_id, figures.total, figures.good, figures.vetoed, level=level,
+                           labels=agency_names,
+                           extra={a: {"city": city_names.get(c, "")} for a, c in agency_city.items()})
+    cities = rank_groups(figures.city_id, figures.total, figures.good, figures.vetoed, level=level,
+                         labels=city_names)
+    pool = expert_pool(lawyers.rows, rules)
+    return RankingSet(tuple(campaigns), rules, len(figures), lawyers, agencies, cities, tuple(pool),
+                      tuple(priority_weights(pool, rules)))
+
+
+def rankings_for(session: Session, campaigns: Sequence[Campaign]) -> RankingSet:
+    """Rankings over the current results of one campaign, or of several (across years).
+
+    Across years the rules of the newest campaign apply.
+    """
+    if not campaigns:
+        raise ValueError("no campaign given")
+    newest = max(campaigns, key=lambda c: (c.year, c.id))
+    rules = parse_rules(newest.ranking_rules)
+    figures = case_figures(session, [c.id for c in campaigns])
+    return rankings_from_figures(session, figures, rules, campaigns)
+
+
+def campaigns_with_results(session: Session) -> list[Campaign]:
+    """Campaigns that have at least one current result, newest first."""
+    has = sa.select(Sample.campaign_id).join(Result, sa.and_(Result.sample_id == Sample.id,
+                                                               Result.current.is_(True))).distinct()
+    return list(session.scalars(sa.select(Campaign).where(Campaign.id.in_(has))
+                                .order_by(Campaign.year.desc(), Campaign.id.desc())))
+
+
+PUBLISHED_STATES = frozenset({"published", "appeals_closed", "final"})
+
+
+def report_visible(campaign: Campaign, user: Any) -> bool:
+    """Organisers see every campaign's report; agency staff only published ones (and only their section)."""
+    return bool(user.is_organiser or (user.agency_id is not None and str(campaign.state) in PUBLISHED_STATES))
+
+
+def report_section(user: Any) -> str | None:
+    """``None`` = the province-wide report (organisers); otherwise the agency whose section alone is shown."""
+    return None if user.is_organiser else str(user.agency_id)

@@ -1,0 +1,142 @@
+"""Organiser pages: rankings per campaign and across years, expert pool, priorities, rules, exports, report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from evalplat.accounts.models import Role
+from evalplat.campaigns.models import Campaign
+from evalplat.extensions import db
+from evalplat.rankings import exports, operations, queries
+from evalplat.rankings.report_data import ReportError, build_report_data
+from evalplat.rankings.rules import parse_rules
+from evalplat.security import load_or_404, roles
+from forms.rankings import RankingRulesForm
+from reports.html import report_context
+from reports.pdf import render_pdf
+from reports.text import lang_of
+from reports.xlsx import render_xlsx
+
+bp = Blueprint("rankings", __name__, template_folder="templates")
+
+PER_PAGE = 50
+ALL = "all"
+
+
+def _campaigns(scope: str) -> list[Campaign]:
+    """``all`` = every campaign with results (across years); otherwise one campaign id."""
+    if scope == ALL:
+        found = queries.campaigns_with_results(db.session)
+        if not found:
+            abort(404)
+        return found
+    if not scope.isdigit():
+        abort(404)
+    return [load_or_404(Campaign, int(scope))]
+
+
+def _lang() -> str:
+    return lang_of(get_locale())
+
+
+@bp.get("/rankings")
+@roles(Role.ORGANISER)
+def index() -> Any:
+    return render_template("rankings/index.html", campaigns=queries.campaigns_with_results(db.session),
+                           all_campaigns=db.session.scalars(db.select(Campaign).order_by(Campaign.year.desc(),
+                                                                                         Campaign.id.desc())).all())
+
+
+@bp.get("/rankings/<scope>")
+@roles(Role.ORGANISER)
+def show(scope: str) -> Any:
+    campaigns = _campaigns(scope)
+    rset = queries.rankings_for(db.session, campaigns)
+    kind = request.args.get("kind", "lawyers")
+    if kind not in exports.ENTITY:
+        abort(404)
+    order = request.args.get("order", "score")
+    ranking = getattr(rset, kind)
+    rows = ranking.by_share() if order == "share" else list(ranking.rows)
+    page = max(request.args.get("page", 1, type=int), 1)
+    shown = rows[(page - 1) * PER_PAGE: page * PER_PAGE]
+    return render_template("rankings/show.html", scope=scope, rset=rset, kind=kind, order=order, rows=shown,
+                           total=len(rows), page=page, per_page=PER_PAGE)
+
+
+@bp.get("/rankings/<scope>/pool")
+@roles(Role.ORGANISER)
+def pool(scope: str) -> Any:
+    rset = queries.rankings_for(db.session, _campaigns(scope))
+    return render_template("rankings/pool.html", scope=scope, rset=rset, lang=_lang(),
+                           entries=list(zip(rset.pool, rset.priorities, strict=True)))
+
+
+@bp.get("/rankings/<scope>/export/<table>.<fmt>")
+@roles(Role.ORGANISER)
+def export(scope: str, table: str, fmt: str) -> Any:
+    if table not in exports.TABLES or fmt not in ("csv", "xlsx"):
+        abort(404)
+    rset = queries.rankings_for(db.session, _campaigns(scope))
+    recs = exports.records(rset, table)
+    name = f"rankings-{scope}-{table}.{fmt}"
+    if fmt == "csv":
+        return Response(exports.to_csv(recs, _lang()), mimetype="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f"attachment; filename={name}"})
+    return Response(exports.to_xlsx(recs, table, _lang()),
+                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f"attachment; filename={name}"})
+
+
+@bp.route("/rankings/<int:campaign_id>/rules", methods=["GET", "POST"])
+@roles(Role.ORGANISER)
+def rules(campaign_id: int) -> Any:
+    campaign = load_or_404(Campaign, campaign_id, lambda c: c.can_manage(current_user))
+    current = parse_rules(campaign.ranking_rules)
+    form = RankingRulesForm(data={**current.to_json(), **current.to_json()["priority"]})
+    if form.validate_on_submit():
+        operations.update_rules(db.session, actor=current_user, campaign=campaign, rules=form.to_rules())
+        db.session.commit()
+        flash(_("Ranking rules saved."), "success")
+        return redirect(url_for("rankings.pool", scope=campaign.id))
+    return render_template("rankings/rules.html", campaign=campaign, form=form)
+
+
+def _report(campaign_id: int) -> tuple[Any, str | None]:
+    campaign = load_or_404(Campaign, campaign_id,
+                           lambda c: queries.report_visible(c, current_user))
+    section = queries.report_section(current_user)
+    try:
+        data = build_report_data(db.session, campaign, lang=_lang())
+    except ReportError:
+        abort(404)
+    if section is not None and data.for_agency(section) is None:
+        abort(404)
+    return data, section
+
+
+@bp.get("/rankings/<int:campaign_id>/report")
+@roles(Role.ORGANISER, Role.AGENCY_STAFF)
+def report(campaign_id: int) -> Any:
+    data, section = _report(campaign_id)
+    return render_template("rankings/report.html", **report_context(data, _lang(), agency=section))
+
+
+@bp.get("/rankings/<int:campaign_id>/report.<fmt>")
+@roles(Role.ORGANISER, Role.AGENCY_STAFF)
+def report_download(campaign_id: int, fmt: str) -> Any:
+    if fmt not in ("pdf", "xlsx"):
+        abort(404)
+    data, section = _report(campaign_id)
+    name = f"report-{data.year}-{campaign_id}" + (f"-agency-{section}" if section else "") + f".{fmt}"
+    if fmt == "pdf":
+        body, mime = render_pdf(data, _lang(), agency=section), "application/pdf"
+    else:
+        body = render_xlsx(data, _lang(), agency=section)
+        mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(body, mimetype=mime, headers={"Content-Disposition": f"attachment; filename={name}"})

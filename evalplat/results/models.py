@@ -1,0 +1,44 @@
+"""Consolidated results of sampled cases; the newest current row is the case's result, the rest history."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from evalplat.db import enum_column, utcnow
+from evalplat.extensions import db
+from evalplat.reviews.models import Grade
+
+
+class ResultKind(enum.StrEnum):
+    CONSENSUS = "consensus"
+    ADJUDICATED = "adjudicated"
+    APPEAL = "appeal"
+
+
+class Result(db.Model):
+    __tablename__ = "results"
+    __table_args__ = (
+        sa.Index("ix_results_sample_current", "sample_id", "current"),
+        sa.CheckConstraint("total >= 0 AND total <= 100", name="total_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sample_id: Mapped[int] = mapped_column(sa.ForeignKey("samples.id", ondelete="CASCADE"))
+    kind: Mapped[ResultKind] = mapped_column(enum_column(ResultKind))
+    total: Mapped[float]
+    grade: Mapped[Grade] = mapped_column(enum_column(Grade))
+    raw_total: Mapped[float | None]
+    calibrated_total: Mapped[float | None]
+    item_points: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    vetoes: Mapped[list[str]] = mapped_column(default=list)
+    method: Mapped[str] = mapped_column(sa.String(32), default="mean")
+    disagreement: Mapped[list[str]] = mapped_column(default=list)
+    reasons: Mapped[str] = mapped_column(sa.Text, default="")
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    current: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,401 @@
+"""Reads of results: consolidation overview, reliability panel, agency results, circular figures, decisions.
+
+Every query is scoped (an agency sees only rows ``where agency_id == user.agency_id``) and aggregate or joined
+(no N+1). The reliability panel reads ratings in long format and never builds a dense case × reviewer matrix.
+"""
+
+from __future__ import annotations
+
+import math
+import string
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from evalplat.accounts.models import User
+from evalplat.appeals.models import Appeal
+from evalplat.campaigns.models import Assignment, AssignmentRound, Campaign, Sample
+from evalplat.cases.models import Case
+from evalplat.extensions import db
+from evalplat.organisations.models import Agency, Region, ReviewerProfile
+from evalplat.results.models import Result
+from evalplat.results.operations import OPEN, PUBLISHED_STATES, calibrated_scores, campaign_ratings
+from evalplat.reviews.models import Review, ReviewItem, ReviewState, RubricVersion
+from evalplat.reviews.rubrics import rubric_of
+from scoring import Ratings
+from scoring.calibration import fit_rater_effects
+from scoring.reliability import icc, krippendorff_alpha
+
+#: A reviewer is flagged lenient or severe when |bias| ≥ this many points and |bias| / SE > Z_FLAG.
+BIAS_POINTS_FLAG = 3.0
+Z_FLAG = 2.576
+#: … inconsistent when their residual SD exceeds this multiple of the pooled residual SD.
+CONSISTENCY_FLAG = 1.5
+MIN_CASES_FLAG = 3
+
+
+def reviewer_letter(index: int) -> str:
+    """A, B, … Z, AA, AB … — the anonymous name of the index-th reviewer of a case."""
+    letters = string.ascii_uppercase
+    name = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        name = letters[rest] + name
+    return name
+
+
+# --- organiser: consolidation overview ----------------------------------------------------------------------
+
+
+@dataclass
+class Overview:
+    samples: int
+    by_kind: dict[str, int]
+    adjudicating: int
+    unfinished: list[str]
+    unfinished_total: int
+    escalated: int
+
+
+def overview(campaign: Campaign, *, limit: int = 50) -> Overview:
+    """Counts of a campaign's results by kind, cases in adjudication, and the unfinished cases (first ``limit``)."""
+    session = db.session
+    samples = session.scalar(sa.select(sa.func.count()).select_from(Sample).where(
+        Sample.campaign_id == campaign.id, Sample.is_training.is_(False))) or 0
+    by_kind = {str(k): n for k, n in session.execute(
+        sa.select(Result.kind, sa.func.count()).join(Sample, Sample.id == Result.sample_id)
+        .where(Sample.campaign_id == campaign.id, Result.current.is_(True)).group_by(Result.kind))}
+    has_result = sa.select(Result.id).where(Result.current.is_(True), Result.sample_id == Sample.id).exists()
+    adjudicating = session.scalar(sa.select(sa.func.count(sa.distinct(Assignment.sample_id)))
+                                  .join(Sample, Sample.id == Assignment.sample_id)
+                                  .where(Sample.campaign_id == campaign.id, Assignment.round == AssignmentRound.ADJUDICATION,
+                                         Assignment.state.in_(OPEN), ~has_result)) or 0
+    escalated = session.scalar(sa.select(sa.func.count(sa.distinct(Assignment.sample_id)))
+                               .join(Sample, Sample.id == Assignment.sample_id)
+                               .where(Sample.campaign_id == campaign.id,
+                                      Assignment.round == AssignmentRound.ADJUDICATION)) or 0
+    unfinished_q = sa.select(Sample.code).where(Sample.campaign_id == campaign.id, Sample.is_training.is_(False),
+                                                ~has_result)
+    total_unfinished = session.scalar(sa.select(sa.func.count()).select_from(unfinished_q.subquery())) or 0
+    codes = list(session.scalars(unfinished_q.order_by(Sample.code).limit(limit)))
+    return Overview(samples, by_kind, adjudicating, codes, total_unfinished, escalated)
+
+
+def results_page(campaign: Campaign, *, page: int, per_page: int) -> tuple[list[Any], int]:
+    """Current results of a campaign, one joined query per page: code, case type, kind, totals, grade."""
+    base = (sa.select(Sample.id, Sample.code, Case.case_type, Result.kind, Result.total, Result.raw_total,
+                      Result.calibrated_total, Result.grade, Result.disagreement)
+            .join(Result, sa.and_(Result.sample_id == Sample.id, Result.current.is_(True)))
+            .join(Case, Case.id == Sample.case_id).where(Sample.campaign_id == campaign.id))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(base.subquery())) or 0
+    rows = db.session.execute(base.order_by(Sample.code).offset((page - 1) * per_page).limit(per_page)).all()
+    return list(rows), total
+
+
+def history(sample_id: int) -> list[Result]:
+    """Every result of a sample, newest first (current and history)."""
+    return list(db.session.scalars(sa.select(Result).where(Result.sample_id == sample_id)
+                                   .order_by(Result.id.desc())))
+
+
+# --- reliability panel ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class ItemReliability:
+    rubric: str
+    code: str
+    label: str
+    ratings: int
+    cases: int
+    alpha: float | None
+    icc: float | None
+
+
+@dataclass
+class ReviewerEffect:
+    reviewer_id: int
+    name: str
+    cases: int
+    bias: float
+    bias_se: float
+    residual_sd: float | None
+    flags: list[str]
+
+
+@dataclass
+class Panel:
+    cases: int
+    reviews: int
+    reviewers: int
+    alpha: float | None
+    icc1: Any
+    icc1k: Any
+    items: list[ItemReliability]
+    effects: list[ReviewerEffect]
+    residual_sd: float | None
+    groups: int
+    escalated: int
+    consolidated: int
+    flagged: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def share_escalated(self) -> float | None:
+        return self.escalated / self.consolidated if self.consolidated else None
+
+
+def _safe_alpha(r: Ratings) -> float | None:
+    try:
+        return krippendorff_alpha(r, level="interval")
+    except ValueError:
+        return None
+
+
+def _safe_icc(r: Ratings, form: str) -> Any:
+    try:
+        value = icc(r, form=form)
+    except (ValueError, ZeroDivisionError):  # e.g. no variance within any case: ICC undefined
+        return None
+    return value if math.isfinite(value.value) else None
+
+
+def _item_ratings(session: Session, campaign: Campaign) -> dict[tuple[int, str], tuple[list[int], list[int], list[float]]]:
+    """(rubric version id, item code) → long-format (sample, reviewer, points) of applicable items."""
+    stmt = (sa.select(Assignment.sample_id, Assignment.reviewer_id, Review.rubric_version_id, ReviewItem.item_code,
+                      ReviewItem.points)
+            .join(Review, Review.assignment_id == Assignment.id).join(ReviewItem, ReviewItem.review_id == Review.id)
+            .join(Sample, Sample.id == Assignment.sample_id)
+            .where(Sample.campaign_id == campaign.id, Sample.is_training.is_(False),
+                   Assignment.round == AssignmentRound.INITIAL, Review.state == ReviewState.SUBMITTED,
+                   ReviewItem.not_applicable.is_(False), ReviewItem.points.is_not(None)))
+    out: dict[tuple[int, str], tuple[list[int], list[int], list[float]]] = {}
+    for sample_id, reviewer_id, version_id, code, points in session.execute(stmt.execution_options(yield_per=20000)):
+        key = (version_id, code)
+        entry = out.get(key)
+        if entry is None:
+            entry = out[key] = ([], [], [])
+        entry[0].append(sample_id)
+        entry[1].append(reviewer_id)
+        entry[2].append(points)
+    return out
+
+
+def reliability_panel(campaign: Campaign, *, locale: str = "zh", with_items: bool = True) -> Panel:
+    """Reliability of a campaign's initial reviews and the reviewers' leniency and consistency.
+
+    Krippendorff's alpha (interval) and ICC(1)/ICC(1,k) on totals and per rubric item; the additive
+    rater-effects model (:func:`scoring.calibration.fit_rater_effects`) for each reviewer's leniency (bias,
+    with its standard error and the number of cases it rests on) and consistency (residual SD). Flags: a
+    bias of at least :data:`BIAS_POINTS_FLAG` points that is significant at 1 % (|bias|/SE > 2.576), or a
+    residual SD above :data:`CONSISTENCY_FLAG` × the pooled one, for reviewers with at least
+    :data:`MIN_CASES_FLAG` cases.
+    """
+    session = db.session
+    ratings = campaign_ratings(session, campaign)
+    escalated = session.scalar(sa.select(sa.func.count(sa.distinct(Assignment.sample_id)))
+                               .join(Sample, Sample.id == Assignment.sample_id)
+                               .where(Sample.campaign_id == campaign.id,
+                                      Assignment.round == AssignmentRound.ADJUDICATION)) or 0
+    consolidated = session.scalar(
+        sa.select(sa.func.count(sa.distinct(Result.sample_id))).join(Sample, Sample.id == Result.sample_id)
+        .where(Sample.campaign_id == campaign.id, Result.current.is_(True))) or 0
+    consolidated = max(consolidated + session.scalar(
+        sa.select(sa.func.count(sa.distinct(Assignment.sample_id))).join(Sample, Sample.id == Assignment.sample_id)
+        .where(Sample.campaign_id == campaign.id, Assignment.round == AssignmentRound.ADJUDICATION,
+               Assignment.state.in_(OPEN))) or 0, escalated)
+    if ratings is None:
+        return Panel(0, 0, 0, None, None, None, [], [], None, 0, escalated, consolidated)
+    panel = Panel(cases=ratings.n_units, reviews=len(ratings), reviewers=ratings.n_raters,
+                  alpha=_safe_alpha(ratings), icc1=_safe_icc(ratings, "ICC1"), icc1k=_safe_icc(ratings, "ICC1k"),
+                  items=[], effects=[], residual_sd=None, groups=0, escalated=escalated, consolidated=consolidated)
+    fit = fit_rater_effects(ratings)
+    pooled = math.sqrt(fit.residual_variance) if fit.residual_df > 0 else None
+    panel.residual_sd = pooled
+    panel.groups = fit.n_groups
+    ids = [int(x) for x in fit.rater_labels]
+    names = dict(session.execute(sa.select(ReviewerProfile.id, User.display_name)
+                                 .join(User, User.id == ReviewerProfile.user_id)
+                                 .where(ReviewerProfile.id.in_(ids))).all())
+    for i, rid in enumerate(ids):
+        n = int(fit.rater_n[i])
+        bias, se = float(fit.rater_bias[i]), float(fit.rater_bias_se[i])
+        sd = float(fit.rater_residual_sd[i])
+        flags = []
+        if n >= MIN_CASES_FLAG:
+            if abs(bias) >= BIAS_POINTS_FLAG and se > 0 and abs(bias) / se > Z_FLAG:
+                flags.append("lenient" if bias > 0 else "severe")
+            if pooled and math.isfinite(sd) and sd > CONSISTENCY_FLAG * pooled:
+                flags.append("inconsistent")
+        panel.effects.append(ReviewerEffect(rid, names.get(rid, str(rid)), n, bias, se,
+                                            sd if math.isfinite(sd) else None, flags))
+    panel.effects.sort(key=lambda e: (-len(e.flags), -abs(e.bias)))
+    panel.flagged = sum(1 for e in panel.effects if e.flags)
+    if with_items:
+        versions = {row.id: row for row in session.scalars(sa.select(RubricVersion).where(
+            RubricVersion.id.in_(sa.select(Review.rubric_version_id).join(Assignment, Assignment.id == Review.assignment_id)
+                                 .join(Sample, Sample.id == Assignment.sample_id)
+                                 .where(Sample.campaign_id == campaign.id).distinct())))}
+        for (version_id, code), (units, raters, values) in sorted(_item_ratings(session, campaign).items()):
+            row = versions.get(version_id)
+            label = code
+            rubric_name = str(version_id)
+            if row is not None:
+                rubric_name = f"{row.key} v{row.version}"
+                try:
+                    label = rubric_of(row).item(code).label.get(locale)
+                except KeyError:
+                    label = code
+            r = Ratings.from_long(np.asarray(units), np.asarray(raters), np.asarray(values, dtype=np.float64))
+            panel.items.append(ItemReliability(rubric_name, code, label, len(r), r.n_units, _safe_alpha(r),
+                                               getattr(_safe_icc(r, "ICC1"), "value", None)))
+    return panel
+
+
+def calibrated_page(campaign: Campaign, *, page: int, per_page: int) -> tuple[list[dict[str, Any]], int]:
+    """Raw and bias-corrected totals side by side for a page of current results (computed live)."""
+    rows, total = results_page(campaign, page=page, per_page=per_page)
+    corrected = calibrated_scores(db.session, campaign) if rows else {}
+    return [{"row": r, "corrected": corrected.get(r.id)} for r in rows], total
+
+
+# --- adjudication / appeal decision ---------------------------------------------------------------------------
+
+
+@dataclass
+class AnonymousReview:
+    name: str
+    total: float | None
+    grade: Any
+    vetoes: list[str]
+    summary: str
+    items: dict[str, ReviewItem]
+
+
+def earlier_reviews(sample_id: int, *, rounds: tuple[AssignmentRound, ...] = (AssignmentRound.INITIAL,)
+                    ) -> list[AnonymousReview]:
+    """The submitted reviews of a case as 评估人A/B/…: no reviewer id, name or profile leaves this function."""
+    reviews = db.session.scalars(
+        sa.select(Review).join(Assignment, Assignment.id == Review.assignment_id)
+        .where(Assignment.sample_id == sample_id, Assignment.round.in_(rounds), Review.state == ReviewState.SUBMITTED)
+        .options(sa.orm.selectinload(Review.items)).order_by(Assignment.id)).all()
+    return [AnonymousReview(reviewer_letter(i), r.total, r.grade, list(r.vetoes or []), r.summary_comment,
+                            {item.item_code: item for item in r.items}) for i, r in enumerate(reviews)]
+
+
+def open_decisions(user: User) -> list[Any]:
+    """The user's open adjudication and appeal assignments, with the case code (one query)."""
+    profile = user.reviewer_profile
+    if profile is None:
+        return []
+    return list(db.session.execute(
+        sa.select(Assignment.id, Assignment.round, Assignment.state, Assignment.due_at, Sample.code, Campaign.name)
+        .join(Sample, Sample.id == Assignment.sample_id).join(Campaign, Campaign.id == Sample.campaign_id)
+        .where(Assignment.reviewer_id == profile.id, Assignment.state.in_(OPEN),
+               Assignment.round.in_([AssignmentRound.ADJUDICATION, AssignmentRound.APPEAL]))
+        .order_by(Assignment.due_at, Assignment.id)).all())
+
+
+# --- agencies ---------------------------------------------------------------------------------------------
+
+
+def visible_campaigns() -> list[Campaign]:
+    """Campaigns whose results are published (newest first)."""
+    return list(db.session.scalars(sa.select(Campaign).where(Campaign.state.in_(PUBLISHED_STATES))
+                                   .order_by(Campaign.year.desc(), Campaign.id.desc())))
+
+
+def agency_results(agency_id: int, campaign: Campaign, *, page: int, per_page: int) -> tuple[list[Any], int]:
+    """An agency's current results in a published campaign with its own case numbers (one query per page)."""
+    if campaign.state not in PUBLISHED_STATES:
+        return [], 0
+    appeal_state = sa.select(Appeal.state).where(Appeal.sample_id == Sample.id).limit(1).scalar_subquery()
+    base = (sa.select(Sample.id, Sample.code, Case.case_number, Case.case_type, Case.cause, Result.kind, Result.total,
+                      Result.grade, appeal_state.label("appeal_state"))
+            .join(Case, Case.id == Sample.case_id)
+            .join(Result, sa.and_(Result.sample_id == Sample.id, Result.current.is_(True)))
+            .where(Sample.campaign_id == campaign.id, Case.agency_id == agency_id, Sample.is_training.is_(False)))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(base.subquery())) or 0
+    rows = db.session.execute(base.order_by(Case.case_number).offset((page - 1) * per_page).limit(per_page)).all()
+    return list(rows), total
+
+
+@dataclass
+class CaseFeedback:
+    sample: Sample
+    case: Case
+    result: Result
+    history: list[Result]
+    items: list[dict[str, Any]]
+    reviews: list[AnonymousReview]
+    appeal: Appeal | None
+
+
+def case_feedback(sample: Sample, *, locale: str) -> CaseFeedback | None:
+    """What an agency sees of one of its published cases: final score and grade, per-item points with every
+    reviewer's comment (reviewers anonymous), the result history and the appeal."""
+    results = history(sample.id)
+    current = next((r for r in results if r.current), None)
+    if current is None:
+        return None
+    reviews = earlier_reviews(sample.id)
+    version_id = db.session.scalar(
+        sa.select(Review.rubric_version_id).join(Assignment, Assignment.id == Review.assignment_id)
+        .where(Assignment.sample_id == sample.id).limit(1))
+    row = db.session.get(RubricVersion, version_id) if version_id else None
+    items: list[dict[str, Any]] = []
+    if row is not None:
+        for item in rubric_of(row).items:
+            comments = [(r.name, r.items[item.code].comment) for r in reviews
+                        if item.code in r.items and r.items[item.code].comment]
+            items.append({"code": item.code, "label": item.label.get(locale), "max": item.max_points,
+                          "points": (current.item_points or {}).get(item.code), "comments": comments})
+    appeal = db.session.scalar(sa.select(Appeal).where(Appeal.sample_id == sample.id)
+                               .options(sa.orm.selectinload(Appeal.attachments)))
+    return CaseFeedback(sample, sample.case, current, results, items, reviews, appeal)
+
+
+# --- circular --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class CircularRow:
+    agency: str
+    city: str
+    cases: int
+    mean: float
+    excellent: int
+    good: int
+    passed: int
+    failed: int
+
+    @property
+    def share_good(self) -> float:
+        return (self.excellent + self.good) / self.cases if self.cases else 0.0
+
+
+def circular(campaign: Campaign) -> list[CircularRow]:
+    """Province-wide figures per agency (one aggregate query): cases, mean total, grade counts."""
+    grade = Result.grade
+    rows = db.session.execute(
+        sa.select(Agency.name, Region.name, sa.func.count(), sa.func.avg(Result.total),
+                  *[sa.func.sum(sa.case((grade == g, 1), else_=0)) for g in ("excellent", "good", "pass", "fail")])
+        .select_from(Sample).join(Case, Case.id == Sample.case_id).join(Agency, Agency.id == Case.agency_id)
+        .join(Region, Region.id == Agency.city_id)
+        .join(Result, sa.and_(Result.sample_id == Sample.id, Result.current.is_(True)))
+        .where(Sample.campaign_id == campaign.id, Sample.is_training.is_(False))
+        .group_by(Agency.id, Agency.name, Region.name).order_by(Region.name, Agency.name)).all()
+    return [CircularRow(a, c, int(n), float(m or 0), int(e or 0), int(g or 0), int(p or 0), int(f or 0))
+            for a, c, n, m, e, g, p, f in rows]
+
+
+def grade_totals(rows: list[CircularRow]) -> dict[str, Any]:
+    cases = sum(r.cases for r in rows)
+    good = sum(r.excellent + r.good for r in rows)
+    mean = sum(r.mean * r.cases for r in rows) / cases if cases else 0.0
+    return {"cases": cases, "share_good": good / cases if cases else 0.0, "mean": mean}
+

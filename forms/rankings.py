@@ -1,0 +1,38 @@
+"""WTForms form of the rankings area: a campaign's expert-pool rule and assignment-priority weights."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DecimalField, IntegerField
+from wtforms.validators import InputRequired, NumberRange, Optional
+
+
+class RankingRulesForm(FlaskForm):
+    min_cases = IntegerField(_l("Minimum reviewed cases"), validators=[InputRequired(), NumberRange(0, 10_000)])
+    lower_bound = DecimalField(_l("Lower bound of the score interval at least"),
+                               validators=[Optional(), NumberRange(0, 100)],
+                               description=_l("Leave empty to ignore the score."))
+    min_share_lower_bound = DecimalField(_l("Lower bound of the excellent-or-good share at least (0-1)"),
+                                         validators=[Optional(), NumberRange(0, 1)])
+    no_veto = BooleanField(_l("No veto in the period"))
+    level = DecimalField(_l("Confidence level of the intervals"), validators=[InputRequired(),
+                                                                             NumberRange(0.5, 0.999)])
+    pivot = DecimalField(_l("Priority: score of weight 1"), validators=[InputRequired(), NumberRange(0, 100)])
+    slope = DecimalField(_l("Priority: weight per point above it"), validators=[InputRequired(),
+                                                                               NumberRange(0, 1)])
+    floor = DecimalField(_l("Priority: lowest weight"), validators=[InputRequired(), NumberRange(0, 10)])
+    cap = DecimalField(_l("Priority: highest weight"), validators=[InputRequired(), NumberRange(0, 10)])
+    pool_bonus = DecimalField(_l("Priority: bonus for members of the expert pool"),
+                              validators=[InputRequired(), NumberRange(0, 10)])
+
+    def to_rules(self) -> dict[str, Any]:
+        def num(field: Any) -> float | None:
+            return None if field.data is None else float(field.data)
+
+        return {"min_cases": self.min_cases.data, "lower_bound": num(self.lower_bound),
+                "min_share_lower_bound": num(self.min_share_lower_bound), "no_veto": bool(self.no_veto.data),
+                "level": num(self.level),
+                "priority": {k: num(getattr(self, k)) for k in ("pivot", "slope", "floor", "cap", "pool_bonus")}}

@@ -1,0 +1,85 @@
+"""The report as an XLSX workbook (openpyxl write-only mode: constant memory at national scale)."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from openpyxl import Workbook
+
+from reports.model import ReportData
+from reports.tables import (
+    count_table,
+    distribution_table,
+    figure_table,
+    loss_table,
+    reliability_table,
+    trend_table,
+)
+from reports.text import t
+
+
+def _sheet(wb: Workbook, title: str, blocks: list[tuple[str | None, tuple[list[str], list[list[Any]]]]]) -> None:
+    ws = wb.create_sheet(title=title[:31])
+    for caption, (head, rows) in blocks:
+        if caption:
+            ws.append([caption])
+        ws.append(head)
+        for row in rows:
+            ws.append(row)
+        ws.append([])
+
+
+def render_xlsx(data: ReportData, lang: str = "zh", *, agency: str | None = None) -> bytes:
+    """Every table of the report, one sheet per section; ``agency`` limits it to that agency's section."""
+    wb = Workbook(write_only=True)
+    meta = [[t("title", lang, year=data.year)], [t("campaign", lang), data.campaign_name],
+            [t("generated_at", lang), data.generated_at.strftime("%Y-%m-%d %H:%M:%S")],
+            [t("data_version", lang), data.data_version]]
+    if agency is not None:
+        section = data.for_agency(agency)
+        if section is None:
+            raise KeyError(f"no section for agency {agency}")
+        blocks: list[tuple[str | None, Any]] = [(None, (["", ""], meta))]
+        blocks.append((t("agency_section", lang), figure_table((section.agency,), "agency", lang, numeric=True)))
+        blocks.append((t("case_type", lang), figure_table(section.case_types, "case_type", lang, numeric=True,
+                                                          ranked=False)))
+        blocks.append((t("grades", lang), count_table(section.grades, "grade", lang)))
+        for ctype, rows in section.item_losses:
+            blocks.append((t("item_losses", lang) + " · " + t(ctype, lang), loss_table(rows, lang, numeric=True)))
+        _sheet(wb, t("agency_section", lang), blocks)
+        return _save(wb)
+    g = data.glance
+    _sheet(wb, t("sheet_glance", lang), [
+        (None, (["", ""], meta)),
+        (t("glance", lang), (["", ""], [[t("cases", lang), g.n_cases], [t("reviewers", lang), g.n_reviewers],
+                                        [t("reviews", lang), g.n_reviews],
+                                        [t("escalations", lang), g.n_escalations],
+                                        [t("appeals", lang), g.n_appeals]])),
+        (t("strata", lang), count_table(g.strata, "stratum", lang)),
+        (t("case_type", lang), count_table(g.case_types, "case_type", lang)),
+        (t("grades", lang), count_table(g.grades, "grade", lang)),
+        (t("appeals", lang), count_table(g.appeal_states, "section", lang)),
+        (t("appeal_outcomes", lang), count_table(g.appeal_outcomes, "section", lang)),
+    ])
+    _sheet(wb, t("sheet_city", lang), [(None, figure_table(data.by_city, "city", lang, numeric=True))])
+    _sheet(wb, t("sheet_agency", lang), [(None, figure_table(data.by_agency, "agency", lang, numeric=True,
+                                                             parent_key="city"))])
+    _sheet(wb, t("sheet_case_type", lang), [(None, figure_table(data.by_case_type, "case_type", lang,
+                                                                numeric=True))])
+    _sheet(wb, t("sheet_distribution", lang), [(None, distribution_table(data, lang))])
+    _sheet(wb, t("sheet_items", lang), [(t(ctype, lang), loss_table(rows, lang, numeric=True))
+                                        for ctype, rows in data.item_losses])
+    _sheet(wb, t("sheet_reliability", lang), [(None, reliability_table(data, lang))])
+    _sheet(wb, t("sheet_rankings", lang), [
+        (t(key, lang), figure_table(rows, "lawyer" if "lawyer" in key else "agency", lang, numeric=True))
+        for key, rows in (("top_lawyers", data.top_lawyers), ("bottom_lawyers", data.bottom_lawyers),
+                          ("top_agencies", data.top_agencies), ("bottom_agencies", data.bottom_agencies)) if rows])
+    _sheet(wb, t("sheet_trend", lang), [(None, trend_table(data.trend, lang, numeric=True))])
+    return _save(wb)
+
+
+def _save(wb: Workbook) -> bytes:
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

@@ -1,0 +1,60 @@
+"""The campaign pages: the whole flow through the web, as an organiser."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from evalplat.campaigns.models import Assignment, Campaign, CampaignState, Sample
+
+
+def test_organiser_runs_a_campaign_through_the_pages(client: Any, login: Any, province: Any, db: Any) -> None:
+    login(client, province.organiser)
+    response = client.post("/campaigns/new", data={
+        "name": "2024 年度评估", "year": 2024, "code_prefix": "gd2024", "scope_kind": "province", "scope_region_id": 0,
+        "reviewers_per_case": 2, "min_evaluators": 1, "regional_avoidance": "y", "case_type_match": "preferred",
+        "due_days": 21, "max_spread": 15, "band_excellent": 90, "band_good": 80, "band_pass": 60})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    campaign = db.session.scalar(sa.select(Campaign))
+    assert campaign.code_prefix == "GD2024"
+    assert {r.case_type for r in campaign.rubrics} >= {"criminal", "civil"}
+    base = f"/campaigns/{campaign.id}"
+    assert client.post(f"{base}/plan", data={"mode": "fixed", "strata": "agency,case_type",
+                                             "fold_administrative": "y", "per_stratum": 1}).status_code == 302
+    assert client.post(f"{base}/seed", data={"seed": "", "source": ""}).status_code == 302
+    assert client.post(f"{base}/freeze").status_code == 302
+    assert client.post(f"{base}/draw").status_code == 302
+    report = client.get(f"{base}/report").get_data(as_text=True)
+    db.session.refresh(campaign)
+    assert campaign.population_digest in report
+    assert province.agencies[0].name in report
+    assert client.get(f"{base}/samples").status_code == 200
+    response = client.post(f"{base}/runs")
+    assert response.status_code == 302
+    run_page = client.get(response.headers["Location"])
+    assert run_page.status_code == 200
+    run_id = int(response.headers["Location"].rstrip("/").split("/")[-1])
+    assert client.post(f"{base}/runs/{run_id}/commit").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Campaign, campaign.id).state == CampaignState.ASSIGNED
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Assignment)) == 24
+    show = client.get(base).get_data(as_text=True)
+    assert "GD2024" in show
+    # a refused move is flashed, and nothing changes
+    response = client.post(f"{base}/transition/final", headers={"Referer": f"http://localhost{base}"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Campaign, campaign.id).state == CampaignState.ASSIGNED
+    assert client.post(f"{base}/runs/{run_id}/undo").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Campaign, campaign.id).state == CampaignState.SAMPLED
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Sample)) == 12
+
+
+def test_campaign_show_lists_blockers_of_the_next_move(client: Any, login: Any, sampled_campaign: Any,
+                                                      province: Any) -> None:
+    login(client, province.organiser)
+    client.post("/language/en")
+    page = client.get(f"/campaigns/{sampled_campaign.id}").get_data(as_text=True)
+    assert "No assignment run has been committed." in page

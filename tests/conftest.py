@@ -1,0 +1,283 @@
+"""Shared fixtures: the app on a migrated database, a clean database per test, factories and sign-in.
+
+The database is SQLite (a temporary file) unless EVALPLAT_TEST_DATABASE_URL names another one (the
+PostgreSQL run of ``make test`` sets it). The schema is built by running the Alembic migrations, never by
+``create_all``. After every test all rows are deleted, so tests may commit freely and several connections
+(concurrency tests) see the same data.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from evalplat import create_app
+from evalplat.accounts import passwords
+from evalplat.accounts.models import Role, User
+from evalplat.extensions import db as _db
+
+passwords.configure(fast=True)
+
+TEST_PASSWORD = "correct-horse-battery"  # noqa: S105 - test data
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+
+
+def _database_url(tmp: Path) -> str:
+    return os.environ.get("EVALPLAT_TEST_DATABASE_URL") or f"sqlite:///{tmp / 'test.db'}"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests that never touch the database are marked ``nodb``; the PostgreSQL run leaves them out."""
+    for item in items:
+        if "app" not in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.nodb)
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    tmp = tmp_path_factory.mktemp("evalplat")
+    application = create_app({
+        "TESTING": True,
+        "EVALPLAT_ENV": "testing",
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+        "SQLALCHEMY_DATABASE_URI": _database_url(tmp),
+        "WTF_CSRF_ENABLED": False,
+        "EVALPLAT_STORAGE_URL": f"file://{tmp / 'files'}",
+        "SERVER_NAME": "localhost",
+    })
+    # Tests keep an application context open while the client makes requests, so requests would share
+    # ``g`` (and its cached user and locale). Start every request with a fresh one, as production does.
+    application.before_request_funcs.setdefault(None, []).insert(0, _fresh_g)
+    with application.app_context():
+        from flask_migrate import upgrade
+
+        upgrade(directory=str(ROOT / "migrations"))
+    yield application
+    with application.app_context():
+        _db.engine.dispose()
+
+
+def _fresh_g() -> None:
+    from flask import g
+
+    for key in list(vars(g)):
+        delattr(g, key)
+
+
+def _all_tables() -> list[str]:
+    return [t.name for t in reversed(_db.metadata.sorted_tables)]
+
+
+def wipe(app: Flask) -> None:
+    with app.app_context():
+        _db.session.remove()
+        engine = _db.engine
+        with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in _all_tables())
+                                     + " RESTART IDENTITY CASCADE"))
+            else:
+                conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                for table in _all_tables():
+                    conn.execute(sa.text(f'DELETE FROM "{table}"'))
+                conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+
+
+@pytest.fixture
+def db(app: Flask) -> Iterator[Any]:
+    """The database, empty at the start of the test; an application context is pushed."""
+    with app.app_context():
+        yield _db
+        _db.session.remove()
+    wipe(app)
+
+
+@pytest.fixture
+def client(app: Flask, db: Any) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask, db: Any) -> Any:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def csrf_on(app: Flask) -> Iterator[None]:
+    app.config["WTF_CSRF_ENABLED"] = True
+    yield
+    app.config["WTF_CSRF_ENABLED"] = False
+
+
+# --- factories -----------------------------------------------------------------------------------------
+
+_seq = itertools.count(1)
+
+
+@pytest.fixture
+def make_region(db: Any) -> Callable[..., Any]:
+    from evalplat.organisations.models import Region, RegionLevel
+
+    def make(name: str | None = None, level: str = "city", parent: Any = None, code: str | None = None) -> Region:
+        n = next(_seq)
+        region = Region(code=code or f"R{n:05d}", name=name or f"测试市{n}", level=RegionLevel(level), parent=parent)
+        db.session.add(region)
+        db.session.flush()
+        return region
+
+    return make
+
+
+@pytest.fixture
+def make_agency(db: Any, make_region: Callable[..., Any]) -> Callable[..., Any]:
+    from evalplat.organisations.models import Agency
+
+    def make(name: str | None = None, city: Any = None, region: Any = None) -> Agency:
+        n = next(_seq)
+        city = city or make_region()
+        agency = Agency(code=f"A{n:05d}", name=name or f"测试法律援助中心{n}", region=region or city, city=city)
+        db.session.add(agency)
+        db.session.flush()
+        return agency
+
+    return make
+
+
+@pytest.fixture
+def make_firm(db: Any, make_region: Callable[..., Any]) -> Callable[..., Any]:
+    from evalplat.organisations.models import Firm
+
+    def make(name: str | None = None, city: Any = None) -> Firm:
+        n = next(_seq)
+        city = city or make_region()
+        firm = Firm(name=name or f"测试律师事务所{n}", region=city, city=city)
+        db.session.add(firm)
+        db.session.flush()
+        return firm
+
+    return make
+
+
+@pytest.fixture
+def make_lawyer(db: Any, make_firm: Callable[..., Any]) -> Callable[..., Any]:
+    from evalplat.organisations.models import Lawyer
+
+    def make(name: str | None = None, firm: Any = None, years: int = 5) -> Lawyer:
+        n = next(_seq)
+        lawyer = Lawyer(name=name or f"律师{n}", licence_no=f"144072010{n:08d}", firm=firm or make_firm(),
+                        years_of_practice=years, case_types=["criminal", "civil"])
+        db.session.add(lawyer)
+        db.session.flush()
+        return lawyer
+
+    return make
+
+
+@pytest.fixture
+def make_user(db: Any, make_agency: Callable[..., Any]) -> Callable[..., User]:
+    from evalplat.accounts import operations
+
+    def make(role: str | Role | list[Role | str] = Role.ORGANISER, agency: Any = None,
+             username: str | None = None, password: str = TEST_PASSWORD) -> User:
+        roles = [role] if isinstance(role, (str, Role)) else list(role)
+        if Role.AGENCY_STAFF in {Role(r) for r in roles} and agency is None:
+            agency = make_agency()
+        user = operations.create_user(db.session, actor=None, username=username or f"user{next(_seq)}",
+                                      display_name="测试用户", password=password, roles=roles, agency=agency)
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def make_reviewer(db: Any, make_user: Callable[..., User], make_region: Callable[..., Any],
+                  make_lawyer: Callable[..., Any]) -> Callable[..., Any]:
+    from evalplat.organisations.models import ReviewerKind, ReviewerProfile
+
+    def make(kind: str = "peer", city: Any = None, case_types: tuple[str, ...] = ("criminal", "civil"),
+             capacity: int = 10, user: User | None = None, lawyer: Any = None) -> ReviewerProfile:
+        city = city or make_region()
+        role = Role.PEER_REVIEWER if kind == "peer" else Role.EVALUATOR
+        user = user or make_user(role)
+        if kind == "peer":
+            lawyer = lawyer or make_lawyer()
+        profile = ReviewerProfile(user=user, kind=ReviewerKind(kind), region=city, city=city,
+                                  firm_id=lawyer.firm_id if lawyer else None, lawyer=lawyer,
+                                  case_types=list(case_types), capacity=capacity)
+        db.session.add(profile)
+        db.session.commit()
+        return profile
+
+    return make
+
+
+@pytest.fixture
+def make_case(db: Any, make_agency: Callable[..., Any], make_lawyer: Callable[..., Any]) -> Callable[..., Any]:
+    from evalplat.cases.models import Case
+    from evalplat.organisations.models import CaseType
+
+    def make(agency: Any = None, case_type: str = "criminal", lawyer: Any = None, number: str | None = None,
+             year: int = 2024, **fields: Any) -> Case:
+        n = next(_seq)
+        lawyer = lawyer or make_lawyer()
+        case = Case(agency=agency or make_agency(), case_number=number or f"援字〔{year}〕第{n:04d}号", year=year,
+                    sequence_no=n, case_type=CaseType(case_type), cause=fields.pop("cause", "盗窃罪"),
+                    assigned_on=fields.pop("assigned_on", date(year, 3, 1)),
+                    closed_on=fields.pop("closed_on", date(year, 9, 1)), lawyer=lawyer,
+                    firm_id=lawyer.firm_id, **fields)
+        db.session.add(case)
+        db.session.commit()
+        return case
+
+    return make
+
+
+def login_as(client: FlaskClient, user: User, password: str = TEST_PASSWORD) -> Any:
+    response = client.post("/login", data={"username": user.username, "password": password})
+    assert response.status_code == 302, f"login of {user.username} failed"
+    return response
+
+
+@pytest.fixture
+def login() -> Callable[[FlaskClient, User], Any]:
+    return login_as
+
+
+class QueryCounter:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def __call__(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        self.statements.append(statement)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(db: Any) -> Callable[[], Any]:
+    """``with count_queries() as q: …; assert q.count <= N`` — catches N+1 queries."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def counting() -> Iterator[QueryCounter]:
+        counter = QueryCounter()
+        sa.event.listen(db.engine, "before_cursor_execute", counter)
+        try:
+            yield counter
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", counter)
+
+    return counting

@@ -1,0 +1,68 @@
+import pytest
+
+from evalplat import create_app
+from evalplat.config import ConfigError, from_environment
+
+
+@pytest.mark.parametrize(("env", "names"), [
+    ({"EVALPLAT_DATABASE_URL": "not a url"}, "EVALPLAT_DATABASE_URL"),
+    ({"EVALPLAT_DATABASE_URL": "mysql://x@y/z"}, "unsupported database"),
+    ({"EVALPLAT_JOB_WORKERS": "two"}, "EVALPLAT_JOB_WORKERS"),
+    ({"EVALPLAT_SECURE_COOKIES": "maybe"}, "EVALPLAT_SECURE_COOKIES"),
+    ({"EVALPLAT_ENV": "staging"}, "EVALPLAT_ENV"),
+])
+def test_bad_environment_variable_names_the_problem(env, names):
+    with pytest.raises(ConfigError, match=names) as info:
+        from_environment(env)
+    assert "\n" not in str(info.value)
+
+
+def test_postgres_url_gets_the_psycopg_driver():
+    cfg = from_environment({"EVALPLAT_DATABASE_URL": "postgresql://postgres@127.0.0.1/x"})
+    assert cfg["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg://")
+
+
+def test_production_refuses_sqlite(monkeypatch):
+    from evalplat.files import generate_key
+
+    monkeypatch.setenv("EVALPLAT_DATA_KEYS", "k1:" + generate_key())
+    monkeypatch.setenv("EVALPLAT_ENV", "production")
+    monkeypatch.setenv("EVALPLAT_SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("EVALPLAT_DATABASE_URL", "sqlite:////tmp/nowhere.db")
+    with pytest.raises(ConfigError, match="PostgreSQL"):
+        create_app()
+
+
+def test_production_refuses_missing_secret(monkeypatch):
+    monkeypatch.setenv("EVALPLAT_ENV", "production")
+    monkeypatch.delenv("EVALPLAT_SECRET_KEY", raising=False)
+    monkeypatch.setenv("EVALPLAT_DATABASE_URL", "postgresql://postgres@127.0.0.1/x")
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        create_app()
+
+
+def test_production_refuses_missing_data_keys(monkeypatch):
+    monkeypatch.setenv("EVALPLAT_ENV", "production")
+    monkeypatch.setenv("EVALPLAT_SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("EVALPLAT_DATABASE_URL", "postgresql://postgres@127.0.0.1/x")
+    monkeypatch.delenv("EVALPLAT_DATA_KEYS", raising=False)
+    with pytest.raises(ConfigError, match="EVALPLAT_DATA_KEYS"):
+        create_app()
+
+
+def test_production_sets_secure_cookies(monkeypatch):
+    from evalplat.files import generate_key
+
+    monkeypatch.setenv("EVALPLAT_DATA_KEYS", "k1:" + generate_key())
+    monkeypatch.setenv("EVALPLAT_ENV", "production")
+    monkeypatch.setenv("EVALPLAT_SECRET_KEY", "k" * 40)
+    monkeypatch.setenv("EVALPLAT_DATABASE_URL", "postgresql://postgres@127.0.0.1/x")
+    app = create_app()
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+
+
+def test_upload_limit_must_be_positive():
+    with pytest.raises(ConfigError, match="EVALPLAT_MAX_UPLOAD_MB"):
+        from_environment({"EVALPLAT_MAX_UPLOAD_MB": "0"})
+    assert from_environment({"EVALPLAT_MAX_UPLOAD_MB": "5"})["EVALPLAT_MAX_UPLOAD_MB"] == 5

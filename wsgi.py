@@ -1,0 +1,3 @@
+from evalplat import create_app
+
+app = create_app()
