@@ -99,7 +99,18 @@ def db(app: Flask) -> Iterator[Any]:
     with app.app_context():
         yield _db
         _db.session.remove()
+    _wait_for_jobs()
     wipe(app)
+
+
+def _wait_for_jobs() -> None:
+    """Let in-process jobs a test started finish before its rows go (their ids are reused next)."""
+    from evalplat import jobs
+    from evalplat.jobs.inprocess import InProcessBackend
+
+    backend = jobs.get_backend()
+    if isinstance(backend, InProcessBackend) and not backend.wait_idle(timeout=60):
+        raise RuntimeError("in-process jobs still running 60 s after the test ended")
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import contextlib
 import dataclasses
 import logging
 import threading
+import time
 import uuid
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
@@ -142,6 +143,22 @@ class InProcessBackend(Backend):
         self._notify(status)
         self._pool.submit(self._run, job_id)
         return job_id
+
+    def wait_idle(self, timeout: float = 60.0) -> bool:
+        """Block until no job is queued or running (or ``timeout`` seconds pass); True when idle.
+
+        Tests call it before wiping the database, so that a job started by one test cannot write into
+        the next test's rows (SQLite reuses ids after a delete).
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                busy = any(not r.status.finished for r in self._records.values())
+            if not busy:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.01)
 
     def shutdown(self, wait: bool = True) -> None:
         """Stop accepting jobs; queued and running jobs still finish (``wait`` blocks until they have)."""

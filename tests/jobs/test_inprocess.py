@@ -202,3 +202,24 @@ def test_reconfiguring_lets_jobs_of_the_previous_backend_finish() -> None:
         assert [wait(first, i).result for i in (running, queued)] == ["finished", "finished"]
     finally:
         jobs.shutdown()
+
+
+def test_wait_idle_returns_when_every_job_has_finished_and_times_out_otherwise() -> None:
+    release = threading.Event()
+
+    @jobs.task("tests.hold", needs_app=False)
+    def hold() -> str:
+        release.wait(5)
+        return "released"
+
+    pool = InProcessBackend(2)
+    try:
+        job_id = pool.enqueue("tests.hold", (), {})
+        assert pool.wait_idle(timeout=0.1) is False  # still held
+        assert not pool.status(job_id).finished
+        release.set()
+        assert pool.wait_idle(timeout=5) is True
+        assert pool.status(job_id).result == "released"
+    finally:
+        release.set()
+        pool.shutdown()
