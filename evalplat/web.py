@@ -29,6 +29,8 @@ def register_web_hooks(app: Flask) -> None:
         response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
         if app.config.get("SESSION_COOKIE_SECURE"):
             response.headers["Strict-Transport-Security"] = "max-age=31536000"
-        if current_user.is_authenticated and not (request.endpoint or "").endswith("static"):
+        # is_anonymous, not is_authenticated: the loader only returns active users, and reading ``active`` of a
+        # user whose attributes a commit has expired would cost a query on every saving request.
+        if not current_user.is_anonymous and not (request.endpoint or "").endswith("static"):
             response.headers["Cache-Control"] = "no-store"
         return response

@@ -87,18 +87,25 @@ def seal(session: Session) -> None:
     pending = [e for e in pending if e in session]
     if not pending:
         return
+    # Events not flushed yet are held back from the first flush and inserted once, already chained (an
+    # INSERT instead of an INSERT and an UPDATE). Every flush writes all pending events, so the flushed ones
+    # are the first recorded: the order of recording is the order of ids.
+    unflushed = [e for e in pending if e in session.new]
+    for event in unflushed:
+        session.expunge(event)
     session.flush()
     if session.get_bind().dialect.name == "postgresql":
         session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK_KEY})
     last = session.execute(sa.select(AuditEvent.seq, AuditEvent.hash).where(AuditEvent.seq.is_not(None))
                            .order_by(AuditEvent.seq.desc()).limit(1)).first()
     seq, prev = (last.seq, last.hash) if last else (0, GENESIS_HASH)
-    for event in sorted(pending, key=lambda e: e.id):
+    for event in pending:
         seq += 1
         event.seq = seq
         event.prev_hash = prev
         event.hash = event.compute_hash()
         prev = event.hash
+    session.add_all(unflushed)
     session.flush()
 
 

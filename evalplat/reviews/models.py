@@ -67,6 +67,7 @@ class Review(db.Model):
     version: Mapped[int] = mapped_column(default=1)
 
     assignment: Mapped[Assignment] = relationship(back_populates="review")
+    rubric_version: Mapped[RubricVersion] = relationship()
     items: Mapped[list[ReviewItem]] = relationship(back_populates="review", cascade="all, delete-orphan",
                                                    order_by="ReviewItem.id")
 

@@ -213,8 +213,7 @@ def _check_can_score(session: Session, assignment: Assignment, actor: User) -> R
     review = assignment.review
     if review is not None and review.state == ReviewState.SUBMITTED:
         raise InvalidTransition(_l("The review is submitted and locked."), code="review_locked")
-    campaign = session.get(Campaign, assignment.sample.campaign_id)
-    assert campaign is not None
+    campaign = assignment.sample.campaign
     if campaign.state not in SCORING_STATES[assignment.round]:
         raise InvalidTransition(_l("Campaign %(name)s is %(state)s: %(round)s reviews cannot be scored now.",
                                    name=campaign.name, state=campaign.state.value, round=assignment.round.value),
@@ -262,15 +261,35 @@ def _store(session: Session, *, assignment: Assignment, actor: User, data: Revie
             session.add(review)
             session.flush()
             freeze(session, row, actor=actor, now=now)
+            stored: list[ReviewItem] = []
         else:
             review.updated_at = now  # bumps the version: a concurrent change fails here
             session.flush()
-    session.execute(sa.delete(ReviewItem).where(ReviewItem.review_id == review.id))
-    rows = _item_rows(review.id, rubric, data.entries)
-    if rows:
-        session.execute(sa.insert(ReviewItem), rows)
-    session.expire(review, ["items"])
+            # The items as read with the review: had another save changed them since, the version check
+            # of this flush would have failed, so they are the stored items this save replaces.
+            stored = list(review.items)
+    if _replace_items(session, review.id, stored, _item_rows(review.id, rubric, data.entries)):
+        session.expire(review, ["items"])
     return review, row, rubric
+
+
+_ITEM_VALUES = ("level", "points", "not_applicable", "veto", "comment")
+
+
+def _replace_items(session: Session, review_id: int, stored: Iterable[ReviewItem],
+                   rows: list[dict[str, Any]]) -> bool:
+    """Make the review's items equal to ``rows``, writing only the items that changed; True when any did."""
+    old = {item.item_code: item for item in stored}
+    changed = [row for row in rows if (item := old.get(row["item_code"])) is None
+               or any(getattr(item, name) != row[name] for name in _ITEM_VALUES)]
+    wanted = {row["item_code"] for row in rows}
+    gone = [item.id for code, item in old.items() if code not in wanted]
+    gone += [old[row["item_code"]].id for row in changed if row["item_code"] in old]
+    if gone:
+        session.execute(sa.delete(ReviewItem).where(ReviewItem.review_id == review_id, ReviewItem.id.in_(gone)))
+    if changed:
+        session.execute(sa.insert(ReviewItem), changed)
+    return bool(gone or changed)
 
 
 def save_draft(session: Session, *, assignment: Assignment, actor: User, data: ReviewScores, now: datetime) -> Review:

@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from evalplat.campaigns.models import (
     Assignment,
@@ -129,12 +129,26 @@ def _days(start: date | None, end: date | None) -> int | None:
     return (end - start).days if start is not None and end is not None else None
 
 
+#: The columns of a case a reviewer may read (see :class:`CaseFacts`).
+FACT_COLUMNS = (Case.case_type, Case.cause, Case.stage_reached, Case.applied_on, Case.assigned_on,
+                Case.first_meeting_on, Case.closed_on)
+
+
 def case_facts(session: Session, sample_id: int) -> CaseFacts:
     """The facts that matter for judging the sampled case (only the columns listed are read)."""
-    code, case_type, cause, stage, applied, assigned, first, closed = session.execute(
-        sa.select(Sample.code, Case.case_type, Case.cause, Case.stage_reached, Case.applied_on, Case.assigned_on,
-                  Case.first_meeting_on, Case.closed_on)
-        .join(Case, Case.id == Sample.case_id).where(Sample.id == sample_id)).one()
+    code, *facts = session.execute(sa.select(Sample.code, *FACT_COLUMNS).join(Case, Case.id == Sample.case_id)
+                                   .where(Sample.id == sample_id)).one()
+    return _facts(code, *facts)
+
+
+def facts_of(sample: Sample) -> CaseFacts:
+    """The facts of a sample loaded by :func:`case_assignment` (its case holds only :data:`FACT_COLUMNS`)."""
+    case = sample.case
+    return _facts(sample.code, *(getattr(case, column.key) for column in FACT_COLUMNS))
+
+
+def _facts(code: str, case_type: Any, cause: str | None, stage: str | None, applied: date | None,
+           assigned: date | None, first: date | None, closed: date | None) -> CaseFacts:
     intervals = []
     for label, start, end in (("applied_to_assigned", applied, assigned),
                               ("assigned_to_first_meeting", assigned, first),
@@ -144,6 +158,22 @@ def case_facts(session: Session, sample_id: int) -> CaseFacts:
             intervals.append(Interval(label, days))
     return CaseFacts(code, case_type.value, cause or "", stage or "", applied, assigned, first, closed,
                      tuple(intervals))
+
+
+def case_assignment(session: Session, assignment_id: int) -> Assignment | None:
+    """An assignment with everything its case page and its scoring need, in one query.
+
+    Joined: the sample, its campaign, the case (only :data:`FACT_COLUMNS`, never names or numbers), the
+    review with its rubric version (the definition left unloaded: :func:`~evalplat.reviews.rubrics.rubric_of`
+    reads it only when its cache does not already hold that version) and the review's items.
+    """
+    review = joinedload(Assignment.review)
+    stmt = (sa.select(Assignment).where(Assignment.id == assignment_id)
+            .options(joinedload(Assignment.sample).joinedload(Sample.campaign),
+                     joinedload(Assignment.sample).joinedload(Sample.case).load_only(*FACT_COLUMNS),
+                     review.joinedload(Review.rubric_version).defer(RubricVersion.definition),
+                     review.joinedload(Review.items)))
+    return session.scalars(stmt).unique().one_or_none()
 
 
 def review_items(session: Session, review_id: int) -> list[ReviewItem]:

@@ -197,9 +197,7 @@ def version_for_assignment(session: Session, assignment: Assignment) -> RubricVe
     """
     review = assignment.review
     if review is not None:
-        row = session.get(RubricVersion, review.rubric_version_id)
-        assert row is not None  # foreign key
-        return row
+        return review.rubric_version
     return version_for_sample(session, assignment.sample_id)
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, time
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -111,7 +111,9 @@ def decline(assignment_id: int) -> Any:
 @bp.route("/reviews/<int:assignment_id>", methods=["GET", "POST"])
 @roles(*REVIEWERS)
 def case(assignment_id: int) -> Any:
-    assignment = _mine(assignment_id)
+    assignment = queries.case_assignment(db.session, assignment_id)
+    if assignment is None or not assignment.can_open(current_user):
+        abort(404)
     row, rubric = rubric_for_assignment(db.session, assignment)
     review = assignment.review
     form_class = review_form_class(rubric)
@@ -122,17 +124,17 @@ def case(assignment_id: int) -> Any:
         if form.validate_on_submit():
             scores = form.scores()
             operation = operations.submit_review if scores.mode == SUBMIT else operations.save_draft
-            operation(db.session, assignment=assignment, actor=current_user, data=scores, now=utcnow())
+            now = utcnow()
+            operation(db.session, assignment=assignment, actor=current_user, data=scores, now=now)
             db.session.commit()
             flash(_("Review submitted. Thank you.") if scores.mode == SUBMIT
-                  else _("Draft saved at %(time)s.", time=utcnow().strftime("%H:%M")), "success")
+                  else _("Draft saved at %(time)s.", time=now.strftime("%H:%M")), "success")
             return redirect(url_for(".case", assignment_id=assignment_id, _anchor="rubric"))
         status = 422
     else:
         entries: list[ItemEntry] = []
         if review is not None:
-            entries = list(operations.scores_from_items(rubric, queries.review_items(db.session, review.id))
-                           .entries.values())
+            entries = list(operations.scores_from_items(rubric, review.items).entries.values())
         form = form_class(data=initial_data(entries)) if entries else form_class()
     locked = review is not None and review.state == ReviewState.SUBMITTED
     comparison = queries.calibration_comparison(db.session, assignment=assignment, rubric=rubric) if locked else None
@@ -140,7 +142,7 @@ def case(assignment_id: int) -> Any:
     panels = [escape(html) for html in (panel(assignment, review) for panel in _CASE_PANELS) if html]
     return render_template(
         "reviews/case.html", assignment=assignment, review=review, rubric=rubric, version=row, form=form,
-        facts=queries.case_facts(db.session, assignment.sample_id),
+        facts=queries.facts_of(assignment.sample),
         documents=reviewer_documents(assignment.sample.case_id), locked=locked,
         can_score=assignment.state == AssignmentState.ACCEPTED and not locked,
         comparison=comparison, panels=panels, format_total=queries.format_total), status
