@@ -75,6 +75,7 @@ ENV_VARS: dict[str, tuple[str, Callable[[str, str], Any]]] = {
     "LOGIN_MAX_FAILURES": ("EVALPLAT_LOGIN_MAX_FAILURES", _int),
     "LOGIN_WINDOW_MINUTES": ("EVALPLAT_LOGIN_WINDOW_MINUTES", _int),
     "ORGANISER_TOTP": ("EVALPLAT_ORGANISER_TOTP", lambda n, r: _bool(n, r)),
+    "RELIABILITY_LIVE_MAX": ("EVALPLAT_RELIABILITY_LIVE_MAX", _int),
 }
 
 
@@ -89,6 +90,9 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "EVALPLAT_JOBS_URL": "",
         "EVALPLAT_JOB_WORKERS": 2,
         "EVALPLAT_MAX_UPLOAD_MB": 200,
+        # Campaigns with at most this many initial reviews get their reliability panel computed on the page
+        # (about a second); larger ones show the stored snapshot, recomputed in the background.
+        "EVALPLAT_RELIABILITY_LIVE_MAX": 3000,
         "BABEL_DEFAULT_LOCALE": "zh_Hans",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
         "LANGUAGES": {"zh_Hans": "中文", "en": "English"},

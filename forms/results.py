@@ -28,3 +28,7 @@ class OfficialScoresForm(FlaskForm):
     """Which totals are official for a campaign."""
 
     choice = SelectField(_l("Official scores"), choices=OFFICIAL_CHOICES)
+
+
+class ComputeForm(FlaskForm):
+    """Recompute a campaign's reliability figures (the button carries only the CSRF token)."""

@@ -38,6 +38,25 @@ def consolidate(campaign_id: int, full: bool) -> None:
         click.echo(f"no adjudicator for: {', '.join(out.unassigned[:20])}: {' '.join(out.problems)}")
 
 
+@results.command("reliability")
+@click.argument("campaign_id", type=int)
+def reliability(campaign_id: int) -> None:
+    """Compute CAMPAIGN_ID's reliability panel and bias-corrected totals now and store them as its snapshot."""
+    from evalplat.campaigns.models import Campaign
+    from evalplat.results.snapshots import compute
+
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise click.ClickException(f"no campaign with id {campaign_id}")
+    snapshot = compute(db.session, campaign)
+    db.session.commit()
+    figures = snapshot.figures
+    alpha = "—" if figures["alpha"] is None else f"{figures['alpha']:.3f}"
+    click.echo(f"{figures['reviews']} initial reviews of {figures['cases']} cases by {figures['reviewers']} reviewers: "
+               f"alpha {alpha}, {sum(1 for e in figures['effects'] if e['flags'])} reviewers flagged; "
+               f"{snapshot.seconds:.1f} s")
+
+
 def register(app: Flask) -> None:
     from evalplat.demo.campaigns_cli import demo_campaigns
 

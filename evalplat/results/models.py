@@ -42,3 +42,20 @@ class Result(db.Model):
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     current: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReliabilitySnapshot(db.Model):
+    """The reliability panel of a campaign as last computed, with the fingerprint of the data it rests on.
+
+    At national scale the panel takes a minute or more to compute, so pages show this snapshot and say
+    whether the data have changed since (see :mod:`evalplat.results.snapshots`). One row per campaign.
+    """
+
+    __tablename__ = "reliability_snapshots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id", ondelete="CASCADE"), unique=True)
+    fingerprint: Mapped[str] = mapped_column(sa.String(64))
+    figures: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    seconds: Mapped[float] = mapped_column(default=0.0)
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -6,6 +6,8 @@ Every query is scoped (an agency sees only rows ``where agency_id == user.agency
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import math
 import string
 from dataclasses import dataclass, field
@@ -22,12 +24,12 @@ from evalplat.cases.models import Case
 from evalplat.extensions import db
 from evalplat.organisations.models import Agency, Region, ReviewerProfile
 from evalplat.results.models import Result
-from evalplat.results.operations import OPEN, PUBLISHED_STATES, calibrated_scores, campaign_ratings
+from evalplat.results.operations import OPEN, PUBLISHED_STATES, campaign_ratings
 from evalplat.reviews.models import Review, ReviewItem, ReviewState, RubricVersion
 from evalplat.reviews.rubrics import rubric_of
 from scoring import Ratings
 from scoring.calibration import fit_rater_effects
-from scoring.reliability import icc, krippendorff_alpha
+from scoring.reliability import ICCResult, icc, krippendorff_alpha
 
 #: A reviewer is flagged lenient or severe when |bias| ≥ this many points and |bias| / SE > Z_FLAG.
 BIAS_POINTS_FLAG = 3.0
@@ -149,19 +151,45 @@ class Panel:
         return self.escalated / self.consolidated if self.consolidated else None
 
 
-def _safe_alpha(r: Ratings) -> float | None:
+def _finite(value: Any) -> float | None:
+    """A float that JSON (and PostgreSQL's json type) can hold: NaN and infinities become None."""
+    return float(value) if value is not None and math.isfinite(value) else None
+
+
+def _alpha(r: Ratings) -> float | None:
     try:
-        return krippendorff_alpha(r, level="interval")
+        return _finite(krippendorff_alpha(r, level="interval"))
     except ValueError:
         return None
 
 
-def _safe_icc(r: Ratings, form: str) -> Any:
+def _icc(r: Ratings, form: str) -> dict[str, Any] | None:
+    """The ICC result as plain JSON-safe fields (NaN → None); None where it is undefined."""
     try:
         value = icc(r, form=form)
     except (ValueError, ZeroDivisionError):  # e.g. no variance within any case: ICC undefined
         return None
-    return value if math.isfinite(value.value) else None
+    if not math.isfinite(value.value):
+        return None
+    return {k: _plain(v) for k, v in dataclasses.asdict(value).items()}
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars to Python ones, non-finite floats to None."""
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return _finite(float(value))
+    return value
+
+
+def _icc_result(fields: dict[str, Any] | None) -> ICCResult | None:
+    if fields is None:
+        return None
+    return ICCResult(**{k: (math.nan if v is None and k not in ("form", "balanced") else v)
+                        for k, v in fields.items()})
 
 
 def _item_ratings(session: Session, campaign: Campaign) -> dict[tuple[int, str], tuple[list[int], list[int], list[float]]]:
@@ -185,18 +213,8 @@ def _item_ratings(session: Session, campaign: Campaign) -> dict[tuple[int, str],
     return out
 
 
-def reliability_panel(campaign: Campaign, *, locale: str = "zh", with_items: bool = True) -> Panel:
-    """Reliability of a campaign's initial reviews and the reviewers' leniency and consistency.
-
-    Krippendorff's alpha (interval) and ICC(1)/ICC(1,k) on totals and per rubric item; the additive
-    rater-effects model (:func:`scoring.calibration.fit_rater_effects`) for each reviewer's leniency (bias,
-    with its standard error and the number of cases it rests on) and consistency (residual SD). Flags: a
-    bias of at least :data:`BIAS_POINTS_FLAG` points that is significant at 1 % (|bias|/SE > 2.576), or a
-    residual SD above :data:`CONSISTENCY_FLAG` × the pooled one, for reviewers with at least
-    :data:`MIN_CASES_FLAG` cases.
-    """
-    session = db.session
-    ratings = campaign_ratings(session, campaign)
+def _escalation_counts(session: Session, campaign: Campaign) -> tuple[int, int]:
+    """Cases escalated to adjudication, and cases consolidated or in adjudication."""
     escalated = session.scalar(sa.select(sa.func.count(sa.distinct(Assignment.sample_id)))
                                .join(Sample, Sample.id == Assignment.sample_id)
                                .where(Sample.campaign_id == campaign.id,
@@ -208,33 +226,47 @@ def reliability_panel(campaign: Campaign, *, locale: str = "zh", with_items: boo
         sa.select(sa.func.count(sa.distinct(Assignment.sample_id))).join(Sample, Sample.id == Assignment.sample_id)
         .where(Sample.campaign_id == campaign.id, Assignment.round == AssignmentRound.ADJUDICATION,
                Assignment.state.in_(OPEN))) or 0, escalated)
+    return escalated, consolidated
+
+
+def reliability_figures(session: Session, campaign: Campaign, *, with_items: bool = True) -> dict[str, Any]:
+    """The reliability panel's figures as plain JSON-safe data, without names or locale-dependent labels.
+
+    Krippendorff's alpha (interval) and ICC(1)/ICC(1,k) on totals and per rubric item; the additive
+    rater-effects model (:func:`scoring.calibration.fit_rater_effects`) for each reviewer's leniency (bias,
+    with its standard error and the number of cases it rests on) and consistency (residual SD), and from the
+    same fit the bias-corrected total of every case (``corrected``: sample id → score). Flags: a bias of at
+    least :data:`BIAS_POINTS_FLAG` points that is significant at 1 % (|bias|/SE > 2.576), or a residual SD
+    above :data:`CONSISTENCY_FLAG` × the pooled one, for reviewers with at least :data:`MIN_CASES_FLAG` cases.
+    :func:`panel_from_figures` turns them into a :class:`Panel` for one locale.
+    """
+    ratings = campaign_ratings(session, campaign)
+    escalated, consolidated = _escalation_counts(session, campaign)
+    figures: dict[str, Any] = {"cases": 0, "reviews": 0, "reviewers": 0, "alpha": None, "icc1": None,
+                               "icc1k": None, "items": [], "effects": [], "residual_sd": None, "groups": 0,
+                               "escalated": escalated, "consolidated": consolidated, "corrected": {}}
     if ratings is None:
-        return Panel(0, 0, 0, None, None, None, [], [], None, 0, escalated, consolidated)
-    panel = Panel(cases=ratings.n_units, reviews=len(ratings), reviewers=ratings.n_raters,
-                  alpha=_safe_alpha(ratings), icc1=_safe_icc(ratings, "ICC1"), icc1k=_safe_icc(ratings, "ICC1k"),
-                  items=[], effects=[], residual_sd=None, groups=0, escalated=escalated, consolidated=consolidated)
+        return figures
     fit = fit_rater_effects(ratings)
     pooled = math.sqrt(fit.residual_variance) if fit.residual_df > 0 else None
-    panel.residual_sd = pooled
-    panel.groups = fit.n_groups
-    ids = [int(x) for x in fit.rater_labels]
-    names = dict(session.execute(sa.select(ReviewerProfile.id, User.display_name)
-                                 .join(User, User.id == ReviewerProfile.user_id)
-                                 .where(ReviewerProfile.id.in_(ids))).all())
-    for i, rid in enumerate(ids):
+    figures.update(cases=ratings.n_units, reviews=len(ratings), reviewers=ratings.n_raters,
+                   alpha=_alpha(ratings), icc1=_icc(ratings, "ICC1"), icc1k=_icc(ratings, "ICC1k"),
+                   residual_sd=_finite(pooled), groups=int(fit.n_groups))
+    figures["corrected"] = {str(int(u)): round(min(100.0, max(0.0, float(v))), 4)
+                            for u, v in zip(fit.unit_labels, fit.unit_score, strict=True) if np.isfinite(v)}
+    for i, label in enumerate(fit.rater_labels):
         n = int(fit.rater_n[i])
         bias, se = float(fit.rater_bias[i]), float(fit.rater_bias_se[i])
-        sd = float(fit.rater_residual_sd[i])
+        sd = _finite(float(fit.rater_residual_sd[i]))
         flags = []
         if n >= MIN_CASES_FLAG:
             if abs(bias) >= BIAS_POINTS_FLAG and se > 0 and abs(bias) / se > Z_FLAG:
                 flags.append("lenient" if bias > 0 else "severe")
-            if pooled and math.isfinite(sd) and sd > CONSISTENCY_FLAG * pooled:
+            if pooled and sd is not None and sd > CONSISTENCY_FLAG * pooled:
                 flags.append("inconsistent")
-        panel.effects.append(ReviewerEffect(rid, names.get(rid, str(rid)), n, bias, se,
-                                            sd if math.isfinite(sd) else None, flags))
-    panel.effects.sort(key=lambda e: (-len(e.flags), -abs(e.bias)))
-    panel.flagged = sum(1 for e in panel.effects if e.flags)
+        figures["effects"].append({"reviewer_id": int(label), "cases": n, "bias": bias, "bias_se": se,
+                                   "residual_sd": sd, "flags": flags})
+    figures["effects"].sort(key=lambda e: (-len(e["flags"]), -abs(e["bias"])))
     if with_items:
         versions = {row.id: row for row in session.scalars(sa.select(RubricVersion).where(
             RubricVersion.id.in_(sa.select(Review.rubric_version_id).join(Assignment, Assignment.id == Review.assignment_id)
@@ -242,25 +274,51 @@ def reliability_panel(campaign: Campaign, *, locale: str = "zh", with_items: boo
                                  .where(Sample.campaign_id == campaign.id).distinct())))}
         for (version_id, code), (units, raters, values) in sorted(_item_ratings(session, campaign).items()):
             row = versions.get(version_id)
-            label = code
+            labels = {"zh": code, "en": code}
             rubric_name = str(version_id)
             if row is not None:
                 rubric_name = f"{row.key} v{row.version}"
-                try:
-                    label = rubric_of(row).item(code).label.get(locale)
-                except KeyError:
-                    label = code
+                with contextlib.suppress(KeyError):
+                    labels = rubric_of(row).item(code).label.to_dict()
             r = Ratings.from_long(np.asarray(units), np.asarray(raters), np.asarray(values, dtype=np.float64))
-            panel.items.append(ItemReliability(rubric_name, code, label, len(r), r.n_units, _safe_alpha(r),
-                                               getattr(_safe_icc(r, "ICC1"), "value", None)))
-    return panel
+            item_icc = _icc(r, "ICC1")
+            figures["items"].append({"rubric": rubric_name, "code": code, "labels": labels, "ratings": len(r),
+                                     "cases": r.n_units, "alpha": _alpha(r),
+                                     "icc": item_icc["value"] if item_icc else None})
+    return figures
 
 
-def calibrated_page(campaign: Campaign, *, page: int, per_page: int) -> tuple[list[dict[str, Any]], int]:
-    """Raw and bias-corrected totals side by side for a page of current results (computed live)."""
+def panel_from_figures(figures: dict[str, Any], *, locale: str = "zh") -> Panel:
+    """The :class:`Panel` of :func:`reliability_figures` in ``locale``, with the reviewers' current names."""
+    ids = [e["reviewer_id"] for e in figures["effects"]]
+    names = dict(db.session.execute(sa.select(ReviewerProfile.id, User.display_name)
+                                    .join(User, User.id == ReviewerProfile.user_id)
+                                    .where(ReviewerProfile.id.in_(ids))).all()) if ids else {}
+    language = "zh" if str(locale).startswith("zh") else "en"
+    effects = [ReviewerEffect(e["reviewer_id"], names.get(e["reviewer_id"], str(e["reviewer_id"])), e["cases"],
+                              e["bias"], e["bias_se"], e["residual_sd"], list(e["flags"])) for e in figures["effects"]]
+    items = [ItemReliability(i["rubric"], i["code"], i["labels"].get(language, i["code"]), i["ratings"], i["cases"],
+                             i["alpha"], i["icc"]) for i in figures["items"]]
+    return Panel(cases=figures["cases"], reviews=figures["reviews"], reviewers=figures["reviewers"],
+                 alpha=figures["alpha"], icc1=_icc_result(figures["icc1"]), icc1k=_icc_result(figures["icc1k"]),
+                 items=items, effects=effects, residual_sd=figures["residual_sd"], groups=figures["groups"],
+                 escalated=figures["escalated"], consolidated=figures["consolidated"],
+                 flagged=sum(1 for e in effects if e.flags))
+
+
+def reliability_panel(campaign: Campaign, *, locale: str = "zh", with_items: bool = True) -> Panel:
+    """The reliability panel computed now (see :func:`reliability_figures`; pages use the stored snapshot)."""
+    return panel_from_figures(reliability_figures(db.session, campaign, with_items=with_items), locale=locale)
+
+
+def calibrated_page(campaign: Campaign, corrected: dict[str, float], *, page: int, per_page: int
+                    ) -> tuple[list[dict[str, Any]], int]:
+    """Raw and bias-corrected totals side by side for a page of current results.
+
+    ``corrected`` maps a sample id (as text) to its bias-corrected total (``reliability_figures()["corrected"]``).
+    """
     rows, total = results_page(campaign, page=page, per_page=per_page)
-    corrected = calibrated_scores(db.session, campaign) if rows else {}
-    return [{"row": r, "corrected": corrected.get(r.id)} for r in rows], total
+    return [{"row": r, "corrected": corrected.get(str(r.id))} for r in rows], total
 
 
 # --- adjudication / appeal decision ---------------------------------------------------------------------------

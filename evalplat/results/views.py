@@ -12,15 +12,16 @@ from wtforms.fields.choices import SelectChoice
 
 from evalplat.accounts.models import Role
 from evalplat.campaigns.models import Assignment, AssignmentRound, Campaign, Sample
+from evalplat.cases.operations import submit_job
 from evalplat.cases.queries import reviewer_documents
 from evalplat.db import utcnow
 from evalplat.extensions import db
 from evalplat.organisations.models import Agency
-from evalplat.results import operations, queries
+from evalplat.results import operations, queries, snapshots
 from evalplat.results.labels import result_label, reviewer_name
 from evalplat.reviews.rubrics import rubric_for_assignment
 from evalplat.security import load_or_404, roles
-from forms.results import DecisionForm, OfficialScoresForm
+from forms.results import ComputeForm, DecisionForm, OfficialScoresForm
 
 bp = Blueprint("results", __name__, url_prefix="/results", template_folder="templates")
 bp.app_template_filter("rlabel")(result_label)
@@ -101,10 +102,30 @@ def publish_circular(campaign_id: int) -> Any:
 def reliability(campaign_id: int) -> Any:
     c = _campaign(campaign_id)
     page = _page()
-    panel = queries.reliability_panel(c, locale=_lang())
-    side, total = queries.calibrated_page(c, page=page, per_page=PER_PAGE)
-    return render_template("results/reliability.html", campaign=c, panel=panel, side=side, total=total, page=page,
-                           per_page=PER_PAGE, flags=queries)
+    view = snapshots.panel_view(db.session, c, locale=_lang())
+    side, total = queries.calibrated_page(c, view.corrected, page=page, per_page=PER_PAGE)
+    return render_template("results/reliability.html", campaign=c, view=view, panel=view.panel, side=side,
+                           total=total, page=page, per_page=PER_PAGE, flags=queries, form=ComputeForm())
+
+
+@bp.post("/campaigns/<int:campaign_id>/reliability/compute")
+@roles(Role.ORGANISER)
+def compute_reliability(campaign_id: int) -> Any:
+    c = _campaign(campaign_id)
+    if not ComputeForm().validate_on_submit():
+        abort(400)
+    if snapshots.running_job(db.session, c) is not None:
+        flash(_("The figures are already being computed."), "info")
+    elif snapshots.data_state(db.session, c).reviews <= snapshots.live_limit():
+        snapshot = snapshots.compute(db.session, c, actor_id=current_user.id)
+        db.session.commit()
+        flash(_("The figures were computed in %(s).1f s and stored.", s=snapshot.seconds), "success")
+    else:
+        submit_job(snapshots.TASK, actor_id=current_user.id, object_type="campaign", object_id=c.id,
+                   args=(c.id, current_user.id))
+        flash(_("The figures are being computed in the background; this page shows them when they are ready."),
+              "info")
+    return redirect(url_for("results.reliability", campaign_id=c.id))
 
 
 @bp.get("/samples/<int:sample_id>")
