@@ -479,7 +479,7 @@ class _Tracker:
             _update_job(self.job_id, progress=fraction, message=message[:500])
 
 
-def _tracked(job_id: str, work: Callable[[ProgressFn], Any]) -> Any:
+def run_tracked(job_id: str, work: Callable[[ProgressFn], Any]) -> Any:
     _update_job(job_id, state=JobState.RUNNING, progress=0.0, error=None)
     tracker = _Tracker(job_id)
     try:
@@ -543,7 +543,7 @@ def process_document_task(job_id: str, document_id: int) -> str:
     def work(progress: ProgressFn) -> str:
         document = process_document(db.session, document_id, progress)
         return f"document {document.id}: {document.status}"
-    return str(_tracked(job_id, work))
+    return str(run_tracked(job_id, work))
 
 
 def process_case_documents(session: Session, case_ids: Sequence[int], progress: ProgressFn = _no_progress,
@@ -594,7 +594,7 @@ def redact_campaign_task(job_id: str, campaign_id: int) -> str:
                object_id=campaign_id, after=counts)
         db.session.commit()
         return json.dumps(counts)
-    return str(_tracked(job_id, work))
+    return str(run_tracked(job_id, work))
 
 
 @jobs.task("cases.process_case", timeout=6 * 3600)
@@ -602,7 +602,7 @@ def process_case_task(job_id: str, case_id: int) -> str:
     """Background task: extract and redact every waiting document of one case."""
     def work(progress: ProgressFn) -> str:
         return json.dumps(process_case_documents(db.session, [case_id], progress))
-    return str(_tracked(job_id, work))
+    return str(run_tracked(job_id, work))
 
 
 def retry_document(session: Session, *, actor: User, document: Document) -> None:
