@@ -2,10 +2,14 @@
 
 Chinese labels use the CJK font from :mod:`reports.fonts`, with DejaVu Sans as fallback for Latin glyphs,
 set only inside an ``rc_context`` around each chart.
+
+The charts are pure functions of frozen report data, so each is cached (a report rendered as HTML, PDF
+and XLSX, or shown again, draws each chart once).
 """
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +25,8 @@ from reports.model import Figure as GroupFigure
 from reports.text import t
 
 DPI = 110
+#: Charts kept (PNG bytes, tens of kB each): a few reports' worth in both languages.
+CACHED_CHARTS = 64
 
 
 @contextmanager
@@ -39,6 +45,7 @@ def _png(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
+@functools.lru_cache(maxsize=CACHED_CHARTS)
 def distribution_chart(dist: Distribution, lang: str = "zh") -> bytes:
     """Histogram of result totals, one step line per case type over the overall bars."""
     with _cjk():
@@ -59,6 +66,7 @@ def distribution_chart(dist: Distribution, lang: str = "zh") -> bytes:
         return _png(fig)
 
 
+@functools.lru_cache(maxsize=CACHED_CHARTS)
 def share_chart(rows: tuple[GroupFigure, ...], lang: str = "zh", title_key: str = "chart_city") -> bytes:
     """优良率 per group with Wilson intervals and the case count in each label (at most 60 groups: the
     30 highest and 30 lowest when there are more)."""
@@ -80,6 +88,7 @@ def share_chart(rows: tuple[GroupFigure, ...], lang: str = "zh", title_key: str 
         return _png(fig)
 
 
+@functools.lru_cache(maxsize=CACHED_CHARTS)
 def trend_chart(points: tuple[TrendPoint, ...], lang: str = "zh") -> bytes:
     """优良率 (with Wilson intervals) and mean score by year."""
     with _cjk():

@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 
 from evalplat.rankings.report_data import build_report_data
 from reports import charts
+from reports.html import render_html
 from reports.pdf import render_pdf
 from reports.xlsx import render_xlsx
 
@@ -66,12 +67,29 @@ def test_report_is_reproducible(small_campaign: Any, db: Any) -> None:
     assert build_report_data(db.session, small_campaign.campaign).data_version != a.data_version
 
 
+def _clear_chart_caches() -> None:
+    for chart in (charts.share_chart, charts.distribution_chart, charts.trend_chart):
+        chart.cache_clear()
+
+
 def test_chinese_labels_have_glyphs(small_campaign: Any, db: Any) -> None:
     data = build_report_data(db.session, small_campaign.campaign)
+    _clear_chart_caches()  # draw them here, under the warnings filter, not from an earlier test's cache
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a missing glyph is a UserWarning from matplotlib
         png = charts.share_chart(data.by_city) + charts.distribution_chart(data.distribution)
     assert png.count(b"\x89PNG") == 2
+
+
+def test_each_chart_is_drawn_once_for_all_formats(small_campaign: Any, db: Any) -> None:
+    data = build_report_data(db.session, small_campaign.campaign)
+    _clear_chart_caches()
+    render_html(data)
+    drawn = charts.distribution_chart.cache_info().misses
+    assert drawn == 1
+    render_pdf(data)
+    assert charts.distribution_chart.cache_info().misses == drawn  # the PDF reuses the HTML's chart
+    assert charts.distribution_chart(data.distribution, "en") != charts.distribution_chart(data.distribution)
 
 
 def test_glyph_check_can_fail_without_the_cjk_font() -> None:
