@@ -39,7 +39,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from markupsafe import escape
+from markupsafe import Markup, escape
 from wtforms import (
     BooleanField,
     Form,
@@ -197,9 +197,18 @@ class ReviewForm(FlaskForm):
         return SUBMIT if self.submit_review.data else DRAFT
 
     def item_forms(self) -> Iterator[tuple[Item, Form]]:
-        """The rubric's items with their bound sub-forms, in rubric order (for templates)."""
+        """The rubric's items with their bound sub-forms, in rubric order."""
         for item in self.rubric.items:
             yield item, getattr(self, item.code).form
+
+    def view(self) -> RubricView:
+        """The rubric's texts in the current language, escaped once per rubric version (for templates)."""
+        return rubric_view(self.rubric, current_language())
+
+    def item_views(self) -> Iterator[tuple[ItemView, Form]]:
+        """Each item's :class:`ItemView` with its bound sub-form, in rubric order (for templates)."""
+        for view in self.view().items:
+            yield view, getattr(self, view.code).form
 
     # -- validation -----------------------------------------------------------------------------------------
     def validate(self, extra_validators: Mapping[str, Any] | None = None) -> bool:
@@ -364,14 +373,8 @@ class ReviewForm(FlaskForm):
 
     def client_data(self) -> dict[str, Any]:
         """What ``rubric_form.js`` needs to show the running total and grade, in the current language."""
-        rubric = self.rubric
         return {
-            "step": rubric.points_step,
-            "items": [{"code": item.code, "max": item.max_points, "na": item.allows_na, "veto": item.veto,
-                       "levels": [{"code": lv.code, "low": lv.low, "high": lv.high} for lv in item.levels]}
-                      for item in rubric.items],
-            "bands": [{"grade": band.grade, "min": band.low, "max": band.high,
-                       "label": localized(GRADE_LABELS[band.grade])} for band in rubric.bands.bands],
+            **self.view().client_data,
             "messages": {
                 "provisional": _("provisional: %(done)s of %(count)s items scored", done="{done}",
                                  count="{count}"),
@@ -379,6 +382,91 @@ class ReviewForm(FlaskForm):
                 "empty": "—",
             },
         }
+
+
+@dataclass(frozen=True)
+class LevelView:
+    """A level as the form shows it: ``label`` "A 完全达到 (14–15)" and its descriptor, both escaped."""
+
+    code: str
+    label: Markup
+    descriptor: Markup
+    low: Number
+    high: Number
+
+
+@dataclass(frozen=True)
+class ItemView:
+    """An item's texts in one language, escaped, with the attributes of its points input."""
+
+    code: str
+    number: int
+    label: Markup
+    guide: Markup | None
+    max_points: Number
+    max_attr: str  # the points input's max, as people write it (8.5, never 8.50)
+    veto: bool
+    veto_label: Markup | None
+    levels: tuple[LevelView, ...]
+
+
+@dataclass(frozen=True)
+class RubricView:
+    """A rubric's texts in one language for :file:`forms/rubric_form.html`, built once per version.
+
+    Rubric texts are data edited by organisers: they are escaped here, once, and the template inserts them
+    as they are. Everything that depends on the request (the reviewer's entries, errors, the interface
+    messages) stays in the form and the template.
+    """
+
+    title: Markup
+    step_attr: str
+    items: tuple[ItemView, ...]
+    client_data: dict[str, Any]  # rubric_form.js's data without the interface messages
+
+
+_VIEWS: dict[tuple[str, str], RubricView] = {}
+_VIEWS_MAX = 256
+
+
+def rubric_view(rubric: Rubric, language: str) -> RubricView:
+    """The :class:`RubricView` of ``rubric`` in ``language`` ("zh" or "en").
+
+    Cached by content hash and language: a content hash names one rubric content for ever (a revised or new
+    version has another hash), so a cached view is never stale. The cache is emptied when it holds
+    ``_VIEWS_MAX`` views (a handful of versions times two languages in practice).
+    """
+    key = (rubric.content_hash, language)
+    view = _VIEWS.get(key)
+    if view is None:
+        view = _build_view(rubric, language)
+        if len(_VIEWS) >= _VIEWS_MAX:
+            _VIEWS.clear()
+        _VIEWS[key] = view
+    return view
+
+
+def _build_view(rubric: Rubric, language: str) -> RubricView:
+    def text(value: Text | None) -> Markup:
+        return escape(value.get(language) if value is not None else "")
+
+    items = []
+    for number, item in enumerate(rubric.items, start=1):
+        levels = tuple(LevelView(level.code, escape(f"{level.code} {level.name.get(language)} "
+                                                    f"({_range(level.low, level.high)})"),
+                                 text(level.text), level.low, level.high) for level in item.levels)
+        veto_label = text(rubric.veto_ground(item.veto_ground).label) if item.veto_ground else None
+        items.append(ItemView(item.code, number, text(item.label), text(item.guide) if item.guide else None,
+                              item.max_points, _fmt(item.max_points), item.veto, veto_label, levels))
+    client_data = {
+        "step": rubric.points_step,
+        "items": [{"code": item.code, "max": item.max_points, "na": item.allows_na, "veto": item.veto,
+                   "levels": [{"code": lv.code, "low": lv.low, "high": lv.high} for lv in item.levels]}
+                  for item in rubric.items],
+        "bands": [{"grade": band.grade, "min": band.low, "max": band.high,
+                   "label": GRADE_LABELS[band.grade].get(language)} for band in rubric.bands.bands],
+    }
+    return RubricView(text(rubric.title), _fmt(rubric.points_step), tuple(items), client_data)
 
 
 def _range(low: Number, high: Number) -> str:

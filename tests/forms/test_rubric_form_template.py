@@ -106,3 +106,25 @@ def test_read_only_view_disables_every_control(client: FlaskClient) -> None:
     group = page.find("fieldset", **{"class": "rubric-items"})[0]
     assert "disabled" in group
     assert not page.find("input", type="submit")
+
+
+def test_each_rubric_version_renders_its_own_texts(client: FlaskClient, criminal: Rubric) -> None:
+    """The escaped texts are built once per content hash and language: a revision never shows stale ones."""
+    client.get(URL, query_string={"lang": "en"})
+    client.get(URL, query_string={"lang": "zh_Hans"})
+    data = criminal.to_dict()
+    data["items"][0]["label"] = {"zh": "修订后的标签", "en": "Revised label"}
+    data["items"][0]["levels"]["A"]["en"] = "Revised descriptor"
+    revised = Rubric.from_dict(data)
+    assert revised.key == criminal.key
+    assert revised.content_hash != criminal.content_hash
+    client.application.config["RUBRICS"] = {"criminal": revised}
+    en = client.get(URL, query_string={"lang": "en"}).get_data(as_text=True)
+    zh = client.get(URL, query_string={"lang": "zh_Hans"}).get_data(as_text=True)
+    assert "Revised label" in en
+    assert "Revised descriptor" in en
+    assert "修订后的标签" in zh
+    assert "Revised label" not in zh
+    assert criminal.items[0].label.en not in en
+    client.application.config["RUBRICS"] = {}
+    assert criminal.items[0].label.en in client.get(URL, query_string={"lang": "en"}).get_data(as_text=True)

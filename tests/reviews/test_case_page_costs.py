@@ -97,3 +97,91 @@ def test_case_page_and_draft_save_take_a_few_queries(client: Any, login: Any, sc
     # save: user; assignment with everything; the review's version bump; the audit event (lock, chain
     # head, insert)
     assert save.count <= 6, save.statements
+
+
+def _label_of_first_item(page: str) -> str:
+    match = re.search(r'<span class="rubric-item-number">1\.</span> ([^<]*)', page)
+    assert match is not None
+    return match.group(1).strip()
+
+
+def _hash_shown(page: str) -> str:
+    match = re.search(r'<input id="rubric_hash" name="rubric_hash" type="hidden" value="([0-9a-f]+)"', page)
+    assert match is not None
+    return match.group(1)
+
+
+def test_case_page_follows_a_revised_rubric_and_a_review_keeps_its_version(
+        client: Any, login: Any, scene: Any, db: Any) -> None:
+    import yaml
+
+    from evalplat.reviews.models import RubricVersion
+
+    assignment = scene.assignments[0]
+    url = f"/reviews/{assignment.id}"
+    row = db.session.scalar(sa.select(RubricVersion).where(RubricVersion.key == "criminal")
+                            .order_by(RubricVersion.version.desc()))
+    version_id, label = row.id, row.definition["items"][0]["label"]["zh"]
+
+    def edit(new_label: str, *, new_version: bool) -> None:
+        db.session.expire_all()
+        base = db.session.get(RubricVersion, version_id)
+        data = dict(base.definition)
+        data["items"] = [dict(i) for i in data["items"]]
+        data["items"][0]["label"] = {"zh": new_label, "en": "Edited"}
+        login(client, scene.organiser)
+        assert client.post(f"/rubrics/{version_id}/edit", data={
+            "definition": yaml.safe_dump(data, allow_unicode=True, sort_keys=False),
+            "new_version": "y" if new_version else ""}).status_code == 302
+        client.post("/logout")
+
+    login(client, scene.reviewers[0])
+    before = client.get(url).get_data(as_text=True)  # the rendered rubric is cached from here
+    assert _label_of_first_item(before) == label
+    client.post("/logout")
+
+    edit("就地修订的评分项", new_version=False)  # no review uses the version yet: revised in place
+    db.session.expire_all()
+    revised = db.session.get(RubricVersion, version_id)
+    login(client, scene.reviewers[0])
+    page = client.get(url).get_data(as_text=True)
+    assert _label_of_first_item(page) == "就地修订的评分项"
+    assert _hash_shown(page) == revised.content_hash != _hash_shown(before)
+
+    rubric_hash = revised.content_hash
+    assert client.post(url, data=_draft_from_page(page, rubric_hash)).status_code == 302  # freezes the version
+    client.post("/logout")
+    edit("第三版的评分项", new_version=True)
+    login(client, scene.reviewers[0])
+    page = client.get(url).get_data(as_text=True)
+    assert _label_of_first_item(page) == "就地修订的评分项"  # the review stays on its version
+    assert _hash_shown(page) == rubric_hash
+
+
+def _draft_from_page(page: str, rubric_hash: str) -> dict[str, str]:
+    code = re.search(r'data-item="([^"]+)"', page)
+    assert code is not None
+    return {"rubric_hash": rubric_hash, "save_draft": "1", f"{code.group(1)}-level": "A"}
+
+
+def test_case_page_shows_the_documents_as_currently_approved(client: Any, login: Any, scene: Any, db: Any,
+                                                              seed: Any) -> None:
+    from evalplat.cases.models import Document, Redaction, RedactionStatus
+
+    url = f"/reviews/{scene.assignments[0].id}"
+    login(client, scene.reviewers[0])
+    assert "会见笔录正文。" in client.get(url).get_data(as_text=True)
+    document = db.session.scalar(sa.select(Document).where(Document.case_id == scene.case.id,
+                                                           Document.redacted_text.contains("会见笔录正文")))
+    redaction = db.session.scalar(sa.select(Redaction).where(Redaction.document_id == document.id))
+    redaction.status = RedactionStatus.PENDING  # the redaction is being changed
+    db.session.commit()
+    page = client.get(url).get_data(as_text=True)
+    assert "会见笔录正文。" not in page
+    document.redacted_text = seed.REDACTED + "\n修订后的会见笔录。"
+    redaction.status = RedactionStatus.APPROVED
+    db.session.commit()
+    page = client.get(url).get_data(as_text=True)
+    assert "修订后的会见笔录。" in page
+    assert "会见笔录正文。" not in page
+    assert seed.CLIENT_NAME not in page
