@@ -124,6 +124,55 @@ def _error_detail(exc: CodedError) -> str:
     return json.dumps({"zh": exc.message("zh"), "en": exc.message("en")}, ensure_ascii=False)
 
 
+@dataclass(frozen=True, slots=True)
+class Extraction:
+    """What reading one stored file gave: its text, or the named error that marks the document failed.
+
+    Plain data (no database objects), so that worker processes can compute it (see
+    :mod:`evalplat.cases.batch_redaction`).
+    """
+
+    text: str | None
+    ocr_used: bool = False
+    page_count: int | None = None
+    error_code: str | None = None
+    error_detail: str | None = None
+
+
+def read_document(storage: Storage, storage_key: str | None, filename: str,
+                  progress: ProgressFn = _no_progress) -> Extraction:
+    """Read, decrypt and extract one stored file (OCR where needed); a bad file gives its named error."""
+    try:
+        data = storage.get(storage_key or "")
+        result = extract_text(data, filename, progress=progress)
+    except CodedError as exc:
+        return Extraction(None, error_code=exc.code, error_detail=_error_detail(exc))
+    return Extraction(result.text, result.ocr_used, result.page_count)
+
+
+def apply_extraction(document: Document, extraction: Extraction, ciphertext: str | None = None) -> bool:
+    """Store an :class:`Extraction` on its document: the text (encrypted) and ``extracted``, or ``failed``.
+
+    ``ciphertext`` is the text already encrypted for the column (by a worker process); the text is
+    encrypted here otherwise. Returns True when text was extracted.
+    """
+    if extraction.text is None:
+        document.status = DocumentStatus.FAILED
+        document.error_code = extraction.error_code
+        document.error_detail = extraction.error_detail
+        return False
+    if ciphertext is None:
+        document.extracted_text = extraction.text
+    else:
+        document.extracted_ciphertext = ciphertext
+    document.ocr_used = extraction.ocr_used
+    document.page_count = extraction.page_count
+    document.error_code = None
+    document.error_detail = None
+    document.status = DocumentStatus.EXTRACTED
+    return True
+
+
 def extract_document(session: Session, document: Document, storage: Storage,
                      progress: ProgressFn = _no_progress) -> bool:
     """Extract a document's text (OCR where needed); on a bad file mark it failed with the named error.
@@ -133,21 +182,8 @@ def extract_document(session: Session, document: Document, storage: Storage,
     bool
         True when text was extracted, False when the document failed (its ``error_code`` says why).
     """
-    try:
-        data = storage.get(document.storage_key or "")
-        result = extract_text(data, document.original_filename, progress=progress)
-    except CodedError as exc:
-        document.status = DocumentStatus.FAILED
-        document.error_code = exc.code
-        document.error_detail = _error_detail(exc)
-        return False
-    document.extracted_text = result.text
-    document.ocr_used = result.ocr_used
-    document.page_count = result.page_count
-    document.error_code = None
-    document.error_detail = None
-    document.status = DocumentStatus.EXTRACTED
-    return True
+    return apply_extraction(document, read_document(storage, document.storage_key, document.original_filename,
+                                                    progress))
 
 
 # --- redaction -------------------------------------------------------------------------------------------
@@ -199,7 +235,17 @@ def _stored(spans: Iterable[Span], removed: Iterable[Mapping[str, Any]] = ()) ->
 def _save_redaction(document: Document, text: str, spans: Sequence[Span],
                     removed: Iterable[Mapping[str, Any]] = ()) -> bool:
     """Store spans and redacted text; a change sends an approved redaction back to pending. True if changed."""
-    stored = _stored(spans, removed)
+    from evalplat.anonymise import render
+
+    return store_redaction(document, _stored(spans, removed), render(text, spans))
+
+
+def store_redaction(document: Document, stored: list[dict[str, Any]], redacted_text: str) -> bool:
+    """Store computed spans (as :func:`_stored` gives them) and the redacted text. True if the spans changed.
+
+    A change sends an approved redaction back to pending; the document becomes ``redacted`` unless it was
+    approved and nothing changed.
+    """
     redaction = document.redaction
     if redaction is None:
         redaction = Redaction(spans=stored, status=RedactionStatus.PENDING)
@@ -212,9 +258,7 @@ def _save_redaction(document: Document, text: str, spans: Sequence[Span],
             redaction.status = RedactionStatus.PENDING
             redaction.approved_by_id = None
             redaction.approved_at = None
-    from evalplat.anonymise import render
-
-    document.redacted_text = render(text, spans)
+    document.redacted_text = redacted_text
     if changed or document.status != DocumentStatus.APPROVED:
         document.status = DocumentStatus.REDACTED
     return changed
@@ -236,6 +280,59 @@ def _load_case(session: Session, case_id: int) -> Case:
     return case
 
 
+def redact_texts(known: Mapping[str, Sequence[str]],
+                 documents: Sequence[tuple[str | None, Sequence[Mapping[str, Any]]]]
+                 ) -> list[tuple[list[dict[str, Any]], str] | None]:
+    """The automatic redaction of a case's documents, in reading order, keeping an organiser's corrections.
+
+    Pure computation (no database): worker processes run it too (:mod:`evalplat.cases.batch_redaction`).
+
+    Parameters
+    ----------
+    known : mapping
+        :func:`known_for_case` of the case.
+    documents : sequence of (text, stored spans)
+        Every document of the case in reading order: its extracted text (None when it is not to be
+        redacted: no text yet, or failed) and its currently stored spans (manual and removed ones are kept).
+
+    Returns
+    -------
+    list
+        Per document, ``(spans as stored, redacted text)``, or None where the text was None.
+    """
+    mapping = CaseMapping()  # shared, so the same person has the same placeholder in every document
+    out: list[tuple[list[dict[str, Any]], str] | None] = []
+    for text, stored in documents:
+        if text is None:
+            out.append(None)
+            continue
+        automatic = redact(text, known, mapping=mapping)
+        manual = [(s["start"], s["end"], s["kind"]) for s in stored
+                  if s.get("source") == MANUAL and s["end"] <= len(text)]
+        removed = [dict(s) for s in stored if s.get("source") == REMOVED]
+        removable = {(s.start, s.end) for s in automatic.spans}
+        dropped = [(r["start"], r["end"]) for r in removed if (r["start"], r["end"]) in removable]
+        if manual or dropped:
+            result = apply_corrections(text, automatic.spans, add=manual, mapping=mapping, propagate=False,
+                                       remove=dropped)
+            spans, rendered = result.spans, result.text
+        else:
+            # apply_corrections without corrections: it only records the spans in the mapping (which
+            # later documents see) and sorts them; the rendered text is the automatic one.
+            for span in automatic.spans:
+                mapping.observe(span.kind, span.original, span.placeholder)
+            spans, rendered = tuple(sorted(automatic.spans, key=lambda s: s.start)), automatic.text
+        out.append((_stored(spans, removed), rendered))
+    return out
+
+
+def redactable_text(document: Document) -> str | None:
+    """The text :func:`redact_case` redacts: the extracted text, unless the document failed."""
+    if document.status == DocumentStatus.FAILED:
+        return None
+    return document.extracted_text
+
+
 def redact_case(session: Session, case_id: int) -> int:
     """(Re)compute the automatic redaction of every extracted document of a case, in reading order.
 
@@ -250,23 +347,13 @@ def redact_case(session: Session, case_id: int) -> int:
     """
     _lock_case(session, case_id)
     case = _load_case(session, case_id)
-    known = known_for_case(case)
-    mapping = CaseMapping()
+    documents = list(case.documents)
+    computed = redact_texts(known_for_case(case), [
+        (redactable_text(d), d.redaction.spans if d.redaction else []) for d in documents])
     changed = 0
-    for document in case.documents:
-        text = document.extracted_text
-        if text is None or document.status == DocumentStatus.FAILED:
-            continue
-        automatic = redact(text, known, mapping=mapping)
-        stored = document.redaction.spans if document.redaction else []
-        manual = [(s["start"], s["end"], s["kind"]) for s in stored
-                  if s.get("source") == MANUAL and s["end"] <= len(text)]
-        removed = [s for s in stored if s.get("source") == REMOVED]
-        removable = {(s.start, s.end) for s in automatic.spans}
-        result = apply_corrections(text, automatic.spans, add=manual, mapping=mapping, propagate=False,
-                                   remove=[(r["start"], r["end"]) for r in removed
-                                           if (r["start"], r["end"]) in removable])
-        changed += _save_redaction(document, text, result.spans, removed)
+    for document, result in zip(documents, computed, strict=True):
+        if result is not None:
+            changed += store_redaction(document, *result)
     return changed
 
 
@@ -546,9 +633,38 @@ def process_document_task(job_id: str, document_id: int) -> str:
     return str(run_tracked(job_id, work))
 
 
+def waiting_statuses(retry_failed: bool = False) -> list[DocumentStatus]:
+    """The statuses of documents whose file is (re)read by the campaign-wide work."""
+    wanted = [DocumentStatus.UPLOADED, DocumentStatus.EXTRACTING]
+    if retry_failed:
+        wanted.append(DocumentStatus.FAILED)
+    return wanted
+
+
+def process_case(session: Session, case_id: int, storage: Storage, wanted: Sequence[DocumentStatus],
+                 counts: dict[str, int]) -> None:
+    """Extract the case's waiting documents and redact the case, adding to ``counts`` (the caller commits).
+
+    Extraction (OCR included) only sets attributes: nothing is flushed until redact_case locks the case,
+    so no write transaction is open while a file is read. A file that cannot be read is marked failed with
+    its error and is retried alone (retry_document).
+    """
+    documents = session.execute(sa.select(Document).where(Document.case_id == case_id,
+                                                          Document.status.in_(wanted))).scalars().all()
+    for document in documents:
+        if extract_document(session, document, storage):
+            counts["extracted"] += 1
+        else:
+            counts["failed"] += 1
+    counts["redacted"] += redact_case(session, case_id)
+
+
 def process_case_documents(session: Session, case_ids: Sequence[int], progress: ProgressFn = _no_progress,
                            *, retry_failed: bool = False) -> dict[str, int]:
-    """Extract every not-yet-extracted document of the cases, then redact each case (campaign-wide work).
+    """Extract every not-yet-extracted document of the cases, then redact each case, one commit per case.
+
+    The sequential path (one case's job, and the reference for
+    :func:`evalplat.cases.batch_redaction.redact_cases`, which does the same campaign-wide on every core).
 
     Returns
     -------
@@ -557,21 +673,9 @@ def process_case_documents(session: Session, case_ids: Sequence[int], progress: 
     """
     counts = {"extracted": 0, "failed": 0, "redacted": 0}
     storage = _storage()
-    wanted = [DocumentStatus.UPLOADED, DocumentStatus.EXTRACTING]
-    if retry_failed:
-        wanted.append(DocumentStatus.FAILED)
+    wanted = waiting_statuses(retry_failed)
     for done, case_id in enumerate(case_ids):
-        documents = session.execute(sa.select(Document).where(Document.case_id == case_id,
-                                                              Document.status.in_(wanted))).scalars().all()
-        # One commit per case. Extraction (OCR included) only sets attributes: nothing is flushed until
-        # redact_case locks the case, so no write transaction is open while a file is read. A file that
-        # cannot be read is marked failed with its error and is retried alone (retry_document).
-        for document in documents:
-            if extract_document(session, document, storage):
-                counts["extracted"] += 1
-            else:
-                counts["failed"] += 1
-        counts["redacted"] += redact_case(session, case_id)
+        process_case(session, case_id, storage, wanted, counts)
         session.commit()
         progress((done + 1) / max(len(case_ids), 1), f"{done + 1}/{len(case_ids)}")
     return counts
@@ -587,9 +691,15 @@ def campaign_case_ids(session: Session, campaign_id: int) -> list[int]:
 
 @jobs.task("cases.redact_campaign", timeout=24 * 3600)
 def redact_campaign_task(job_id: str, campaign_id: int) -> str:
-    """Background task: extract and redact every document of every case drawn into a campaign."""
+    """Background task: extract and redact every document of every case drawn into a campaign.
+
+    The redaction runs on every core (:func:`evalplat.cases.batch_redaction.redact_cases`), committed per
+    batch of cases.
+    """
+    from evalplat.cases.batch_redaction import redact_cases
+
     def work(progress: ProgressFn) -> str:
-        counts = process_case_documents(db.session, campaign_case_ids(db.session, campaign_id), progress)
+        counts = redact_cases(db.session, campaign_case_ids(db.session, campaign_id), progress)
         record(db.session, actor_id=None, action="cases.redact_campaign", object_type="campaign",
                object_id=campaign_id, after=counts)
         db.session.commit()

@@ -24,7 +24,7 @@ from evalplat.config import ConfigError
 from evalplat.files import CryptoError, EncryptedStorage, KeyRing, Storage, generate_key, storage_from_config
 from evalplat.files.encrypted_type import configure_keyring
 
-__all__ = ["get_keyring", "get_storage", "init_app"]
+__all__ = ["get_keyring", "get_storage", "init_app", "keyring_spec"]
 
 _EXTENSION = "evalplat.cases"
 _DEV_KEY_FILE = "data_keys"
@@ -45,12 +45,24 @@ _MISSING_IN_PRODUCTION = ("EVALPLAT_DATA_KEYS must be set in production: case fi
                           "are encrypted with it (generate one with `python -m evalplat.files.crypto`)")
 
 
-def _keyring(app: Flask) -> KeyRing | None:
+def keyring_spec(app: Flask) -> str | None:
+    """The key ring's ``"kid:base64,…"`` spec (config, else the development key file); None in production without one.
+
+    For processes that rebuild the key ring themselves (the redaction workers of
+    :mod:`evalplat.cases.batch_redaction`); everything else uses :func:`get_keyring`.
+    """
     spec = str(app.config.get("EVALPLAT_DATA_KEYS") or "").strip()
     if not spec:
         if app.config.get("EVALPLAT_ENV") == "production":
             return None
         spec = _development_keys(Path(app.instance_path))
+    return spec
+
+
+def _keyring(app: Flask) -> KeyRing | None:
+    spec = keyring_spec(app)
+    if spec is None:
+        return None
     try:
         return KeyRing.from_string(spec)
     except CryptoError as exc:
