@@ -35,10 +35,13 @@ run: system-packages demo
 	@$(FLASK) demo-logins
 	@$(FLASK) run --host 127.0.0.1 --port 5000
 
+# gthread workers: each worker process serves up to THREADS requests at once, so one waiting on
+# PostgreSQL does not hold a whole process, and connections are kept alive (bench/README.md, "Load").
 serve: install
 	@test -n "$$EVALPLAT_SECRET_KEY" || { echo "EVALPLAT_SECRET_KEY is not set"; exit 1; }
 	@EVALPLAT_ENV=production $(FLASK) db upgrade
-	@EVALPLAT_ENV=production $(VENV)/bin/gunicorn -w $${WORKERS:-4} -b $${BIND:-127.0.0.1:8000} 'wsgi:app'
+	@EVALPLAT_ENV=production $(VENV)/bin/gunicorn -w $${WORKERS:-4} --threads $${THREADS:-4} \
+		-b $${BIND:-127.0.0.1:8000} 'wsgi:app'
 
 test: system-packages install
 	@$(VENV)/bin/ruff check --quiet evalplat scoring forms reports tests bench

@@ -6,8 +6,9 @@
 Runs against a database built by ``bench/load/run.py --keep`` (its plan file names the reviewers and their
 draft forms). Through Flask's test client, without a server or a network, it signs in the first reviewers of
 the plan, accepts their offered cases, then for ``--rounds`` rounds opens each case page (GET) and saves its
-draft (POST). It prints, per request kind, the SQL statements per request and the median and mean CPU time
-of the process (``time.process_time``, so other programs on the machine barely move it). ``--cprofile``
+draft (POST). It prints, per request kind, the SQL statements per request, the median and mean CPU time
+of the process (``time.process_time``, so other programs on the machine barely move it) and the median
+wall time (which adds PostgreSQL's work and any wait for a core). ``--cprofile``
 writes a cProfile of the measured rounds. Complements the load test: that one measures queueing under
 concurrency, this one the cost of one request.
 """
@@ -63,12 +64,14 @@ def main() -> None:
 
     queries: dict[str, list[int]] = defaultdict(list)
     cpu: dict[str, list[float]] = defaultdict(list)
+    wall: dict[str, list[float]] = defaultdict(list)
 
     def call(kind: str, client: Any, method: str, url: str, **kw: Any) -> Any:
         counts[0] = 0
-        start = time.process_time()
+        start, started = time.process_time(), time.perf_counter()
         response = client.open(url, method=method, **kw)
         cpu[kind].append(1000 * (time.process_time() - start))
+        wall[kind].append(1000 * (time.perf_counter() - started))
         queries[kind].append(counts[0])
         return response
 
@@ -102,6 +105,7 @@ def main() -> None:
     rounds(2)  # warm-up: caches, first draft of each review
     queries.clear()
     cpu.clear()
+    wall.clear()
     profiler = cProfile.Profile() if args.cprofile else None
     if profiler:
         profiler.enable()
@@ -110,10 +114,11 @@ def main() -> None:
         profiler.disable()
         profiler.dump_stats(args.cprofile)
     print("machine:", machine())
-    print(f"{'request':<22}{'count':>7}{'queries':>9}{'CPU p50':>9}{'CPU mean':>10}  (ms)")
+    print(f"{'request':<22}{'count':>7}{'queries':>9}{'CPU p50':>9}{'CPU mean':>10}{'wall p50':>10}  (ms)")
     for kind in cpu:
         print(f"{kind:<22}{len(cpu[kind]):>7}{statistics.median(queries[kind]):>9.0f}"
-              f"{statistics.median(cpu[kind]):>9.1f}{statistics.fmean(cpu[kind]):>10.1f}")
+              f"{statistics.median(cpu[kind]):>9.1f}{statistics.fmean(cpu[kind]):>10.1f}"
+              f"{statistics.median(wall[kind]):>10.1f}")
 
 
 if __name__ == "__main__":

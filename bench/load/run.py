@@ -1,13 +1,14 @@
 """Load test: gunicorn (2 workers) on PostgreSQL on loopback, 50 simulated reviewers for 60 s, driven by locust.
 
     .venv/bin/python bench/load/run.py [--users 50] [--duration 60] [--wait 1 3] [--cases 5000] [--cities 8]
-                                       [--profile] [--keep]
+                                       [--workers 2] [--threads 4] [--profile] [--keep]
 
 One command: creates a throw-away PostgreSQL database on 127.0.0.1 (``EVALPLAT_BENCH_POSTGRES``, default
 ``postgresql+psycopg://postgres@127.0.0.1:5432``), migrates it, builds the demo province
 (``flask demo --no-campaigns``) and the demo campaigns (``flask demo-campaigns --cities N``: the second one
 is in scoring with a third of its reviews still open), picks the reviewers with open assignments and writes
-their plan (assignment ids and a partial rubric form each), starts ``gunicorn -w 2`` bound to 127.0.0.1,
+their plan (assignment ids and a partial rubric form each), starts ``gunicorn -w 2 --threads 4`` (gthread
+workers, as ``make serve``; ``--threads 1`` for sync workers) bound to 127.0.0.1,
 runs ``locust --headless`` with the plan (``bench/load/locustfile.py``), prints throughput, p50/p95/p99
 latency and errors per request kind and overall with the machine, then stops gunicorn and drops the
 database. ``--profile`` records both workers with py-spy during the run and prints the hottest functions.
@@ -22,6 +23,7 @@ import argparse
 import csv
 import json
 import os
+import re
 import secrets
 import signal
 import socket
@@ -161,6 +163,12 @@ def steady_state(records: list[list[Any]], duration: float) -> list[str]:
         lines.append(f"{'':<18}{name:<34}{len(rows):>7}{sum(r[3] for r in rows):>7}{len(rows) / seconds:>7.1f}"
                      f"{_percentile(ms, .5):>7.0f}{_percentile(ms, .95):>7.0f}{_percentile(ms, .99):>7.0f}"
                      f"{max(ms):>7.0f}")
+    slices = []
+    for start in range(0, int(seconds), 10):
+        ms = [r[2] for r in window if begin + start <= r[0] < begin + start + 10]
+        if ms:
+            slices.append(f"{start}-{start + 10} s {_percentile(ms, .5):.0f}/{_percentile(ms, .95):.0f}")
+    lines.append("all requests by 10 s of the window, p50/p95 ms: " + ", ".join(slices))
     return lines
 
 
@@ -174,6 +182,8 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=5000, help="cases of the demo province")
     parser.add_argument("--cities", type=int, default=8, help="cities of the demo campaigns")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4,
+                        help="threads per worker, as make serve (1: gunicorn's sync worker class, else gthread)")
     parser.add_argument("--profile", action="store_true", help="py-spy record of both workers during the load")
     parser.add_argument("--keep", action="store_true", help="keep the database and the output folder")
     args = parser.parse_args()
@@ -205,7 +215,8 @@ def main() -> None:
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
         gunicorn = subprocess.Popen(  # noqa: S603
-            [str(VENV_BIN / "gunicorn"), "-w", str(args.workers), "-b", f"127.0.0.1:{port}",
+            [str(VENV_BIN / "gunicorn"), "-w", str(args.workers), "--threads", str(args.threads),
+             "-b", f"127.0.0.1:{port}",
              "--access-logfile", "-", "--error-logfile", str(out / "gunicorn.err"), "wsgi:app"],
             cwd=ROOT, env=env, stdout=open(out / "access.log", "wb"), start_new_session=True)  # noqa: SIM115
         _wait_ready(base, gunicorn)
@@ -232,7 +243,8 @@ def main() -> None:
             print(locust.stdout[-3000:], locust.stderr[-3000:])
             raise SystemExit(f"locust failed with {locust.returncode}")
         think = "none" if args.wait[1] == 0 else f"{args.wait[0]:g}-{args.wait[1]:g} s"
-        print(f"load: {args.users} reviewers (spawned at {spawn}/s), think time {think}, gunicorn -w {args.workers} "
+        print(f"load: {args.users} reviewers (spawned at {spawn}/s), think time {think}, gunicorn -w {args.workers}"
+              f"{f' --threads {args.threads} (gthread)' if args.threads > 1 else ' (sync)'} "
               f"on 127.0.0.1, PostgreSQL on 127.0.0.1; locust CPU {locust_cpu:.0f} s of {args.ramp + args.duration} s")
         print("whole run (sign-in stampede included), from locust's statistics:")
         for line in report(out / "load_stats.csv", args.duration):
@@ -263,6 +275,9 @@ def main() -> None:
         print(f"output: {out}" + ("" if args.keep else " (database dropped)"))
 
 
+_LINE = re.compile(r":\d+\)$")
+
+
 def print_profile(paths: list[Path], top: int = 25) -> None:
     """The functions most often on the stack (inclusive) and at its top (self), over both workers."""
     inclusive: dict[str, int] = {}
@@ -275,7 +290,7 @@ def print_profile(paths: list[Path], top: int = 25) -> None:
                 continue
             count = int(n)
             total += count
-            frames = stack.split(";")
+            frames = [_LINE.sub(")", frame) for frame in stack.split(";")]  # one row per function, not per line
             for frame in set(frames):
                 inclusive[frame] = inclusive.get(frame, 0) + count
             own[frames[-1]] = own.get(frames[-1], 0) + count
