@@ -27,6 +27,7 @@ from .spans import PRIORITY_NAME, Candidate
 
 _SURNAME = SURNAME
 _GIVEN = "[^\\W\\d_A-Za-z" + "".join(sorted(STOP_CHARS)) + "]"
+_GIVEN_RE = re.compile(_GIVEN)
 #: characters after which a name may begin without a role word
 _PRE = "、：:与和及同向对被把将由经给叫让找据跟替帮请令派见称诉问"
 #: the same boundary, checked after the first character of the name (see boundary_after_first)
@@ -66,7 +67,7 @@ def _extent(norm: str, pos: int) -> int | None:
     sl = _surname_len(norm, pos)
     end = pos + sl
     for _ in range(2):
-        if end < len(norm) and re.match(_GIVEN, norm[end]):
+        if end < len(norm) and _GIVEN_RE.match(norm, end):
             end += 1
         else:
             break

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Any
 
 #: Fine kinds of redacted strings and the placeholder label each one gets.
@@ -87,6 +88,13 @@ def letters_index(code: str) -> int:
 
 
 _PLACEHOLDER = re.compile(r"「(.+?)([A-Z]+)」")
+
+
+@lru_cache(maxsize=4096)
+def _parse_placeholder(placeholder: str) -> tuple[str, int] | None:
+    """(label, letter index) of a placeholder such as 「当事人B」, or None."""
+    m = _PLACEHOLDER.fullmatch(placeholder)
+    return (m.group(1), letters_index(m.group(2))) if m else None
 
 
 def label_for(kind: str, original: str) -> str:
@@ -173,10 +181,11 @@ class CaseMapping:
     def observe(self, kind: str, key: str, placeholder: str) -> None:
         """Record an existing assignment (from stored spans) so new letters do not collide with it."""
         self.placeholders.setdefault(f"{kind}\t{key}", placeholder)
-        m = _PLACEHOLDER.fullmatch(placeholder)
-        if m:
-            index = letters_index(m.group(2))
-            self.counters[m.group(1)] = max(self.counters.get(m.group(1), 0), index + 1)
+        parsed = _parse_placeholder(placeholder)
+        if parsed is not None:
+            label, index = parsed
+            if self.counters.get(label, 0) <= index:
+                self.counters[label] = index + 1
 
     def learn(self, names: Iterable[tuple[str, str]]) -> None:
         """Remember discovered (name, kind) pairs for the case's later documents."""

@@ -90,6 +90,11 @@ def classify_digits(digits: str, context: str) -> str | None:
     return None
 
 
+#: what a digit run's match holds besides its digits and a final X (separators, +86's plus, brackets): its
+#: digits are all ``\d`` characters, for which ``\d`` and ``str.isdigit`` agree
+_NOT_DIGIT = re.compile(r"[^\dXx]")
+
+
 class DigitRunDetector(Detector):
     """ID, phone, bank-card, licence and other long numbers, with any spaces or dashes between digits."""
 
@@ -102,7 +107,7 @@ class DigitRunDetector(Detector):
         norm = ctx.norm
         for m in self._pattern.finditer(norm):
             raw = m.group()
-            digits = "".join(ch for ch in raw if ch.isdigit() or ch in "Xx")
+            digits = _NOT_DIGIT.sub("", raw)
             if digits[-1] in "Xx" and len(digits) != 18:
                 continue
             before = norm[max(0, m.start() - 12):m.start()]

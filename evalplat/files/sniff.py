@@ -18,6 +18,7 @@ Examples
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -69,6 +70,8 @@ _OTHER_ARCHIVES = (
     (b"\xfd7zXZ\x00", "xz"),
 )
 _ALLOWED_CONTROLS = frozenset("\t\n\r\f\x0b")
+#: characters below a space other than the allowed ones (counted in C, not per character in Python)
+_CONTROLS = re.compile("[" + "".join(re.escape(chr(c)) for c in range(32) if chr(c) not in _ALLOWED_CONTROLS) + "]")
 
 
 @dataclass(frozen=True)
@@ -117,7 +120,7 @@ def decode_text(data: bytes) -> tuple[str, str] | None:
             text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
-        controls = sum(1 for ch in text if ch < " " and ch not in _ALLOWED_CONTROLS)
+        controls = len(_CONTROLS.findall(text))
         if controls > max(1, len(text) // 100):
             return None
         if encoding == "utf-8-sig" and not data.startswith(b"\xef\xbb\xbf"):

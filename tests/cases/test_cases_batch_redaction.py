@@ -172,3 +172,21 @@ def test_a_worker_that_cannot_start_fails_the_run_instead_of_hanging(db, provinc
         batch_redaction.redact_cases(db.session, case_ids, workers=2, batch_size=1)
     db.session.expire_all()
     assert {d.status for d in db.session.scalars(sa.select(Document))} == {DocumentStatus.UPLOADED}
+
+
+def test_redacting_without_corrections_gives_what_apply_corrections_gives():
+    """redact_texts skips apply_corrections when there is nothing to correct: same spans, text and mapping."""
+    from evalplat.anonymise import CaseMapping, apply_corrections, redact
+
+    for seed in range(12):
+        rng = random.Random(seed)
+        case = generate_case(rng, random_facts(rng))
+        texts = [d.text for d in case.documents]
+        known = case.known
+        mapping = CaseMapping()
+        expected = []
+        for text in texts:  # the former per-document code, always through apply_corrections
+            automatic = redact(text, known, mapping=mapping)
+            result = apply_corrections(text, automatic.spans, mapping=mapping, propagate=False)
+            expected.append((operations._stored(result.spans), result.text))
+        assert operations.redact_texts(known, [(t, ()) for t in texts]) == expected
