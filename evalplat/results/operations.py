@@ -465,8 +465,9 @@ def campaign_ratings(session: Session, campaign: Campaign) -> Ratings | None:
                Review.total.is_not(None))).all()
     if not rows:
         return None
-    arr = np.asarray(rows, dtype=np.float64)
-    return Ratings.from_long(arr[:, 0].astype(np.int64), arr[:, 1].astype(np.int64), arr[:, 2])
+    units, raters, totals = zip(*rows, strict=True)  # by column: numpy on Row objects probes each for arrays
+    return Ratings.from_long(np.asarray(units, dtype=np.int64), np.asarray(raters, dtype=np.int64),
+                             np.asarray(totals, dtype=np.float64))
 
 
 def calibrated_scores(session: Session, campaign: Campaign) -> dict[int, float]:

@@ -202,14 +202,17 @@ def _item_ratings(session: Session, campaign: Campaign) -> dict[tuple[int, str],
                    Assignment.round == AssignmentRound.INITIAL, Review.state == ReviewState.SUBMITTED,
                    ReviewItem.not_applicable.is_(False), ReviewItem.points.is_not(None)))
     out: dict[tuple[int, str], tuple[list[int], list[int], list[float]]] = {}
-    for sample_id, reviewer_id, version_id, code, points in session.execute(stmt.execution_options(yield_per=20000)):
-        key = (version_id, code)
-        entry = out.get(key)
-        if entry is None:
-            entry = out[key] = ([], [], [])
-        entry[0].append(sample_id)
-        entry[1].append(reviewer_id)
-        entry[2].append(points)
+    # Core rows, streamed: 1.7 million item scores nationally, without the ORM's per-row loading.
+    result = session.connection().execute(stmt, execution_options={"yield_per": 20000})
+    for part in result.partitions():
+        for sample_id, reviewer_id, version_id, code, points in part:
+            key = (version_id, code)
+            entry = out.get(key)
+            if entry is None:
+                entry = out[key] = ([], [], [])
+            entry[0].append(sample_id)
+            entry[1].append(reviewer_id)
+            entry[2].append(points)
     return out
 
 
