@@ -16,8 +16,9 @@ Every stage goes through evalplat's own code, in this order:
    six documents of about 15 KB of text in all, written by ``evalplat.demo.textgen`` (four generated files
    of one case type joined per document kind, so names, ID numbers, phones and addresses are planted as in
    the demo).
-4. **anonymise** — ``cases.operations.process_case_documents`` (text extraction and redaction) and
-   ``approve_redactions`` per batch of 100 cases, in ``--workers`` processes (multiprocessing, one app and connection each).
+4. **anonymise** — ``cases.batch_redaction.redact_cases`` (the ``cases.redact_campaign`` job's path): file
+   reading, text extraction and redaction in ``--workers`` worker processes, the results stored by this
+   process in one transaction per batch of 100 cases, in which ``approve_redactions`` approves the batch.
 5. **assign** — ``campaigns.assigning.preview_run`` (conflicts, engine, 3 reviewers per case, at least one
    evaluator) and ``commit_run``, then the campaign goes to scoring.
 6. **reviews (bulk)** — every initial assignment gets a submitted review. Scores come from the demo's model
@@ -34,8 +35,8 @@ Every stage goes through evalplat's own code, in this order:
 9. **rankings** — ``rankings.queries.rankings_for`` (agencies, cities, lawyers).
 10. **annual report** — ``rankings.report_data.build_report_data`` and the PDF, XLSX and HTML renderers.
 
-Printed per stage: wall time and the peak resident memory of this process and its children (the worker
-processes), sampled every 0.2 s from /proc. The PostgreSQL server's own memory is not included. Input
+Printed per stage: wall time, CPU time and the peak resident memory of this process and its children (the
+worker processes), sampled every 0.2 s from /proc, and the 1-minute load average at the stage's end. The PostgreSQL server's own memory is not included. Input
 generation (the CSV, the case files) is timed apart and is not part of the pipeline total.
 """
 
@@ -45,7 +46,6 @@ import argparse
 import csv
 import importlib.util
 import json
-import multiprocessing
 import os
 import random
 import sys
@@ -71,6 +71,7 @@ FULL = {"cases": 1_400_000, "agencies": 2_801, "cities": 340, "lawyers": 50_000,
 RATE = 0.05
 PER_CASE = 3
 CHUNK = 5000
+ANONYMISE_BATCH = 100  # cases per worker task and per write transaction (approved in the same transaction)
 FILE_BATCH = 1500  # cases per uploaded zip (six files each; the importer accepts 10,000 entries per zip)
 KIND_TITLES = {"application": "法律援助申请表", "assignment": "法律援助指派函", "meeting": "会见笔录",
                "opinion": "辩护词", "judgment": "判决书", "closing": "结案报告"}
@@ -89,11 +90,14 @@ def _bench_import() -> Any:
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/, for bench_env
 from bench_env import machine  # noqa: E402
 
+# --- memory and CPU of the process tree --------------------------------------------------------------------
+_TICK = os.sysconf("SC_CLK_TCK")
 
-# --- memory of the process tree ------------------------------------------------------------------------------
-def _tree_rss(pid: int) -> int:
-    """Resident bytes of ``pid`` and all its descendants (from /proc)."""
+
+def _tree_stats(pid: int) -> tuple[int, dict[int, float]]:
+    """Resident bytes of ``pid`` and all its descendants, and each one's CPU seconds so far (from /proc)."""
     total = 0
+    cpu: dict[int, float] = {}
     stack = [pid]
     page = os.sysconf("SC_PAGE_SIZE")
     while stack:
@@ -101,21 +105,36 @@ def _tree_rss(pid: int) -> int:
         try:
             with open(f"/proc/{current}/statm") as handle:
                 total += int(handle.read().split()[1]) * page
+            with open(f"/proc/{current}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            cpu[current] = (int(fields[11]) + int(fields[12])) / _TICK  # utime + stime
             for task in os.listdir(f"/proc/{current}/task"):
                 with open(f"/proc/{current}/task/{task}/children") as handle:
                     stack.extend(int(c) for c in handle.read().split())
-        except (OSError, ValueError):
+        except (OSError, ValueError, IndexError):
             continue
-    return total
+    return total, cpu
+
+
+def _tree_rss(pid: int) -> int:
+    """Resident bytes of ``pid`` and all its descendants (from /proc)."""
+    return _tree_stats(pid)[0]
 
 
 class MemorySampler:
-    """Samples the RSS of this process tree in a thread; ``peak`` since the last :meth:`reset`."""
+    """Samples the RSS and CPU time of this process tree in a thread: ``peak`` and ``cpu`` since :meth:`reset`.
+
+    CPU is summed over the processes seen (this one, the redaction workers and their forkserver); a
+    process's last 0.2 s before it exits may be missed.
+    """
 
     def __init__(self, interval: float = 0.2) -> None:
         self.interval = interval
         self.peak = 0
         self.overall = 0
+        self._cpu_seen: dict[int, float] = {}
+        self._cpu_base: dict[int, float] = {}
+        self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -125,13 +144,24 @@ class MemorySampler:
             self._stop.wait(self.interval)
 
     def sample(self) -> None:
-        rss = _tree_rss(os.getpid())
-        self.peak = max(self.peak, rss)
-        self.overall = max(self.overall, rss)
+        rss, cpu = _tree_stats(os.getpid())
+        with self._lock:
+            self.peak = max(self.peak, rss)
+            self.overall = max(self.overall, rss)
+            for pid, seconds in cpu.items():
+                self._cpu_seen[pid] = max(self._cpu_seen.get(pid, 0.0), seconds)
+
+    @property
+    def cpu(self) -> float:
+        """CPU seconds of the tree since the last reset."""
+        with self._lock:
+            return sum(v - self._cpu_base.get(pid, 0.0) for pid, v in self._cpu_seen.items())
 
     def reset(self) -> None:
         self.peak = 0
         self.sample()
+        with self._lock:
+            self._cpu_base = dict(self._cpu_seen)
 
     def __enter__(self) -> MemorySampler:
         self._thread.start()
@@ -148,6 +178,8 @@ class Stage:
     seconds: float
     peak_bytes: int
     note: str = ""
+    cpu_seconds: float = 0.0
+    load_average: float = 0.0
 
 
 @dataclass
@@ -302,53 +334,6 @@ def database(kind: str, folder: Path) -> Iterator[str]:
         admin.dispose()
 
 
-# --- anonymisation workers --------------------------------------------------------------------------------
-_WORKER: dict[str, Any] = {}
-
-
-def _worker_init(config: dict[str, Any], organiser_id: int) -> None:
-    from evalplat import create_app
-
-    app = create_app(config)
-    context = app.app_context()
-    context.push()
-    _WORKER.update(app=app, context=context, organiser_id=organiser_id)
-    from evalplat.anonymise import warm_up
-
-    warm_up()
-
-
-def _worker_run(case_ids: Sequence[int]) -> dict[str, int]:
-    """Extract, redact and approve a batch of cases in this worker's own session."""
-    from sqlalchemy import select
-
-    from evalplat.accounts.models import User
-    from evalplat.cases.models import Case
-    from evalplat.cases.operations import approve_redactions, process_case_documents
-    from evalplat.extensions import db
-
-    session = db.session
-    counts = process_case_documents(session, case_ids)
-    organiser = session.get(User, _WORKER["organiser_id"])
-    cases = list(session.scalars(select(Case).where(Case.id.in_(case_ids)).order_by(Case.id)))
-    approved = approve_redactions(session, actor=organiser, cases=cases)  # one audit event per batch
-    session.commit()
-    session.remove()
-    counts["approved"] = approved
-    return counts
-
-
-def anonymise(config: dict[str, Any], case_ids: list[int], organiser_id: int, workers: int) -> dict[str, int]:
-    batches = [case_ids[i:i + 100] for i in range(0, len(case_ids), 100)]
-    totals: dict[str, int] = {}
-    context = multiprocessing.get_context("fork")
-    with context.Pool(workers, initializer=_worker_init, initargs=(config, organiser_id)) as pool:
-        for counts in pool.imap_unordered(_worker_run, batches):
-            for k, v in counts.items():
-                totals[k] = totals.get(k, 0) + v
-    return totals
-
-
 # --- simulated reviews (bulk) -------------------------------------------------------------------------------
 def bulk_reviews(session: Any, campaign: Any, seed: int) -> dict[str, int]:
     """A submitted review for every open initial assignment, written in bulk (see the module docstring)."""
@@ -427,7 +412,8 @@ def run_pipeline(kind: str, sizes: dict[str, int], workers: int, folder: Path, s
     from evalplat.campaigns import operations as ops
     from evalplat.campaigns.models import Assignment, AssignmentRound, AssignmentState, CampaignState, Sample
     from evalplat.cases import importer
-    from evalplat.cases.operations import campaign_case_ids
+    from evalplat.cases.batch_redaction import redact_cases
+    from evalplat.cases.operations import approve_redactions, campaign_case_ids
     from evalplat.cases.setup import get_storage
     from evalplat.extensions import db
     from evalplat.files import generate_key
@@ -459,8 +445,10 @@ def run_pipeline(kind: str, sizes: dict[str, int], workers: int, folder: Path, s
                 note = work()
                 seconds = time.perf_counter() - begin
                 memory.sample()
-                result.stages.append(Stage(name, seconds, memory.peak, note))
-                say(f"  {kind:<10} {name:<28} {seconds:8.1f} s  peak {memory.peak / 2**20:6.0f} MiB  {note}")
+                load = os.getloadavg()[0]
+                result.stages.append(Stage(name, seconds, memory.peak, note, memory.cpu, load))
+                say(f"  {kind:<10} {name:<28} {seconds:8.1f} s  cpu {memory.cpu:7.1f} s  peak "
+                    f"{memory.peak / 2**20:6.0f} MiB  load {load:4.1f}  {note}")
 
             def import_all() -> str:
                 report = importer.import_cases(session, actor=None, source=source_csv)
@@ -508,18 +496,24 @@ def run_pipeline(kind: str, sizes: dict[str, int], workers: int, folder: Path, s
 
             stage("import files", import_files)
             case_ids = campaign_case_ids(session, campaign.id)
-            session.remove()
-            db.engine.dispose()  # the forked workers open their own connections
 
             def anonymise_all() -> str:
-                counts = anonymise(config, case_ids, organiser_id, workers)
+                approved = 0
+
+                def approve(batch_session: Any, cases: list[Any]) -> None:  # the organiser, per batch of cases
+                    nonlocal approved
+                    approved += approve_redactions(batch_session, actor=batch_session.get(User, organiser_id),
+                                                   cases=cases)
+
+                counts = redact_cases(session, case_ids, workers=workers, batch_size=ANONYMISE_BATCH,
+                                      after_batch=approve)
                 mb = text_bytes / 2**20
-                return (f"{counts['extracted']:,} extracted, {counts['failed']} failed, {counts['approved']:,} "
-                        f"approved; {mb / (time.perf_counter() - begun):.2f} MiB/s")
+                return (f"{counts['extracted']:,} extracted, {counts['failed']} failed, {approved:,} approved; "
+                        f"{mb / (time.perf_counter() - begun):.2f} MiB/s; "
+                        f"{1000 * memory.cpu / max(len(case_ids), 1):.1f} ms CPU per case")
 
             begun = time.perf_counter()
             stage(f"anonymise ({workers} processes)", anonymise_all)
-            session = db.session
             campaign = session.merge(campaign)
             organiser = session.get(User, organiser_id)
 
@@ -596,17 +590,19 @@ def run_pipeline(kind: str, sizes: dict[str, int], workers: int, folder: Path, s
 
 
 def table(runs: Sequence[Run]) -> list[str]:
-    """A Markdown table: one row per stage, a column (time, peak) per database."""
-    head = "| stage | " + " | ".join(f"{r.database} time | {r.database} peak RSS" for r in runs) + " |"
-    lines = [head, "|---|" + "---:|---:|" * len(runs)]
+    """A Markdown table: one row per stage, columns (time, CPU, peak) per database."""
+    head = "| stage | " + " | ".join(f"{r.database} time | CPU | peak RSS" for r in runs) + " |"
+    lines = [head, "|---|" + "---:|---:|---:|" * len(runs)]
     for i, stage in enumerate(runs[0].stages):
         cells = []
         for r in runs:
             s = r.stages[i] if i < len(r.stages) else None
-            cells.append(f"{s.seconds:,.1f} s | {s.peak_bytes / 2**20:,.0f} MiB" if s else "– | –")
+            cells.append(f"{s.seconds:,.1f} s | {s.cpu_seconds:,.1f} s | {s.peak_bytes / 2**20:,.0f} MiB"
+                         if s else "– | – | –")
         lines.append(f"| {stage.name} | " + " | ".join(cells) + " |")
-    lines.append("| **pipeline total** | " + " | ".join(f"**{r.total / 60:,.1f} min** | **{r.peak_bytes / 2**20:,.0f} MiB**"
-                                                  for r in runs) + " |")
+    lines.append("| **pipeline total** | " + " | ".join(
+        f"**{r.total / 60:,.1f} min** | {sum(s.cpu_seconds for s in r.stages) / 60:,.1f} min | "
+        f"**{r.peak_bytes / 2**20:,.0f} MiB**" for r in runs) + " |")
     return lines
 
 
