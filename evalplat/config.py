@@ -76,6 +76,7 @@ ENV_VARS: dict[str, tuple[str, Callable[[str, str], Any]]] = {
     "LOGIN_WINDOW_MINUTES": ("EVALPLAT_LOGIN_WINDOW_MINUTES", _int),
     "ORGANISER_TOTP": ("EVALPLAT_ORGANISER_TOTP", lambda n, r: _bool(n, r)),
     "RELIABILITY_LIVE_MAX": ("EVALPLAT_RELIABILITY_LIVE_MAX", _int),
+    "REDACTION_WORKERS": ("EVALPLAT_REDACTION_WORKERS", _int),
 }
 
 

@@ -8,6 +8,8 @@ from evalplat.config import ConfigError, from_environment
     ({"EVALPLAT_DATABASE_URL": "not a url"}, "EVALPLAT_DATABASE_URL"),
     ({"EVALPLAT_DATABASE_URL": "mysql://x@y/z"}, "unsupported database"),
     ({"EVALPLAT_JOB_WORKERS": "two"}, "EVALPLAT_JOB_WORKERS"),
+    ({"EVALPLAT_REDACTION_WORKERS": "all"}, "EVALPLAT_REDACTION_WORKERS"),
+    ({"EVALPLAT_RELIABILITY_LIVE_MAX": "1e4"}, "EVALPLAT_RELIABILITY_LIVE_MAX"),
     ({"EVALPLAT_SECURE_COOKIES": "maybe"}, "EVALPLAT_SECURE_COOKIES"),
     ({"EVALPLAT_ENV": "staging"}, "EVALPLAT_ENV"),
 ])
@@ -15,6 +17,11 @@ def test_bad_environment_variable_names_the_problem(env, names):
     with pytest.raises(ConfigError, match=names) as info:
         from_environment(env)
     assert "\n" not in str(info.value)
+
+
+def test_worker_and_live_limits_come_from_the_environment():
+    cfg = from_environment({"EVALPLAT_REDACTION_WORKERS": "3", "EVALPLAT_RELIABILITY_LIVE_MAX": "10000"})
+    assert (cfg["EVALPLAT_REDACTION_WORKERS"], cfg["EVALPLAT_RELIABILITY_LIVE_MAX"]) == (3, 10000)
 
 
 def test_postgres_url_gets_the_psycopg_driver():
