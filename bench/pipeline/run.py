@@ -30,10 +30,13 @@ Every stage goes through evalplat's own code, in this order:
 7. **consolidate + adjudicate** — ``results.operations.consolidate`` (consensus results; adjudication
    assignments for the disagreeing cases through the assignment engine), then ``results.operations.decide``
    for every adjudication assignment, as its adjudicator.
-8. **calibrate + publish** — ``set_official_scores("calibrated")`` (rater-effects fit), consolidating,
+8. **reliability panel** — ``results.snapshots.compute``: alpha and ICC on totals and per rubric item, the
+   rater-effects fit (leniency, consistency, flags) and the bias-corrected totals, stored as the snapshot the
+   organiser's page shows.
+9. **calibrate + publish** — ``set_official_scores("calibrated")`` (rater-effects fit), consolidating,
    appeal window, published.
-9. **rankings** — ``rankings.queries.rankings_for`` (agencies, cities, lawyers).
-10. **annual report** — ``rankings.report_data.build_report_data`` and the PDF, XLSX and HTML renderers.
+10. **rankings** — ``rankings.queries.rankings_for`` (agencies, cities, lawyers).
+11. **annual report** — ``rankings.report_data.build_report_data`` and the PDF, XLSX and HTML renderers.
 
 Printed per stage: wall time, CPU time and the peak resident memory of this process and its children (the
 worker processes), sampled every 0.2 s from /proc, and the 1-minute load average at the stage's end. The PostgreSQL server's own memory is not included. Input
@@ -551,6 +554,18 @@ def run_pipeline(kind: str, sizes: dict[str, int], workers: int, folder: Path, s
                         f"{len(out.unassigned)} without adjudicator")
 
             stage("consolidate + adjudicate", consolidate_and_decide)
+
+            def reliability() -> str:
+                from evalplat.results.snapshots import compute as compute_reliability
+
+                figures = compute_reliability(session, campaign, actor_id=organiser.id).figures
+                session.commit()
+                alpha = "—" if figures["alpha"] is None else f"{figures['alpha']:.3f}"
+                flagged = sum(1 for e in figures["effects"] if e["flags"])
+                return (f"alpha {alpha} on {figures['reviews']:,} reviews, {len(figures['items'])} items, "
+                        f"{flagged} of {figures['reviewers']:,} reviewers flagged")
+
+            stage("reliability panel (snapshot)", reliability)
 
             def calibrate() -> str:
                 updated = set_official_scores(session, campaign=campaign, actor=organiser, choice="calibrated",

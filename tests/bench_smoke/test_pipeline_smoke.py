@@ -45,7 +45,7 @@ def test_every_stage_ran_in_order(pipeline: tuple[Any, Any, Path]) -> None:
     _bench, run, _folder = pipeline
     assert [s.name.split(" (")[0] for s in run.stages] == [
         "import cases", "sample", "import files", "anonymise", "assign", "reviews", "consolidate + adjudicate",
-        "calibrate + publish", "rankings", "annual report"]
+        "reliability panel", "calibrate + publish", "rankings", "annual report"]
     assert run.peak_bytes > 0
 
 
@@ -68,6 +68,7 @@ def test_database_holds_the_whole_year(pipeline: tuple[Any, Any, Path]) -> None:
         assert one("SELECT count(*) FROM assignments WHERE state IN ('offered', 'accepted')") == 0
         assert one("SELECT count(DISTINCT sample_id) FROM results WHERE current") == samples
         assert one("SELECT state FROM campaigns") == "published"
+        assert one("SELECT count(*) FROM reliability_snapshots") == 1
     finally:
         db.close()
 
