@@ -197,7 +197,11 @@ def version_for_assignment(session: Session, assignment: Assignment) -> RubricVe
     """
     review = assignment.review
     if review is not None:
-        return review.rubric_version
+        row = review.rubric_version  # joined by the case page's query; None while the review is pending
+        if row is None or row.id != review.rubric_version_id:
+            row = session.get(RubricVersion, review.rubric_version_id)
+            assert row is not None  # foreign key
+        return row
     return version_for_sample(session, assignment.sample_id)
 
 
