@@ -35,6 +35,8 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any, ClassVar
 
+from babel import support
+from flask import current_app, has_request_context
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -51,6 +53,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
+from wtforms.i18n import messages_path
 from wtforms.widgets import NumberInput
 
 from forms.rubrics import GRADE_LABELS, Evaluation, GradeBands, Item, Rubric, Text, pick_language
@@ -165,8 +168,40 @@ class ReviewScores:
         return rubric.evaluate(self.points, self.vetoes, bands=bands)
 
 
+@lru_cache(maxsize=8)
+def _wtforms_catalogue(locale: str) -> support.Translations:
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+class _WTFormsTranslations:
+    """WTForms' own messages in the request's language, each catalogue read once per process.
+
+    Flask-WTF reads WTForms' message catalogue from disk again on every request that builds a form (it
+    keeps it on the request only); the case page builds one on every request.
+    """
+
+    def _catalogue(self) -> support.Translations:
+        return _wtforms_catalogue(str(get_locale()))
+
+    def gettext(self, string: str) -> str:
+        return self._catalogue().ugettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self._catalogue().ungettext(singular, plural, n)
+
+
+_TRANSLATIONS = _WTFormsTranslations()
+
+
 class ReviewForm(FlaskForm):
     """Base class of the forms made by :func:`review_form_class`; do not instantiate it directly."""
+
+    class Meta:
+        def get_translations(self, form: Any) -> Any:
+            translations = FlaskForm.Meta.get_translations(self, form)  # type: ignore[arg-type]
+            if not has_request_context() or "babel" not in current_app.extensions or translations is None:
+                return translations
+            return _TRANSLATIONS
 
     rubric: ClassVar[Rubric]
     rubric_hash = HiddenField()

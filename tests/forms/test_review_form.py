@@ -225,3 +225,17 @@ def test_post_without_csrf_token_fails_when_csrf_is_on(csrf_app: Flask, criminal
         assert token is not None
         status, body = post(client, {**full_marks(criminal), "csrf_token": token.group(1)})
         assert status == 200, body
+
+
+def test_wtforms_messages_follow_the_locale_as_flask_wtf_gives_them(form_app: Flask, criminal: Rubric) -> None:
+    """The review form reads WTForms' catalogue once per locale; its messages are Flask-WTF's own."""
+    from flask_wtf.i18n import translations as flask_wtf_translations
+
+    seen = set()
+    for lang in ("zh_Hans", "en", "zh_Hans"):
+        with form_app.test_request_context(f"/review/criminal?lang={lang}"):
+            form = review_form_class(criminal)()
+            for message in ("Not a valid choice.", "This field is required.", "Invalid Email address."):
+                assert form.rubric_hash.gettext(message) == flask_wtf_translations.gettext(message)
+            seen.add(form.rubric_hash.gettext("This field is required."))
+    assert len(seen) == 2  # Chinese and English
