@@ -67,6 +67,29 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
         _db.engine.dispose()
 
 
+_BACKENDS: dict[int, Any] = {}
+
+
+@pytest.fixture(autouse=True)
+def _jobs_run_in_the_test_app(request: pytest.FixtureRequest) -> None:
+    """Background jobs of a test using ``app`` run in that app.
+
+    Every ``create_app`` installs the process-wide job backend for itself (one app per process in
+    production); tests that build apps of their own (migrations, configuration) would otherwise leave later
+    tests' jobs running in an app whose database is gone.
+    """
+    if "app" not in request.fixturenames:
+        return
+    from evalplat import jobs
+    from evalplat.jobs.inprocess import InProcessBackend
+
+    app = request.getfixturevalue("app")
+    backend = _BACKENDS.get(id(app))
+    if backend is None or jobs.get_backend() is not backend:
+        backend = _BACKENDS[id(app)] = InProcessBackend(context_factory=app.app_context)
+        jobs.set_backend(backend)
+
+
 def _fresh_g() -> None:
     from flask import g
 
