@@ -30,7 +30,7 @@ from scoring.calibration import fit_rater_effects
 from scoring.ranking import empirical_bayes, rank_intervals, wilson_interval
 from scoring.reliability import icc, krippendorff_alpha
 
-VECTORS = Path(__file__).resolve().parents[1] / ".." / "shared" / "vectors"
+VECTORS = Path(__file__).resolve().parents[1] / "tests" / "scoring" / "vectors"  # copied from ../shared/vectors
 
 
 def timed(label: str, fn: Callable[[], Any], repeat: int = 3) -> Any:

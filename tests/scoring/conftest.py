@@ -1,4 +1,4 @@
-"""Fixtures for the scoring tests: the published vectors in ../shared/vectors beside the repository."""
+"""Fixtures for the scoring tests: the published vectors (tests/scoring/vectors, copied from ../shared/vectors)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,9 @@ import pytest
 # make scoring_helpers (this folder) importable from the test modules
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-VECTORS = Path(__file__).resolve().parents[2] / ".." / "shared" / "vectors"
+VECTORS = Path(__file__).resolve().parent / "vectors"
 
 
 @pytest.fixture(scope="session")
 def vectors() -> Path:
-    if not VECTORS.is_dir():
-        pytest.skip(f"published vectors not found at {VECTORS.resolve()} (shared/ must sit beside the clone)")
     return VECTORS

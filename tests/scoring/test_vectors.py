@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -127,3 +128,13 @@ def _insteval(vectors):
                                                   ("nominal", 0.040361)])
 def test_insteval_alpha_on_lecturer_units(vectors, level, expected):
     assert krippendorff_alpha(_insteval(vectors), level=level) == pytest.approx(expected, abs=5e-7)
+
+
+def test_copied_vectors_match_the_shared_ones(vectors):
+    shared_vectors = Path(__file__).resolve().parents[2].parent / "shared" / "vectors"
+    if not shared_vectors.is_dir():
+        pytest.skip(f"no shared vectors beside this clone ({shared_vectors.resolve()}) to compare the copy with")
+    shared = sorted(p.name for p in shared_vectors.iterdir() if p.suffix in {".csv", ".json"})
+    assert shared == sorted(p.name for p in vectors.iterdir() if p.suffix in {".csv", ".json"})
+    for name in shared:
+        assert (vectors / name).read_bytes() == (shared_vectors / name).read_bytes(), name
