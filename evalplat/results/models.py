@@ -23,7 +23,9 @@ class ResultKind(enum.StrEnum):
 class Result(db.Model):
     __tablename__ = "results"
     __table_args__ = (
-        sa.Index("ix_results_sample_current", "sample_id", "current"),
+        # (sample, current, id): "the current result of a sample" (ORDER BY id DESC LIMIT 1) reads one index
+        # entry; with (sample, current) PostgreSQL without fresh statistics scanned the primary key backwards.
+        sa.Index("ix_results_sample_current", "sample_id", "current", "id"),
         sa.CheckConstraint("total >= 0 AND total <= 100", name="total_range"),
     )
 
