@@ -53,9 +53,9 @@ lint: install
 bench: install
 	@for f in bench/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
 
-# Before the first release only: rebuild the single initial revision from the models.
+# Before the first release only: fold every revision into one initial revision rebuilt from the models.
 initial-migration: install
-	@tmp=$$(mktemp -d); rm -f migrations/versions/*_0001_initial_schema.py; \
+	@tmp=$$(mktemp -d); rm -f migrations/versions/*.py; \
 	EVALPLAT_DATABASE_URL=sqlite:///$$tmp/initial.db $(FLASK) db migrate -m "initial schema" --rev-id 0001; \
 	rm -rf $$tmp
 
