@@ -102,7 +102,11 @@ def enforce() -> Any:
 
 def load_or_404(model: type[T], ident: Any, check: Callable[[T], bool] | None = None) -> T:
     """Load an object by primary key; 404 when missing *or* when the check refuses it (ids can't be probed)."""
-    obj = db.session.get(model, ident)
+    return allowed_or_404(db.session.get(model, ident), check)
+
+
+def allowed_or_404(obj: T | None, check: Callable[[T], bool] | None = None) -> T:
+    """:func:`load_or_404` for an object loaded another way (e.g. with its relations in one query)."""
     if obj is None or (check is not None and not check(obj)):
         abort(404)
     return obj

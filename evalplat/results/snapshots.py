@@ -150,6 +150,24 @@ def running_job(session: Session, campaign: Campaign) -> JobRecord | None:
         JobRecord.state.in_([JobState.QUEUED, JobState.RUNNING])).order_by(JobRecord.created_at.desc()).limit(1))
 
 
+def request_figures(session: Session, campaign: Campaign, *, actor_id: int
+                    ) -> tuple[str, ReliabilitySnapshot | None]:
+    """An organiser asks for the figures; returns what happened and the new snapshot, if any.
+
+    ``("computed", snapshot)``: a small campaign's figures computed and stored now (the caller commits);
+    ``("queued", None)``: the ``results.reliability`` job queued for a large one; ``("running", None)``: a
+    computation is already queued or running.
+    """
+    if running_job(session, campaign) is not None:
+        return "running", None
+    if data_state(session, campaign).reviews <= live_limit():
+        return "computed", compute(session, campaign, actor_id=actor_id)
+    from evalplat.cases.operations import submit_job
+
+    submit_job(TASK, actor_id=actor_id, object_type="campaign", object_id=campaign.id, args=(campaign.id, actor_id))
+    return "queued", None
+
+
 @jobs.task(TASK, timeout=6 * 3600)
 def reliability_task(job_id: str, campaign_id: int, actor_id: int | None = None) -> str:
     """Background task: compute and store a campaign's reliability snapshot."""

@@ -12,7 +12,6 @@ from wtforms.fields.choices import SelectChoice
 
 from evalplat.accounts.models import Role
 from evalplat.campaigns.models import Assignment, AssignmentRound, Campaign, Sample
-from evalplat.cases.operations import submit_job
 from evalplat.cases.queries import reviewer_documents
 from evalplat.db import utcnow
 from evalplat.extensions import db
@@ -114,15 +113,13 @@ def compute_reliability(campaign_id: int) -> Any:
     c = _campaign(campaign_id)
     if not ComputeForm().validate_on_submit():
         abort(400)
-    if snapshots.running_job(db.session, c) is not None:
-        flash(_("The figures are already being computed."), "info")
-    elif snapshots.data_state(db.session, c).reviews <= snapshots.live_limit():
-        snapshot = snapshots.compute(db.session, c, actor_id=current_user.id)
-        db.session.commit()
+    outcome, snapshot = snapshots.request_figures(db.session, c, actor_id=current_user.id)
+    db.session.commit()
+    if snapshot is not None:
         flash(_("The figures were computed in %(s).1f s and stored.", s=snapshot.seconds), "success")
+    elif outcome == "running":
+        flash(_("The figures are already being computed."), "info")
     else:
-        submit_job(snapshots.TASK, actor_id=current_user.id, object_type="campaign", object_id=c.id,
-                   args=(c.id, current_user.id))
         flash(_("The figures are being computed in the background; this page shows them when they are ready."),
               "info")
     return redirect(url_for("results.reliability", campaign_id=c.id))

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, time
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -33,7 +33,7 @@ from evalplat.reviews.rubrics import (
     save_rubric_version,
     version_for_sample,
 )
-from evalplat.security import load_or_404, roles
+from evalplat.security import allowed_or_404, load_or_404, roles
 from forms.review import SUBMIT, ItemEntry, initial_data, review_form_class
 from forms.rubric_admin import CalibrationForm, DeclineForm, RubricEditForm
 from forms.rubrics import RubricDefinitionError
@@ -111,9 +111,8 @@ def decline(assignment_id: int) -> Any:
 @bp.route("/reviews/<int:assignment_id>", methods=["GET", "POST"])
 @roles(*REVIEWERS)
 def case(assignment_id: int) -> Any:
-    assignment = queries.case_assignment(db.session, assignment_id)
-    if assignment is None or not assignment.can_open(current_user):
-        abort(404)
+    assignment = allowed_or_404(queries.case_assignment(db.session, assignment_id),
+                                lambda a: a.can_open(current_user))
     row, rubric = rubric_for_assignment(db.session, assignment)
     review = assignment.review
     form_class = review_form_class(rubric)
