@@ -16,6 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from evalplat import config as config_module
+from evalplat import onnx_runtime  # noqa: F401 - sets ORT_DISABLE_TELEMETRY before any model loads
 from evalplat.extensions import babel, csrf, db, login_manager, migrate
 
 __all__ = ["create_app"]
