@@ -103,7 +103,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_view = "accounts.login"
     login_manager.session_protection = "strong"
 
-    from flask_babel import lazy_gettext as _l
+    from evalplat.i18n import lazy_gettext as _l
 
     login_manager.login_message = _l("Please sign in to continue.")
     login_manager.login_message_category = "info"

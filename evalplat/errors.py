@@ -9,12 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, flash, g, jsonify, redirect, render_template, request
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from evalplat.extensions import db
+from evalplat.i18n import lazy_gettext as _l
 from evalplat.security import back_to
 
 

@@ -8,9 +8,13 @@ Each domain package keeps its own catalogue in ``<package>/translations``; Flask
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from flask import current_app, has_request_context, request, session
+from flask_babel import gettext
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
+from markupsafe import Markup
 
 LOCALES = {"zh": "zh_Hans", "en": "en"}
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,3 +38,31 @@ def select_locale() -> str:
     if best:
         return LOCALES[best]
     return current_app.config.get("BABEL_DEFAULT_LOCALE", "zh_Hans")
+
+
+class SafeLazyString(LazyString):
+    """A lazily translated message that escapes its arguments when it is put into HTML.
+
+    flask_babel's ``LazyString`` declares ``__html__`` and returns the formatted text, so Jinja and
+    ``flash`` (whose session serialiser keeps anything with ``__html__`` as markup) treat a message carrying a
+    file name, an imported cell or a firm name as trusted HTML. Here the translation is the trusted part and
+    every argument is escaped (``Markup % mapping`` escapes the values); ``str()`` stays the plain text.
+    """
+
+    def __init__(self, msgid: str, **variables: Any) -> None:
+        super().__init__(gettext, msgid, **variables)
+        self.msgid = msgid
+        self.variables = variables
+
+    def __html__(self) -> Markup:
+        text = Markup(gettext(self.msgid))  # noqa: S704 - the translation catalogue is trusted
+        return text % self.variables if self.variables else text
+
+    def bind(self, **variables: Any) -> SafeLazyString:
+        """The same message with (more) arguments."""
+        return SafeLazyString(self.msgid, **{**self.variables, **variables})
+
+
+def lazy_gettext(msgid: str, **variables: Any) -> SafeLazyString:
+    """Mark ``msgid`` for translation, translated when shown; arguments escaped in HTML (use as ``_l``)."""
+    return SafeLazyString(msgid, **variables)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
+from evalplat.i18n import lazy_gettext as _l
 
 LABELS: dict[str, Any] = {
     # roles

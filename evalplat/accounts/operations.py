@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from evalplat.accounts import passwords
@@ -15,6 +14,7 @@ from evalplat.accounts.models import LoginAttempt, Role, User
 from evalplat.audit.operations import record
 from evalplat.db import utcnow
 from evalplat.errors import DomainError
+from evalplat.i18n import lazy_gettext as _l
 from evalplat.organisations.models import Agency
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{2,64}$")

@@ -7,7 +7,6 @@ from typing import Any
 
 import pyotp
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from wtforms.fields.choices import SelectChoice
 
@@ -15,6 +14,7 @@ from evalplat.accounts import operations, queries
 from evalplat.accounts.models import Role, User
 from evalplat.extensions import db
 from evalplat.i18n import LOCALES
+from evalplat.i18n import lazy_gettext as _l
 from evalplat.security import is_safe_next, load_or_404, login_only, public, roles
 from forms.accounts import (
     ChangePasswordForm,

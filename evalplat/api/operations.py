@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from evalplat.accounts.models import User
@@ -10,6 +9,7 @@ from evalplat.api.models import API_SCOPES, ApiToken
 from evalplat.audit.operations import record
 from evalplat.db import utcnow
 from evalplat.errors import DomainError, InvalidTransition
+from evalplat.i18n import lazy_gettext as _l
 
 
 def issue_token(session: Session, *, actor: User, name: str, scopes: list[str]) -> tuple[ApiToken, str]:

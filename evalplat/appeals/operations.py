@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from evalplat.accounts.models import User
@@ -25,6 +24,7 @@ from evalplat.campaigns.models import AssignmentRound, Campaign, CampaignState, 
 from evalplat.campaigns.states import precondition
 from evalplat.errors import DomainError, InvalidTransition, NotAllowed
 from evalplat.files import FileRejected, Storage, sniff
+from evalplat.i18n import lazy_gettext as _l
 from evalplat.results.models import Result
 
 __all__ = ["AppealError", "accept_appeal", "appeal_window", "file_appeal", "reject_appeal"]

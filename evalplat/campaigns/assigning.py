@@ -17,7 +17,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from evalplat.accounts.models import User
@@ -38,6 +37,7 @@ from evalplat.campaigns.models import (
 )
 from evalplat.cases.models import Case
 from evalplat.errors import ConcurrentChange, DomainError, InvalidTransition
+from evalplat.i18n import lazy_gettext as _l
 from evalplat.organisations.models import Agency, ReviewerKind, ReviewerProfile
 
 LIVE = (AssignmentState.OFFERED, AssignmentState.ACCEPTED, AssignmentState.SUBMITTED)

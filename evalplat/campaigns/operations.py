@@ -20,7 +20,6 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -38,6 +37,7 @@ from evalplat.campaigns.models import (
 from evalplat.campaigns.models import SamplingPlan as PlanRow
 from evalplat.campaigns.population import iter_population
 from evalplat.errors import ConcurrentChange, DomainError, InvalidTransition
+from evalplat.i18n import lazy_gettext as _l
 from evalplat.organisations.models import Agency, Region, RegionLevel
 from evalplat.reviews.models import RubricVersion
 from evalplat.sampling import SampleResult, SamplingError, SamplingPlan, draw

@@ -25,7 +25,6 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from evalplat.accounts.models import User
@@ -42,6 +41,7 @@ from evalplat.campaigns.models import (
     Sample,
 )
 from evalplat.errors import InvalidTransition
+from evalplat.i18n import lazy_gettext as _l
 from evalplat.reviews.models import Review
 
 S = CampaignState

@@ -7,7 +7,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -17,6 +16,7 @@ from evalplat.campaigns.models import AssignmentRun, Campaign, CampaignState, Ru
 from evalplat.db import utcnow
 from evalplat.errors import DomainError
 from evalplat.extensions import db
+from evalplat.i18n import lazy_gettext as _l
 from evalplat.organisations.models import Agency, Region, RegionLevel, ReviewerProfile
 from evalplat.security import load_or_404, roles
 from forms.campaigns import CampaignForm, OverrideForm, PlanForm, SeedForm

@@ -13,25 +13,7 @@ from flask.cli import AppGroup
 from flask_babel import force_locale
 
 from evalplat.extensions import db
-
-
-def _count_rows(path: Path) -> int:
-    """Roughly how many data rows a file has (for the progress bar), without parsing it."""
-    from evalplat.cases.importer import is_xlsx
-
-    if is_xlsx(path):
-        from openpyxl import load_workbook
-
-        workbook = load_workbook(path, read_only=True)
-        try:
-            return max((workbook.worksheets[0].max_row or 1) - 1, 0)
-        finally:
-            workbook.close()
-    lines = 0
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 22):
-            lines += chunk.count(b"\n")
-    return max(lines - 1, 0)
+from evalplat.tabular import estimate_rows
 
 
 class _Bars:
@@ -92,7 +74,7 @@ def register(app: Flask) -> None:
         from evalplat.cases.setup import get_storage
 
         actor = _actor(username)
-        bars = _Bars(_count_rows(file))
+        bars = _Bars(estimate_rows(file))
         options = importer.ImportOptions(on_bad_file="stop" if stop_on_bad_file else "skip")
         try:
             report = importer.import_cases(db.session, actor=actor, source=file, files_zip=files_zip,

@@ -31,13 +31,12 @@ import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from evalplat.accounts.models import Role, User
@@ -54,7 +53,10 @@ from evalplat.db import utcnow
 from evalplat.files import FileRejected, Storage, open_zip, sniff
 from evalplat.files.archive import SafeZip, ZipEntry
 from evalplat.files.encrypted_type import current_keyring
+from evalplat.i18n import lazy_gettext as _l
 from evalplat.organisations.models import Agency, CaseType, Lawyer
+from evalplat.tabular import MESSAGES as TABULAR_MESSAGES
+from evalplat.tabular import TabularError, parse_date, read_rows
 
 __all__ = [
     "COLUMNS",
@@ -118,7 +120,6 @@ CASE_TYPES: dict[str, CaseType] = {
     "non_litigation": CaseType.NON_LITIGATION, "non-litigation": CaseType.NON_LITIGATION,
 }
 _PARTY_SPLIT = re.compile(r"[;；、,，/]+")
-_DATE_RE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*(?:[ T]00:00(?::00)?)?\s*$")
 
 # error code → message (parameters in %(name)s form); rendered in the user's language.
 MESSAGES: dict[str, Any] = {
@@ -140,7 +141,6 @@ MESSAGES: dict[str, Any] = {
     "duplicate_column": _l("Column “%(value)s” appears twice."),
     "missing_column": _l("The required column %(column)s is missing."),
     "empty_file": _l("The file has no header row."),
-    "bad_file": _l("The file cannot be read: %(reason)s"),
     "too_many_columns": _l("The row has more cells than the header has columns."),
     "zip_unknown_case": _l("No case numbered “%(value)s” is in this import or among your cases."),
     "zip_ambiguous_case": _l("Case number “%(value)s” belongs to several agencies; import their files "
@@ -169,6 +169,11 @@ class RowError:
     code: str
     params: Mapping[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def from_tabular(cls, exc: TabularError) -> RowError:
+        """The error of the tabular reader (a limit reached, a file that is not a table) as a row error."""
+        return cls(exc.row or 1, None, exc.code, exc.params)
+
     def column_label(self) -> str:
         """The column's header in the user's language."""
         col = COLUMN_BY_KEY.get(self.column or "")
@@ -182,7 +187,7 @@ class RowError:
         """The reason, in the user's language (needs an app context)."""
         params = dict(self.params)
         params.setdefault("column", self.column_label())
-        return str(MESSAGES[self.code]) % params
+        return str(MESSAGES.get(self.code) or TABULAR_MESSAGES[self.code]) % params
 
     def as_dict(self) -> dict[str, Any]:
         return {"row": self.row, "column": self.column, "code": self.code, "params": dict(self.params)}
@@ -252,51 +257,9 @@ class ImportReport:
 
 
 # --- reading -----------------------------------------------------------------------------------------
-def _cell_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(" ")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def _open_text(path: Path) -> IO[str]:
-    """Open a CSV as text: UTF-8 (with or without BOM), else GB18030 (Excel's Chinese CSV)."""
-    with path.open("rb") as fh:
-        head = fh.read(1 << 16)
-    encoding = "utf-8-sig"
-    try:
-        codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=False)
-    except UnicodeDecodeError:
-        encoding = "gb18030"
-    return path.open("r", encoding=encoding, newline="")
-
-
-def is_xlsx(path: Path) -> bool:
-    with path.open("rb") as fh:
-        return fh.read(4) == b"PK\x03\x04"
-
-
-def iter_rows(path: Path) -> Iterator[list[str]]:
-    """Yield the rows of a CSV or XLSX file as lists of stripped strings, one at a time."""
-    if is_xlsx(path):
-        from openpyxl import load_workbook
-
-        workbook = load_workbook(path, read_only=True, data_only=True)
-        try:
-            sheet = workbook.worksheets[0]
-            for values in sheet.iter_rows(values_only=True):
-                yield [_cell_text(v) for v in values]
-        finally:
-            workbook.close()
-        return
-    with _open_text(path) as fh:
-        for values in csv.reader(fh):
-            yield list(map(str.strip, values))
+def iter_rows(path: Path, filename: str = "") -> Iterator[list[str]]:
+    """Rows of a CSV or XLSX file as lists of stripped strings, one at a time (:func:`evalplat.tabular.read_rows`)."""
+    return read_rows(path, filename or path.name)
 
 
 def _norm_header(text: str) -> str:
@@ -307,22 +270,6 @@ _HEADER_NAMES: dict[str, str] = {}
 for _col in COLUMNS:
     for _name in (_col.key, _col.zh, _col.en, *_col.aliases):
         _HEADER_NAMES[_norm_header(_name)] = _col.key
-
-
-def parse_date(text: str) -> date | None:
-    """Parse 2024-03-01, 2024/3/1, 2024.3.1 or 2024年3月1日; None if it is not a date."""
-    if len(text) == 10 and text[4] == "-" and text[7] == "-" and text[:4].isdigit():
-        try:
-            return date.fromisoformat(text)
-        except ValueError:
-            return None
-    m = _DATE_RE.match(text)
-    if not m:
-        return None
-    try:
-        return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-    except ValueError:
-        return None
 
 
 # --- lookups -----------------------------------------------------------------------------------------
@@ -975,7 +922,7 @@ def _confirm_duplicates(path: Path, positions: dict[str, int], lookups: _Lookups
     index_number = positions.get("case_number")
     index_agency = positions.get("agency")
     seen: dict[tuple[int, str], int] = {}
-    for number, cells in enumerate(iter_rows(path), start=1):
+    for number, cells in enumerate(iter_rows(path, report.filename), start=1):
         if number == 1 or index_number is None or index_number >= len(cells):
             continue
         case_number = cells[index_number]
@@ -1048,11 +995,11 @@ def import_cases(
     # Nothing is leaked: unfreeze() hands those objects back to the collector at the end.
     gc.freeze()
     try:
-        rows = iter_rows(path)
+        rows = iter_rows(path, report.filename)
         try:
             header = next(rows, None)
-        except Exception as exc:  # openpyxl / csv errors on damaged files
-            report.add_error(RowError(1, None, "bad_file", {"reason": str(exc) or type(exc).__name__}), limit)
+        except TabularError as exc:
+            report.add_error(RowError.from_tabular(exc), limit)
             return report
         if header is None:
             report.add_error(RowError(1, None, "empty_file"), limit)
@@ -1097,8 +1044,8 @@ def import_cases(
                     pending_add(number, values, checked[1])
                 else:
                     spool_add(checked)
-        except (csv.Error, UnicodeDecodeError, ValueError, OSError) as exc:
-            report.add_error(RowError(number, None, "bad_file", {"reason": str(exc)}), limit)
+        except TabularError as exc:
+            report.add_error(RowError.from_tabular(exc), limit)
         report.rows = count
         pending.flush()
         del seen

@@ -17,7 +17,6 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, selectinload
 
 from evalplat import jobs
@@ -41,6 +40,7 @@ from evalplat.errors import DomainError, InvalidTransition
 from evalplat.extensions import db
 from evalplat.extract import extract_text
 from evalplat.files import CodedError, FileRejected, Storage
+from evalplat.i18n import lazy_gettext as _l
 
 log = logging.getLogger(__name__)
 

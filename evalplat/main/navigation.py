@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from flask import current_app, url_for
-from flask_babel import lazy_gettext as _l
 
 from evalplat.accounts.models import Role, User
+from evalplat.i18n import lazy_gettext as _l
 
 # (endpoint, label, roles that see it)
 NAV = [

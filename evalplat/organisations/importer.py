@@ -18,21 +18,19 @@ Columns (header row; English or Chinese names, any order; * required):
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from evalplat.accounts.models import Role, User
 from evalplat.audit.operations import record
 from evalplat.errors import DomainError
+from evalplat.i18n import lazy_gettext as _l
 from evalplat.organisations.models import (
     CaseType,
     Firm,
@@ -42,6 +40,7 @@ from evalplat.organisations.models import (
     ReviewerKind,
     ReviewerProfile,
 )
+from evalplat.tabular import Limits, TabularError, parse_date, read_rows
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "username": ("username", "用户名", "账号"),
@@ -66,7 +65,7 @@ KIND_WORDS = {"peer": ReviewerKind.PEER, "律师": ReviewerKind.PEER, "同行": 
 TYPE_WORDS = {t.value: t.value for t in CaseType} | {"刑事": "criminal", "民事": "civil", "行政": "administrative",
                                                       "非诉": "non_litigation", "非诉讼": "non_litigation"}
 USERNAME_RE = re.compile(r"^[A-Za-z0-9._-]{2,64}$")
-MAX_ROWS = 20_000
+MAX_ROWS = 20_000  # data rows (the tabular limit counts the header too)
 UNUSABLE_PASSWORD = "!import"  # noqa: S105 - no password hash: the organiser sets a password before first sign-in
 
 
@@ -120,53 +119,10 @@ class _Row:
 
 def read_table(data: bytes, filename: str) -> list[dict[str, str]]:
     """Rows of a CSV (UTF-8 with or without BOM, or GB18030) or XLSX file as header → text mappings."""
-    lower = filename.lower()
-    if lower.endswith(".xlsx"):
-        return _read_xlsx(data, filename)
-    if not lower.endswith(".csv"):
-        raise ReviewerImportError([RowError(0, "file", str(_l("Use a .csv or .xlsx file.")))], filename)
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - gb18030 decodes any byte string
-        raise ReviewerImportError([RowError(0, "file", str(_l("The file is not UTF-8 or GB18030 text.")))], filename)
-    reader = csv.reader(io.StringIO(text))
-    return _as_dicts(reader, filename)
-
-
-def _read_xlsx(data: bytes, filename: str) -> list[dict[str, str]]:
-    from openpyxl import load_workbook
-
     try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for damaged files
-        raise ReviewerImportError([RowError(0, "file", str(_l("The workbook cannot be read: %(e)s", e=str(exc)[:200])))],
-                                  filename) from None
-    sheet = book.worksheets[0]
-
-    def cells() -> Iterator[list[str]]:
-        for values in sheet.iter_rows(values_only=True):
-            out = []
-            for value in values:
-                if value is None:
-                    out.append("")
-                elif isinstance(value, datetime):
-                    out.append(value.date().isoformat())
-                elif isinstance(value, date):
-                    out.append(value.isoformat())
-                elif isinstance(value, float) and value.is_integer():
-                    out.append(str(int(value)))
-                else:
-                    out.append(str(value))
-            yield out
-
-    try:
-        return _as_dicts(cells(), filename)
-    finally:
-        book.close()
+        return _as_dicts(read_rows(data, filename, Limits.from_config(max_rows=MAX_ROWS + 1)), filename)
+    except TabularError as exc:
+        raise ReviewerImportError([RowError(exc.row, exc.column or "file", str(exc.message))], filename) from None
 
 
 def _as_dicts(rows: Iterable[list[str]], filename: str) -> list[dict[str, str]]:
@@ -176,26 +132,26 @@ def _as_dicts(rows: Iterable[list[str]], filename: str) -> list[dict[str, str]]:
         raise ReviewerImportError([RowError(1, "header", str(_l("The file is empty.")))], filename)
     names: list[str | None] = []
     for cell in header:
-        text = str(cell).strip().lower()
+        text = cell.lower()
         names.append(next((key for key, aliases in COLUMNS.items() if text in aliases), None))
     missing = [c for c in REQUIRED if c not in names]
     if missing:
         raise ReviewerImportError([RowError(1, c, str(_l("Required column is missing."))) for c in missing], filename)
     out: list[dict[str, str]] = []
     for values in iterator:
-        if not any(str(v).strip() for v in values):
+        if not any(values):
             continue
-        out.append({name: str(value).strip() for name, value in zip(names, values, strict=False) if name})
-        if len(out) > MAX_ROWS:
-            raise ReviewerImportError([RowError(len(out) + 1, "file", str(_l("More than %(n)d rows.", n=MAX_ROWS)))],
-                                      filename)
+        out.append({name: value for name, value in zip(names, values, strict=False) if name})
     return out
 
 
 def _date(text: str) -> datetime | None:
     if not text:
         return None
-    return datetime.combine(date.fromisoformat(text.replace("/", "-")), datetime.min.time(), tzinfo=UTC)
+    day = parse_date(text)
+    if day is None:
+        raise ValueError(text)
+    return datetime.combine(day, datetime.min.time(), tzinfo=UTC)
 
 
 def _cities(session: Session) -> dict[str, Region]:

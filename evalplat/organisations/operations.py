@@ -27,7 +27,6 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from evalplat.accounts.models import User
@@ -42,6 +41,7 @@ from evalplat.cases.models import (
     decrypt_column,
 )
 from evalplat.errors import DomainError, InvalidTransition
+from evalplat.i18n import lazy_gettext as _l
 from evalplat.organisations.models import Agency, Lawyer, Region, RegionLevel, ReviewerProfile
 
 RULE_REASONS = frozenset({"same_region", "same_firm", "own_case"})

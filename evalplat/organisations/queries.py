@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import aliased
 
 from evalplat.accounts.models import User
 from evalplat.campaigns.models import Conflict, ConflictStatus, Sample
 from evalplat.cases.models import Case
 from evalplat.extensions import db
+from evalplat.i18n import lazy_gettext as _l
 from evalplat.organisations.models import Agency, Firm, Lawyer, Region, RegionLevel, ReviewerProfile
 
 REASON_LABELS: dict[str, Any] = {

@@ -6,7 +6,6 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -14,6 +13,7 @@ from evalplat.accounts.models import Role
 from evalplat.campaigns.models import Conflict
 from evalplat.db import utcnow
 from evalplat.extensions import db
+from evalplat.i18n import lazy_gettext as _l
 from evalplat.organisations import importer, operations, queries
 from evalplat.organisations.models import ReviewerProfile
 from evalplat.security import back_to, load_or_404, roles

@@ -6,9 +6,9 @@ import csv
 import io
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 
+from evalplat.i18n import lazy_gettext as _l
 from evalplat.rankings.engine import PoolEntry, Priority, RankRow
 from evalplat.rankings.queries import RankingSet
 from scoring.ranking import Reason  # bilingual reason templates

@@ -24,7 +24,7 @@ def update_rules(session: Session, *, actor: User, campaign: Campaign, rules: di
         When the actor may not manage the campaign.
     """
     if not campaign.can_manage(actor):
-        from flask_babel import lazy_gettext as _l
+        from evalplat.i18n import lazy_gettext as _l
 
         raise NotAllowed(_l("Only organisers change ranking rules."))
     parsed = parse_rules(rules)

@@ -13,9 +13,8 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
-
 from evalplat.errors import DomainError
+from evalplat.i18n import lazy_gettext as _l
 
 DEFAULT_PRIORITY: dict[str, float] = {"pivot": 80.0, "slope": 0.05, "floor": 0.5, "cap": 2.0, "pool_bonus": 0.25}
 

@@ -25,7 +25,6 @@ from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from evalplat.accounts.models import User
@@ -41,6 +40,7 @@ from evalplat.campaigns.models import (
 )
 from evalplat.campaigns.states import precondition
 from evalplat.errors import ConcurrentChange, DomainError, InvalidTransition, NotAllowed
+from evalplat.i18n import lazy_gettext as _l
 from evalplat.results.models import Result, ResultKind
 from evalplat.results.rules import Rules
 from evalplat.reviews.models import Grade, Review, ReviewItem, ReviewState

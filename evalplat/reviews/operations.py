@@ -30,7 +30,6 @@ from datetime import datetime
 from typing import Any, Protocol
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -49,6 +48,7 @@ from evalplat.campaigns.models import (
 )
 from evalplat.cases.models import Case
 from evalplat.errors import ConcurrentChange, DomainError, InvalidTransition, NotAllowed
+from evalplat.i18n import lazy_gettext as _l
 from evalplat.organisations.models import ReviewerProfile
 from evalplat.reviews.models import (
     CalibrationReference,

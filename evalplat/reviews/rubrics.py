@@ -18,7 +18,6 @@ from typing import Any
 
 import sqlalchemy as sa
 import yaml
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from evalplat.accounts.models import User
@@ -26,6 +25,7 @@ from evalplat.audit.operations import record
 from evalplat.campaigns.models import Assignment, Campaign, CampaignRubric, Sample, SamplingPlan
 from evalplat.cases.models import Case
 from evalplat.errors import DomainError, InvalidTransition
+from evalplat.i18n import lazy_gettext as _l
 from evalplat.reviews.models import Review, RubricVersion
 from forms.rubrics import Problem, Rubric, RubricDefinitionError, parse_rubric
 

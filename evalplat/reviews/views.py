@@ -13,7 +13,6 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup, escape
 
@@ -22,6 +21,7 @@ from evalplat.campaigns.models import Assignment, AssignmentState, Campaign, Sam
 from evalplat.cases.queries import reviewer_documents
 from evalplat.db import utcnow
 from evalplat.extensions import db
+from evalplat.i18n import lazy_gettext as _l
 from evalplat.reviews import operations, queries
 from evalplat.reviews.models import CalibrationReference, Review, ReviewState, RubricVersion
 from evalplat.reviews.rubrics import (
