@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
-from openpyxl import Workbook
-
 from reports.model import ReportData
+from reports.spreadsheet import XlsxWriter
 from reports.tables import (
     count_table,
     distribution_table,
@@ -19,20 +17,20 @@ from reports.tables import (
 from reports.text import t
 
 
-def _sheet(wb: Workbook, title: str, blocks: list[tuple[str | None, tuple[list[str], list[list[Any]]]]]) -> None:
-    ws = wb.create_sheet(title=title[:31])
+def _sheet(wb: XlsxWriter, title: str, blocks: list[tuple[str | None, tuple[list[str], list[list[Any]]]]]) -> None:
+    ws = wb.sheet(title)
     for caption, (head, rows) in blocks:
         if caption:
-            ws.append([caption])
-        ws.append(head)
+            wb.append(ws, [caption])
+        wb.append(ws, head)
         for row in rows:
-            ws.append(row)
-        ws.append([])
+            wb.append(ws, row)
+        wb.append(ws, [])
 
 
 def render_xlsx(data: ReportData, lang: str = "zh", *, agency: str | None = None) -> bytes:
     """Every table of the report, one sheet per section; ``agency`` limits it to that agency's section."""
-    wb = Workbook(write_only=True)
+    wb = XlsxWriter()
     meta = [[t("title", lang, year=data.year)], [t("campaign", lang), data.campaign_name],
             [t("generated_at", lang), data.generated_at.strftime("%Y-%m-%d %H:%M:%S")],
             [t("data_version", lang), data.data_version]]
@@ -48,7 +46,7 @@ def render_xlsx(data: ReportData, lang: str = "zh", *, agency: str | None = None
         for ctype, rows in section.item_losses:
             blocks.append((t("item_losses", lang) + " · " + t(ctype, lang), loss_table(rows, lang, numeric=True)))
         _sheet(wb, t("agency_section", lang), blocks)
-        return _save(wb)
+        return wb.to_bytes()
     g = data.glance
     _sheet(wb, t("sheet_glance", lang), [
         (None, (["", ""], meta)),
@@ -76,10 +74,5 @@ def render_xlsx(data: ReportData, lang: str = "zh", *, agency: str | None = None
         for key, rows in (("top_lawyers", data.top_lawyers), ("bottom_lawyers", data.bottom_lawyers),
                           ("top_agencies", data.top_agencies), ("bottom_agencies", data.bottom_agencies)) if rows])
     _sheet(wb, t("sheet_trend", lang), [(None, trend_table(data.trend, lang, numeric=True))])
-    return _save(wb)
+    return wb.to_bytes()
 
-
-def _save(wb: Workbook) -> bytes:
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()

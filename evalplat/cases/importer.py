@@ -19,12 +19,9 @@ rendered in the user's language by :meth:`RowError.message`.
 
 from __future__ import annotations
 
-import codecs
 import contextlib
-import csv
 import gc
 import hashlib
-import io
 import marshal
 import os
 import re
@@ -57,6 +54,7 @@ from evalplat.i18n import lazy_gettext as _l
 from evalplat.organisations.models import Agency, CaseType, Lawyer
 from evalplat.tabular import MESSAGES as TABULAR_MESSAGES
 from evalplat.tabular import TabularError, parse_date, read_rows
+from reports.spreadsheet import XlsxWriter, csv_bytes
 
 __all__ = [
     "COLUMNS",
@@ -1093,27 +1091,20 @@ def template_rows() -> list[list[str]]:
 
 def template_csv() -> bytes:
     """The import template as UTF-8 CSV with a BOM (so Excel opens it as UTF-8)."""
-    out = io.StringIO()
-    csv.writer(out).writerows(template_rows())
-    return codecs.BOM_UTF8 + out.getvalue().encode("utf-8")
+    return csv_bytes(template_rows())
 
 
 def template_xlsx() -> bytes:
     """The import template as an XLSX workbook, with a second sheet explaining each column."""
-    from openpyxl import Workbook
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "cases"
+    book = XlsxWriter()
+    sheet = book.sheet("cases")
     for row in template_rows():
-        sheet.append(row)
-    notes = workbook.create_sheet("说明 notes")
-    notes.append(["列 column", "English header", "必填 required", "示例 example"])
+        book.append(sheet, row)
+    notes = book.sheet("说明 notes")
+    book.append(notes, ["列 column", "English header", "必填 required", "示例 example"])
     for c in COLUMNS:
-        notes.append([c.zh, c.en, "是 yes" if c.required else "", c.example])
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+        book.append(notes, [c.zh, c.en, "是 yes" if c.required else "", c.example])
+    return book.to_bytes()
 
 
 def describe_columns() -> Iterable[tuple[str, str, bool]]:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
-
-from openpyxl import Workbook
 
 from evalplat.i18n import lazy_gettext as _l
 from evalplat.rankings.engine import PoolEntry, Priority, RankRow
 from evalplat.rankings.queries import RankingSet
+from reports.spreadsheet import XlsxWriter, csv_bytes
 from scoring.ranking import Reason  # bilingual reason templates
 
 TABLES = ("lawyers", "agencies", "cities", "pool", "priorities")
@@ -79,21 +76,15 @@ def _rows(recs: list[dict[str, Any]], lang: str) -> tuple[list[str], list[str], 
 def to_csv(recs: list[dict[str, Any]], lang: str = "zh") -> bytes:
     """CSV with a translated header row, UTF-8 with BOM so that spreadsheet programs read the Chinese."""
     _, head, rows = _rows(recs, lang)
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(head)
-    writer.writerows(rows)
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+    return csv_bytes([head, *rows])
 
 
 def to_xlsx(recs: list[dict[str, Any]], title: str, lang: str = "zh") -> bytes:
     fields, head, rows = _rows(recs, lang)
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title[:31])
-    ws.append(head)
-    ws.append(fields)  # machine names, for scripts
+    book = XlsxWriter()
+    sheet = book.sheet(title)
+    book.append(sheet, head)
+    book.append(sheet, fields)  # machine names, for scripts
     for row in rows:
-        ws.append(row)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+        book.append(sheet, row)
+    return book.to_bytes()
