@@ -18,3 +18,50 @@ def csrf_token(html: str) -> str:
     match = CSRF_RE.search(html)
     assert match, "page has no CSRF token"
     return match.group(1)
+
+
+def form_values(html: str) -> dict[str, str]:
+    """What a browser would submit from the page's (first) form as rendered: inputs with their values,
+    checked boxes, the selected option of each select, and textareas."""
+    from html.parser import HTMLParser
+
+    values: dict[str, str] = {}
+
+    class Reader(HTMLParser):
+        select: str | None = None
+        textarea: str | None = None
+        first_option: str | None = None
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            a = {k: v or "" for k, v in attrs}
+            name = a.get("name")
+            if tag == "input" and name and a.get("type") not in ("submit", "button", "file"):
+                if a.get("type") in ("checkbox", "radio"):
+                    if "checked" in a:
+                        values[name] = a.get("value", "y")
+                else:
+                    values[name] = a.get("value", "")
+            elif tag == "select" and name:
+                self.select, self.first_option = name, None
+            elif tag == "option" and self.select:
+                if self.first_option is None:
+                    self.first_option = a.get("value", "")
+                    values.setdefault(self.select, self.first_option)
+                if "selected" in a:
+                    values[self.select] = a.get("value", "")
+            elif tag == "textarea" and name:
+                self.textarea = name
+                values[name] = ""
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag == "select":
+                self.select = None
+            elif tag == "textarea":
+                self.textarea = None
+
+        def handle_data(self, data: str) -> None:
+            if self.textarea:
+                values[self.textarea] += data
+
+    Reader().feed(html)
+    return values

@@ -156,13 +156,20 @@ def _settings_of(campaign: Campaign) -> dict[str, Any]:
     return {key: getattr(campaign, key) for key in SETTINGS}
 
 
+def _setting_value(campaign: Campaign, key: str) -> Any:
+    value = getattr(campaign, key)
+    return sorted(set(value or [])) if key == "scope_agency_ids" else value
+
+
 def update_settings(session: Session, *, actor: User | None, campaign: Campaign, **values: Any) -> Campaign:
     """Change campaign settings; sampling settings are frozen with the population, assignment settings
     once assigned, and everything once scoring starts (the appeal window excepted)."""
     unknown = set(values) - set(SETTINGS)
     if unknown:
         raise CampaignError(_l("Unknown campaign settings: %(s)s.", s=", ".join(sorted(unknown))))
-    changed = {k: v for k, v in values.items() if getattr(campaign, k) != v}
+    if "scope_agency_ids" in values:  # a set of agencies: the order they were typed in is no change
+        values["scope_agency_ids"] = sorted(set(values["scope_agency_ids"] or []))
+    changed = {k: v for k, v in values.items() if _setting_value(campaign, k) != v}
     if not changed:
         return campaign
     if "code_prefix" in changed:

@@ -111,7 +111,9 @@ def edit(campaign_id: int) -> Any:
     form.scope_region_id.choices = _city_choices()
     if request.method == "GET":
         rules = campaign.assignment_rules or {}
-        agency_codes = db.session.scalars(sa.select(Agency.code).where(Agency.id.in_(campaign.scope_agency_ids or [])))
+        # a list, not the one-shot result: the codes are put into the form twice below
+        agency_codes = list(db.session.scalars(sa.select(Agency.code).where(
+            Agency.id.in_(campaign.scope_agency_ids or [])).order_by(Agency.code)))
         form.process(obj=campaign, scope_kind=campaign.scope_kind.value,
                      scope_region_id=campaign.scope_region_id or 0, scope_agency_ids=", ".join(agency_codes),
                      regional_avoidance=rules.get("regional_avoidance", True),

@@ -58,3 +58,33 @@ def test_campaign_show_lists_blockers_of_the_next_move(client: Any, login: Any, 
     client.post("/language/en")
     page = client.get(f"/campaigns/{sampled_campaign.id}").get_data(as_text=True)
     assert "No assignment run has been committed." in page
+
+
+def test_editing_a_campaign_of_chosen_agencies_keeps_its_agencies(client: Any, login: Any, province: Any,
+                                                                  db: Any, now: Any) -> None:
+    """Issue 13 item 12: the edit form shows the chosen agencies, so saving it unchanged but for the name works."""
+    from tests_support import form_values
+
+    from evalplat.campaigns import operations as ops
+
+    chosen = [province.agencies[3], province.agencies[0]]  # not in code order
+    campaign = ops.create_campaign(db.session, actor=province.organiser, name="选定机构评估", year=2024,
+                                   code_prefix="AG2024", scope_kind="agencies",
+                                   scope_agency_ids=[a.id for a in chosen])
+    ops.pin_rubrics(db.session, actor=province.organiser, campaign=campaign)
+    ops.set_plan(db.session, actor=province.organiser, campaign=campaign,
+                 plan={"mode": "fixed", "per_stratum": 1, "fold_administrative": True})
+    ops.fix_seed(db.session, actor=province.organiser, campaign=campaign, seed="20240101", source="test", now=now)
+    ops.freeze_population(db.session, actor=province.organiser, campaign=campaign, now=now)
+    db.session.commit()
+    login(client, province.organiser)
+    page = client.get(f"/campaigns/{campaign.id}/edit").get_data(as_text=True)
+    values = form_values(page)
+    assert sorted(values["scope_agency_ids"].split(", ")) == sorted(a.code for a in chosen)
+    values["name"] = "选定机构评估（改名）"
+    response = client.post(f"/campaigns/{campaign.id}/edit", data=values)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    db.session.expire_all()
+    saved = db.session.get(Campaign, campaign.id)
+    assert saved.name == "选定机构评估（改名）"
+    assert sorted(saved.scope_agency_ids) == sorted(a.id for a in chosen)
