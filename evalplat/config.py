@@ -77,6 +77,8 @@ ENV_VARS: dict[str, tuple[str, Callable[[str, str], Any]]] = {
     "ORGANISER_TOTP": ("EVALPLAT_ORGANISER_TOTP", lambda n, r: _bool(n, r)),
     "RELIABILITY_LIVE_MAX": ("EVALPLAT_RELIABILITY_LIVE_MAX", _int),
     "REDACTION_WORKERS": ("EVALPLAT_REDACTION_WORKERS", _int),
+    "API_TOKEN_DAYS": ("EVALPLAT_API_TOKEN_DAYS", _int),
+    "API_TOKEN_MAX_DAYS": ("EVALPLAT_API_TOKEN_MAX_DAYS", _int),
 }
 
 
@@ -106,6 +108,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "EVALPLAT_LOGIN_WINDOW_MINUTES": 15,
         "EVALPLAT_ADDRESS_MAX_FAILURES": 50,
         "EVALPLAT_ORGANISER_TOTP": False,
+        "EVALPLAT_API_TOKEN_DAYS": 90,
+        "EVALPLAT_API_TOKEN_MAX_DAYS": 365,
     }
 
 
@@ -118,6 +122,11 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
             out[key] = parse(name, environ[name])
     if out.get("EVALPLAT_MAX_UPLOAD_MB", 1) <= 0:
         raise ConfigError("EVALPLAT_MAX_UPLOAD_MB must be positive")
+    for key in ("EVALPLAT_API_TOKEN_DAYS", "EVALPLAT_API_TOKEN_MAX_DAYS"):
+        if out.get(key, 1) <= 0:
+            raise ConfigError(f"{key} must be a positive number of days")
+    if out.get("EVALPLAT_API_TOKEN_DAYS", 0) > out.get("EVALPLAT_API_TOKEN_MAX_DAYS", 365):
+        raise ConfigError("EVALPLAT_API_TOKEN_DAYS must not exceed EVALPLAT_API_TOKEN_MAX_DAYS")
     return out
 
 

@@ -33,4 +33,6 @@ def register_web_hooks(app: Flask) -> None:
         # user whose attributes a commit has expired would cost a query on every saving request.
         if not current_user.is_anonymous and not (request.endpoint or "").endswith("static"):
             response.headers["Cache-Control"] = "no-store"
+        if request.path.startswith("/api/"):  # every API answer, errors included: tokens read personal data
+            response.headers["Cache-Control"] = "no-store"
         return response

@@ -62,12 +62,15 @@ def authenticate() -> Any:
         return _error(401, "invalid_token", "The API token is unknown.")
     if token.revoked_at is not None:
         return _error(401, "revoked_token", "The API token has been revoked.")
+    now = utcnow()
+    if token.is_expired(now):
+        return _error(401, "expired_token", "The API token has expired; ask the organiser for a new one.")
     if not token.allows(policy.scope or ""):
         return _error(403, "insufficient_scope", f"The API token lacks the scope '{policy.scope}'.", policy.scope)
     g.api_token = token
-    now = utcnow()
     if token.last_used_at is None or now - token.last_used_at > TOUCH_EVERY:
         # bookkeeping for the token list (not a domain change, not audited), at most every few minutes
         db.session.execute(sa.update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
         db.session.commit()
     return None
+

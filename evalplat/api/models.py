@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -13,6 +14,10 @@ from evalplat.db import utcnow
 from evalplat.extensions import db
 
 API_SCOPES = ("rankings:read", "expert_pool:read", "priorities:read")
+# A token lives this many days unless its issuer chooses otherwise (EVALPLAT_API_TOKEN_DAYS), and never
+# longer than EVALPLAT_API_TOKEN_MAX_DAYS.
+DEFAULT_DAYS = 90
+MAX_DAYS = 365
 
 
 def hash_token(secret: str) -> str:
@@ -31,16 +36,27 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime]
+    # None: every published campaign; otherwise only these campaigns (and only once they are published).
+    campaign_ids: Mapped[list[int] | None]
 
     @classmethod
-    def issue(cls, name: str, scopes: list[str], created_by_id: int | None) -> tuple[ApiToken, str]:
+    def issue(cls, name: str, scopes: list[str], created_by_id: int | None, *, expires_at: datetime | None = None,
+              campaign_ids: Iterable[int] | None = None) -> tuple[ApiToken, str]:
         """A new token and its secret; only the hash is stored, the secret is shown once."""
         unknown = sorted(set(scopes) - set(API_SCOPES))
         if unknown:
             raise ValueError(f"unknown API scope(s): {', '.join(unknown)}")
         secret = "ep_" + secrets.token_urlsafe(32)
         return cls(name=name, prefix=secret[:10], token_hash=hash_token(secret), scopes=sorted(set(scopes)),
-                   created_by_id=created_by_id), secret
+                   created_by_id=created_by_id, expires_at=expires_at or utcnow() + timedelta(days=DEFAULT_DAYS),
+                   campaign_ids=sorted(set(campaign_ids)) if campaign_ids is not None else None), secret
+
+    def is_expired(self, now: datetime) -> bool:
+        return self.expires_at <= now
 
     def allows(self, scope: str) -> bool:
         return self.revoked_at is None and scope in (self.scopes or [])
+
+    def allows_campaign(self, campaign_id: int) -> bool:
+        return self.campaign_ids is None or campaign_id in self.campaign_ids

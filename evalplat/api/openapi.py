@@ -62,7 +62,7 @@ def _get(summary: str, scope: str, schema: str, params: list[dict[str, Any]]) ->
 
 
 SCOPE_PARAM = {"name": "scope", "in": "path", "required": True,
-               "description": "A campaign id, or 'all' for every campaign with results (across years).",
+               "description": "A published campaign id, or 'all' for every published campaign with results (across years); a token limited to named campaigns sees only those.",
                "schema": {"type": "string", "pattern": "^([0-9]+|all)$"}}
 PAGING = [
     {"name": "offset", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 0, "default": 0}},
@@ -81,7 +81,7 @@ def document(server_url: str = "/") -> dict[str, Any]:
                                 "exposed."},
         "servers": [{"url": server_url}],
         "paths": {
-            "/api/v1/campaigns": _get("Campaigns with results", "rankings:read", "CampaignList", []),
+            "/api/v1/campaigns": _get("Published campaigns with results", "rankings:read", "CampaignList", []),
             "/api/v1/campaigns/{scope}/rankings/{entity}": _get(
                 "Lawyers, agencies or cities ranked by shrunk mean score", "rankings:read", "RankingPage",
                 [SCOPE_PARAM, {"name": "entity", "in": "path", "required": True,

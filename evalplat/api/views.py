@@ -5,7 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -14,8 +25,10 @@ from evalplat.api import openapi, operations
 from evalplat.api.auth import authenticate
 from evalplat.api.models import ApiToken
 from evalplat.campaigns.models import Campaign
+from evalplat.db import utcnow
 from evalplat.extensions import db
 from evalplat.rankings import exports, queries
+from evalplat.results.operations import PUBLISHED_STATES
 from evalplat.security import api_scope, load_or_404, public, roles
 from forms.api_tokens import ApiTokenForm
 
@@ -25,12 +38,21 @@ bp.before_request(authenticate)
 MAX_LIMIT = 10_000
 
 
+def _visible(campaign: Campaign) -> bool:
+    """Only published results leave the platform, and only of the campaigns the token names (if any)."""
+    return campaign.state in PUBLISHED_STATES and g.api_token.allows_campaign(campaign.id)
+
+
+def _published() -> list[Campaign]:
+    return [c for c in queries.campaigns_with_results(db.session) if _visible(c)]
+
+
 def _scope(scope: str) -> list[Campaign]:
     if scope == "all":
-        found = queries.campaigns_with_results(db.session)
+        found = _published()
     elif scope.isdigit():
         campaign = db.session.get(Campaign, int(scope))
-        found = [campaign] if campaign is not None else []
+        found = [campaign] if campaign is not None and _visible(campaign) else []
     else:
         found = []
     if not found:
@@ -64,7 +86,7 @@ def openapi_document() -> Any:
 @api_scope("rankings:read")
 def campaigns() -> Any:
     return jsonify(items=[{"id": c.id, "name": c.name, "year": c.year, "state": str(c.state)}
-                          for c in queries.campaigns_with_results(db.session)])
+                          for c in _published()])
 
 
 @bp.get("/api/v1/campaigns/<scope>/rankings/<entity>")
@@ -107,16 +129,25 @@ def priorities(scope: str) -> Any:
 @bp.route("/settings/api-tokens", methods=["GET", "POST"])
 @roles(Role.ORGANISER)
 def tokens() -> Any:
-    form = ApiTokenForm()
+    cfg = current_app.config
+    form = ApiTokenForm(days=cfg["EVALPLAT_API_TOKEN_DAYS"])
+    form.limit_days(cfg["EVALPLAT_API_TOKEN_MAX_DAYS"])
+    form.campaigns.choices = [(c.id, f"{c.code_prefix} {c.name}") for c in
+                              db.session.scalars(sa.select(Campaign).order_by(Campaign.year.desc(), Campaign.id))]
     secret = None
     if form.validate_on_submit():
         token, secret = operations.issue_token(db.session, actor=current_user, name=form.name.data,
-                                               scopes=list(form.scopes.data))
+                                               scopes=list(form.scopes.data),
+                                               days=form.days.data or cfg["EVALPLAT_API_TOKEN_DAYS"],
+                                               max_days=cfg["EVALPLAT_API_TOKEN_MAX_DAYS"],
+                                               campaign_ids=list(form.campaigns.data) or None)
         db.session.commit()
-        form = ApiTokenForm(formdata=None)
+        form.process(formdata=None, days=cfg["EVALPLAT_API_TOKEN_DAYS"])
     rows = db.session.scalars(sa.select(ApiToken).order_by(ApiToken.revoked_at.is_not(None),
                                                            ApiToken.created_at.desc())).all()
-    return render_template("api/tokens.html", form=form, tokens=rows, secret=secret)
+    names = {c.id: c.code_prefix for c in db.session.scalars(sa.select(Campaign))}
+    return render_template("api/tokens.html", form=form, tokens=rows, secret=secret, campaign_names=names,
+                           now=utcnow())
 
 
 @bp.post("/settings/api-tokens/<int:token_id>/revoke")

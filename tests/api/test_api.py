@@ -169,3 +169,89 @@ def test_token_page_shows_secret_once(client: Any, db: Any, make_user: Any, logi
 def test_token_pages_are_for_organisers(client: Any, make_user: Any, login: Any) -> None:
     login(client, make_user("agency_staff"))
     assert client.get("/settings/api-tokens").status_code == 403
+
+
+def _set_state(db: Any, campaign: Any, state: str) -> None:
+    from evalplat.campaigns.models import Campaign, CampaignState
+
+    db.session.get(Campaign, campaign.id).state = CampaignState(state)
+    db.session.commit()
+
+
+def test_api_serves_only_published_campaigns(small_campaign: Any, client: Any, db: Any) -> None:
+    """Issue 13 item 4: a campaign still in scoring never leaves the platform, in any feed."""
+    _, secret = _token(db, ["rankings:read", "expert_pool:read", "priorities:read"])
+    cid = small_campaign.campaign.id
+    feeds = [f"/api/v1/campaigns/{cid}/rankings/lawyers", f"/api/v1/campaigns/{cid}/expert-pool?eligible=false",
+             f"/api/v1/campaigns/{cid}/priorities", "/api/v1/campaigns/all/rankings/lawyers",
+             "/api/v1/campaigns/all/expert-pool?eligible=false", "/api/v1/campaigns/all/priorities"]
+    published = {url: _get(client, url, secret) for url in feeds}
+    assert all(r.status_code == 200 and r.json["items"] for r in published.values()), "published data is served"
+    assert [c["id"] for c in _get(client, "/api/v1/campaigns", secret).json["items"]] == [cid]
+    _set_state(db, small_campaign.campaign, "scoring")
+    assert _get(client, "/api/v1/campaigns", secret).json["items"] == []
+    lawyer = next(iter(small_campaign.lawyers.values()))
+    for url in feeds:
+        r = _get(client, url, secret)
+        assert r.status_code == 404, url
+        assert lawyer.name not in r.get_data(as_text=True)
+        assert lawyer.licence_no not in r.get_data(as_text=True)
+
+
+def test_api_token_limited_to_named_campaigns(small_campaign: Any, client: Any, db: Any, make_user: Any,
+                                             make_region: Any, make_agency: Any, make_lawyer: Any, make_case: Any,
+                                             make_reviewer: Any) -> None:
+    from rankings.rankfixtures import build_campaign
+
+    from evalplat.api.operations import issue_token
+
+    cid = small_campaign.campaign.id
+    other = build_campaign(db, make_region, make_agency, make_lawyer, make_case, make_reviewer, make_user,
+                           year=2023, prefix="O", reuse=small_campaign).campaign
+    organiser = make_user("organiser")
+    _, narrow = issue_token(db.session, actor=organiser, name="只看一个", scopes=["rankings:read"],
+                            campaign_ids=[other.id])
+    db.session.commit()
+    assert [c["id"] for c in _get(client, "/api/v1/campaigns", narrow).json["items"]] == [other.id]
+    assert _get(client, f"/api/v1/campaigns/{cid}/rankings/lawyers", narrow).status_code == 404
+    assert _get(client, f"/api/v1/campaigns/{other.id}/rankings/lawyers", narrow).status_code == 200
+    assert _get(client, "/api/v1/campaigns/all/rankings/lawyers", narrow).json["scope"]["campaign_ids"] == [other.id]
+
+
+def test_expired_api_token_is_refused(small_campaign: Any, client: Any, db: Any) -> None:
+    from datetime import timedelta
+
+    from evalplat.db import utcnow
+
+    token, secret = _token(db, ["rankings:read"])
+    assert _get(client, "/api/v1/campaigns", secret).status_code == 200
+    token.expires_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    r = _get(client, "/api/v1/campaigns", secret)
+    assert r.status_code == 401
+    assert r.json["error"] == "expired_token"
+
+
+def test_token_lifetime_defaults_and_is_capped_by_the_organisers_settings(app: Any, client: Any, db: Any,
+                                                                         make_user: Any, login: Any) -> None:
+    from evalplat.db import utcnow
+
+    login(client, make_user("organiser"))
+    app.config.update(EVALPLAT_API_TOKEN_DAYS=30, EVALPLAT_API_TOKEN_MAX_DAYS=60)
+    try:
+        client.post("/settings/api-tokens", data={"name": "默认期限", "scopes": ["rankings:read"]})
+        token = db.session.query(ApiToken).one()
+        assert 29 < (token.expires_at - utcnow()).total_seconds() / 86400 <= 30
+        page = client.post("/settings/api-tokens", data={"name": "太长", "scopes": ["rankings:read"], "days": 61})
+        assert db.session.query(ApiToken).count() == 1
+        assert "60" in page.get_data(as_text=True)
+    finally:
+        app.config.update(EVALPLAT_API_TOKEN_DAYS=90, EVALPLAT_API_TOKEN_MAX_DAYS=365)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/campaigns", "/api/v1/campaigns/all/priorities",
+                                  "/api/v1/no-such-thing", "/api/v1/openapi.json"])
+def test_every_api_response_is_no_store(small_campaign: Any, client: Any, db: Any, path: str) -> None:
+    _, secret = _token(db, ["rankings:read", "priorities:read"])
+    for headers in ({"Authorization": f"Bearer {secret}"}, {}):
+        assert client.get(path, headers=headers).headers.get("Cache-Control") == "no-store", (path, headers)
