@@ -49,6 +49,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["EVALPLAT_MAX_UPLOAD_MB"]) * 1024 * 1024
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
+    from evalplat import params
+
+    params.init_app(app)  # before any route: every <int:…> is bounded
     _init_extensions(app)
     _init_templates(app)
     _register_domains(app)

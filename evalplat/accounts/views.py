@@ -15,6 +15,7 @@ from evalplat.accounts.models import Role, User
 from evalplat.extensions import db
 from evalplat.i18n import LOCALES
 from evalplat.i18n import lazy_gettext as _l
+from evalplat.params import page_arg
 from evalplat.security import is_safe_next, load_or_404, login_only, public, roles
 from forms.accounts import (
     ChangePasswordForm,
@@ -145,7 +146,7 @@ def _agency_choices() -> list[SelectChoice]:
 @bp.get("/admin/users")
 @roles(Role.ORGANISER)
 def users() -> Any:
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_arg()
     q = request.args.get("q", "").strip()
     role = request.args.get("role", "")
     rows, total = queries.users_page(q=q, role=role, page=page, per_page=50)

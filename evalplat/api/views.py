@@ -27,6 +27,7 @@ from evalplat.api.models import ApiToken
 from evalplat.campaigns.models import Campaign
 from evalplat.db import utcnow
 from evalplat.extensions import db
+from evalplat.params import int_arg, parse_int
 from evalplat.rankings import exports, queries
 from evalplat.results.operations import PUBLISHED_STATES
 from evalplat.security import api_scope, load_or_404, public, roles
@@ -50,8 +51,8 @@ def _published() -> list[Campaign]:
 def _scope(scope: str) -> list[Campaign]:
     if scope == "all":
         found = _published()
-    elif scope.isdigit():
-        campaign = db.session.get(Campaign, int(scope))
+    elif parse_int(scope) is not None:
+        campaign = db.session.get(Campaign, parse_int(scope))
         found = [campaign] if campaign is not None and _visible(campaign) else []
     else:
         found = []
@@ -60,18 +61,9 @@ def _scope(scope: str) -> list[Campaign]:
     return found
 
 
-def _int_arg(name: str, default: int, low: int, high: int) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        abort(400, description=f"{name} must be an integer between {low} and {high}")
-    return int(raw)
-
-
 def _page(campaigns: list[Campaign], level: float, items: list[dict[str, Any]]) -> Any:
-    offset = _int_arg("offset", 0, 0, 10**9)
-    limit = _int_arg("limit", 1000, 1, MAX_LIMIT)
+    offset = int_arg("offset", 0, high=10**9)
+    limit = int_arg("limit", 1000, low=1, high=MAX_LIMIT)
     return jsonify(scope={"campaign_ids": [c.id for c in campaigns], "years": sorted({c.year for c in campaigns})},
                    level=level, total=len(items), offset=offset, limit=limit, items=items[offset:offset + limit])
 

@@ -15,6 +15,7 @@ from evalplat.appeals.models import Appeal, AppealAttachment
 from evalplat.campaigns.models import Sample
 from evalplat.db import utcnow
 from evalplat.extensions import db
+from evalplat.params import page_arg
 from evalplat.results.operations import PUBLISHED_STATES, current_result
 from evalplat.results.queries import case_feedback
 from evalplat.security import load_or_404, roles
@@ -41,8 +42,7 @@ def _lang() -> str:
 @bp.get("/")
 @roles(*STAFF)
 def index() -> Any:
-    value = request.args.get("page", "")
-    page = max(1, int(value)) if value.isdigit() else 1
+    page = page_arg()
     state = request.args.get("state") or None
     rows, total = queries.appeal_list(current_user, state=state, page=page, per_page=PER_PAGE)
     return render_template("appeals/index.html", rows=rows, total=total, page=page, per_page=PER_PAGE, state=state)

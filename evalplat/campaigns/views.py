@@ -18,6 +18,7 @@ from evalplat.errors import DomainError
 from evalplat.extensions import db
 from evalplat.i18n import lazy_gettext as _l
 from evalplat.organisations.models import Agency, Region, RegionLevel, ReviewerProfile
+from evalplat.params import page_arg
 from evalplat.security import load_or_404, roles
 from forms.campaigns import CampaignForm, OverrideForm, PlanForm, SeedForm
 
@@ -259,7 +260,7 @@ def report(campaign_id: int) -> Any:
 @roles(Role.ORGANISER)
 def samples(campaign_id: int) -> Any:
     campaign = _campaign(campaign_id)
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_arg()
     rows, total = queries.samples_page(campaign, page=page, per_page=PER_PAGE)
     return render_template("campaigns/samples.html", campaign=campaign, rows=rows, total=total, page=page,
                            per_page=PER_PAGE)
@@ -282,7 +283,7 @@ def preview(campaign_id: int) -> Any:
 def run(campaign_id: int, run_id: int) -> Any:
     campaign = _campaign(campaign_id)
     the_run = _run(campaign, run_id)
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_arg()
     pairs, total = queries.run_pairs_page(the_run, page=page, per_page=PER_PAGE)
     form = OverrideForm()
     choices = [SelectChoice(0, "—")] + [SelectChoice(rid, label) for rid, label in queries.active_reviewer_choices()]

@@ -21,6 +21,7 @@ from evalplat.cases.labels import case_label
 from evalplat.cases.models import Case, Document, DocumentKind, JobRecord
 from evalplat.cases.setup import get_storage, init_app
 from evalplat.extensions import db
+from evalplat.params import int_arg, page_arg
 from evalplat.security import load_or_404, roles
 from forms.cases import AddSpanForm, ImportForm, RemoveSpanForm, UploadForm
 
@@ -44,16 +45,11 @@ def _document(document_id: int) -> Document:
     return load_or_404(Document, document_id, lambda d: d.case.can_view_original(current_user))
 
 
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
-
-
 @bp.get("/")
 @roles(*STAFF)
 def index() -> Any:
-    page = _int_arg("page") or 1
-    filters = {"agency_id": _int_arg("agency"), "year": _int_arg("year"),
+    page = page_arg()
+    filters = {"agency_id": int_arg("agency"), "year": int_arg("year", high=9999),
                "case_type": request.args.get("type") or None, "q": request.args.get("q") or None,
                "redaction": request.args.get("redaction") or None}
     rows, total = queries.case_list(current_user, page=page, per_page=PER_PAGE, **filters)

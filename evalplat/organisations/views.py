@@ -16,6 +16,7 @@ from evalplat.extensions import db
 from evalplat.i18n import lazy_gettext as _l
 from evalplat.organisations import importer, operations, queries
 from evalplat.organisations.models import ReviewerProfile
+from evalplat.params import int_arg, page_arg
 from evalplat.security import back_to, load_or_404, roles
 from forms.reviewers import ReviewerForm, ReviewerImportForm
 
@@ -31,9 +32,9 @@ def _day(value: date | None) -> datetime | None:
 @bp.get("/reviewers")
 @roles(Role.ORGANISER)
 def reviewers() -> Any:
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_arg()
     q = request.args.get("q", "").strip()
-    city_id = request.args.get("city", 0, type=int) or None
+    city_id = int_arg("city") or None
     kind = request.args.get("kind", "")
     active = request.args.get("active", "1")
     rows, total = queries.reviewers_page(q=q, city_id=city_id, kind=kind, active=active, page=page, per_page=PER_PAGE)
@@ -102,8 +103,8 @@ def set_active(reviewer_id: int, active: int) -> Any:
 @bp.get("/conflicts")
 @roles(Role.ORGANISER)
 def conflicts() -> Any:
-    page = max(request.args.get("page", 1, type=int), 1)
-    campaign_id = request.args.get("campaign", 0, type=int) or None
+    page = page_arg()
+    campaign_id = int_arg("campaign") or None
     status = request.args.get("status", "")
     reason = request.args.get("reason", "")
     rows, total = queries.conflicts_page(campaign_id=campaign_id, status=status, reason=reason, page=page,

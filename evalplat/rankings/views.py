@@ -12,6 +12,7 @@ from flask_login import current_user
 from evalplat.accounts.models import Role
 from evalplat.campaigns.models import Campaign
 from evalplat.extensions import db
+from evalplat.params import page_arg, parse_int
 from evalplat.rankings import exports, operations, queries
 from evalplat.rankings.report_data import ReportError, build_report_data
 from evalplat.rankings.rules import parse_rules
@@ -35,9 +36,10 @@ def _campaigns(scope: str) -> list[Campaign]:
         if not found:
             abort(404)
         return found
-    if not scope.isdigit():
+    campaign_id = parse_int(scope)
+    if campaign_id is None:
         abort(404)
-    return [load_or_404(Campaign, int(scope))]
+    return [load_or_404(Campaign, campaign_id)]
 
 
 def _lang() -> str:
@@ -63,7 +65,7 @@ def show(scope: str) -> Any:
     order = request.args.get("order", "score")
     ranking = getattr(rset, kind)
     rows = ranking.by_share() if order == "share" else list(ranking.rows)
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_arg()
     shown = rows[(page - 1) * PER_PAGE: page * PER_PAGE]
     return render_template("rankings/show.html", scope=scope, rset=rset, kind=kind, order=order, rows=shown,
                            total=len(rows), page=page, per_page=PER_PAGE)

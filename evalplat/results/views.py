@@ -16,6 +16,7 @@ from evalplat.cases.queries import reviewer_documents
 from evalplat.db import utcnow
 from evalplat.extensions import db
 from evalplat.organisations.models import Agency
+from evalplat.params import int_arg, page_arg
 from evalplat.results import operations, queries, snapshots
 from evalplat.results.labels import result_label, reviewer_name
 from evalplat.reviews.rubrics import rubric_for_assignment
@@ -34,11 +35,6 @@ def _lang() -> str:
     return str(get_locale() or "zh")
 
 
-def _page() -> int:
-    value = request.args.get("page", "")
-    return max(1, int(value)) if value.isdigit() else 1
-
-
 def _campaign(campaign_id: int) -> Campaign:
     return load_or_404(Campaign, campaign_id, lambda c: c.can_manage(current_user))
 
@@ -50,7 +46,7 @@ def _campaign(campaign_id: int) -> Campaign:
 @roles(Role.ORGANISER)
 def campaign(campaign_id: int) -> Any:
     c = _campaign(campaign_id)
-    page = _page()
+    page = page_arg()
     rows, total = queries.results_page(c, page=page, per_page=PER_PAGE)
     return render_template("results/campaign.html", campaign=c, overview=queries.overview(c), rows=rows,
                            total=total, page=page, per_page=PER_PAGE,
@@ -100,7 +96,7 @@ def publish_circular(campaign_id: int) -> Any:
 @roles(Role.ORGANISER)
 def reliability(campaign_id: int) -> Any:
     c = _campaign(campaign_id)
-    page = _page()
+    page = page_arg()
     view = snapshots.panel_view(db.session, c, locale=_lang())
     side, total = queries.calibrated_page(c, view.corrected, page=page, per_page=PER_PAGE)
     return render_template("results/reliability.html", campaign=c, view=view, panel=view.panel, side=side,
@@ -175,9 +171,9 @@ def decide(assignment_id: int) -> Any:
 def _agency_id() -> int:
     """The agency whose results are shown: the user's own; the organiser picks one with ?agency=."""
     if current_user.is_organiser:
-        value = request.args.get("agency", "")
-        if value.isdigit():
-            return int(value)
+        chosen = int_arg("agency")
+        if chosen is not None:
+            return int(chosen)
         first = db.session.scalar(db.select(Agency.id).order_by(Agency.id).limit(1))
         if first is None:
             abort(404)
@@ -194,7 +190,7 @@ def agency_results() -> Any:
     campaigns = queries.visible_campaigns()
     chosen_id = request.args.get("campaign", "")
     chosen = next((c for c in campaigns if str(c.id) == chosen_id), campaigns[0] if campaigns else None)
-    page = _page()
+    page = page_arg()
     rows, total = queries.agency_results(agency_id, chosen, page=page, per_page=PER_PAGE) if chosen else ([], 0)
     agency = db.session.get(Agency, agency_id)
     if agency is None:
