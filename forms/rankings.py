@@ -27,6 +27,10 @@ class RankingRulesForm(FlaskForm):
     cap = DecimalField(_l("Priority: highest weight"), validators=[InputRequired(), NumberRange(0, 10)])
     pool_bonus = DecimalField(_l("Priority: bonus for members of the expert pool"),
                               validators=[InputRequired(), NumberRange(0, 10)])
+    window_years = IntegerField(_l("Record: published campaigns of the last how many years"),
+                                validators=[InputRequired(), NumberRange(1, 20)])
+    year_decay = DecimalField(_l("Record: weight of a case one year older (1 = all years count fully)"),
+                              validators=[InputRequired(), NumberRange(0.05, 1)])
 
     def to_rules(self) -> dict[str, Any]:
         def num(field: Any) -> float | None:
@@ -34,5 +38,6 @@ class RankingRulesForm(FlaskForm):
 
         return {"min_cases": self.min_cases.data, "lower_bound": num(self.lower_bound),
                 "min_share_lower_bound": num(self.min_share_lower_bound), "no_veto": bool(self.no_veto.data),
-                "level": num(self.level),
+                "level": num(self.level), "window_years": self.window_years.data,
+                "year_decay": num(self.year_decay),
                 "priority": {k: num(getattr(self, k)) for k in ("pivot", "slope", "floor", "cap", "pool_bonus")}}

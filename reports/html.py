@@ -21,6 +21,7 @@ from reports.tables import (
     figure_table,
     glance_table,
     loss_table,
+    ranking_lists,
     reliability_table,
     trend_table,
 )
@@ -72,10 +73,7 @@ def report_context(data: ReportData, lang: str = "zh", *, agency: str | None = N
         distribution=distribution_table(data, lang),
         losses=[(t(c, lang), loss_table(rows, lang)) for c, rows in data.item_losses],
         reliability=reliability_table(data, lang),
-        rankings=[(t(key, lang), figure_table(rows, name, lang)) for key, rows, name in (
-            ("top_lawyers", data.top_lawyers, "lawyer"), ("bottom_lawyers", data.bottom_lawyers, "lawyer"),
-            ("top_agencies", data.top_agencies, "agency"), ("bottom_agencies", data.bottom_agencies, "agency"))
-            if rows],
+        rankings=ranking_lists(data, lang),
         trend=trend_table(data.trend, lang) if len(data.trend) >= 2 else None,
         charts={},
     )

@@ -32,6 +32,29 @@ class Figure:
     rank_low: int | None = None
     rank_high: int | None = None
     parent: str = ""
+    tier: int | None = None  # 1 clearly above, 0 indistinguishable from, -1 clearly below the reference
+
+
+@dataclass(frozen=True)
+class Separation:
+    """How well the data separate the entities of one ranking (lawyers or agencies).
+
+    ``tau2`` is the REML between-entity variance with its posterior interval; ``above``/``below`` count
+    entities whose interval lies clearly above/below the reference ``mean``.
+    """
+
+    tau2: float
+    tau2_low: float
+    tau2_high: float
+    mean: float
+    n_entities: int
+    cases_per_entity: float
+    above: int
+    below: int
+
+    @property
+    def separable(self) -> bool:
+        return self.above + self.below > 0
 
 
 @dataclass(frozen=True)
@@ -138,6 +161,8 @@ class ReportData:
     bottom_agencies: tuple[Figure, ...]
     trend: tuple[TrendPoint, ...]
     agency_sections: dict[str, AgencySection] = field(default_factory=dict)
+    #: "lawyer" and "agency": how well the data separate them (the top/bottom lists hold only clear cases)
+    separation: dict[str, Separation] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 

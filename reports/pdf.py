@@ -27,6 +27,7 @@ from reports.tables import (
     figure_table,
     glance_table,
     loss_table,
+    ranking_lists,
     reliability_table,
     trend_table,
 )
@@ -138,13 +139,12 @@ def render_pdf(data: ReportData, lang: str = "zh", *, agency: str | None = None)
         h1("reliability")
         table(reliability_table(data, lang))
         h1("rankings")
-        for key, rows, name in (("top_lawyers", data.top_lawyers, "lawyer"),
-                                ("bottom_lawyers", data.bottom_lawyers, "lawyer"),
-                                ("top_agencies", data.top_agencies, "agency"),
-                                ("bottom_agencies", data.bottom_agencies, "agency")):
-            if rows:
-                story.append(Paragraph(escape(t(key, lang)), st["h2"]))
-                table(figure_table(rows, name, lang))
+        for caption, tab, notes in ranking_lists(data, lang):
+            story.append(Paragraph(escape(caption), st["h2"]))
+            for note in notes:
+                story.append(Paragraph(escape(note), st["body"]))
+            if tab:
+                table(tab)
         h1("trend")
         if len(data.trend) >= 2:
             story.append(_chart(charts.trend_chart(data.trend, lang)))

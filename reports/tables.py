@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reports.model import Count, Figure, ItemLoss, ReportData, TrendPoint
+from reports.model import Count, Figure, ItemLoss, ReportData, Separation, TrendPoint
 from reports.text import fmt, pct, t
 
 Table = tuple[list[str], list[list[Any]]]
@@ -20,30 +20,37 @@ def _num(x: float | None, digits: int = 2) -> float | None:
 
 def figure_table(rows: tuple[Figure, ...], name_key: str, lang: str, *, numeric: bool = False,
                  parent_key: str | None = None, ranked: bool = True) -> Table:
-    """Name, cases, mean, shrunk mean with interval, 优良率 with Wilson interval (and rank with interval)."""
+    """Name, cases, mean, shrunk mean with interval, 优良率 with Wilson interval (and rank with interval and tier).
+
+    A figure without a rank (the data cannot separate its group) shows a dash for the rank; its tier says
+    where it stands.
+    """
     head = ([t("rank", lang)] if ranked else []) + [t(name_key, lang)]
     head += [t(parent_key, lang)] if parent_key else []
     if numeric:
         head += [t("n", lang), t("mean", lang), t("estimate", lang), t("interval", lang) + " ↓",
                  t("interval", lang) + " ↑", t("share", lang), t("share_interval", lang) + " ↓",
                  t("share_interval", lang) + " ↑", t("vetoes", lang)]
-        head += [t("rank_interval", lang) + " ↑", t("rank_interval", lang) + " ↓"] if ranked else []
+        head += [t("rank_interval", lang) + " ↑", t("rank_interval", lang) + " ↓", t("tier", lang)] if ranked else []
     else:
         head += [t("n", lang), t("mean", lang), t("estimate", lang) + "（" + t("interval", lang) + "）",
                  t("share", lang) + "（" + t("share_interval", lang) + "）"]
-        head += [t("rank_interval", lang)] if ranked else []
+        head += [t("rank_interval", lang), t("tier", lang)] if ranked else []
     body = []
     for r in rows:
-        line: list[Any] = ([r.rank] if ranked else []) + [r.label] + ([r.parent] if parent_key else [])
+        rank: Any = r.rank if r.rank is not None or numeric else "—"
+        line: list[Any] = ([rank] if ranked else []) + [r.label] + ([r.parent] if parent_key else [])
+        tier = "" if r.tier is None else t(f"tier_{r.tier}", lang)
         if numeric:
             line += [r.n, _num(r.mean), _num(r.estimate), _num(r.low), _num(r.high), _num(r.share, 4),
                      _num(r.share_low, 4), _num(r.share_high, 4), r.vetoes]
-            line += [r.rank_low, r.rank_high] if ranked else []
+            line += [r.rank_low, r.rank_high, tier] if ranked else []
         else:
             interval = "" if r.low != r.low else f"（{fmt(r.low)}–{fmt(r.high)}）"
             line += [str(r.n), fmt(r.mean), fmt(r.estimate) + interval,
                      f"{pct(r.share)}（{pct(r.share_low)}–{pct(r.share_high)}）"]
-            line += [f"{r.rank_low}–{r.rank_high}"] if ranked else []
+            span = "—" if r.rank_low is None else f"{r.rank_low}–{r.rank_high}"
+            line += [span, tier] if ranked else []
         body.append(line)
     return head, body
 
@@ -101,3 +108,34 @@ def trend_table(points: tuple[TrendPoint, ...], lang: str, *, numeric: bool = Fa
                        _num(p.share_high, 4)] for p in points]
     return head, [[str(p.year), p.campaign, str(p.n), fmt(p.mean),
                    f"{pct(p.share)}（{pct(p.share_low)}–{pct(p.share_high)}）"] for p in points]
+
+
+def separation_text(sep: Separation, entity: str, lang: str, level: float) -> str:
+    """The statement of how well the data separate lawyers or agencies (``entity``: "lawyer", "agency")."""
+    params = {"entity": t(entity, lang).lower(), "entities": t(f"entities_{entity}", lang), "tau2": fmt(sep.tau2),
+              "low": fmt(sep.tau2_low), "high": fmt(sep.tau2_high), "pct": f"{100 * level:g}",
+              "cases": fmt(sep.cases_per_entity), "mean": fmt(sep.mean)}
+    if not sep.separable:
+        return t("cannot_separate", lang, **params)
+    return t("separation_note", lang, above=sep.above, below=sep.below,
+             level=sep.n_entities - sep.above - sep.below, **params)
+
+
+def ranking_lists(data: ReportData, lang: str, *, numeric: bool = False) -> list[tuple[str, Table | None, list[str]]]:
+    """The report's top and bottom lists as (caption, table or None when empty, notes), for every renderer.
+
+    The lists hold only entities whose interval lies clearly above (top) or below (bottom) the provincial
+    mean. The top list of each kind carries the separation statement; an empty list says why it is empty.
+    """
+    out: list[tuple[str, Table | None, list[str]]] = []
+    for key, rows, entity in (("top_lawyers", data.top_lawyers, "lawyer"),
+                              ("bottom_lawyers", data.bottom_lawyers, "lawyer"),
+                              ("top_agencies", data.top_agencies, "agency"),
+                              ("bottom_agencies", data.bottom_agencies, "agency")):
+        sep = data.separation.get(entity)
+        notes = [separation_text(sep, entity, lang, data.level)] if sep and key.startswith("top") else []
+        if not rows and sep is not None:
+            notes.append(t("empty_top" if key.startswith("top") else "empty_bottom", lang,
+                           entity=t(entity, lang).lower(), mean=fmt(sep.mean)))
+        out.append((t(key, lang), figure_table(rows, entity, lang, numeric=numeric) if rows else None, notes))
+    return out

@@ -56,6 +56,27 @@ TEXT: dict[str, tuple[str, str]] = {
     "leniency_range": ("评审宽严范围（分）", "Reviewer leniency range (points)"),
     "ratings": ("评分数", "Ratings"),
     "not_enough": ("数据不足", "not enough data"),
+    "cannot_separate": ("这些{entities}之间的差异无法与评审误差区分：{entity}间方差 τ² = {tau2}（{pct}% 区间 {low}–{high}），"
+                        "平均每个{entity} {cases} 件评审案件。因此不列名次，只分三档：明显高于、无法区分于、明显低于全省平均。",
+                        "The differences between these {entities} cannot be told apart from reviewer error: the "
+                        "between-{entity} variance τ² = {tau2} ({pct}% interval {low}–{high}), with {cases} reviewed "
+                        "cases per {entity} on average. No ranks are given, only tiers: clearly above, "
+                        "indistinguishable from, or clearly below the provincial mean."),
+    "separation_note": ("{above} 个{entity}的区间明显高于全省平均 {mean}，{below} 个明显低于，其余 {level} 个与平均无法区分"
+                        "（τ² = {tau2}，{pct}% 区间 {low}–{high}；平均每个{entity} {cases} 件评审案件）。",
+                        "{above} {entities} lie clearly above the provincial mean {mean}, {below} clearly below, "
+                        "and {level} cannot be told apart from it (τ² = {tau2}, {pct}% interval {low}–{high}; "
+                        "{cases} reviewed cases per {entity} on average)."),
+    "empty_top": ("没有{entity}的区间完全高于全省平均 {mean}，故本名单为空。",
+                  "No {entity}'s interval lies wholly above the provincial mean {mean}, so this list is empty."),
+    "empty_bottom": ("没有{entity}的区间完全低于全省平均 {mean}，故本名单为空。",
+                     "No {entity}'s interval lies wholly below the provincial mean {mean}, so this list is empty."),
+    "tier": ("档次", "Tier"),
+    "tier_1": ("明显高于平均", "clearly above the mean"),
+    "tier_0": ("与平均无法区分", "indistinguishable from the mean"),
+    "tier_-1": ("明显低于平均", "clearly below the mean"),
+    "entities_lawyer": ("律师", "lawyers"),
+    "entities_agency": ("机构", "agencies"),
     "top_lawyers": ("律师前列", "Lawyers, top"),
     "bottom_lawyers": ("律师末位", "Lawyers, bottom"),
     "top_agencies": ("机构前列", "Agencies, top"),

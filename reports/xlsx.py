@@ -11,6 +11,7 @@ from reports.tables import (
     distribution_table,
     figure_table,
     loss_table,
+    ranking_lists,
     reliability_table,
     trend_table,
 )
@@ -69,10 +70,12 @@ def render_xlsx(data: ReportData, lang: str = "zh", *, agency: str | None = None
     _sheet(wb, t("sheet_items", lang), [(t(ctype, lang), loss_table(rows, lang, numeric=True))
                                         for ctype, rows in data.item_losses])
     _sheet(wb, t("sheet_reliability", lang), [(None, reliability_table(data, lang))])
-    _sheet(wb, t("sheet_rankings", lang), [
-        (t(key, lang), figure_table(rows, "lawyer" if "lawyer" in key else "agency", lang, numeric=True))
-        for key, rows in (("top_lawyers", data.top_lawyers), ("bottom_lawyers", data.bottom_lawyers),
-                          ("top_agencies", data.top_agencies), ("bottom_agencies", data.bottom_agencies)) if rows])
+    rank_blocks: list[tuple[str | None, tuple[list[str], list[list[Any]]]]] = []
+    for caption, tab, notes in ranking_lists(data, lang, numeric=True):
+        rank_blocks.append((caption, ([], [[note] for note in notes])))
+        if tab:
+            rank_blocks.append((None, tab))
+    _sheet(wb, t("sheet_rankings", lang), rank_blocks)
     _sheet(wb, t("sheet_trend", lang), [(None, trend_table(data.trend, lang, numeric=True))])
     return wb.to_bytes()
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
+from scipy import special
 
 from evalplat.rankings.rules import RankingRules
 from scoring import ranking
@@ -22,7 +23,12 @@ RANK_DRAWS = 1000
 
 @dataclass(frozen=True)
 class RankRow:
-    """One ranked entity (lawyer, agency, city or case type) with its reviewed-case count beside every figure."""
+    """One ranked entity (lawyer, agency, city or case type) with its reviewed-case count beside every figure.
+
+    ``tier`` places the interval against the reference (the overall posterior mean): 1 clearly above,
+    0 indistinguishable, -1 clearly below. ``rank`` always lies inside ``rank_low``–``rank_high``.
+    ``years`` are the campaign years the record holds.
+    """
 
     key: Any
     label: str
@@ -40,6 +46,8 @@ class RankRow:
     share_high: float
     vetoes: int
     extra: Mapping[str, Any] = field(default_factory=dict)
+    tier: int = ranking.LEVEL
+    years: tuple[int, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -47,33 +55,62 @@ class RankRow:
             "estimate": round(self.estimate, 4), "low": round(self.low, 4), "high": round(self.high, 4),
             "rank": self.rank, "rank_low": self.rank_low, "rank_high": self.rank_high, "good": self.good,
             "share": round(self.share, 6), "share_low": round(self.share_low, 6),
-            "share_high": round(self.share_high, 6), "vetoes": self.vetoes, **dict(self.extra),
+            "share_high": round(self.share_high, 6), "vetoes": self.vetoes, "tier": self.tier,
+            "years": list(self.years), **dict(self.extra),
         }
 
 
 @dataclass(frozen=True)
 class Ranking:
-    """Rows ordered by rank of the shrunk mean (1 = best), with the shrinkage parameters."""
+    """Rows ordered by rank of the shrunk mean (1 = best), with the shrinkage parameters.
+
+    ``between_variance`` is the REML estimate of τ² and ``tau2_low``/``tau2_high`` its posterior interval;
+    ``separable`` is false when no entity's interval lies clearly above or below the reference
+    (``grand_mean``): the data cannot tell these entities apart, and pages show tiers, not ranks.
+    """
 
     rows: tuple[RankRow, ...]
     grand_mean: float
     between_variance: float
     within_variance: float
     level: float
+    tau2_low: float = float("nan")
+    tau2_high: float = float("nan")
 
     def by_share(self) -> list[RankRow]:
         """The same rows ordered by the Wilson lower bound of 优良率 (then its point value, then key)."""
         return sorted(self.rows, key=lambda r: (-r.share_low, -r.share, str(r.key)))
 
+    @property
+    def cases_per_entity(self) -> float:
+        return sum(r.n for r in self.rows) / len(self.rows) if self.rows else 0.0
 
-def _within_variance(codes: np.ndarray, values: np.ndarray, n: np.ndarray) -> float | None:
-    """Pooled within-group variance, or the overall variance when no group has two scores; None = let scoring pool."""
+    def tier_count(self, tier: int) -> int:
+        return sum(1 for r in self.rows if r.tier == tier)
+
+    @property
+    def separable(self) -> bool:
+        return any(r.tier != ranking.LEVEL for r in self.rows)
+
+    def top(self, limit: int) -> tuple[RankRow, ...]:
+        """At most ``limit`` entities whose interval lies clearly above the reference, best first."""
+        return tuple(sorted((r for r in self.rows if r.tier == ranking.ABOVE),
+                            key=lambda r: (-r.low, -r.estimate, str(r.key)))[:limit])
+
+    def bottom(self, limit: int) -> tuple[RankRow, ...]:
+        """At most ``limit`` entities whose interval lies clearly below the reference, worst first."""
+        return tuple(sorted((r for r in self.rows if r.tier == ranking.BELOW),
+                            key=lambda r: (r.high, r.estimate, str(r.key)))[:limit])
+
+
+def _within_variance(codes: np.ndarray, values: np.ndarray, n: np.ndarray) -> float:
+    """Pooled within-group variance; the overall variance when no group has two scores; 1 without any spread."""
     df = float((n - 1).sum())
     if df > 0:
         mean = np.bincount(codes, weights=values) / n
         ss = float(((values - mean[codes]) ** 2).sum())
         if ss > 0:
-            return None
+            return ss / df
     overall = float(values.var(ddof=1)) if values.size > 1 else 0.0
     # Without any spread there is nothing to shrink; any positive variance leaves the estimates equal to the means.
     return overall if overall > 0 else 1.0
@@ -94,18 +131,46 @@ def _seed(keys: np.ndarray, values: np.ndarray) -> int:
     return int.from_bytes(h.digest()[:8], "big")
 
 
+def adjusted_scores(totals: ArrayLike, *factors: ArrayLike) -> np.ndarray:
+    """Totals with additive effects of the factors (e.g. case type, campaign) removed by least squares.
+
+    The fit is ``total ~ 1 + factor dummies`` (no entity effects); the adjusted score is the total minus
+    its factors' effects, centred so that the overall mean is unchanged. A factor with one level does
+    nothing.
+    """
+    y = np.asarray(totals, dtype=np.float64)
+    columns = [np.ones(y.size)]
+    for f in factors:
+        _, code = np.unique(np.asarray(f), return_inverse=True)
+        code = code.ravel()
+        for level in range(1, int(code.max(initial=0)) + 1):
+            columns.append((code == level).astype(np.float64))
+    if len(columns) == 1:
+        return y.copy()
+    x = np.column_stack(columns)
+    beta = np.linalg.lstsq(x, y, rcond=None)[0]
+    effect = x[:, 1:] @ beta[1:]
+    return y - effect + effect.mean()
+
+
 def rank_groups(keys: ArrayLike, totals: ArrayLike, good: ArrayLike, vetoed: ArrayLike, *,
                 labels: Mapping[Any, str] | None = None, level: float = 0.95,
                 extra: Mapping[Any, Mapping[str, Any]] | None = None, n_draws: int = RANK_DRAWS,
-                rank_by: str = "estimate") -> Ranking:
-    """Rank groups by empirical-Bayes shrunk mean score, with Wilson intervals for 优良率.
+                rank_by: str = "estimate", scores: ArrayLike | None = None, weights: ArrayLike | None = None,
+                years: ArrayLike | None = None) -> Ranking:
+    """Rank groups by their posterior mean score (τ² integrated out), with tiers and Wilson intervals for 优良率.
+
+    Each group's evidence is the weighted mean of its scores with sampling variance
+    :math:`\\sigma^2 \\sum w^2 / (\\sum w)^2`; :func:`scoring.ranking.posterior_shrinkage` shrinks it towards
+    the overall mean with the uncertainty in the between-group variance integrated out, so a boundary
+    estimate τ² = 0 does not put every group on one number.
 
     Parameters
     ----------
     keys : array_like
         Group (lawyer id, agency id, city id …) of each reviewed case.
     totals : array_like of float
-        The case's current result total.
+        The case's current result total (the raw mean shown beside every figure).
     good : array_like of bool
         Whether the case was graded excellent or good.
     vetoed : array_like of bool
@@ -119,10 +184,15 @@ def rank_groups(keys: ArrayLike, totals: ArrayLike, good: ArrayLike, vetoed: Arr
     n_draws : int
         Simulation draws for the rank intervals.
     rank_by : {"estimate", "lower"}
-        Order by the shrunk mean, or by the lower bound of its interval (conservative: used for lawyers,
-        whose case counts range from one to dozens, so that a single lucky case never lifts a lawyer above
-        one with twenty steady cases — shrinkage alone does not guarantee it when the between-lawyer
-        variance is estimated from few lawyers). Rank intervals always simulate the shrunk means.
+        Order by the posterior mean, or by the lower bound of its interval (conservative: used for
+        lawyers, whose case counts range from one to dozens, so that a single lucky case never lifts a
+        lawyer above one with twenty steady cases). The rank shown is kept inside its rank interval.
+    scores : array_like of float, optional
+        The scores to shrink (e.g. adjusted for case type and campaign); default ``totals``.
+    weights : array_like of float, optional
+        Weight of each case (e.g. older years down-weighted); default 1.
+    years : array_like of int, optional
+        Campaign year of each case, reported per group.
 
     Returns
     -------
@@ -133,38 +203,59 @@ def rank_groups(keys: ArrayLike, totals: ArrayLike, good: ArrayLike, vetoed: Arr
     v = np.asarray(totals, dtype=np.float64)
     g = np.asarray(good, dtype=bool)
     vt = np.asarray(vetoed, dtype=bool)
-    if not (k.shape == v.shape == g.shape == vt.shape):
-        raise ValueError("keys, totals, good and vetoed must have the same length")
+    s = v if scores is None else np.asarray(scores, dtype=np.float64)
+    w = np.ones(v.size) if weights is None else np.asarray(weights, dtype=np.float64)
+    if not (k.shape == v.shape == g.shape == vt.shape == s.shape == w.shape):
+        raise ValueError("keys, totals, good, vetoed, scores and weights must have the same length")
+    if rank_by not in ("estimate", "lower"):
+        raise ValueError(f"rank_by must be 'estimate' or 'lower', got {rank_by!r}")
     if v.size == 0:
         return Ranking((), float("nan"), float("nan"), float("nan"), level)
     uniq, codes = np.unique(k, return_inverse=True)
     codes = codes.ravel()
     n = np.bincount(codes).astype(np.float64)
-    shrunk = ranking.empirical_bayes(codes, v, within_variance=_within_variance(codes, v, n),
-                                     confidence_level=level)
+    raw_mean = np.bincount(codes, weights=v) / n
+    sigma2 = _within_variance(codes, s, n)
+    sw = np.bincount(codes, weights=w)
+    evidence = np.bincount(codes, weights=w * s) / sw
+    var_i = sigma2 * np.bincount(codes, weights=w * w) / sw**2
+    tau2 = tau2_low = tau2_high = float("nan")
+    if uniq.size >= 2:
+        post = ranking.posterior_shrinkage(evidence, var_i, confidence_level=level)
+        est, se, low, high = post.estimate, post.se, post.low, post.high
+        mu, tau2, tau2_low, tau2_high = post.grand_mean, post.fit.tau2, post.tau2_low, post.tau2_high
+        tier = ranking.tiers(low, high, mu)
+    else:
+        z = float(special.ndtri((1 + level) / 2))
+        est, se = evidence, np.sqrt(var_i)
+        low, high, mu = est - z * se, est + z * se, float(evidence[0])
+        tier = np.zeros(1, dtype=np.int64)
     n_good = np.bincount(codes, weights=g.astype(np.float64)).astype(np.int64)
     n_veto = np.bincount(codes, weights=vt.astype(np.float64)).astype(np.int64)
     wilson = ranking.wilson_interval(n_good, n.astype(np.int64), confidence_level=level)
-    ranks = ranking.rank_intervals(shrunk.estimate, shrunk.se, n_draws=n_draws, confidence_level=level,
-                                   rng=_seed(uniq, v))
-    if rank_by not in ("estimate", "lower"):
-        raise ValueError(f"rank_by must be 'estimate' or 'lower', got {rank_by!r}")
-    key_values = shrunk.estimate if rank_by == "estimate" else shrunk.low
-    order_rank = (1 + (key_values[None, :] > key_values[:, None]).sum(axis=1) if key_values.size <= 2000
-                  else _ranks(key_values))
+    ranks = ranking.rank_intervals(est, se, n_draws=n_draws, confidence_level=level, rng=_seed(uniq, s))
+    key_values = est if rank_by == "estimate" else low
+    order_rank = np.clip(_ranks(key_values), ranks.low, ranks.high)
+    group_years: dict[int, tuple[int, ...]] = {}
+    if years is not None:
+        pairs = np.unique(np.column_stack([codes, np.asarray(years, dtype=np.int64)]), axis=0)
+        for code, year in pairs.tolist():
+            group_years[code] = (*group_years.get(code, ()), year)
     labels = labels or {}
     extra = extra or {}
     rows = []
     for i, key in enumerate(uniq.tolist()):
         rows.append(RankRow(
-            key=key, label=str(labels.get(key, key)), n=int(n[i]), mean=float(shrunk.raw_mean[i]),
-            estimate=float(shrunk.estimate[i]), low=float(shrunk.low[i]), high=float(shrunk.high[i]),
+            key=key, label=str(labels.get(key, key)), n=int(n[i]), mean=float(raw_mean[i]),
+            estimate=float(est[i]), low=float(low[i]), high=float(high[i]),
             rank=int(order_rank[i]), rank_low=int(ranks.low[i]), rank_high=int(ranks.high[i]),
             good=int(n_good[i]), share=float(wilson.proportion[i]), share_low=float(wilson.low[i]),
             share_high=float(wilson.high[i]), vetoes=int(n_veto[i]), extra=dict(extra.get(key, {})),
+            tier=int(tier[i]), years=group_years.get(i, ()),
         ))
-    rows.sort(key=lambda r: (r.rank, -r.n, str(r.key)))
-    return Ranking(tuple(rows), shrunk.grand_mean, shrunk.between_variance, shrunk.within_variance, level)
+    value = dict(zip(uniq.tolist(), key_values.tolist(), strict=True))
+    rows.sort(key=lambda r: (r.rank, -value[r.key], -r.n, str(r.key)))
+    return Ranking(tuple(rows), mu, tau2, sigma2, level, tau2_low, tau2_high)
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,18 @@ from sqlalchemy.orm import Session
 from evalplat.campaigns.models import Campaign, Sample
 from evalplat.cases.models import Case
 from evalplat.organisations.models import Agency, Firm, Lawyer, Region
-from evalplat.rankings.engine import PoolEntry, Priority, Ranking, expert_pool, priority_weights, rank_groups
+from evalplat.rankings.engine import (
+    PoolEntry,
+    Priority,
+    Ranking,
+    adjusted_scores,
+    expert_pool,
+    priority_weights,
+    rank_groups,
+)
 from evalplat.rankings.rules import RankingRules, parse_rules
 from evalplat.results.models import Result
+from evalplat.results.operations import PUBLISHED_STATES
 from evalplat.reviews.models import Grade
 
 GOOD_GRADES = (Grade.EXCELLENT.value, Grade.GOOD.value)
@@ -103,7 +112,11 @@ def lawyer_details(session: Session, ids: Sequence[int]) -> dict[int, dict[str, 
 
 @dataclass(frozen=True)
 class RankingSet:
-    """Everything the rankings page, the exports and the API show for one scope."""
+    """Everything the rankings page, the exports and the API show for one scope.
+
+    ``record`` is true when the set pools campaigns as a record (scores adjusted for case type and
+    campaign, older years down-weighted by ``rules.year_decay``); ``years`` the campaign years it holds.
+    """
 
     campaigns: tuple[Campaign, ...]
     rules: RankingRules
@@ -113,15 +126,29 @@ class RankingSet:
     cities: Ranking
     pool: tuple[PoolEntry, ...]
     priorities: tuple[Priority, ...]
+    record: bool = False
+    years: tuple[int, ...] = ()
 
 
 def rankings_from_figures(session: Session, figures: CaseFigures, rules: RankingRules,
-                          campaigns: Sequence[Campaign]) -> RankingSet:
-    """Rank lawyers, agencies and cities of the loaded figures and apply the pool and priority rules."""
+                          campaigns: Sequence[Campaign], *, record: bool = False,
+                          as_of: int | None = None) -> RankingSet:
+    """Rank lawyers, agencies and cities of the loaded figures and apply the pool and priority rules.
+
+    With ``record=True`` the scores are adjusted for case type and campaign
+    (:func:`evalplat.rankings.engine.adjusted_scores`) and a case ``as_of - year`` years old weighs
+    ``rules.year_decay`` to that power.
+    """
     level = rules.level
     agency_names = agency_labels(session, np.unique(figures.agency_id).tolist())
     city_names = region_labels(session, np.unique(figures.city_id).tolist())
     agency_city = dict(zip(figures.agency_id.tolist(), figures.city_id.tolist(), strict=True))
+    if record and len(figures):
+        scores = adjusted_scores(figures.total, figures.case_type, figures.campaign_id)
+        newest = int(figures.year.max()) if as_of is None else as_of
+        weights = rules.year_decay ** np.maximum(newest - figures.year, 0).astype(np.float64)
+    else:
+        scores, weights = figures.total, np.ones(len(figures))
     has_lawyer = figures.lawyer_id != NO_LAWYER
     lawyers_info = lawyer_details(session, np.unique(figures.lawyer_id[has_lawyer]).tolist())
     lawyers = rank_groups(
@@ -129,19 +156,20 @@ def rankings_from_figures(session: Session, figures: CaseFigures, rules: Ranking
         figures.vetoed[has_lawyer], level=level,
         labels={k: v["name"] for k, v in lawyers_info.items()},
         extra={k: {"licence_no": v["licence_no"], "firm": v["firm"]} for k, v in lawyers_info.items()},
-        rank_by="lower")
+        rank_by="lower", scores=scores[has_lawyer], weights=weights[has_lawyer], years=figures.year[has_lawyer])
     agencies = rank_groups(figures.agency_id, figures.total, figures.good, figures.vetoed, level=level,
                            labels=agency_names,
-                           extra={a: {"city": city_names.get(c, "")} for a, c in agency_city.items()})
+                           extra={a: {"city": city_names.get(c, "")} for a, c in agency_city.items()},
+                           scores=scores, weights=weights, years=figures.year)
     cities = rank_groups(figures.city_id, figures.total, figures.good, figures.vetoed, level=level,
-                         labels=city_names)
+                         labels=city_names, scores=scores, weights=weights, years=figures.year)
     pool = expert_pool(lawyers.rows, rules)
     return RankingSet(tuple(campaigns), rules, len(figures), lawyers, agencies, cities, tuple(pool),
-                      tuple(priority_weights(pool, rules)))
+                      tuple(priority_weights(pool, rules)), record, tuple(sorted(set(figures.year.tolist()))))
 
 
 def rankings_for(session: Session, campaigns: Sequence[Campaign]) -> RankingSet:
-    """Rankings over the current results of one campaign, or of several (across years).
+    """Rankings over the current results of one campaign, or of several (across years, as a record).
 
     Across years the rules of the newest campaign apply.
     """
@@ -150,18 +178,40 @@ def rankings_for(session: Session, campaigns: Sequence[Campaign]) -> RankingSet:
     newest = max(campaigns, key=lambda c: (c.year, c.id))
     rules = parse_rules(newest.ranking_rules)
     figures = case_figures(session, [c.id for c in campaigns])
-    return rankings_from_figures(session, figures, rules, campaigns)
+    return rankings_from_figures(session, figures, rules, campaigns, record=len(campaigns) > 1,
+                                 as_of=newest.year)
+
+
+def record_campaigns(session: Session, campaign: Campaign, rules: RankingRules | None = None) -> list[Campaign]:
+    """The published campaigns a record as of ``campaign`` pools: those of its year and of the
+    ``window_years - 1`` years before it (never a later one), newest first."""
+    rules = rules or parse_rules(campaign.ranking_rules)
+    first = campaign.year - rules.window_years + 1
+    return [c for c in campaigns_with_results(session) if first <= c.year <= campaign.year]
+
+
+def record_for(session: Session, campaign: Campaign) -> RankingSet:
+    """Each lawyer's, agency's and city's pooled record as of ``campaign``: every published campaign of
+    the rules' window, scores adjusted for case type and campaign, older years down-weighted. The expert
+    pool and the assignment priorities read this record."""
+    rules = parse_rules(campaign.ranking_rules)
+    campaigns = record_campaigns(session, campaign, rules)
+    figures = case_figures(session, [c.id for c in campaigns])
+    return rankings_from_figures(session, figures, rules, campaigns, record=True, as_of=campaign.year)
 
 
 def campaigns_with_results(session: Session) -> list[Campaign]:
-    """Campaigns that have at least one current result, newest first."""
+    """Published campaigns (published, appeals closed or final) that have at least one current result,
+    newest first. Nothing unpublished counts in rankings, exports or reports."""
     has = sa.select(Sample.campaign_id).join(Result, sa.and_(Result.sample_id == Sample.id,
                                                                Result.current.is_(True))).distinct()
-    return list(session.scalars(sa.select(Campaign).where(Campaign.id.in_(has))
+    return list(session.scalars(sa.select(Campaign).where(Campaign.id.in_(has),
+                                                          Campaign.state.in_(PUBLISHED_STATES))
                                 .order_by(Campaign.year.desc(), Campaign.id.desc())))
 
 
-PUBLISHED_STATES = frozenset({"published", "appeals_closed", "final"})
+def is_published(campaign: Campaign) -> bool:
+    return str(campaign.state) in PUBLISHED_STATES
 
 
 def report_visible(campaign: Campaign, user: Any) -> bool:

@@ -23,7 +23,13 @@ from evalplat.appeals.models import Appeal, AppealState
 from evalplat.campaigns.models import Assignment, AssignmentRound, Campaign, CampaignRubric, Sample
 from evalplat.db import utcnow
 from evalplat.rankings.engine import Ranking, RankRow, rank_groups
-from evalplat.rankings.queries import CaseFigures, campaigns_with_results, case_figures, rankings_from_figures
+from evalplat.rankings.queries import (
+    CaseFigures,
+    campaigns_with_results,
+    case_figures,
+    is_published,
+    rankings_from_figures,
+)
 from evalplat.rankings.rules import parse_rules
 from evalplat.results.models import Result
 from evalplat.reviews.models import Grade, Review, ReviewState, RubricVersion
@@ -36,12 +42,13 @@ from reports.model import (
     ItemLoss,
     Reliability,
     ReportData,
+    Separation,
     TrendPoint,
 )
 from reports.text import t
 from scoring import Ratings
 from scoring.calibration import fit_rater_effects
-from scoring.ranking import wilson_interval
+from scoring.ranking import ABOVE, BELOW, wilson_interval
 from scoring.reliability import icc, krippendorff_alpha
 
 TOP = 10
@@ -56,15 +63,25 @@ class ReportError(ValueError):
 
 
 def _figure(row: RankRow, *, parent: str = "", ranked: bool = True) -> Figure:
+    """A ranked row as a report figure; ``ranked=False`` drops the rank (and its interval) but keeps the tier."""
     return Figure(key=str(row.key), label=row.label, n=row.n, mean=row.mean, estimate=row.estimate, low=row.low,
                   high=row.high, good=row.good, share=row.share, share_low=row.share_low,
                   share_high=row.share_high, vetoes=row.vetoes, rank=row.rank if ranked else None,
                   rank_low=row.rank_low if ranked else None, rank_high=row.rank_high if ranked else None,
-                  parent=parent)
+                  parent=parent, tier=row.tier)
 
 
-def _figures(r: Ranking, parent: Callable[[RankRow], str] | None = None, ranked: bool = True) -> tuple[Figure, ...]:
-    return tuple(_figure(row, parent=parent(row) if parent else "", ranked=ranked) for row in r.rows)
+def _figures(r: Ranking, parent: Callable[[RankRow], str] | None = None, ranked: bool | None = None,
+             rows: Sequence[RankRow] | None = None) -> tuple[Figure, ...]:
+    """Figures of ``rows`` (default all of ``r``); ranks only where the data separate the entities."""
+    show = r.separable if ranked is None else ranked
+    return tuple(_figure(row, parent=parent(row) if parent else "", ranked=show)
+                 for row in (r.rows if rows is None else rows))
+
+
+def _separation(r: Ranking) -> Separation:
+    return Separation(r.between_variance, r.tau2_low, r.tau2_high, r.grand_mean, len(r.rows), r.cases_per_entity,
+                      r.tier_count(ABOVE), r.tier_count(BELOW))
 
 
 def _counts(keys: Sequence[str], order: Sequence[str] | None = None, lang: str = "zh") -> tuple[Count, ...]:
@@ -245,6 +262,7 @@ def _distribution(figures: CaseFigures) -> Distribution:
 
 
 def _trend(session: Session, campaign: Campaign, level: float) -> tuple[TrendPoint, ...]:
+    # campaigns_with_results holds published campaigns only: a campaign still in scoring is never a point
     earlier = [c for c in campaigns_with_results(session) if c.year <= campaign.year
                and c.scope_kind == campaign.scope_kind]
     if len(earlier) < 2:
@@ -325,6 +343,8 @@ def build_report_data(session: Session, campaign: Campaign, *, lang: str = "zh",
         When the campaign has no current results.
     """
     step = progress or (lambda name: None)
+    if not is_published(campaign):
+        raise ReportError(f"campaign {campaign.id} is not published yet: the report counts published results only")
     rules = parse_rules(campaign.ranking_rules)
     level = rules.level
     figures = case_figures(session, [campaign.id])
@@ -348,7 +368,10 @@ def build_report_data(session: Session, campaign: Campaign, *, lang: str = "zh",
     step("reliability")
     trend = _trend(session, campaign, level)
     step("trend")
-    agencies = _figures(rset.agencies, parent=lambda r: str(r.extra.get("city", "")))
+    def city(row: RankRow) -> str:
+        return str(row.extra.get("city", ""))
+
+    agencies = _figures(rset.agencies, parent=city)
     sections = _agency_sections(agencies, figures, cases, items, lost, keys, rubric, level, lang)
     step("agencies")
     digest = hashlib.sha256()
@@ -359,12 +382,14 @@ def build_report_data(session: Session, campaign: Campaign, *, lang: str = "zh",
                figures.stratum.tolist(), raw_items, ratings, glance_inputs,
                [(p.year, p.n, p.good, round(p.mean, 9)) for p in trend]]
     digest.update(json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str).encode())
-    lawyers = _figures(rset.lawyers)
     return ReportData(
         campaign_id=campaign.id, campaign_name=campaign.name, year=campaign.year,
         generated_at=now or utcnow(), data_version=digest.hexdigest()[:16], level=level, glance=glance,
         by_city=_figures(rset.cities), by_agency=agencies, by_case_type=_figures(by_type), distribution=_distribution(figures),
-        item_losses=losses, reliability=reliability, top_lawyers=lawyers[:TOP],
-        bottom_lawyers=lawyers[-TOP:][::-1] if len(lawyers) > TOP else (), top_agencies=agencies[:TOP],
-        bottom_agencies=agencies[-TOP:][::-1] if len(agencies) > TOP else (), trend=trend,
-        agency_sections=sections, labels={"lang": lang})
+        item_losses=losses, reliability=reliability,
+        top_lawyers=_figures(rset.lawyers, rows=rset.lawyers.top(TOP)),
+        bottom_lawyers=_figures(rset.lawyers, rows=rset.lawyers.bottom(TOP)),
+        top_agencies=_figures(rset.agencies, parent=city, rows=rset.agencies.top(TOP)),
+        bottom_agencies=_figures(rset.agencies, parent=city, rows=rset.agencies.bottom(TOP)), trend=trend,
+        agency_sections=sections, labels={"lang": lang},
+        separation={"lawyer": _separation(rset.lawyers), "agency": _separation(rset.agencies)})

@@ -2,6 +2,10 @@
 
 Stored as JSON; :func:`parse_rules` validates it and fills defaults, and every refusal names the field.
 
+The expert pool and the priorities read a lawyer's pooled record: every published campaign of the last
+``window_years`` years, older years weighted by ``year_decay`` per year of age, scores adjusted for case
+type and campaign (:func:`evalplat.rankings.queries.record_for`).
+
 Priority weight of a lawyer (for the case-assignment system, 指派):
 ``clip(1 + slope * (shrunk mean - pivot), floor, cap) + pool_bonus if in the expert pool``. It uses the
 shrunk mean, so a lawyer with one lucky case gets little more than the average weight.
@@ -38,6 +42,10 @@ class RankingRules:
     no_veto: bool = True
     level: float = 0.95
     priority: PriorityRule = PriorityRule()
+    #: a lawyer's or agency's record pools the published campaigns of this many years (the campaign's and before)
+    window_years: int = 3
+    #: weight of a case one year older than the campaign (1 = no down-weighting); two years older: its square
+    year_decay: float = 1.0
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -96,7 +104,7 @@ def parse_rules(raw: dict[str, Any] | None) -> RankingRules:
     raw = dict(raw or {})
     d = RankingRules()
     unknown = sorted(set(raw) - {"min_cases", "lower_bound", "min_share_lower_bound", "no_veto", "level",
-                                 "priority"})
+                                 "priority", "window_years", "year_decay"})
     if unknown:
         raise RulesError(_l("Unknown ranking rule(s): %(names)s.", names=", ".join(unknown)))
     no_veto = raw.get("no_veto", d.no_veto)
@@ -127,4 +135,6 @@ def parse_rules(raw: dict[str, Any] | None) -> RankingRules:
         no_veto=no_veto,
         level=_number(raw, "level", d.level, low=0.5, high=0.999),
         priority=prio,
+        window_years=_number(raw, "window_years", d.window_years, low=1, high=20, integer=True),
+        year_decay=_number(raw, "year_decay", d.year_decay, low=0.05, high=1),
     )

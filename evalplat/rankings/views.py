@@ -26,11 +26,26 @@ from reports.xlsx import render_xlsx
 bp = Blueprint("rankings", __name__, template_folder="templates")
 
 PER_PAGE = 50
+#: entities shown in the rankings page's "clearly above" and "clearly below" lists
+TOP_LIST = 10
 ALL = "all"
 
 
+class Unpublished(Exception):
+    """The campaign's results are not published: rankings count published results only."""
+
+    def __init__(self, campaign: Campaign) -> None:
+        super().__init__(campaign.id)
+        self.campaign = campaign
+
+
+@bp.errorhandler(Unpublished)
+def unpublished(exc: Unpublished) -> Any:
+    return render_template("rankings/unpublished.html", campaign=exc.campaign), 404
+
+
 def _campaigns(scope: str) -> list[Campaign]:
-    """``all`` = every campaign with results (across years); otherwise one campaign id."""
+    """``all`` = every published campaign with results (across years); otherwise one published campaign id."""
     if scope == ALL:
         found = queries.campaigns_with_results(db.session)
         if not found:
@@ -39,7 +54,26 @@ def _campaigns(scope: str) -> list[Campaign]:
     campaign_id = parse_int(scope)
     if campaign_id is None:
         abort(404)
-    return [load_or_404(Campaign, campaign_id)]
+    campaign = load_or_404(Campaign, campaign_id)
+    if not queries.is_published(campaign):
+        raise Unpublished(campaign)
+    return [campaign]
+
+
+def _rankings(scope: str, view: str) -> queries.RankingSet:
+    """One campaign's own results (``view="campaign"``) or the pooled record as of it (``"record"``);
+    ``all`` pools every published campaign."""
+    campaigns = _campaigns(scope)
+    if scope != ALL and view == "record":
+        return queries.record_for(db.session, campaigns[0])
+    return queries.rankings_for(db.session, campaigns)
+
+
+def _view() -> str:
+    view = request.args.get("view", "campaign")
+    if view not in ("campaign", "record"):
+        abort(404)
+    return view
 
 
 def _lang() -> str:
@@ -57,8 +91,8 @@ def index() -> Any:
 @bp.get("/rankings/<scope>")
 @roles(Role.ORGANISER)
 def show(scope: str) -> Any:
-    campaigns = _campaigns(scope)
-    rset = queries.rankings_for(db.session, campaigns)
+    view = _view()
+    rset = _rankings(scope, view)
     kind = request.args.get("kind", "lawyers")
     if kind not in exports.ENTITY:
         abort(404)
@@ -68,13 +102,14 @@ def show(scope: str) -> Any:
     page = page_arg()
     shown = rows[(page - 1) * PER_PAGE: page * PER_PAGE]
     return render_template("rankings/show.html", scope=scope, rset=rset, kind=kind, order=order, rows=shown,
-                           total=len(rows), page=page, per_page=PER_PAGE)
+                           total=len(rows), page=page, per_page=PER_PAGE, view=view, ranking=ranking,
+                           tops=(ranking.top(TOP_LIST), ranking.bottom(TOP_LIST)))
 
 
 @bp.get("/rankings/<scope>/pool")
 @roles(Role.ORGANISER)
 def pool(scope: str) -> Any:
-    rset = queries.rankings_for(db.session, _campaigns(scope))
+    rset = _rankings(scope, "record")
     return render_template("rankings/pool.html", scope=scope, rset=rset, lang=_lang(),
                            entries=list(zip(rset.pool, rset.priorities, strict=True)))
 
@@ -84,7 +119,7 @@ def pool(scope: str) -> Any:
 def export(scope: str, table: str, fmt: str) -> Any:
     if table not in exports.TABLES or fmt not in ("csv", "xlsx"):
         abort(404)
-    rset = queries.rankings_for(db.session, _campaigns(scope))
+    rset = _rankings(scope, "record" if table in ("pool", "priorities") else _view())
     recs = exports.records(rset, table)
     name = f"rankings-{scope}-{table}.{fmt}"
     if fmt == "csv":
@@ -113,6 +148,8 @@ def _report(campaign_id: int) -> tuple[Any, str | None]:
     campaign = load_or_404(Campaign, campaign_id,
                            lambda c: queries.report_visible(c, current_user))
     section = queries.report_section(current_user)
+    if not queries.is_published(campaign):
+        raise Unpublished(campaign)
     try:
         data = build_report_data(db.session, campaign, lang=_lang())
     except ReportError:

@@ -177,13 +177,15 @@ def test_rules_form_saves_and_audits(small_campaign: Any, client: Any, db: Any, 
     cid = small_campaign.campaign.id
     assert client.get(f"/rankings/{cid}/rules").status_code == 200
     form = {"min_cases": "5", "lower_bound": "80", "min_share_lower_bound": "", "no_veto": "y", "level": "0.9",
-            "pivot": "80", "slope": "0.05", "floor": "0.5", "cap": "2", "pool_bonus": "0.5"}
+            "pivot": "80", "slope": "0.05", "floor": "0.5", "cap": "2", "pool_bonus": "0.5", "window_years": "2",
+            "year_decay": "0.7"}
     assert client.post(f"/rankings/{cid}/rules", data=form).status_code == 302
     db.session.expire_all()
     stored = db.session.get(type(small_campaign.campaign), cid).ranking_rules
     assert stored["min_cases"] == 5
     assert math.isclose(stored["level"], 0.9)
     assert stored["priority"]["pool_bonus"] == 0.5
+    assert (stored["window_years"], stored["year_decay"]) == (2, pytest.approx(0.7))
     event = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "campaign.ranking_rules")).one()
     assert event.after["min_cases"] == 5
     assert event.before["min_cases"] == 3
