@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 PARTY_NAME_CONTEXT = "case_parties.name"
 DOCUMENT_TEXT_CONTEXT = "documents.extracted_text"
+PAGE_TEXT_CONTEXT = "document_pages.text"
 
 
 def encrypt_column(value: str | None, context: str) -> str | None:
@@ -67,6 +68,15 @@ class DocumentStatus(enum.StrEnum):
     EXTRACTED = "extracted"
     REDACTED = "redacted"
     APPROVED = "approved"
+    FAILED = "failed"
+
+
+class PageState(enum.StrEnum):
+    """A page of a scanned document on its way through OCR (one background job per page)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
     FAILED = "failed"
 
 
@@ -165,6 +175,9 @@ class Document(db.Model):
     extracted_ciphertext: Mapped[str | None] = mapped_column("extracted_text", sa.Text)
     redacted_text: Mapped[str | None] = mapped_column(sa.Text)
     ocr_used: Mapped[bool] = mapped_column(default=False)
+    # The OCR engine and model that read the scanned pages (None when no page was OCR'd).
+    ocr_engine: Mapped[str | None] = mapped_column(sa.String(64))
+    ocr_model: Mapped[str | None] = mapped_column(sa.String(160))
     page_count: Mapped[int | None]
     error_code: Mapped[str | None] = mapped_column(sa.String(64))
     error_detail: Mapped[str | None] = mapped_column(sa.Text)
@@ -172,6 +185,10 @@ class Document(db.Model):
 
     case: Mapped[Case] = relationship(back_populates="documents")
     redaction: Mapped[Redaction | None] = relationship(back_populates="document", cascade="all, delete-orphan")
+    pages: Mapped[list[DocumentPage]] = relationship(
+        back_populates="document", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="DocumentPage.number",
+    )
 
     @property
     def extracted_text(self) -> str | None:
@@ -180,6 +197,40 @@ class Document(db.Model):
     @extracted_text.setter
     def extracted_text(self, value: str | None) -> None:
         self.extracted_ciphertext = encrypt_column(value, DOCUMENT_TEXT_CONTEXT)
+
+
+class DocumentPage(db.Model):
+    """One page of a PDF whose scanned pages are OCR'd by separate jobs (see :mod:`evalplat.cases.page_ocr`).
+
+    Pages with a text layer are stored ``done`` with method ``text`` at once; each scanned page is a job
+    of its own, so a long scan spreads over every worker, shows its progress page by page, and a page
+    that failed is retried alone. The text is encrypted at rest like the document's.
+    """
+
+    __tablename__ = "document_pages"
+    __table_args__ = (sa.UniqueConstraint("document_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(sa.ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int]  # 1-based
+    method: Mapped[str] = mapped_column(sa.String(16), default="ocr")  # text | ocr
+    state: Mapped[PageState] = mapped_column(enum_column(PageState), default=PageState.QUEUED)
+    text_ciphertext: Mapped[str | None] = mapped_column("text", sa.Text)
+    seconds: Mapped[float | None]
+    error_code: Mapped[str | None] = mapped_column(sa.String(64))
+    error_detail: Mapped[str | None] = mapped_column(sa.Text)
+    job_id: Mapped[str | None] = mapped_column(sa.String(64))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    document: Mapped[Document] = relationship(back_populates="pages")
+
+    @property
+    def text(self) -> str | None:
+        return decrypt_column(self.text_ciphertext, PAGE_TEXT_CONTEXT)
+
+    @text.setter
+    def text(self, value: str | None) -> None:
+        self.text_ciphertext = encrypt_column(value, PAGE_TEXT_CONTEXT)
 
 
 class Redaction(db.Model):

@@ -137,6 +137,8 @@ class Extraction:
     page_count: int | None = None
     error_code: str | None = None
     error_detail: str | None = None
+    ocr_engine: str | None = None
+    ocr_model: str | None = None
 
 
 def read_document(storage: Storage, storage_key: str | None, filename: str,
@@ -147,7 +149,8 @@ def read_document(storage: Storage, storage_key: str | None, filename: str,
         result = extract_text(data, filename, progress=progress)
     except CodedError as exc:
         return Extraction(None, error_code=exc.code, error_detail=_error_detail(exc))
-    return Extraction(result.text, result.ocr_used, result.page_count)
+    return Extraction(result.text, result.ocr_used, result.page_count,
+                      ocr_engine=result.ocr_engine, ocr_model=result.ocr_model)
 
 
 def apply_extraction(document: Document, extraction: Extraction, ciphertext: str | None = None) -> bool:
@@ -166,6 +169,8 @@ def apply_extraction(document: Document, extraction: Extraction, ciphertext: str
     else:
         document.extracted_ciphertext = ciphertext
     document.ocr_used = extraction.ocr_used
+    document.ocr_engine = extraction.ocr_engine
+    document.ocr_model = extraction.ocr_model
     document.page_count = extraction.page_count
     document.error_code = None
     document.error_detail = None

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from evalplat.files.errors import FileRejected, Notice
+from evalplat.files.errors import FileRejected, Notice, OcrUnavailable
 from evalplat.files.sniff import IMAGE_KINDS, decode_text, open_pdf, sniff
 
-from .ocr import OcrConfig, ocr_image, rasterise_pdf_page, require_ocr, scratch_dir
+from .engines import OcrEngine, get_engine
+from .ocr import OcrConfig, rasterise_pdf_page, scratch_dir
 
 __all__ = ["ExtractResult", "PageInfo", "ProgressCallback", "extract_text"]
 
@@ -74,6 +75,9 @@ class ExtractResult:
         Things a person should know (pages without text, weak OCR, GB18030 decoding …).
     encoding : str or None
         For text files, the encoding used.
+    ocr_engine, ocr_model : str or None
+        When a page was OCR'd: the engine and its model (e.g. ``"rapidocr 3.10.0"`` and
+        ``"PP-OCRv6_det_small+PP-OCRv6_rec_small (onnxruntime 1.32.0)"``).
     """
 
     text: str
@@ -83,6 +87,8 @@ class ExtractResult:
     pages: tuple[PageInfo, ...] = ()
     warnings: tuple[Notice, ...] = ()
     encoding: str | None = None
+    ocr_engine: str | None = None
+    ocr_model: str | None = None
 
 
 def _no_progress(fraction: float, message: str) -> None:
@@ -90,9 +96,17 @@ def _no_progress(fraction: float, message: str) -> None:
 
 
 def _assemble(
-    kind: str, texts: list[tuple[str, str, float]], warnings: list[Notice], *, page_count: int
+    kind: str,
+    texts: list[tuple[str, str, float]],
+    warnings: list[Notice],
+    *,
+    page_count: int,
+    engine: OcrEngine | None = None,
 ) -> ExtractResult:
-    """Join per-page ``(text, method, seconds)`` into a result with page offsets."""
+    """Join per-page ``(text, method, seconds)`` into a result with page offsets.
+
+    ``engine`` is the OCR engine that read the ``ocr`` pages (recorded on the result when any was).
+    """
     parts: list[str] = []
     pages: list[PageInfo] = []
     offset = 0
@@ -102,14 +116,32 @@ def _assemble(
         pages.append(PageInfo(number, method, len(text), offset, offset + len(text), round(seconds, 3)))
         parts.append(text)
         offset += len(text)
+    ocr_used = any(p.method == "ocr" for p in pages)
+    described = engine.describe() if ocr_used and engine is not None else (None, None)
     return ExtractResult(
         text=PAGE_SEPARATOR.join(parts),
         kind=kind,
         page_count=page_count,
-        ocr_used=any(p.method == "ocr" for p in pages),
+        ocr_used=ocr_used,
         pages=tuple(pages),
         warnings=tuple(warnings),
+        ocr_engine=described[0],
+        ocr_model=described[1],
     )
+
+
+def ready_engine(filename: str, config: OcrConfig) -> OcrEngine:
+    """The OCR engine ``config`` selects; :class:`OcrUnavailable` naming the file if it cannot run."""
+    engine = get_engine(config)
+    status = engine.status()
+    if not status.available:
+        raise OcrUnavailable(filename, missing=status.missing)
+    return engine
+
+
+def needs_ocr(text: str) -> bool:
+    """Whether a page's text layer is too short or too garbled to use (so the page is OCR'd)."""
+    return _needs_ocr(text)
 
 
 def _needs_ocr(text: str) -> bool:
@@ -189,8 +221,9 @@ def _extract_pdf(
             texts[i] = (texts[i][0], "skipped", texts[i][2])
         warnings.append(Notice("pages_need_ocr_skipped", {"pages": ", ".join(str(i + 1) for i in todo)}))
         todo = []
+    engine: OcrEngine | None = None
     if todo:
-        require_ocr(filename, config)
+        reader = engine = ready_engine(filename, config)
         progress(0.0, f"OCR 0/{len(todo)}")
         with scratch_dir() as tmp:
             pdf_path = Path(tmp) / "source.pdf"
@@ -199,7 +232,7 @@ def _extract_pdf(
             def ocr_page(i: int) -> tuple[int, str, float]:
                 started = time.perf_counter()
                 image = rasterise_pdf_page(pdf_path, i + 1, Path(tmp), config, filename=filename)
-                text = "\n".join(ocr_image(image, config, filename=filename, page=i + 1))
+                text = "\n".join(reader.read(image, filename=filename, page=i + 1))
                 image.unlink()
                 return i, text, time.perf_counter() - started
 
@@ -222,7 +255,7 @@ def _extract_pdf(
             method = "empty"
             warnings.append(Notice("page_without_text", {"page": number}))
         final.append((text, method, seconds))
-    return _assemble("pdf", final, warnings, page_count=count)
+    return _assemble("pdf", final, warnings, page_count=count, engine=engine)
 
 
 # --- images --------------------------------------------------------------------------------------
@@ -249,18 +282,20 @@ def _extract_image(
     if ocr == "never":
         warnings = [Notice("pages_need_ocr_skipped", {"pages": "1"})]
         return _assemble(kind, [("", "skipped", 0.0)], warnings, page_count=1)
-    require_ocr(filename, config)
+    engine = ready_engine(filename, config)
     expected = tiff_page_count(data) if kind == "tiff" else 1
     progress(0.0, f"OCR 0/{expected}")
     started = time.perf_counter()
     with scratch_dir() as tmp:
         image = Path(tmp) / f"image.{'jpg' if kind == 'jpeg' else kind}"
         image.write_bytes(data)
-        page_texts = ocr_image(image, config, filename=filename, timeout=config.page_timeout * expected)
+        page_texts = engine.read(image, filename=filename)
     seconds = (time.perf_counter() - started) / max(len(page_texts), 1)
     warnings = [Notice("ocr_low_text", {"page": n}) for n, t in enumerate(page_texts, 1) if _needs_ocr(t)]
     progress(1.0, f"OCR {len(page_texts)}/{len(page_texts)}")
-    return _assemble(kind, [(t, "ocr", seconds) for t in page_texts], warnings, page_count=len(page_texts))
+    return _assemble(
+        kind, [(t, "ocr", seconds) for t in page_texts], warnings, page_count=len(page_texts), engine=engine
+    )
 
 
 # --- entry point ---------------------------------------------------------------------------------
@@ -303,7 +338,8 @@ def extract_text(
         ``encrypted_pdf``, ``corrupt_pdf``, ``corrupt_docx``, ``text_encoding``, ``ocr_failed``,
         ``ocr_timeout`` or any rejection from sniffing.
     OcrUnavailable
-        A page or image needs OCR and Tesseract, its ``chi_sim`` model or pdftoppm is missing.
+        A page or image needs OCR and no engine can run (neither RapidOCR nor Tesseract with its
+        ``chi_sim`` model is installed, or pdftoppm is missing).
     """
     if ocr not in ("auto", "always", "never"):
         raise ValueError(f"ocr must be 'auto', 'always' or 'never', not {ocr!r}")

@@ -1,8 +1,9 @@
-"""OCR through the command-line tools: poppler's ``pdftoppm`` to rasterise, ``tesseract`` to read.
+"""OCR configuration, and the command-line tools: poppler's ``pdftoppm`` to rasterise, ``tesseract`` to read.
 
-Both run as subprocesses with timeouts (no Python bindings needed). :func:`ocr_available` says
-plainly what is missing; :func:`require_ocr` turns that into :class:`OcrUnavailable` with the
-install command.
+Both tools run as subprocesses with timeouts (no Python bindings needed). The engine that reads a page
+(RapidOCR by default, Tesseract as the fallback) is chosen in :mod:`evalplat.extract.engines`;
+:func:`ocr_available` says plainly whether it can run and what is missing; :func:`require_ocr` turns
+that into :class:`OcrUnavailable` with the install command.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ __all__ = [
     "ocr_image",
     "rasterise_pdf_page",
     "require_ocr",
+    "tesseract_status",
 ]
 
 _CJK = r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]"
@@ -65,8 +67,16 @@ class OcrConfig:
         ``OMP_THREAD_LIMIT`` for each Tesseract process. Keep 1: on the 2-core reference machine
         two OpenMP threads made one page ten times slower, not faster.
     page_workers : int
-        Pages of one PDF OCR'd at the same time, each in its own Tesseract process (default 1;
-        raise it to the number of idle cores when one large scan should finish sooner).
+        Pages of one PDF OCR'd at the same time inside one extraction (default 1; raise it to the
+        number of idle cores when one large scan should finish sooner). The platform's document jobs
+        spread a scan's pages over the job backend instead (:mod:`evalplat.cases.page_ocr`).
+    engine : str
+        ``auto`` (RapidOCR where installed, else Tesseract), ``rapidocr`` or ``tesseract``.
+    angle_classifier : bool
+        RapidOCR's text-line angle classifier (off: it flipped upright lines and dropped them).
+    max_line_ratio : float
+        RapidOCR cuts text lines wider than this many times their height before recognition, which
+        bounds the memory of a page with long lines.
     """
 
     tesseract: str = "tesseract"
@@ -78,11 +88,15 @@ class OcrConfig:
     fallback_psm: int | None = 6
     threads: int = 1
     page_workers: int = 1
+    engine: str = "auto"
+    angle_classifier: bool = False
+    max_line_ratio: float = 40.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> OcrConfig:
-        """Read ``EVALPLAT_TESSERACT``, ``EVALPLAT_PDFTOPPM``, ``EVALPLAT_OCR_LANGUAGES``,
-        ``EVALPLAT_OCR_DPI``, ``EVALPLAT_OCR_PAGE_TIMEOUT`` and ``EVALPLAT_OCR_PAGE_WORKERS`` (each optional)."""
+        """Read ``EVALPLAT_OCR_ENGINE``, ``EVALPLAT_OCR_ANGLE_CLASSIFIER`` (``1`` to switch it on),
+        ``EVALPLAT_TESSERACT``, ``EVALPLAT_PDFTOPPM``, ``EVALPLAT_OCR_LANGUAGES``, ``EVALPLAT_OCR_DPI``,
+        ``EVALPLAT_OCR_PAGE_TIMEOUT`` and ``EVALPLAT_OCR_PAGE_WORKERS`` (each optional)."""
         env = os.environ if environ is None else environ
         default = cls()
         return cls(
@@ -92,6 +106,8 @@ class OcrConfig:
             dpi=int(env.get("EVALPLAT_OCR_DPI", default.dpi)),
             page_timeout=float(env.get("EVALPLAT_OCR_PAGE_TIMEOUT", default.page_timeout)),
             page_workers=int(env.get("EVALPLAT_OCR_PAGE_WORKERS", default.page_workers)),
+            engine=(env.get("EVALPLAT_OCR_ENGINE") or default.engine).strip().lower(),
+            angle_classifier=env.get("EVALPLAT_OCR_ANGLE_CLASSIFIER", "").strip().lower() in ("1", "true", "yes", "on"),
         )
 
 
@@ -107,20 +123,24 @@ class OcrStatus:
     tesseract_version : str or None
     languages : tuple of str
         Language models Tesseract reports.
+    engine : str or None
+        The engine that will read pages, e.g. ``"rapidocr 3.10.0"`` or ``"tesseract 5.3.0"``.
     """
 
     available: bool
     missing: tuple[str, ...]
     tesseract_version: str | None
     languages: tuple[str, ...]
+    engine: str | None = None
 
     def message(self, lang: str = "zh") -> str:
         """A sentence for the status page or CLI."""
         if self.available:
+            engine = self.engine or f"Tesseract {self.tesseract_version}"
             return (
-                f"OCR available (Tesseract {self.tesseract_version})"
+                f"OCR available ({engine})"
                 if lang.lower().startswith("en")
-                else f"文字识别（OCR）可用（Tesseract {self.tesseract_version}）"
+                else f"文字识别（OCR）可用（{engine}）"
             )
         return render_message(
             "ocr_tools_missing", lang, missing=", ".join(self.missing), hint=OCR_INSTALL_HINT
@@ -158,10 +178,10 @@ def _probe(config: OcrConfig) -> OcrStatus:
                     missing.append(f"tesseract language model {model}")
     if shutil.which(config.pdftoppm) is None:
         missing.append("pdftoppm (poppler-utils)")
-    return OcrStatus(not missing, tuple(missing), version, languages)
+    return OcrStatus(not missing, tuple(missing), version, languages, f"tesseract {version}" if version else None)
 
 
-def ocr_available(config: OcrConfig | None = None, *, refresh: bool = False) -> OcrStatus:
+def tesseract_status(config: OcrConfig | None = None, *, refresh: bool = False) -> OcrStatus:
     """Report whether Tesseract, its language models and pdftoppm are installed.
 
     Parameters
@@ -180,6 +200,24 @@ def ocr_available(config: OcrConfig | None = None, *, refresh: bool = False) -> 
         if refresh or config not in _status_cache:
             _status_cache[config] = _probe(config)
         return _status_cache[config]
+
+
+def ocr_available(config: OcrConfig | None = None, *, refresh: bool = False) -> OcrStatus:
+    """Report whether the OCR engine ``config.engine`` selects can run here, and what is missing if not.
+
+    Parameters
+    ----------
+    config : OcrConfig, optional
+        Defaults to :meth:`OcrConfig.from_env`.
+    refresh : bool
+        Probe Tesseract again instead of using the cached answer (e.g. after installing it).
+    """
+    from .engines import get_engine  # engines builds on this module
+
+    config = config or OcrConfig.from_env()
+    if refresh:
+        tesseract_status(config, refresh=True)
+    return get_engine(config).status()
 
 
 def require_ocr(filename: str | None, config: OcrConfig) -> None:

@@ -8,7 +8,7 @@ Hierarchy::
 
     CodedError
     ├── FileRejected       a file (or zip entry) the platform will not accept or cannot read
-    │   └── OcrUnavailable a file needs OCR but Tesseract / its Chinese model / pdftoppm is missing
+    │   └── OcrUnavailable a file needs OCR but no OCR engine (RapidOCR, Tesseract) or pdftoppm is installed
     ├── StorageError       storage misconfigured or a key not found
     └── CryptoError        key ring missing or invalid, ciphertext unreadable
 """
@@ -32,7 +32,10 @@ __all__ = [
 
 LANGUAGES = ("zh", "en")
 
-OCR_INSTALL_HINT = "apt-get install tesseract-ocr tesseract-ocr-chi-sim poppler-utils"
+OCR_INSTALL_HINT = (
+    "pip install rapidocr onnxruntime; apt-get install poppler-utils "
+    "(Tesseract fallback: apt-get install tesseract-ocr tesseract-ocr-chi-sim poppler-utils)"
+)
 
 # code -> (zh, en). Placeholders are filled from the error's params plus ``filename``.
 MESSAGES: dict[str, tuple[str, str]] = {

@@ -24,9 +24,10 @@ from evalplat.extract import (
     ocr_available,
 )
 from evalplat.extract.core import tiff_page_count
+from evalplat.extract.ocr import tesseract_status
 from evalplat.files.errors import FileRejected
 
-MISSING_TOOLS = OcrConfig(tesseract="/nonexistent/tesseract", pdftoppm="/nonexistent/pdftoppm")
+MISSING_TOOLS = OcrConfig(engine="tesseract", tesseract="/nonexistent/tesseract", pdftoppm="/nonexistent/pdftoppm")
 
 
 # --- docx ----------------------------------------------------------------------------------------
@@ -129,9 +130,9 @@ def test_missing_ocr_tools_are_reported_clearly() -> None:
 
 
 def test_missing_language_model_is_named() -> None:
-    if ocr_available().tesseract_version is None:
+    if tesseract_status().tesseract_version is None:
         pytest.skip("tesseract is not installed, so its language models cannot be listed")
-    status = ocr_available(OcrConfig(languages="chi_sim+zzz_none"))
+    status = ocr_available(OcrConfig(engine="tesseract", languages="chi_sim+zzz_none"))
     assert "tesseract language model zzz_none" in status.missing
 
 
