@@ -1,7 +1,7 @@
 """documents: the OCR engine and model that read them; document_pages: scanned pages OCR'd one job each
 
 Revision ID: ocr_1
-Revises: 0003
+Revises: hard_a_1
 Create Date: 2026-12-06 21:45:00
 
 """
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'ocr_1'
-down_revision = '0003'
+down_revision = 'hard_a_1'
 branch_labels = None
 depends_on = None
 
