@@ -79,6 +79,12 @@ ENV_VARS: dict[str, tuple[str, Callable[[str, str], Any]]] = {
     "REDACTION_WORKERS": ("EVALPLAT_REDACTION_WORKERS", _int),
     "API_TOKEN_DAYS": ("EVALPLAT_API_TOKEN_DAYS", _int),
     "API_TOKEN_MAX_DAYS": ("EVALPLAT_API_TOKEN_MAX_DAYS", _int),
+    # limits of evalplat.tabular (spreadsheet uploads); unset: its defaults
+    "TABULAR_MAX_UNCOMPRESSED_MB": ("EVALPLAT_TABULAR_MAX_UNCOMPRESSED_MB", _int),
+    "TABULAR_MAX_CELL": ("EVALPLAT_TABULAR_MAX_CELL", _int),
+    "TABULAR_MAX_ROWS": ("EVALPLAT_TABULAR_MAX_ROWS", _int),
+    "TABULAR_MAX_COLUMNS": ("EVALPLAT_TABULAR_MAX_COLUMNS", _int),
+    "TABULAR_MAX_BLANK_ROWS": ("EVALPLAT_TABULAR_MAX_BLANK_ROWS", _int),
 }
 
 

@@ -76,6 +76,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "PDF 文件“{filename}”已加密（需要密码才能打开），请提供未加密的版本。",
         "PDF file '{filename}' is encrypted (a password is needed to open it). Please supply an unencrypted copy.",
     ),
+    "pdf_javascript": (
+        "PDF 文件“{filename}”含有脚本或自动执行的动作（{detected}），不予接受。请去除后（例如用“打印为 PDF”另存一份）"
+        "重新上传。",
+        "PDF file '{filename}' contains a script or an automatic action ({detected}) and is refused. "
+        "Remove it (for example by printing the document to a new PDF) and upload it again.",
+    ),
     "corrupt_pdf": (
         "PDF 文件“{filename}”已损坏或无法读取：{reason}",
         "PDF file '{filename}' is corrupt or unreadable: {reason}",

@@ -4,7 +4,7 @@ Allowed kinds: ``pdf`` (unencrypted, or with only an owner/permissions password)
 with ``word/document.xml``), ``text`` (UTF-8 with or without BOM, or GB18030; no NUL bytes),
 ``png``, ``jpeg``, ``tiff``. Everything else is rejected with a named :class:`FileRejected`:
 ``empty_file``, ``too_large``, ``old_word_format`` (OLE2: .doc/.xls/.ppt), ``encrypted_office``,
-``encrypted_pdf``, ``corrupt_pdf``, ``corrupt_docx``, ``executable``, ``archive_not_allowed``,
+``encrypted_pdf``, ``pdf_javascript`` (JavaScript, automatic or launch actions), ``corrupt_pdf``, ``corrupt_docx``, ``executable``, ``archive_not_allowed``,
 ``text_encoding``, ``unsupported_type`` or ``type_not_allowed``.
 
 Examples
@@ -34,6 +34,7 @@ __all__ = [
     "decode_text",
     "is_zip",
     "open_pdf",
+    "pdf_active_content",
     "sniff",
 ]
 
@@ -165,6 +166,47 @@ def open_pdf(data: bytes, filename: str) -> tuple[Any, bool]:
     return reader, owner_only
 
 
+#: dictionary keys and action types that make a PDF run something: JavaScript (a /JS action or the
+#: document's /JavaScript name tree), additional actions fired by events (/AA), and launching programs
+_ACTIVE_KEYS = {"/JS": "JavaScript", "/JavaScript": "JavaScript", "/AA": "automatic actions (/AA)"}
+_ACTIVE_ACTIONS = {"/JavaScript": "JavaScript", "/Launch": "launch action", "/RichMediaExecute": "rich media"}
+#: objects visited at most when looking for scripts (a PDF's dictionaries, not its page content)
+MAX_PDF_OBJECTS = 500_000
+
+
+def pdf_active_content(reader: Any) -> str | None:
+    """What in an opened PDF would run on its own: ``"JavaScript"``, ``"automatic actions (/AA)"`` …, or None.
+
+    Every dictionary reachable from the document catalogue is visited once (object streams included, names
+    decoded by pypdf, so ``/J#61vaScript`` is ``/JavaScript``); stream contents are not read.
+    """
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+
+    stack: list[Any] = [reader.trailer]
+    seen: set[tuple[int, int]] = set()
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, IndirectObject):
+            ref = (obj.idnum, obj.generation)
+            if ref in seen:
+                continue
+            seen.add(ref)
+            if len(seen) > MAX_PDF_OBJECTS:
+                return "too many objects to check"
+            obj = obj.get_object()
+        if isinstance(obj, DictionaryObject):
+            for key, value in obj.items():
+                if key in _ACTIVE_KEYS:
+                    return _ACTIVE_KEYS[key]
+                if key == "/S" and value in _ACTIVE_ACTIONS:
+                    return _ACTIVE_ACTIONS[value]
+                if key != "/Parent":
+                    stack.append(value)
+        elif isinstance(obj, ArrayObject):
+            stack.extend(obj)
+    return None
+
+
 def _check_zip_kind(data: bytes, filename: str, max_bytes: int) -> str:
     """Return ``"docx"`` for a Word document, otherwise reject the zip."""
     try:
@@ -237,7 +279,13 @@ def sniff(
     if b"%PDF-" in head:
         kind = "pdf"
         if check_pdf and "pdf" in allowed:
-            owner_only = open_pdf(data, filename)[1]
+            reader, owner_only = open_pdf(data, filename)
+            try:
+                active = pdf_active_content(reader)
+            except Exception:  # pypdf raises many types on damaged object graphs
+                raise FileRejected("corrupt_pdf", filename, reason="its objects cannot be read") from None
+            if active:
+                raise FileRejected("pdf_javascript", filename, detected=active)
     elif is_zip(data):
         kind = _check_zip_kind(data, filename, max_bytes)
     elif data.startswith(b"\x89PNG\r\n\x1a\n"):

@@ -246,3 +246,11 @@ def test_executable_uploaded_to_case_import_gets_a_named_error_in_words(client: 
     assert "cases.csv is not a CSV or Excel (.xlsx) file." in page
     assert "codec" not in page
     assert db.session.scalar(sa.select(sa.func.count(Case.id))) == 0
+
+
+def test_tabular_limits_are_read_from_the_environment() -> None:
+    from evalplat.config import from_environment
+
+    config = from_environment({"EVALPLAT_TABULAR_MAX_CELL": "500", "EVALPLAT_TABULAR_MAX_BLANK_ROWS": "20"})
+    limits = Limits.from_config(config)
+    assert (limits.max_cell, limits.max_blank_rows, limits.max_rows) == (500, 20, 1_048_576)

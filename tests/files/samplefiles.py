@@ -144,3 +144,17 @@ def require_cjk_font() -> None:
     """Skip when the WenQuanYi font (fonts-wqy-microhei) is not installed."""
     if not os.path.exists(CJK_FONT):
         pytest.skip(f"font {CJK_FONT} missing (apt-get install fonts-wqy-microhei)")
+
+
+def pdf_with_open_action_javascript(code: str = "app.alert('x');") -> bytes:
+    """A one-page PDF (pypdf) that runs ``code`` when opened (/OpenAction of a JavaScript action)."""
+    from pypdf import PdfWriter
+    from pypdf.generic import DictionaryObject, NameObject, TextStringObject
+
+    writer = PdfWriter()
+    writer.add_blank_page(200, 200)
+    writer._root_object[NameObject("/OpenAction")] = DictionaryObject(
+        {NameObject("/S"): NameObject("/JavaScript"), NameObject("/JS"): TextStringObject(code)})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
