@@ -14,6 +14,7 @@ LABELS: dict[str, Any] = {
     "peer_reviewer": _l("Peer reviewer"),
     "evaluator": _l("Third-party evaluator"),
     "adjudicator": _l("Adjudicator"),
+    "second_checker": _l("Second-level file checker"),
     # case types
     "criminal": _l("Criminal"),
     "civil": _l("Civil"),

@@ -14,13 +14,14 @@ from evalplat.campaigns.models import (
     SamplingPlan,
 )
 from evalplat.cases.models import Case, CaseParty, Document, JobRecord, Redaction
+from evalplat.closing.models import ClosingCheck, ClosingMark, ClosingReview
 from evalplat.organisations.models import Agency, Firm, Lawyer, Region, ReviewerProfile
 from evalplat.results.models import Result
 from evalplat.reviews.models import Review, ReviewItem, RubricVersion
 
 __all__ = [
     "Agency", "ApiToken", "Appeal", "AppealAttachment", "Assignment", "AssignmentRun", "AuditEvent", "Campaign",
-    "CampaignRubric", "Case", "CaseParty", "Conflict", "Document", "Firm", "JobRecord", "Lawyer", "LoginAttempt",
+    "CampaignRubric", "Case", "CaseParty", "ClosingCheck", "ClosingMark", "ClosingReview", "Conflict", "Document", "Firm", "JobRecord", "Lawyer", "LoginAttempt",
     "Redaction", "Region", "Result", "Review", "ReviewItem", "ReviewerProfile", "Role", "RubricVersion", "Sample",
     "SamplingPlan", "User", "UserRole",
 ]

@@ -15,6 +15,7 @@ ROLE_CHOICES = [
     SelectChoice("peer_reviewer", _l("Peer reviewer")),
     SelectChoice("evaluator", _l("Third-party evaluator")),
     SelectChoice("adjudicator", _l("Adjudicator")),
+    SelectChoice("second_checker", _l("Second-level file checker")),
 ]
 
 

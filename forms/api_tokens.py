@@ -10,7 +10,8 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 SCOPE_CHOICES = [SelectChoice("rankings:read", _l("Rankings")),
                  SelectChoice("expert_pool:read", _l("Expert pool")),
-                 SelectChoice("priorities:read", _l("Assignment priorities"))]
+                 SelectChoice("priorities:read", _l("Assignment priorities")),
+                 SelectChoice("closing:read", _l("Closing-review results (subsidy payment)"))]
 
 
 class ApiTokenForm(FlaskForm):

@@ -24,6 +24,9 @@ class Role(enum.StrEnum):
     PEER_REVIEWER = "peer_reviewer"
     EVALUATOR = "evaluator"
     ADJUDICATOR = "adjudicator"
+    # second level of the closing-file review (结案档案二级审查): the agency's reviewer (with an agency) or
+    # the bureau's (without one); see evalplat.closing
+    SECOND_CHECKER = "second_checker"
 
 
 REVIEWER_ROLES = frozenset({Role.PEER_REVIEWER, Role.EVALUATOR, Role.ADJUDICATOR})

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from evalplat.db import utcnow
 from evalplat.extensions import db
 
-API_SCOPES = ("rankings:read", "expert_pool:read", "priorities:read")
+API_SCOPES = ("rankings:read", "expert_pool:read", "priorities:read", "closing:read")
 # A token lives this many days unless its issuer chooses otherwise (EVALPLAT_API_TOKEN_DAYS), and never
 # longer than EVALPLAT_API_TOKEN_MAX_DAYS.
 DEFAULT_DAYS = 90

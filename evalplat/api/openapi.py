@@ -6,6 +6,10 @@ from typing import Any
 
 VERSION = "1.0.0"
 
+#: Paths and schemas of other domains' API blueprints (e.g. evalplat.closing.api), added when they are imported.
+EXTRA_PATHS: dict[str, Any] = {}
+EXTRA_SCHEMAS: dict[str, Any] = {}
+
 _NUM = {"type": "number"}
 _INT = {"type": "integer"}
 _STR = {"type": "string"}
@@ -95,6 +99,7 @@ def document(server_url: str = "/") -> dict[str, Any]:
                                "schema": {"type": "boolean", "default": True}}, *PAGING]),
             "/api/v1/campaigns/{scope}/priorities": _get(
                 "Per-lawyer assignment-priority weights", "priorities:read", "PriorityPage", [SCOPE_PARAM, *PAGING]),
+            **EXTRA_PATHS,
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
@@ -134,6 +139,7 @@ def document(server_url: str = "/") -> dict[str, Any]:
                 "RankingPage": _page("#/components/schemas/RankRow"),
                 "PoolPage": _page("#/components/schemas/PoolRow"),
                 "PriorityPage": _page("#/components/schemas/PriorityRow"),
+                **EXTRA_SCHEMAS,
             },
         },
     }

@@ -18,6 +18,7 @@ NAV = [
     ("reviews.inbox", _l("My reviews"), {Role.PEER_REVIEWER, Role.EVALUATOR, Role.ADJUDICATOR}),
     ("results.agency_results", _l("Our results"), {Role.AGENCY_STAFF}),
     ("appeals.index", _l("Appeals"), {Role.ORGANISER, Role.AGENCY_STAFF}),
+    ("closing.index", _l("Closing review"), {Role.ORGANISER, Role.AGENCY_STAFF, Role.SECOND_CHECKER}),
     ("rankings.index", _l("Rankings"), {Role.ORGANISER}),
     ("audit.index", _l("Audit log"), {Role.ORGANISER}),
     ("accounts.users", _l("Users"), {Role.ORGANISER}),

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from evalplat.api.models import ApiToken
+from evalplat.api.models import API_SCOPES, ApiToken
 
 
 def _token(db: Any, scopes: list[str]) -> tuple[ApiToken, str]:
@@ -138,7 +138,7 @@ def test_openapi_document_is_valid_and_matches_responses(small_campaign: Any, cl
     for path, item in doc["paths"].items():
         params = {p["name"] for p in item["get"]["parameters"] if p["in"] == "path"}
         assert params == {seg[1:-1] for seg in path.split("/") if seg.startswith("{")}, path
-        assert set(item["get"]["security"][0]["bearer"]) <= {"rankings:read", "expert_pool:read", "priorities:read"}
+        assert set(item["get"]["security"][0]["bearer"]) <= set(API_SCOPES)
     _, secret = _token(db, ["rankings:read", "expert_pool:read", "priorities:read"])
     cid = small_campaign.campaign.id
     for path, schema_name in ((f"/api/v1/campaigns/{cid}/rankings/lawyers", "RankingPage"),
