@@ -1,7 +1,7 @@
 """closing review (结案审查, two levels): reviews, their checks and item marks; the second-level checker role
 
 Revision ID: postcase_1
-Revises: hard_a_1
+Revises: ocr_1
 Create Date: 2026-12-06 21:26:23.817662
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'postcase_1'
-down_revision = 'hard_a_1'
+down_revision = 'ocr_1'
 branch_labels = None
 depends_on = None
 
