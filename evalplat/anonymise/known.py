@@ -8,13 +8,10 @@ from functools import lru_cache
 
 from . import tagger
 from .context import Context, Detector, normalise
-from .gazetteer import GUANGDONG, strip_suffix
+from .divisions import divisions, strip_admin_suffix
 from .lexicon import COMPOUND_SURNAMES, TITLE_WORDS
-from .spans import KNOWN_ALIASES, PRIORITY_KNOWN, Candidate
+from .spans import KNOWN_ALIASES, PRIORITY_KNOWN, ROLE_KINDS, Candidate
 
-_PROVINCE = ("广东省", "广东")
-_PLACES = sorted({n for c in GUANGDONG for n in (c.name, *(k.name for k in c.counties))}, key=len, reverse=True)
-_STEMS = {n: strip_suffix(n) for n in _PLACES}
 _INSTITUTION_SHORT = (
     ("中级人民法院", "中院"), ("中级人民法院", "中级法院"), ("高级人民法院", "高院"), ("人民法院", "法院"),
     ("人民检察院", "检察院"), ("人民检察院", "检"), ("法律援助处", "法援处"), ("法律援助中心", "法援中心"),
@@ -33,9 +30,17 @@ def _by_first_char(items: Iterable[tuple[str, str]]) -> dict[str, tuple[tuple[st
     return {ch: tuple(group) for ch, group in groups.items()}
 
 
-# only names whose first character occurs in a string can occur in it: look those up alone
-_PREFIXES_BY_CHAR = _by_first_char((p, p) for p in (*_PROVINCE, *_PLACES))
-_STEMS_BY_CHAR = _by_first_char((p, s) for p, s in _STEMS.items() if s != p)
+@lru_cache(maxsize=1)
+def _place_tables() -> tuple[dict[str, tuple[tuple[str, str], ...]], dict[str, tuple[tuple[str, str], ...]]]:
+    """National place names and (name, short form) pairs, grouped by first character: only names
+    whose first character occurs in a string can occur in it, so those are looked up alone."""
+    d = divisions()
+    places = sorted(d.full_names | d.short_forms, key=len, reverse=True)
+    prefixes = _by_first_char((p, p) for p in places)
+    stems = _by_first_char((p, strip_admin_suffix(p)) for p in places if strip_admin_suffix(p) != p)
+    return prefixes, stems
+
+
 _FIRM_SHORT = ("律师事务所", "律师所", "律所", "事务所", "所")
 
 
@@ -67,7 +72,7 @@ def _strip_places(name: str) -> list[str]:
     changed = True
     while changed:
         changed = False
-        for prefix, _ in _PREFIXES_BY_CHAR.get(rest[:1], ()):
+        for prefix, _ in _place_tables()[0].get(rest[:1], ()):
             if rest.startswith(prefix) and len(rest) > len(prefix) + 1:
                 rest = rest[len(prefix):]
                 out.append(rest)
@@ -82,7 +87,7 @@ def org_variants(name: str, kind: str) -> set[str]:
     for form in _strip_places(name):
         variants.add(form)
         for ch in set(form):
-            for place, stem in _STEMS_BY_CHAR.get(ch, ()):
+            for place, stem in _place_tables()[1].get(ch, ()):
                 if place in form:
                     variants.add(form.replace(place, stem))
     for form in list(variants):
@@ -149,13 +154,13 @@ class KnownIndex:
             entries.append((kind, name, name))
         # longer, more specific names claim shared variants first
         for kind, name, key in sorted(entries, key=lambda e: -len(e[1])):
-            if kind in ("person", "lawyer"):
+            if kind in ROLE_KINDS or kind == "lawyer":
                 self.persons.setdefault(name, kind)
                 surname, _ = split_name(name)
                 self.surnames.setdefault(surname, (kind, key))
                 forms = person_variants(name)
             elif kind in ("place", "address"):
-                forms = {name, strip_suffix(name)} if kind == "place" else {name}
+                forms = {name, strip_admin_suffix(name)} if kind == "place" else {name}
                 forms = {f for f in forms if len(f) >= 2}
             else:
                 forms = org_variants(name, kind) | {name}

@@ -32,10 +32,32 @@ SURNAME_WEIGHTS: tuple[tuple[str, float], ...] = (
 #: Two-character surnames.
 COMPOUND_SURNAMES: tuple[str, ...] = (
     "欧阳", "司徒", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "令狐", "端木",
-    "夏侯", "长孙", "宇文", "钟离", "轩辕",
+    "夏侯", "长孙", "宇文", "钟离", "轩辕", "万俟", "闻人", "申屠", "太史", "澹台", "公冶", "宗政", "濮阳",
+    "淳于", "单于", "仲孙", "呼延", "羊舌", "微生", "梁丘", "左丘", "东门", "西门", "南宫", "第五", "百里",
+    "东郭", "南门", "拓跋", "独孤", "完颜", "爱新觉罗",
 )
 
 SURNAMES: frozenset[str] = frozenset(s for s, _ in SURNAME_WEIGHTS)
+
+#: Further single-character surnames the detectors look for (not used by the demo generator): the
+#: rest of the common national list, Cantonese and Hakka surnames, and rare ones. A name after a
+#: role word or tagged by the named-entity model needs none of them; they widen where the cheap
+#: prefilter sends the model.
+MORE_SURNAMES: frozenset[str] = frozenset(
+    "冼甄麦区司谈佘敖邬蒲揭冉粟缪滕殷褚单仇乔晏钮喻柏靳鲍隋邢储宫郁卞匡牛项边桂习邴缑闵訾宓牟"
+    "全班仰秋仲伊宫宁乐甘厉戎祖武符刘景詹束龙叶幸司韶郜黎蓟薄印宿白怀蒲邰从鄂索咸籍赖卓蔺屠"
+    "蒙池乔阴郁胥能苍双闻莘党翟谭贡劳逄姬申扶堵冉宰郦雍却璩桑桂濮牛寿通边扈燕冀郏浦尚农温别"
+    "庄晏柴瞿阎充慕连茹习宦艾鱼容向古易慎戈廖庾终暨居衡步都耿满弘匡国文寇广禄阙东殴殳沃利蔚"
+    "越夔隆师巩厍聂晁勾敖融冷訾辛阚那简饶空曾毋沙乜养鞠须丰巢关蒯相查后荆红游竺权逯盖益桓公"
+    "晋楚闫法汝鄢涂钦岳帅缑亢况郈有琴归海墨哈谯笪年爱阳佟言福伍练植邝岑骆巫翁凌柯卢麦冼招"
+    "钟萧蓝覃韦黄莫苏梁潘谢邓卫蒋沈韩杨朱秦尤许何吕施张孔曹严华金魏陶姜戚谢邹喻柏水窦章云苏"
+    "潘葛奚范彭郎鲁韦昌马苗凤花方俞任袁柳酆鲍史唐费廉岑薛雷贺倪汤滕殷罗毕郝邬安常乐于时傅皮"
+    "卞齐康伍余元卜顾孟平黄和穆萧尹姚邵湛汪祁毛禹狄米贝明臧计伏成戴谈宋茅庞熊纪舒屈项祝董梁"
+    "杜阮蓝闵席季麻强贾路娄危江童颜郭梅盛林刁钟徐邱骆高夏蔡田樊胡凌霍虞万支柯昝管卢莫经房裘"
+    "缪干解应宗丁宣贲邓郁单杭洪包诸左石崔吉钮龚程嵇邢滑裴陆荣翁荀羊於惠甄曲家封芮羿储靳汲邴"
+    "糜松井段富巫乌焦巴弓牧隗山谷车侯宓蓬全郗班仰秋仲伊宫宁仇栾暴甘钭厉戎祖武符刘景詹束龙叶"
+) - SURNAMES
+
 
 #: Words that introduce a person's name right after them (证人王某、妻子刘芳、审判长黄卫国).
 ROLE_WORDS: tuple[str, ...] = (
@@ -53,13 +75,45 @@ ROLE_WORDS: tuple[str, ...] = (
     "同事", "朋友", "邻居", "老板", "老板娘", "工友", "室友", "同学", "同乡", "司机", "驾驶员", "雇主", "包工头",
     "经理", "主管", "主任", "所长", "队长", "村长", "医生", "护士", "同案犯", "同案人", "被监护人", "家属",
     "出借人", "借款人", "担保人", "保证人", "出租人", "承租人", "用人单位负责人", "股东", "业主",
+    "老公", "老婆", "爱人", "其妻", "其夫", "其女", "其子", "其母", "其父", "其兄", "其弟", "其姐", "其妹", "长子",
+    "次子", "长女", "次女", "小儿子", "大儿子", "小女儿", "大女儿", "前男友", "前女友", "工作人员", "办案民警",
+    "辅警", "警察", "侦查人员", "检察官助理", "社工", "网格员", "村干部", "村支书", "书记", "会计", "出纳",
+    "店主", "房东", "租客", "工头", "班组长", "厂长", "老师", "班主任", "校长", "志愿者", "接待人", "记录人",
+    "询问人", "被询问人", "讯问人", "被讯问人", "见证人", "介绍人", "申报人", "审批人", "指派人",
 )
+
+#: The placeholder kind of the person a role word introduces (others are 「当事人」).
+ROLE_KIND: dict[str, str] = {
+    **dict.fromkeys(("审判长", "审判员", "代理审判员", "人民陪审员", "陪审员", "法官", "法官助理", "执行员"), "judge"),
+    "书记员": "clerk", "记录人": "clerk",
+    **dict.fromkeys(("检察员", "检察官", "公诉人", "检察官助理"), "prosecutor"),
+    **dict.fromkeys(("侦查员", "民警", "警官", "办案民警", "辅警", "警察", "侦查人员", "讯问人", "询问人"),
+                    "police_officer"),
+    **dict.fromkeys(("证人", "见证人"), "witness"),
+    "被害人": "victim",
+    **dict.fromkeys(("工作人员", "经办人", "承办人", "调解员", "仲裁员", "鉴定人", "翻译人员", "接待人", "审批人",
+                     "指派人", "社工", "网格员"), "staff"),
+}
+
+#: Role words after which a name stands in a signature or list (审判长　高峰): there a name that is
+#: also an ordinary word (高峰、向前、高兴) is still a name.
+SIGNATURE_ROLES: frozenset[str] = frozenset({
+    "审判长", "审判员", "代理审判员", "人民陪审员", "陪审员", "书记员", "法官助理", "执行员", "检察员", "检察官",
+    "公诉人", "侦查员", "民警", "经办人", "承办人", "承办律师", "记录人", "询问人", "讯问人", "接待人", "审批人",
+    "指派人", "调解员", "仲裁员", "鉴定人", "联系人", "证人", "被害人", "工作人员", "值班律师", "援助律师",
+})
 
 #: Titles that follow a name (陈志强律师、王法官、李先生).
 TITLE_WORDS: tuple[str, ...] = (
     "律师", "法官", "先生", "女士", "同志", "警官", "医生", "老师", "经理", "主任", "所长", "书记员",
-    "审判长", "审判员", "检察官", "检察员", "师傅", "老板", "阿姨", "大哥", "大姐",
+    "审判长", "审判员", "检察官", "检察员", "师傅", "老板", "阿姨", "大哥", "大姐", "姐", "哥", "叔", "伯", "婶",
+    "总", "科长", "局长", "院长", "庭长", "处长", "队长", "主席", "书记", "会计", "法官助理",
 )
+
+#: The kind of the person a title after the name marks.
+TITLE_KIND: dict[str, str] = {"法官": "judge", "审判长": "judge", "审判员": "judge", "庭长": "judge",
+                              "院长": "judge", "法官助理": "judge", "书记员": "clerk", "检察官": "prosecutor",
+                              "检察员": "prosecutor", "警官": "police_officer"}
 
 #: Characters that never belong to a given name; a name ends before them.
 STOP_CHARS: frozenset[str] = frozenset(

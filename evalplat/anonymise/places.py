@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from . import tagger
 from .context import Context, Detector, trie_pattern
-from .gazetteer import AMBIGUOUS_STEMS, all_place_names
-from .spans import PRIORITY_ORG, PRIORITY_PLACE, Candidate
+from .divisions import TOWN_SUFFIXES, divisions
+from .lexicon import STOP_CHARS
+from .spans import PRIORITY_NAME, PRIORITY_ORG, PRIORITY_PLACE, Candidate
 
 _INSTITUTIONS: tuple[tuple[str, str], ...] = (
     ("中级人民法院", "court"), ("人民法院", "court"), ("中院", "court"), ("法院", "court"),
@@ -19,29 +21,37 @@ _INSTITUTIONS: tuple[tuple[str, str], ...] = (
     ("法援中心", "agency"), ("司法局", "org"), ("人力资源和社会保障局", "org"), ("人社局", "org"),
     ("劳动人事争议仲裁委员会", "org"), ("劳动争议仲裁委员会", "org"), ("仲裁委员会", "org"), ("人民政府", "org"),
     ("民政局", "org"), ("人民医院", "org"), ("中心医院", "org"), ("医院", "org"), ("妇幼保健院", "org"),
+    ("大学", "org"), ("学院", "org"), ("中学", "org"), ("小学", "org"), ("支行", "org"), ("分行", "org"),
+    ("信用社", "org"), ("卫生院", "org"), ("监狱", "org"), ("戒毒所", "police"),
 )
 _INST_ALT = "(?:第[一二三四五六七八九十](?:市区)?)?(?:" + "|".join(p for p, _ in _INSTITUTIONS) + ")"
 _INST_KIND = [(re.compile(p), k) for p, k in _INSTITUTIONS]
 
 
 def place_words() -> tuple[set[str], set[str]]:
-    """Place names found anywhere, and the ambiguous ones found only before an institution word."""
-    names: set[str] = set()
-    guarded: set[str] = set()
-    for city_name, name, stem in all_place_names():
-        (guarded if name in AMBIGUOUS_STEMS else names).add(name)
-        if name in AMBIGUOUS_STEMS and city_name != name:
-            names.add(city_name + name)  # 汕尾市城区
-        if stem != name and len(stem) >= 2:
-            (guarded if stem in AMBIGUOUS_STEMS else names).add(stem)
-    return names, guarded
+    """National place names found anywhere, and the ambiguous ones found only before an institution word.
+
+    Province, prefecture and county names come with their suffix and in short form; a short form
+    (or a two-character full name such as 城区) that is also an ordinary word is guarded.
+    """
+    d = divisions()
+    names = set(d.short_forms)
+    guarded = set(d.guarded_short_forms)
+    for name in d.full_names:
+        (guarded if len(name) == 2 and _ordinary(name) else names).add(name)
+    return names, guarded - names
+
+
+def _ordinary(word: str) -> bool:
+    tag = tagger.word_tag(word)
+    return tag is not None and tag != "ns" and tagger.word_freq(word) >= 500
 
 
 def _place_alternation() -> str:
     names, guarded = place_words()
     # one trie: the ambiguous stems carry their condition (an institution word follows)
     inst = f"(?=(?:{_INST_ALT}))"
-    return trie_pattern(names | guarded, tails={word: inst for word in guarded - names})
+    return trie_pattern(names | guarded, tails={word: inst for word in guarded})
 
 
 _PLACE = _place_alternation()
@@ -52,7 +62,7 @@ _NOT_TOWNS = frozenset({"城乡", "乡镇", "城镇", "村镇", "集镇", "小�
 
 
 class PlaceDetector(Detector):
-    """Guangdong cities, districts, counties and towns; with an institution word after them
+    """National provinces, prefectures, counties and towns; with an institution word after them
     (蓬江区人民法院、江门市公安局蓬江分局、台山市法律援助处) the whole name is one organisation."""
 
     name = "place"
@@ -76,6 +86,17 @@ class PlaceDetector(Detector):
         for m in self._town.finditer(ctx.norm):
             if m.group("town")[:2] not in _NOT_TOWNS:
                 yield Candidate(m.start(), m.end(), "place", PRIORITY_PLACE - 1, self.name)
+        towns = divisions().towns
+        norm = ctx.norm
+        for m in _TOWN_SUFFIX.finditer(norm):
+            for size in range(7, 1, -1):
+                start = m.start() - size
+                if start >= 0 and norm[start:m.end()] in towns:
+                    yield Candidate(start, m.end(), "place", PRIORITY_PLACE, self.name)
+                    break
+
+
+_TOWN_SUFFIX = re.compile("|".join(sorted(TOWN_SUFFIXES, key=len, reverse=True)))
 
 
 _LEAD = re.compile(
@@ -108,3 +129,101 @@ class OrgNameDetector(Detector):
                 continue
             kind = "firm" if m.group() == "律师事务所" else "org"
             yield Candidate(start, m.end(), kind, PRIORITY_ORG + 1, self.name)
+
+
+_LOCAL_NAME_CHAR = re.compile("[^\\W\\d_A-Za-z" + "".join(sorted(STOP_CHARS - set("上下中内外前后里人东西南北新")))
+                              + "这那每各全某]")
+_LOCAL_SUFFIX = re.compile("村民委员会|居民委员会|村委会|居委会|社区|新村|村|路口|大道|大街|路|街(?!道)|巷|胡同|小区|花园|家园|公寓|大厦|"
+                           "广场|山庄|工业区|工业园|商业城|市场")
+#: words before a place name that say "a place follows" (在、住、位于 …)
+_LOCATIVE = re.compile("(?:在|于|住|至|到|往|经|沿|从|近|位于|来自|途经|附近的)$")
+#: what may follow a road or estate name and confirms it (a number, 口, 附近 …)
+_AFTER_LOCAL = re.compile("[\\d一二三四五六七八九十]|口|段|附近|一带|旁|边|交界|对面|门口|东|西|南|北")
+_GENERIC_TAGS = ("v", "a", "d", "m", "q", "r", "p", "c", "u", "f", "t")
+
+
+class LocalPlaceDetector(Detector):
+    """Streets, roads, estates and village committees without a district before them
+    (小塘新城路、锦厦路口、龙溪村委会、碧桂园小区).
+
+    The suffix is searched for and the name taken by walking back over up to five name
+    characters. The name must not make a dictionary word with the suffix (道路、农村、思路) and must
+    not be a verb, adjective or other function word (走错路); a common noun before a road
+    (建设路、人民路) counts only with a locative word before it or a number, 口 or 附近 after it.
+    """
+
+    name = "local_place"
+
+    def detect(self, ctx: Context) -> Iterator[Candidate]:
+        norm = ctx.norm
+        placed = bytearray(len(norm))
+        for c in ctx.candidates:
+            if c.kind == "address" or (c.detector == "place" and norm[c.end - 1] in "省市县区旗州盟镇乡道院局所"):
+                placed[c.start:c.end] = b"\x01" * (c.end - c.start)
+        floor = 0
+        for m in _LOCAL_SUFFIX.finditer(norm):
+            start = m.start()
+            while start > floor and not placed[start - 1] and m.start() - start < 5 and _LOCAL_NAME_CHAR.match(norm, start - 1):
+                start -= 1
+            lead = _LEAD.match(norm, start, m.start())
+            if lead is not None and lead.end() < m.start():
+                start = lead.end()
+            core = norm[start:m.start()]
+            if len(core) < 2 or ctx.is_protected(start, m.end()):
+                continue
+            if tagger.word_freq(norm[m.start() - 1:m.end()]) >= 3 or tagger.word_freq(core + m.group()) >= 50:
+                continue
+            tag = tagger.word_tag(core) or ""
+            confirmed = bool(_LOCATIVE.search(norm, max(0, start - 3), start)) or bool(
+                _AFTER_LOCAL.match(norm, m.end()))
+            if tag.startswith(_GENERIC_TAGS) and tagger.word_freq(core) >= 20:
+                continue
+            if tagger.word_freq(core) >= 300 and not tag.startswith(("ns", "nr", "nz")) and not confirmed:
+                continue
+            floor = m.end()
+            yield Candidate(start, m.end(), "place", PRIORITY_PLACE + 1, self.name)
+
+
+_ORG_TAIL = re.compile("律师所|律所|事务所|派出所|所|鞋厂|厂|公司|大学|学院|中学|小学|幼儿园|医院|卫生院|诊所|支行|分行|银行|"
+                       "信用社|酒店|酒楼|饭店|商店|超市|商行|门市部|店|工作室|合作社|车行|药房")
+_GENERIC_SUFFIX_WORDS = frozenset({"场所", "住所", "处所", "厕所", "诊所", "研究所", "事务所", "派出所", "看守所", "拘留所",
+                                   "戒毒所", "托儿所", "招待所", "交易所", "测绘所", "哨所", "寓所", "会所", "公司", "总公司",
+                                   "分公司", "子公司", "母公司", "该所", "本所", "我所", "各所", "商店", "超市", "酒店"})
+
+
+class OrgCoreDetector(Detector):
+    """Organisations named by their distinctive core, with or without a place before them:
+    firms in short form (星河所), factories and shops (金辉鞋厂), schools (五邑大学), police
+    stations and bank branches with their own names (江北派出所、江海支行).
+
+    The suffix is searched for and up to six name characters before it taken (cut at a verb or
+    preposition). The core must be distinctive: not a common word of the dictionary (服装厂、电子厂
+    and 人民医院 name no one) unless the dictionary knows it as a place or a name.
+    """
+
+    name = "org_core"
+
+    def detect(self, ctx: Context) -> Iterator[Candidate]:
+        norm = ctx.norm
+        for m in _ORG_TAIL.finditer(norm):
+            start = m.start()
+            while start > 0 and m.start() - start < 6 and _LOCAL_NAME_CHAR.match(norm, start - 1):
+                start -= 1
+            lead = _LEAD.match(norm, start, m.start())
+            if lead is not None and lead.end() < m.start():
+                start = lead.end()
+            while start < m.start() and norm[start] in "一这那该本此每某个家间座所":
+                start += 1
+            core = norm[start:m.start()]
+            if len(core) < 2 or ctx.is_protected(start, m.end()):
+                continue
+            if norm[m.start() - 1:m.end()] in _GENERIC_SUFFIX_WORDS and len(core) < 3:
+                continue
+            if m.group() == "所" and (tagger.word_freq(norm[m.start() - 1:m.end()]) > 0 or len(core) > 3):
+                continue
+            tag = tagger.word_tag(core) or ""
+            if tagger.word_freq(core) >= 100 and not tag.startswith(("ns", "nr", "nz", "nt")):
+                continue
+            kind = "firm" if m.group() in ("律师所", "律所", "事务所", "所") else (
+                "police" if m.group() == "派出所" else "org")
+            yield Candidate(start, m.end(), kind, PRIORITY_NAME + 3, self.name)

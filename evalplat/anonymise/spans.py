@@ -11,6 +11,13 @@ from typing import Any
 #: Fine kinds of redacted strings and the placeholder label each one gets.
 KIND_LABELS: dict[str, str] = {
     "person": "当事人",
+    "judge": "法官",
+    "prosecutor": "检察官",
+    "police_officer": "民警",
+    "clerk": "书记员",
+    "witness": "证人",
+    "victim": "被害人",
+    "staff": "工作人员",
     "lawyer": "律师",
     "firm": "律师事务所",
     "agency": "法律援助机构",
@@ -30,22 +37,38 @@ KIND_LABELS: dict[str, str] = {
     "legal_aid_number": "法援文号",
     "doc_number": "文号",
     "number": "号码",
+    "credit_code": "统一社会信用代码",
+    "wechat": "微信号",
+    "qq": "QQ号",
+    "passport": "护照号",
+    "vessel": "船号",
+    "birth_date": "出生日期",
 }
+
+#: kinds of natural persons other than lawyers: one person keeps one placeholder whatever role
+#: word found them first (the label comes from that first role)
+ROLE_KINDS: frozenset[str] = frozenset({"person", "judge", "prosecutor", "police_officer", "clerk", "witness",
+                                        "victim", "staff"})
 
 #: Kind → broad category reported on a span.
 KIND_CATEGORY: dict[str, str] = {
-    "person": "person", "lawyer": "person",
+    **{k: "person" for k in ("person", "judge", "prosecutor", "police_officer", "clerk", "witness", "victim",
+                             "staff")},
+    "lawyer": "person",
     "firm": "org", "agency": "org", "court": "org", "procuratorate": "org", "police": "org", "org": "org",
     "place": "place",
     **{k: k for k in ("address", "id_card", "phone", "email", "bank_card", "plate", "licence",
-                      "case_number", "legal_aid_number", "doc_number", "number")},
+                      "case_number", "legal_aid_number", "doc_number", "number", "credit_code", "wechat", "qq",
+                      "passport", "vessel", "birth_date")},
 }
 
 #: Names callers may use as keys of ``known`` and the kind each one means.
 KNOWN_ALIASES: dict[str, str] = {
     "person": "person", "people": "person", "client": "person", "party": "person", "parties": "person",
-    "opponent": "person", "opposing": "person", "witness": "person", "victim": "person", "judge": "person",
-    "clerk": "person", "relative": "person", "当事人": "person", "人名": "person", "人员": "person",
+    "opponent": "person", "opposing": "person", "witness": "witness", "victim": "victim", "judge": "judge",
+    "clerk": "clerk", "prosecutor": "prosecutor", "police_officer": "police_officer", "officer": "police_officer",
+    "staff": "staff", "relative": "person", "证人": "witness", "被害人": "victim", "法官": "judge",
+    "审判员": "judge", "书记员": "clerk", "检察官": "prosecutor", "民警": "police_officer", "工作人员": "staff", "当事人": "person", "人名": "person", "人员": "person",
     "lawyer": "lawyer", "lawyers": "lawyer", "律师": "lawyer",
     "firm": "firm", "law_firm": "firm", "律所": "firm", "律师事务所": "firm",
     "agency": "agency", "legal_aid_agency": "agency", "法律援助机构": "agency",
@@ -168,7 +191,7 @@ class CaseMapping:
 
     def placeholder(self, kind: str, key: str, original: str) -> str:
         """The placeholder of an entity, assigning the next free letter on first sight."""
-        slot = f"{kind}\t{key}"
+        slot = f"{'person' if kind in ROLE_KINDS else kind}\t{key}"
         found = self.placeholders.get(slot)
         if found is None:
             label = label_for(kind, original)
@@ -180,7 +203,7 @@ class CaseMapping:
 
     def observe(self, kind: str, key: str, placeholder: str) -> None:
         """Record an existing assignment (from stored spans) so new letters do not collide with it."""
-        self.placeholders.setdefault(f"{kind}\t{key}", placeholder)
+        self.placeholders.setdefault(f"{'person' if kind in ROLE_KINDS else kind}\t{key}", placeholder)
         parsed = _parse_placeholder(placeholder)
         if parsed is not None:
             label, index = parsed

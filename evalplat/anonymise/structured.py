@@ -95,27 +95,62 @@ def classify_digits(digits: str, context: str) -> str | None:
 _NOT_DIGIT = re.compile(r"[^\dXx]")
 
 
+#: OCR's letters for digits inside a digit string: O/o for 0, l/I for 1
+_OCR_DIGIT = re.compile(r"(?<=[0-9])[OolI](?=[0-9OolI])|(?<=[0-9OolI])[OolI](?=[0-9])")
+_OCR_TABLE = {"O": "0", "o": "0", "l": "1", "I": "1"}
+
+
+def digit_view(norm: str) -> str:
+    """``norm`` with OCR's letter-for-digit confusions inside digit strings undone (length kept)."""
+    if not any(ch in norm for ch in "OolI"):
+        return norm
+    return _OCR_DIGIT.sub(lambda m: _OCR_TABLE[m.group()], norm)
+
+
 class DigitRunDetector(Detector):
-    """ID, phone, bank-card, licence and other long numbers, with any spaces or dashes between digits."""
+    """ID, phone, bank-card, licence and other long numbers, with any spaces, dashes or a line break
+    between digits, and OCR's O/l/I for 0/1 inside them."""
 
     name = "digits"
     _pattern = re.compile(
-        r"(?<![0-9A-Za-z])(?:\+\s?86[\s\-]?|\(\+?86\)\s?)?(?:\(0\d{2,3}\)\s?)?\d(?:[ \-\u00a0.]?\d){6,22}[Xx]?(?![0-9A-Za-z])"
+        r"(?<![0-9A-Za-z])(?:\+\s?86[\s\-]?|\(\+?86\)\s?)?(?:\(0\d{2,3}\)\s?)?\d(?:(?:[ \-\u00a0.]|\r?\n)?\d){6,22}[Xx]?"
+        r"(?![0-9A-Za-z])"
     )
 
     def detect(self, ctx: Context) -> Iterator[Candidate]:
-        norm = ctx.norm
-        for m in self._pattern.finditer(norm):
-            raw = m.group()
-            digits = _NOT_DIGIT.sub("", raw)
-            if digits[-1] in "Xx" and len(digits) != 18:
-                continue
-            before = norm[max(0, m.start() - 12):m.start()]
-            kind = classify_digits(digits.upper() if len(digits) == 18 else digits, before)
-            if kind is None and 7 <= len(digits) <= 8 and _PHONE_CUE.search(before):
-                kind = "phone"
-            if kind is not None:
-                yield Candidate(m.start(), m.end(), kind, PRIORITY_STRUCTURED, self.name)
+        view = digit_view(ctx.norm)
+        for m in self._pattern.finditer(view):
+            if "\n" in m.group():
+                yield from self._split(view, m.start(), m.group())
+            else:
+                cand = self._classify(view, m.start(), m.end(), m.group())
+                if cand is not None:
+                    yield cand
+
+    def _split(self, view: str, start: int, raw: str) -> Iterator[Candidate]:
+        """A run across a line break: its lines are separate numbers when each is one on its own."""
+        pieces = []
+        pos = start
+        for line in raw.split("\n"):
+            pieces.append((pos, pos + len(line.rstrip("\r")), line.rstrip("\r")))
+            pos += len(line) + 1
+        alone = [self._classify(view, a, b, t) for a, b, t in pieces if t]
+        if alone and all(c is not None for c in alone):
+            yield from (c for c in alone if c is not None)
+            return
+        whole = self._classify(view, start, start + len(raw), raw)
+        if whole is not None:
+            yield whole
+
+    def _classify(self, view: str, start: int, end: int, raw: str) -> Candidate | None:
+        digits = _NOT_DIGIT.sub("", raw)
+        if not digits or (digits[-1] in "Xx" and len(digits) != 18):
+            return None
+        before = view[max(0, start - 12):start]
+        kind = classify_digits(digits.upper() if len(digits) == 18 else digits, before)
+        if kind is None and 7 <= len(digits) <= 8 and _PHONE_CUE.search(before):
+            kind = "phone"
+        return None if kind is None else Candidate(start, end, kind, PRIORITY_STRUCTURED, self.name)
 
 
 _PHONE_CUE = re.compile(r"(?:电话|手机|座机|传真|联系方式|号码|Tel|TEL|tel)[^，。；\n]{0,4}$")
@@ -262,3 +297,90 @@ class AddressDetector(Detector):
                 continue
             floor = m.end()
             yield Candidate(start, m.end(), "address", PRIORITY_ADDRESS - 1, self.name)
+
+
+# --- identifiers beyond digit runs ------------------------------------------------------------------
+#: the 31 characters of a unified social credit code (GB 32100-2015: no I, O, S, V, Z)
+CREDIT_CODE_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def credit_code_check_char(first17: str) -> str:
+    """The check character of a unified social credit code (GB 32100-2015, modulus 31)."""
+    total = sum(CREDIT_CODE_CHARS.index(ch) * w for ch, w in zip(first17, _CREDIT_WEIGHTS, strict=True))
+    return CREDIT_CODE_CHARS[(31 - total % 31) % 31]
+
+
+def valid_credit_code(code: str) -> bool:
+    """True for an 18-character unified social credit code whose check character is right."""
+    code = code.upper()
+    return (len(code) == 18 and all(ch in CREDIT_CODE_CHARS for ch in code)
+            and credit_code_check_char(code[:17]) == code[17])
+
+
+_PROVINCE_CHARS = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+
+
+class IdentifierDetector(Detector):
+    """Unified social credit codes, WeChat ids, QQ numbers, passport, permit and vessel numbers.
+
+    A credit code counts when its check character is right, or after 信用代码 whatever its check
+    (OCR damage); WeChat and QQ ids, passports and permits need their cue word; fishing and cargo
+    vessels are recognised by their form (闽狮渔06789, 粤江货1234) and IMO/MMSI numbers by their label.
+    """
+
+    name = "identifier"
+    _credit = re.compile(r"(?<![0-9A-Za-z])[0-9A-HJ-NP-RTUWXYa-hj-np-rtuwxy]{2}\d{6}[0-9A-HJ-NP-RTUWXYa-hj-np-rtuwxy]{10}"
+                         r"(?![0-9A-Za-z])")
+    _credit_cue = re.compile(r"信用代码|信用编码|纳税人识别号|注册号")
+    _wxid = re.compile(r"(?<![0-9A-Za-z])wxid_[0-9a-z]{4,24}")
+    _wechat = re.compile(r"(?:微信|WeChat|wechat|VX|vx|V信)(?:号|账号|ID|id)?\s*(?:是|为|:|：)?\s*"
+                         r"([A-Za-z][-_A-Za-z0-9]{5,19})(?![-_A-Za-z0-9])")
+    _qq = re.compile(r"(?:QQ|qq|扣扣)(?:号码|号|账号)?\s*(?:是|为|:|：)?\s*([1-9]\d{4,10})(?!\d)")
+    _passport = re.compile(r"(?:护照|通行证|旅行证|签证)(?:号码|号|编号)?\s*(?:是|为|:|：)?\s*([A-Za-z]{1,2}\s?\d{7,9})(?![0-9A-Za-z])")
+    _passport_bare = re.compile(r"(?<![0-9A-Za-z])[EG]\d{8}(?![0-9A-Za-z])")
+    _vessel = re.compile("[" + _PROVINCE_CHARS + r"][\u4e00-\u9fff]{1,3}?(?:渔|货|运|油|拖|客|工)\s?\d{3,6}(?!\d)")
+    _ship_number = re.compile(r"(?:IMO|MMSI)\s*(?:号|编号|No\.?)?\s*[:：]?\s*(\d{7,9})(?!\d)")
+
+    def detect(self, ctx: Context) -> Iterator[Candidate]:
+        norm = ctx.norm
+        for m in self._credit.finditer(norm):
+            code = m.group()
+            if any(ch.isalpha() for ch in code) or not valid_id18(code):
+                before = norm[max(0, m.start() - 12):m.start()]
+                if valid_credit_code(code) or self._credit_cue.search(before):
+                    yield Candidate(m.start(), m.end(), "credit_code", PRIORITY_STRUCTURED + 1, self.name)
+        for m in self._wxid.finditer(norm):
+            yield Candidate(m.start(), m.end(), "wechat", PRIORITY_STRUCTURED, self.name)
+        for pattern, kind in ((self._wechat, "wechat"), (self._qq, "qq"), (self._passport, "passport"),
+                              (self._ship_number, "vessel")):
+            for m in pattern.finditer(norm):
+                yield Candidate(m.start(1), m.end(1), kind, PRIORITY_STRUCTURED, self.name)
+        for m in self._passport_bare.finditer(norm):
+            yield Candidate(m.start(), m.end(), "passport", PRIORITY_STRUCTURED - 1, self.name)
+        for m in self._vessel.finditer(norm):
+            yield Candidate(m.start(), m.end(), "vessel", PRIORITY_STRUCTURED, self.name)
+
+
+_MONTH_DAY = r"(?:0?[1-9]|1[0-2])\s*月\s*(?:0?[1-9]|[12]\d|3[01])\s*日"
+_DATE_FORMS = (r"((?:19|20)\d{2})\s*年\s*(" + _MONTH_DAY + ")"
+               r"|((?:19|20)\d{2})([.\-/](?:0?[1-9]|1[0-2])[.\-/](?:0?[1-9]|[12]\d|3[01]))(?!\d)")
+
+
+class BirthDateDetector(Detector):
+    """Exact birth dates of natural persons, reduced to the year (1985年3月12日出生 → 1985年出生).
+
+    A date counts as a birth date after 出生、生于、出生日期、出生年月 or before 出生、生; the span covers
+    month and day and its placeholder is empty, so the year stays where it was.
+    """
+
+    name = "birth_date"
+    _after_cue = re.compile(r"(?:出生日期|出生年月日|出生年月|生日|出生于|生于|出生)\s*(?:为|是|:|：)?\s*(?:" + _DATE_FORMS + ")")
+    _before_cue = re.compile("(?:" + _DATE_FORMS + r")\s*(?:出生|生(?![效产活效存]))")
+
+    def detect(self, ctx: Context) -> Iterator[Candidate]:
+        norm = ctx.norm
+        for pattern in (self._after_cue, self._before_cue):
+            for m in pattern.finditer(norm):
+                group = 2 if m.group(2) else 4
+                yield Candidate(m.start(group), m.end(group), "birth_date", PRIORITY_STRUCTURED, self.name)

@@ -25,7 +25,7 @@ IDENTIFIERS = ["陈志强", "44070319850312102x", "建设路12号3栋502房", "1
                "粤J·12345", "李红梅", "陈某", "刘芳", "黄卫国", "周敏", "梁家豪", "江海所", "老陈",
                "6222021234567890128", "chen.zq@163.com", "3201234", "139 2233 4455", "江门"]
 LEGAL_TERMS = ["盗窃罪", "有期徒刑六个月", "《中华人民共和国刑法》", "第二百六十四条", "第六十七条第三款", "人民币3200元",
-               "被告人", "辩护人", "被害人", "证人", "审判长", "审判员", "书记员", "经审理查明", "1985年3月12日"]
+               "被告人", "辩护人", "被害人", "证人", "审判长", "审判员", "书记员", "经审理查明", "1985年"]
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +41,8 @@ def test_hand_written_identifier_is_gone(passage, needle):
 
 @pytest.mark.parametrize("term", LEGAL_TERMS)
 def test_legal_substance_survives(passage, term):
-    assert passage.text.count(term) == PASSAGE.count(term)
+    # at least as often: role placeholders (「被害人A」、「证人A」) repeat the role word
+    assert passage.text.count(term) >= PASSAGE.count(term)
 
 
 def test_span_offsets_point_into_the_original(passage):

@@ -1,0 +1,126 @@
+"""What is still suspicious after a redaction: where the person checking it should look.
+
+:func:`suspicious` lists stretches of the original text that no span covers but that look like
+something identifying — a name-like token, rare characters after a role word, a number shaped like
+an identifier — each with a reason code. The result is plain data (a list of dicts), so that the
+redaction review can show it and store it as it is.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from . import ner, tagger
+from .context import normalise, trie_pattern
+from .lexicon import ROLE_WORDS
+from .names import ALL_SURNAMES, is_word_at
+from .structured import digit_view
+
+#: reason codes (the review translates them)
+NAME_LIKE = "name_like"
+AFTER_ROLE_WORD = "after_role_word"
+IDENTIFIER_NUMBER = "identifier_number"
+REASONS = (NAME_LIKE, AFTER_ROLE_WORD, IDENTIFIER_NUMBER)
+
+_CJK = re.compile("[\u4e00-\u9fff]")
+_ROLE = re.compile("(?:" + trie_pattern(ROLE_WORDS, flat=True) + r")[:：\s]*")
+#: long digit strings (OCR letters and separators allowed) or letter-digit codes
+_NUMBER = re.compile(r"(?<![0-9A-Za-z])(?:[0-9][0-9 \-]{4,}[0-9Xx]|[A-Za-z]{1,3}[0-9]{5,}|[0-9]{3,}[A-Za-z][0-9A-Za-z]{3,})"
+                     r"(?![0-9A-Za-z])")
+#: what follows a number that is an amount, a date, a quantity or an article — legal substance
+_SUBSTANCE_AFTER = re.compile(r"\s*(?:年|月|日|元|万|亿|%|％|平方|米|公里|千克|克|吨|小时|天|个|人|次|条|号令|股|台|件|份)")
+_WINDOW = 24
+
+
+def _covered(length: int, spans: Iterable[Any]) -> bytearray:
+    mask = bytearray(length)
+    for s in spans:
+        start, end = (s["start"], s["end"]) if isinstance(s, dict) else (s.start, s.end)
+        mask[start:end] = b"\x01" * (end - start)
+    return mask
+
+
+def _rare(ch: str) -> bool:
+    """A character that seldom stands as a word of its own: likely part of a name."""
+    return bool(_CJK.match(ch)) and tagger.word_freq(ch) < 2000
+
+
+def suspicious(text: str, result: Any) -> list[dict[str, Any]]:
+    """Stretches of ``text`` the redaction left that look identifying.
+
+    Parameters
+    ----------
+    text : str
+        The original text that was redacted.
+    result : Redaction or iterable of spans
+        The redaction (``.spans``), or its spans as :class:`~evalplat.anonymise.Span` objects or
+        their dicts (``Span.as_dict``).
+
+    Returns
+    -------
+    list of dict
+        ``{"start", "end", "text", "reason"}`` in order of position; ``reason`` is one of
+        ``name_like`` (a token a name tagger or a surname pattern takes for a name),
+        ``after_role_word`` (rare characters right after 证人、审判长 … that were not redacted) and
+        ``identifier_number`` (a digit string shaped like an identifier, not an amount or a date).
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be str, got {type(text).__name__} (文本必须是字符串)")
+    spans = getattr(result, "spans", result)
+    norm = normalise(text)
+    covered = _covered(len(text), spans)
+    flags: dict[tuple[int, int], str] = {}
+
+    def open_(start: int, end: int) -> bool:
+        return end > start and covered.find(1, start, end) == -1
+
+    # numbers shaped like identifiers
+    view = digit_view(norm)
+    for m in _NUMBER.finditer(view):
+        digits = sum(ch.isdigit() for ch in m.group())
+        if digits < 6 or not open_(m.start(), m.end()) or _SUBSTANCE_AFTER.match(view, m.end()):
+            continue
+        flags[m.span()] = IDENTIFIER_NUMBER
+    # rare characters after a role word
+    for m in _ROLE.finditer(norm):
+        pos = m.end()
+        end = pos
+        while end < len(norm) and end - pos < 4 and _CJK.match(norm, end) and not covered[end]:
+            end += 1
+        if end - pos >= 2 and open_(pos, end) and _rare(norm[pos]) and _rare(norm[pos + 1]) \
+                and tagger.word_freq(norm[pos:pos + 2]) < 50:
+            flags[(pos, min(end, pos + 3))] = AFTER_ROLE_WORD
+    # name-like tokens: the named-entity model (or jieba's tagger) on the uncovered text
+    for start, end in _name_like(norm, covered):
+        if (start, end) not in flags and open_(start, end):
+            flags[(start, end)] = NAME_LIKE
+    out: list[dict[str, Any]] = []
+    last_end = -1
+    for (s, e), reason in sorted(flags.items(), key=lambda item: (item[0][0], -item[0][1])):
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if s >= last_end and e > s:
+            out.append({"start": s, "end": e, "text": text[s:e], "reason": reason})
+            last_end = e
+    return out
+
+
+def _name_like(norm: str, covered: bytearray) -> list[tuple[int, int]]:
+    """Uncovered tokens tagged as people, or surname-led tokens jieba does not know as words."""
+    found: list[tuple[int, int]] = []
+    if ner.available():
+        starts = list(range(0, max(1, len(norm) - 8), _WINDOW - 8))
+        windows = [norm[s:s + _WINDOW].replace("\n", "，") for s in starts]
+        for s, entities in zip(starts, ner.tag_windows(windows), strict=True):
+            for es, ee, label in entities:
+                a, b = s + es, s + ee
+                if label == "PER" and b - a >= 2 and _CJK.search(norm[a:b]) and is_word_at(norm, a, b):
+                    found.append((a, b))
+    else:
+        for m in re.finditer("[" + "".join(sorted(ALL_SURNAMES)) + "][\u4e00-\u9fff]{1,2}", norm):
+            a, b = m.span()
+            if not covered[a] and tagger.word_freq(norm[a:b]) == 0 and tagger.word_freq(norm[a:a + 2]) == 0:
+                found.append((a, b))
+    return found
