@@ -12,9 +12,8 @@ wheel); placeholders come from a :class:`CaseMapping` that a case's documents ca
 from .context import Context, Detector, normalise
 from .flags import suspicious
 from .known import KnownIndex, org_variants, person_variants
-from .pipeline import Pipeline, Redaction, apply_corrections, default_detectors, redact
+from .pipeline import Pipeline, Redaction, apply_corrections, default_detectors, redact, warm_up
 from .spans import KIND_CATEGORY, KIND_LABELS, Candidate, CaseMapping, Span, render
-from .tagger import warm_up
 
 __all__ = [
     "KIND_CATEGORY", "KIND_LABELS", "Candidate", "CaseMapping", "Context", "Detector", "KnownIndex",

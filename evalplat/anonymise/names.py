@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 from . import ner, tagger
 from .context import (
@@ -57,19 +58,15 @@ _NOT_NAMES = frozenset({"谢谢", "感谢", "多谢", "老师", "老板", "小�
                         "法官", "律师", "先生", "女士", "对方", "本人", "我方", "对方当事人", "被告", "原告", "当事人"})
 
 
-def _place_prefixes() -> tuple[str, ...]:
+@lru_cache(maxsize=1)
+def _place_prefixes() -> frozenset[str]:
     d = divisions()
-    return tuple({n[:2] for n in d.full_names | d.short_forms if len(n) >= 2})
-
-
-_PLACE_PREFIXES: tuple[str, ...] | None = None
+    return frozenset(n[:2] for n in d.full_names | d.short_forms if len(n) >= 2)
 
 
 def _is_place_start(text: str) -> bool:
-    global _PLACE_PREFIXES
-    if _PLACE_PREFIXES is None:
-        _PLACE_PREFIXES = _place_prefixes()
-    return text.startswith(_PLACE_PREFIXES)
+    """True when ``text`` begins with the first two characters of a national place name."""
+    return text[:2] in _place_prefixes()
 
 
 def _surname_len(text: str, pos: int) -> int:
@@ -271,6 +268,14 @@ class SpeakerDetector(Detector):
                 continue
             if any(ch in STOP_CHARS for ch in token) and not token.startswith(("阿", "老", "小")):
                 continue
+            head = token[:2]
+            if len(token) >= 3 and tagger.word_freq(head) >= 300 and not (tagger.word_tag(head) or "").startswith("nr"):
+                continue  # 办理情况、处理意见: a heading, not a speaker
+            title = TitleNameDetector._title.search(token)
+            if title is not None and title.end() == len(token) and title.start() > 0:
+                e = s + title.start()  # 张律师: the name is 张
+                yield Candidate(s, e, TITLE_KIND.get(title.group(), "person"), PRIORITY_NAME, self.name)
+                continue
             yield Candidate(s, s + len(m.group(1).rstrip()), "person", PRIORITY_NAME, self.name)
 
 
@@ -331,40 +336,42 @@ _PLACE_SUFFIX = re.compile("省|市|县|区|旗|州|盟|镇|乡|街道|村|社�
                            "开发区|工业园|码头|港|岛|湾")
 
 
-def _window_cues(ctx: Context) -> list[int]:
-    """Positions where a name, place or organisation may begin, from cheap features of the text."""
+def _window_cues(ctx: Context, covered: bytearray, role_end: dict[int, str]) -> list[int]:
+    """Positions where a name may begin, from cheap features of the text (a role word before it, a
+    middle dot in it, a form of address), not inside what earlier detectors found."""
     norm = ctx.norm
     cues: list[int] = []
-    covered = bytearray(len(norm))
-    for c in ctx.candidates:
-        covered[c.start:c.end] = b"\x01" * (c.end - c.start)
+    for pos in role_end:
+        # after a role word, only characters that may begin a name: not a function character,
+        # not a common word (被告人应当、受援人签订、被告人系初犯)
+        if pos >= len(norm) or covered[pos] or not _CJK.match(norm, pos) or norm[pos] in STOP_CHARS:
+            continue
+        head = norm[pos:pos + 2]
+        if tagger.word_freq(head) >= 50 and not (tagger.word_tag(head) or "").startswith("nr"):
+            continue
+        cues.append(pos)
     for m in _CUE_RE.finditer(norm):
-        pos = m.end() if m.lastgroup == "role" else m.start()
-        if pos < len(norm) and not covered[pos]:
-            cues.append(pos)
+        if not covered[m.start()]:
+            cues.append(m.start())
     return cues
 
 
-_CUE_RE = re.compile(
-    "(?P<role>" + trie_pattern(ROLE_WORDS, flat=True) + ")|(?P<dot>[·•])|(?P<addr>[阿老小](?=[\u4e00-\u9fff]))"
-    "|(?P<org>律师事务所|派出所|有限公司|公司|大学|学院|中学|小学|支行|分行|厂|医院|卫生院|酒店|超市|商行|门店)"
-    "|(?P<place>村委会|居委会|村|社区|小区|花园|路口|路|街道|大街|街|镇|乡)"
-)
+_CUE_RE = re.compile("[·•]|[阿老小肥](?=[\u4e00-\u9fff])")
 
 
 class NerNameDetector(Detector):
     """The statistical recogniser on windows the cues pick; jieba's tagger when the model is missing.
 
-    Windows are 24 characters (8 before a cue, 16 after), so nearly all windows share one length
-    and go to the encoder in full batches. An entity touching a cut window edge is not trusted.
+    Windows are 16 characters (5 before a cue, 11 after), so nearly all windows share one length
+    and go to the encoder in full batches; a cue whose name fits in the previous window gets none. An entity touching a cut window edge is not trusted.
     People are accepted unless they are an ordinary word outside a name context; places and
     organisations only with a place or organisation suffix and a distinctive core (the rules
     find the national place names themselves).
     """
 
     name = "ner"
-    width = 24
-    before = 8
+    width = 16
+    before = 5
 
     def __init__(self) -> None:
         self.fallback = TaggerNameDetector()
@@ -377,14 +384,17 @@ class NerNameDetector(Detector):
         n = len(norm)
         starts: list[int] = []
         last_end = -1
-        for pos in sorted(set(_window_cues(ctx) + _surname_cues(ctx))):
+        covered = bytearray(n)
+        for c in ctx.candidates:
+            covered[c.start:c.end] = b"\x01" * (c.end - c.start)
+        role_end = {m.end(): ROLE_KIND.get(m.group(1), "person") for m in _ROLE_SEP.finditer(norm)}
+        for pos in sorted(set(_window_cues(ctx, covered, role_end) + _surname_cues(ctx, covered))):
             start = max(0, min(pos - self.before, n - self.width))
-            if starts and pos < last_end - 10:
+            if starts and pos + 5 <= last_end:
                 continue  # the previous window holds this cue with enough context after it
             starts.append(start)
             last_end = start + self.width
         windows = [norm[s:s + self.width].replace("\n", "，") for s in starts]
-        role_end = {m.end(): ROLE_KIND.get(m.group(1), "person") for m in _ROLE_SEP.finditer(norm)}
         for s, entities in zip(starts, ner.tag_windows(windows), strict=True):
             w_len = min(self.width, n - s)
             for es, ee, label in _join_dotted(entities, norm[s:s + self.width]):
@@ -444,16 +454,16 @@ def _join_dotted(entities: list[tuple[int, int, str]], window: str) -> list[tupl
     return out
 
 
-_ROLE_SEP = re.compile("(" + trie_pattern(ROLE_WORDS, flat=True) + r")[:：\s]*(?:名叫|叫|是|为)?\s*")
+_ROLE_SEP = re.compile("(" + trie_pattern(ROLE_WORDS, flat=True) + r")[ \t\u3000:：]*(?:名叫|叫|是|为)?[ \t\u3000]*")
 
 
-def _surname_cues(ctx: Context) -> list[int]:
+def _surname_cues(ctx: Context, covered: bytearray) -> list[int]:
     """Starts of surname-led words (any listed surname, Cantonese and rare ones included) whose next
     characters do not make a common word — the prefilter of :class:`TaggerNameDetector`, widened."""
     norm = ctx.norm
     out = []
     for m in _SURNAME_CUE.finditer(norm):
-        if _plausible_name_start(norm, m.start()):
+        if not covered[m.start()] and not covered[m.start() + 1] and _plausible_name_start(norm, m.start()):
             out.append(m.start())
     return out
 

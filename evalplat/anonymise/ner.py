@@ -35,44 +35,36 @@ ENTITY_LABELS = ("PER", "LOC", "ORG")
 _BATCH = 64
 
 
-def viterbi_batch(emissions: npt.NDArray[np.float32], lengths: npt.NDArray[np.int64],
-                  transitions: npt.NDArray[np.float32]) -> npt.NDArray[np.int64]:
-    """Best tag sequence of a linear-chain CRF for every row of a batch, at once.
+def viterbi_batch(emissions: npt.NDArray[np.float32], transitions: npt.NDArray[np.float32]) -> npt.NDArray[np.intp]:
+    """Best tag sequence of a linear-chain CRF for every row of a batch of equal-length rows, at once.
 
     Parameters
     ----------
     emissions : array (batch, time, tags)
-        Emission scores; positions at or past a row's length are ignored.
-    lengths : array (batch,)
-        The length of each row (at least 1).
+        Emission scores.
     transitions : array (tags, tags)
         ``transitions[a, b]`` is the score of tag ``b`` following tag ``a``.
 
     Returns
     -------
     array (batch, time)
-        Tag ids; positions past a row's length are 0.
+        Tag ids; ties go to the lowest tag id, as in ``numpy.argmax`` (the wheel's own decoder).
     """
     batch, steps, tags = emissions.shape
-    score = emissions[:, 0, :].astype(np.float64)
-    back = np.zeros((batch, steps, tags), dtype=np.int64)
-    identity = np.broadcast_to(np.arange(tags), (batch, tags))
-    rows = np.arange(batch)
+    score = emissions[:, 0, :]
+    back = np.empty((steps, batch, tags), dtype=np.intp)
     for t in range(1, steps):
-        total = score[:, :, None] + transitions[None, :, :]  # (batch, from, to)
+        total = score[:, :, None] + transitions  # (batch, from, to)
         best = total.argmax(axis=1)
-        new = np.take_along_axis(total, best[:, None, :], axis=1)[:, 0, :] + emissions[:, t, :]
-        live = (t < lengths)[:, None]
-        score = np.where(live, new, score)
-        back[:, t, :] = np.where(live, best, identity)
-    out = np.zeros((batch, steps), dtype=np.int64)
+        back[t] = best
+        score = total.max(axis=1) + emissions[:, t, :]
+    out = np.empty((batch, steps), dtype=np.intp)
+    rows = np.arange(batch)
     last = score.argmax(axis=1)
-    out[rows, steps - 1] = last
+    out[:, steps - 1] = last
     for t in range(steps - 1, 0, -1):
-        last = back[rows, t, last]
-        out[rows, t - 1] = last
-    # rows shorter than ``steps`` carried their final tag forward through the identity pointers
-    out[np.arange(steps)[None, :] >= lengths[:, None]] = 0
+        last = back[t, rows, last]
+        out[:, t - 1] = last
     return out
 
 
@@ -97,7 +89,7 @@ class LacModel:
         self._q2b = q2b
         # later lines of tag.dic override earlier ones (16 is nr-B, then PER-B), as the wheel reads it
         id2tag = {int(k): v for k, v in _read_tsv(directory / "tag.dic").items()}
-        self._transitions = np.load(directory / "lac_crf_transitions.npy").astype(np.float64)
+        self._transitions = np.load(directory / "lac_crf_transitions.npy").astype(np.float32)
         n_tags = self._transitions.shape[0]
         self._label = [id2tag.get(i, "n-B").rsplit("-", 1)[0] for i in range(n_tags)]
         self._inside = np.array([id2tag.get(i, "n-B").endswith("-I") for i in range(n_tags)])
@@ -132,7 +124,7 @@ class LacModel:
                 ids = np.array([[self._id(ch) for ch in windows[i]] for i in chunk], dtype=np.int64)
                 lengths = np.full(len(chunk), steps, dtype=np.int64)
                 emissions = self._session.run(None, {"token_ids": ids, "length": lengths})[0]
-                paths = viterbi_batch(emissions, lengths, self._transitions)
+                paths = viterbi_batch(emissions, self._transitions)
                 for row, i in enumerate(chunk):
                     out[i] = self._entities(paths[row].tolist())
         return out

@@ -17,13 +17,19 @@ _CJK = "\u4e00-\u9fff"
 _SPACED_RUN = re.compile(f"[{_CJK}](?:[ \u3000\u00a0]{{1,2}}[{_CJK}](?![{_CJK}])){{2,}}")
 #: a line break between two characters after a line that does not end a sentence: a wrap
 _WRAP = re.compile(f"(?<=[{_CJK}])\r?\n(?=[{_CJK}])")
+#: a line that starts with a label (联系电话：…) begins a new field, not the rest of a wrapped line
+_LABEL = re.compile(r"[^\n，。：:]{1,8}[：:]")
 _SENTENCE_END = "。！？；：:;!?）)」』》"
 
 
-def collapse_spacing(text: str) -> tuple[str, list[int]] | None:
-    """The text with OCR's gaps inside words closed, and where each of its characters came from.
+def collapse_spacing(text: str, margin: int = 24) -> tuple[str, list[int]] | None:
+    """Excerpts of the text around OCR's gaps inside words, the gaps closed, and where each of
+    their characters came from.
 
-    Returns None when there is no such gap (the usual case), so callers pay nothing for clean text.
+    Only the neighbourhood of each gap (``margin`` characters either side) is returned, excerpts
+    separated by a blank line whose characters come from nowhere (origin -1), so that detecting
+    again costs in proportion to the damage, not to the document. Returns None when there is no
+    such gap (the usual case).
     """
     drop = bytearray(len(text))
     for m in _SPACED_RUN.finditer(text):
@@ -33,9 +39,31 @@ def collapse_spacing(text: str) -> tuple[str, list[int]] | None:
     for m in _WRAP.finditer(text):
         line_start = text.rfind("\n", 0, m.start()) + 1
         line = text[line_start:m.start()].rstrip("\r")
-        if len(line) >= 8 and line[-1] not in _SENTENCE_END:
+        if len(line) >= 15 and line[-1] not in _SENTENCE_END and not _LABEL.match(text, m.end()):
             drop[m.start():m.end()] = b"\x01" * (m.end() - m.start())
-    if drop.find(1) == -1:
+    first = drop.find(1)
+    if first == -1:
         return None
-    origin = [i for i in range(len(text)) if not drop[i]]
-    return "".join(text[i] for i in origin), origin
+    regions: list[list[int]] = []
+    i = first
+    while i != -1:
+        j = i
+        while j < len(text) and drop[j]:
+            j += 1
+        a, b = max(0, i - margin), min(len(text), j + margin)
+        if regions and a <= regions[-1][1]:
+            regions[-1][1] = b
+        else:
+            regions.append([a, b])
+        i = drop.find(1, j)
+    chars: list[str] = []
+    origin: list[int] = []
+    for a, b in regions:
+        if origin:
+            chars.append("\n\n")
+            origin.extend((-1, -1))
+        for k in range(a, b):
+            if not drop[k]:
+                chars.append(text[k])
+                origin.append(k)
+    return "".join(chars), origin

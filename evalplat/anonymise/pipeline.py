@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import ner
+from . import ner, tagger
 from .context import Context, Detector
 from .known import KnownDetector, KnownIndex, canonical_kind, known_index, split_name
 from .lexicon import COMPOUND_SURNAMES, SURNAMES
@@ -109,6 +109,8 @@ class Pipeline:
             squeezed, origin = collapsed
             for c in self._detect(Context(squeezed, mapping, index)):
                 start, end = origin[c.start], origin[c.end - 1] + 1
+                if -1 in origin[c.start:c.end]:
+                    continue
                 if text[start:end] != squeezed[c.start:c.end]:
                     candidates.append(Candidate(start, end, c.kind, c.priority + 1, c.detector, c.key))
         chosen = resolve(candidates, len(text))
@@ -161,6 +163,14 @@ def _assign(text: str, chosen: Sequence[Candidate], index: KnownIndex, mapping: 
         placeholder = mapping.placeholder(kind, key, original)
         spans.append(Span(c.start, c.end, KIND_CATEGORY[kind], original, placeholder, kind, c.detector))
     return spans
+
+
+def warm_up() -> None:
+    """Load jieba's dictionary, the national division list and the named-entity model now (a few
+    seconds) rather than on the first document."""
+    tagger.warm_up()
+    redact("江门市蓬江区人民法院审判长陈志强", {"firm": ["广东江海律师事务所"]})
+    ner.model()
 
 
 def _squeeze(original: str) -> str:

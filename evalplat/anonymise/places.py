@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
+from typing import Any
 
 from . import tagger
-from .context import Context, Detector, trie_pattern
-from .divisions import TOWN_SUFFIXES, divisions
+from .context import Context, Detector
+from .divisions import divisions
 from .lexicon import STOP_CHARS
 from .spans import PRIORITY_NAME, PRIORITY_ORG, PRIORITY_PLACE, Candidate
 
@@ -47,56 +49,81 @@ def _ordinary(word: str) -> bool:
     return tag is not None and tag != "ns" and tagger.word_freq(word) >= 500
 
 
-def _place_alternation() -> str:
-    names, guarded = place_words()
-    # one trie: the ambiguous stems carry their condition (an institution word follows)
-    inst = f"(?=(?:{_INST_ALT}))"
-    return trie_pattern(names | guarded, tails={word: inst for word in guarded})
-
-
-_PLACE = _place_alternation()
 #: a town or sub-district after a place (蓬江区白沙街道、台山市大江镇)
 _TOWN = r"[^\W\d_]{2}(?:街道办事处|街道|镇|乡)"
 _NOT_TOWNS = frozenset({"城乡", "乡镇", "城镇", "村镇", "集镇", "小镇", "本镇", "该镇", "全镇", "各镇", "所在", "当地",
                         "附近", "我镇", "本乡", "该乡", "居住", "户籍"})
+_FREE, _GUARDED, _TOWN_NAME = 0, 1, 2
+
+
+@lru_cache(maxsize=1)
+def _automaton() -> Any:
+    """One Aho-Corasick automaton over every national place name (38,000 with the townships).
+
+    A regular-expression alternation of that many words is tried branch by branch at every
+    position; the automaton finds all of them in one pass in C.
+    """
+    import ahocorasick
+
+    names, guarded = place_words()
+    automaton = ahocorasick.Automaton()
+    for word in divisions().towns:
+        automaton.add_word(word, (len(word), _TOWN_NAME))
+    for word in guarded:
+        automaton.add_word(word, (len(word), _GUARDED))
+    for word in names:
+        automaton.add_word(word, (len(word), _FREE))
+    automaton.make_automaton()
+    return automaton
 
 
 class PlaceDetector(Detector):
-    """National provinces, prefectures, counties and towns; with an institution word after them
-    (蓬江区人民法院、江门市公安局蓬江分局、台山市法律援助处) the whole name is one organisation."""
+    """National provinces, prefectures, counties and townships; with an institution word after them
+    (蓬江区人民法院、江门市公安局蓬江分局、台山市法律援助处) the whole name is one organisation.
+
+    Names are found with an Aho-Corasick automaton and taken left to right, longest first; a name
+    that is also an ordinary word (和平、光明) counts only before an institution word. Adjacent names
+    form a chain (江门市蓬江区); a chain followed by an institution word is that institution.
+    """
 
     name = "place"
-    # the chain starts with the bare trie so that ``re`` can skip non-initial characters in C
-    _pattern = re.compile(f"(?P<chain>{_PLACE}(?:{_PLACE})*)(?:(?P<inst>{_INST_ALT})|(?P<town>{_TOWN}))?")
-    _single = re.compile(_PLACE)
+    _inst = re.compile(_INST_ALT)
+    _town_after = re.compile(_TOWN)
     _town = re.compile(f"(?<=[在于到住至、，,：:])(?P<town>{_TOWN})")
 
-    def detect(self, ctx: Context) -> Iterator[Candidate]:
-        for m in self._pattern.finditer(ctx.norm):
-            inst = m.group("inst")
-            if inst:
-                kind = next(k for p, k in _INST_KIND if p.search(inst))
-                yield Candidate(m.start(), m.end(), kind, PRIORITY_ORG, self.name)
+    def _names(self, norm: str) -> list[tuple[int, int, int]]:
+        """Non-overlapping (start, end, flag) place names, left to right, longest first (the
+        automaton's ``iter_long``); an ordinary-word name not before an institution word is dropped."""
+        out = []
+        for end_index, (length, flag) in _automaton().iter_long(norm):
+            if flag == _GUARDED and not self._inst.match(norm, end_index + 1):
                 continue
-            base = m.start()
-            for piece in self._single.finditer(m.group("chain")):
-                yield Candidate(base + piece.start(), base + piece.end(), "place", PRIORITY_PLACE, self.name)
-            if m.group("town") and m.group("town")[:2] not in _NOT_TOWNS:
-                yield Candidate(m.start("town"), m.end(), "place", PRIORITY_PLACE, self.name)
-        for m in self._town.finditer(ctx.norm):
+            out.append((end_index + 1 - length, end_index + 1, flag))
+        return out
+
+    def detect(self, ctx: Context) -> Iterator[Candidate]:
+        norm = ctx.norm
+        names = self._names(norm)
+        i = 0
+        while i < len(names):
+            j = i
+            while j + 1 < len(names) and names[j + 1][0] == names[j][1] and names[j][2] != _TOWN_NAME:
+                j += 1
+            chain_start, chain_end = names[i][0], names[j][1]
+            inst = self._inst.match(norm, chain_end) if names[j][2] != _TOWN_NAME else None
+            if inst:
+                kind = next(k for p, k in _INST_KIND if p.search(inst.group()))
+                yield Candidate(chain_start, inst.end(), kind, PRIORITY_ORG, self.name)
+            else:
+                for start, end, _ in names[i:j + 1]:
+                    yield Candidate(start, end, "place", PRIORITY_PLACE, self.name)
+                town = self._town_after.match(norm, chain_end)
+                if town and town.group()[:2] not in _NOT_TOWNS:
+                    yield Candidate(town.start(), town.end(), "place", PRIORITY_PLACE, self.name)
+            i = j + 1
+        for m in self._town.finditer(norm):
             if m.group("town")[:2] not in _NOT_TOWNS:
                 yield Candidate(m.start(), m.end(), "place", PRIORITY_PLACE - 1, self.name)
-        towns = divisions().towns
-        norm = ctx.norm
-        for m in _TOWN_SUFFIX.finditer(norm):
-            for size in range(7, 1, -1):
-                start = m.start() - size
-                if start >= 0 and norm[start:m.end()] in towns:
-                    yield Candidate(start, m.end(), "place", PRIORITY_PLACE, self.name)
-                    break
-
-
-_TOWN_SUFFIX = re.compile("|".join(sorted(TOWN_SUFFIXES, key=len, reverse=True)))
 
 
 _LEAD = re.compile(
