@@ -18,10 +18,11 @@ from evalplat.closing.models import ClosingCheck, ClosingMark, ClosingReview
 from evalplat.organisations.models import Agency, Firm, Lawyer, Region, ReviewerProfile
 from evalplat.results.models import Result
 from evalplat.reviews.models import Review, ReviewItem, RubricVersion
+from evalplat.selfeval.models import SelfEvaluation
 
 __all__ = [
     "Agency", "ApiToken", "Appeal", "AppealAttachment", "Assignment", "AssignmentRun", "AuditEvent", "Campaign",
     "CampaignRubric", "Case", "CaseParty", "ClosingCheck", "ClosingMark", "ClosingReview", "Conflict", "Document", "Firm", "JobRecord", "Lawyer", "LoginAttempt",
     "Redaction", "Region", "Result", "Review", "ReviewItem", "ReviewerProfile", "Role", "RubricVersion", "Sample",
-    "SamplingPlan", "User", "UserRole",
+    "SamplingPlan", "SelfEvaluation", "User", "UserRole",
 ]

@@ -1,0 +1,57 @@
+"""Reads of self-evaluations, scoped in the query (the organiser sees every agency, agency staff their own)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from evalplat.accounts.models import Role, User
+from evalplat.cases.models import Case
+from evalplat.closing.models import ClosingReview, ClosingState
+from evalplat.extensions import db
+from evalplat.organisations.models import Agency
+from evalplat.selfeval.models import SelfEvaluation
+
+
+def _scoped(stmt: sa.Select[Any], user: User) -> sa.Select[Any]:
+    if user.is_organiser:
+        return stmt
+    if Role.AGENCY_STAFF in user.roles and user.agency_id is not None:
+        return stmt.where(Case.agency_id == user.agency_id)
+    return stmt.where(sa.false())
+
+
+def evaluation_list(user: User, *, todo: bool = False, q: str | None = None, page: int = 1,
+                    per_page: int = 50) -> tuple[list[Any], int]:
+    """Cases with their self-score; ``todo``: closed cases (both closing levels passed) not yet evaluated."""
+    stmt = (sa.select(Case.id.label("case_id"), Case.case_number, Case.case_type, Case.closed_on,
+                      Agency.name.label("agency"), SelfEvaluation.score, SelfEvaluation.evaluated_at,
+                      ClosingReview.state.label("closing_state"))
+            .join(Agency, Agency.id == Case.agency_id)
+            .outerjoin(SelfEvaluation, SelfEvaluation.case_id == Case.id)
+            .outerjoin(ClosingReview, ClosingReview.case_id == Case.id))
+    stmt = _scoped(stmt, user)
+    if todo:
+        stmt = stmt.where(SelfEvaluation.id.is_(None), ClosingReview.state == ClosingState.CLOSED)
+    if q:
+        stmt = stmt.where(Case.case_number.contains(q.strip(), autoescape=True))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
+    rows = db.session.execute(stmt.order_by(Case.closed_on.desc().nulls_last(), Case.id.desc())
+                              .offset((page - 1) * per_page).limit(per_page)).all()
+    return list(rows), total
+
+
+def evaluation_of_case(case_id: int) -> SelfEvaluation | None:
+    return db.session.scalar(sa.select(SelfEvaluation).where(SelfEvaluation.case_id == case_id))
+
+
+def self_scores(session: Session, *, agency_ids: list[int] | None = None) -> dict[str, Any]:
+    """Count, mean and the share below 60 of self-scores (all cases, or the given agencies')."""
+    stmt = sa.select(sa.func.count(SelfEvaluation.id), sa.func.avg(SelfEvaluation.score),
+                     sa.func.sum(sa.case((SelfEvaluation.score < 60, 1), else_=0)))
+    if agency_ids is not None:
+        stmt = stmt.where(SelfEvaluation.agency_id.in_(agency_ids))
+    n, mean, low = session.execute(stmt).one()
+    return {"count": int(n or 0), "mean": float(mean) if mean is not None else None, "below_60": int(low or 0)}
