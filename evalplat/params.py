@@ -11,15 +11,20 @@ object; a query argument that is not a number in range is a 400 naming the argum
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import re
 from datetime import date
 from typing import Any
 
-from flask import Flask, abort, request
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from flask import Flask, abort, current_app, request
 from flask_babel import gettext as _
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import BaseConverter, IntegerConverter, ValidationError
 
-__all__ = ["MAX_ID", "MAX_PAGE", "BoundedIntConverter", "date_arg", "int_arg", "page_arg", "parse_int"]
+__all__ = ["MAX_ID", "MAX_PAGE", "BoundedIntConverter", "OpaqueIdConverter", "date_arg", "int_arg", "opaque_id",
+           "page_arg", "parse_int", "reveal_id"]
 
 #: the largest value of a 64-bit signed integer column (PostgreSQL BIGINT, SQLite INTEGER)
 MAX_ID = 2**63 - 1
@@ -87,6 +92,59 @@ class BoundedIntConverter(IntegerConverter):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
+# --- opaque ids ------------------------------------------------------------------------------------------
+# Pages a reviewer opens must not carry database ids: they are allotted in import order, so each agency's
+# cases (and the samples and assignments made from them) occupy a contiguous range. An opaque id is the id
+# encrypted as one AES block under a key derived from the secret key: a keyed permutation, so every id has
+# exactly one token, a token reveals nothing about the order of ids, and a forged token decodes to a value
+# with its high bytes set, which is refused.
+_TOKEN = re.compile(r"[a-z2-7]{26}", re.ASCII)
+
+
+def _cipher() -> Cipher[Any]:
+    secret = current_app.config["SECRET_KEY"]
+    key = hmac.new(secret.encode() if isinstance(secret, str) else secret, b"evalplat opaque ids v1",
+                   hashlib.sha256).digest()[:16]
+    # ECB over a single block is the block cipher itself: a deterministic keyed permutation, as wanted here.
+    return Cipher(algorithms.AES(key), modes.ECB())  # noqa: S305
+
+
+def opaque_id(value: int) -> str:
+    """The token standing for the id ``value`` in URLs (26 lower-case letters and digits)."""
+    if not 0 <= int(value) <= MAX_ID:
+        raise ValueError(f"id out of range: {value}")
+    block = _cipher().encryptor().update(int(value).to_bytes(16, "big"))
+    return base64.b32encode(block).decode("ascii").rstrip("=").lower()
+
+
+def reveal_id(token: str) -> int | None:
+    """The id behind a token of :func:`opaque_id`; None for anything that is not one."""
+    if not _TOKEN.fullmatch(token):
+        return None
+    try:
+        block = base64.b32decode(token.upper() + "======")
+    except ValueError:
+        return None
+    value = int.from_bytes(_cipher().decryptor().update(block), "big")
+    return value if value <= MAX_ID else None
+
+
+class OpaqueIdConverter(BaseConverter):
+    """``<oid:assignment_id>``: the view receives the id, URLs carry :func:`opaque_id` tokens."""
+
+    regex = r"[a-z2-7]{26}"
+
+    def to_python(self, value: str) -> int:
+        found = reveal_id(value)
+        if found is None:
+            raise ValidationError()
+        return found
+
+    def to_url(self, value: Any) -> str:
+        return opaque_id(int(value))
+
+
 def init_app(app: Flask) -> None:
-    """Every ``<int:…>`` of the app's routes becomes bounded (call before blueprints are registered)."""
+    """Every ``<int:…>`` of the app's routes becomes bounded, and ``<oid:…>`` opaque (before any route)."""
     app.url_map.converters["int"] = BoundedIntConverter
+    app.url_map.converters["oid"] = OpaqueIdConverter

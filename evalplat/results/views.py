@@ -138,7 +138,7 @@ def decisions() -> Any:
     return render_template("results/decisions.html", rows=queries.open_decisions(current_user))
 
 
-@bp.route("/decisions/<int:assignment_id>", methods=["GET", "POST"])
+@bp.route("/decisions/<oid:assignment_id>", methods=["GET", "POST"])
 @roles(*REVIEWERS)
 def decide(assignment_id: int) -> Any:
     assignment = load_or_404(Assignment, assignment_id, lambda a: a.can_open(current_user)

@@ -77,7 +77,7 @@ def inbox() -> Any:
                            has_profile=current_user.reviewer_profile is not None)
 
 
-@bp.post("/reviews/<int:assignment_id>/accept")
+@bp.post("/reviews/<oid:assignment_id>/accept")
 @roles(*REVIEWERS)
 def accept(assignment_id: int) -> Any:
     assignment = _mine(assignment_id)
@@ -87,7 +87,7 @@ def accept(assignment_id: int) -> Any:
     return redirect(url_for(".case", assignment_id=assignment_id))
 
 
-@bp.route("/reviews/<int:assignment_id>/decline", methods=["GET", "POST"])
+@bp.route("/reviews/<oid:assignment_id>/decline", methods=["GET", "POST"])
 @roles(*REVIEWERS)
 def decline(assignment_id: int) -> Any:
     assignment = _mine(assignment_id)
@@ -108,7 +108,7 @@ def decline(assignment_id: int) -> Any:
     return render_template("reviews/decline.html", assignment=assignment, form=form), 422 if form.errors else 200
 
 
-@bp.route("/reviews/<int:assignment_id>", methods=["GET", "POST"])
+@bp.route("/reviews/<oid:assignment_id>", methods=["GET", "POST"])
 @roles(*REVIEWERS)
 def case(assignment_id: int) -> Any:
     assignment = allowed_or_404(queries.case_assignment(db.session, assignment_id),

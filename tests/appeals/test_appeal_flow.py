@@ -13,6 +13,7 @@ from evalplat.appeals.models import Appeal, AppealState
 from evalplat.appeals.operations import file_appeal, reject_appeal
 from evalplat.audit.models import AuditEvent
 from evalplat.errors import DomainError, InvalidTransition
+from evalplat.params import opaque_id
 from evalplat.results.models import Result, ResultKind
 
 
@@ -54,7 +55,7 @@ def test_appeal_accepted_and_re_reviewed(db: Any, published: Any, fs: Any, app: 
 
     reviewer = app.test_client()
     login(reviewer, re_review.reviewer.user)
-    assert reviewer.post(f"/results/decisions/{re_review.id}", data={"total": "91", "reasons": "补充材料属实"}
+    assert reviewer.post(f"/results/decisions/{opaque_id(re_review.id)}", data={"total": "91", "reasons": "补充材料属实"}
                          ).status_code == 302
     db.session.expire_all()
     now_result = fs.current(db, sample)

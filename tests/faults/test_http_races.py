@@ -22,6 +22,7 @@ from faults_support import Rendezvous, Reply, Web, fire_together, form_fields
 
 from evalplat.audit.models import AuditEvent
 from evalplat.campaigns.models import Assignment, AssignmentRound, AssignmentRun, AssignmentState, RunState
+from evalplat.params import opaque_id
 from evalplat.results.models import Result, ResultKind
 from evalplat.reviews.models import Review, ReviewItem, ReviewState
 
@@ -91,7 +92,7 @@ def test_one_reviewer_submitting_from_two_sessions_at_once(live_server: str, db:
     scene = seeding.build_scene(db.session, reviewers=2)
     db.session.commit()
     assignment = scene.assignments[0]
-    url = f"/reviews/{assignment.id}"
+    url = f"/reviews/{opaque_id(assignment.id)}"
     data = _scene_form(db, seeding, assignment)
     webs = [Web(live_server).login(scene.reviewers[0].username, PASSWORD) for _ in range(2)]
     if draft_first:
@@ -123,7 +124,7 @@ def test_the_last_two_reviewers_submitting_at_once_consolidate_the_case_once(
 
     scene = seeding.build_scene(db.session, reviewers=2)
     db.session.commit()
-    posts = [(Web(live_server).login(user.username, PASSWORD), f"/reviews/{a.id}", f"/reviews/{a.id}",
+    posts = [(Web(live_server).login(user.username, PASSWORD), f"/reviews/{opaque_id(a.id)}", f"/reviews/{opaque_id(a.id)}",
               _scene_form(db, seeding, a, 0.8)) for user, a in zip(scene.reviewers, scene.assignments, strict=True)]
     pages = _race(monkeypatch, operations, "ensure_scorable", posts)
     for page in pages:
@@ -156,8 +157,8 @@ def test_two_adjudicators_deciding_the_same_case_at_once(live_server: str, db: A
                                             actor=scoring_flow.organiser, now=fs.NOW)
     db.session.commit()
     deciders = [first, second]
-    posts = [(Web(live_server).login(a.reviewer.user.username, PASSWORD), f"/results/decisions/{a.id}",
-              f"/results/decisions/{a.id}", {"total": total, "reasons": f"裁定{total}"})
+    posts = [(Web(live_server).login(a.reviewer.user.username, PASSWORD), f"/results/decisions/{opaque_id(a.id)}",
+              f"/results/decisions/{opaque_id(a.id)}", {"total": total, "reasons": f"裁定{total}"})
              for a, total in zip(deciders, ("70", "90"), strict=True)]
     pages = _race(monkeypatch, operations, "decide", posts)
     won, loser = _winner_and_loser(pages, f"Your decision on case {sample.code} is recorded")

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from evalplat.audit.models import AuditEvent
 from evalplat.campaigns.models import AssignmentRound, AssignmentState
 from evalplat.errors import ConcurrentChange, DomainError, InvalidTransition
+from evalplat.params import opaque_id
 from evalplat.results.models import Result, ResultKind
 from evalplat.results.operations import decide, set_official_scores
 
@@ -57,7 +58,7 @@ def test_disagreement_goes_to_a_new_adjudicator_who_sees_anonymous_reviews(
     assert "spread_above_threshold" in str(escalated.after)
 
     login(client, adj.reviewer.user)
-    page = client.get(f"/results/decisions/{adj.id}")
+    page = client.get(f"/results/decisions/{opaque_id(adj.id)}")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     for a in initial:
@@ -65,7 +66,7 @@ def test_disagreement_goes_to_a_new_adjudicator_who_sees_anonymous_reviews(
     assert "意见0" in html
     assert "意见1" in html
 
-    refused = client.post(f"/results/decisions/{adj.id}", data={"total": "77", "reasons": "  "})
+    refused = client.post(f"/results/decisions/{opaque_id(adj.id)}", data={"total": "77", "reasons": "  "})
     assert refused.status_code == 200
     assert fs.current(db, sample) is None
     with pytest.raises(DomainError) as no_reasons:
@@ -73,7 +74,7 @@ def test_disagreement_goes_to_a_new_adjudicator_who_sees_anonymous_reviews(
     assert no_reasons.value.code == "reasons_required"
     db.session.rollback()
 
-    done = client.post(f"/results/decisions/{adj.id}", data={"total": "77", "reasons": "会见记录完整，取中间值"})
+    done = client.post(f"/results/decisions/{opaque_id(adj.id)}", data={"total": "77", "reasons": "会见记录完整，取中间值"})
     assert done.status_code == 302
     db.session.expire_all()
     result = fs.current(db, sample)
@@ -83,9 +84,9 @@ def test_disagreement_goes_to_a_new_adjudicator_who_sees_anonymous_reviews(
     assert result.reasons == "会见记录完整，取中间值"
     assert "spread_above_threshold" in result.disagreement
 
-    other = client.get(f"/results/decisions/{fs.decision_assignment(db, sample).id}")
+    other = client.get(f"/results/decisions/{opaque_id(fs.decision_assignment(db, sample).id)}")
     assert other.status_code == 200  # still the adjudicator's own page; deciding again is refused
-    again = client.post(f"/results/decisions/{adj.id}", data={"total": "90", "reasons": "再次"})
+    again = client.post(f"/results/decisions/{opaque_id(adj.id)}", data={"total": "90", "reasons": "再次"})
     assert again.status_code == 302
     db.session.expire_all()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Result).where(Result.sample_id == sample.id)) == 1

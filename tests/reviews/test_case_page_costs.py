@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from evalplat.audit.models import AuditEvent
 from evalplat.audit.operations import verify_chain
+from evalplat.params import opaque_id
 from evalplat.reviews.models import Review, ReviewItem
 
 
@@ -44,7 +45,7 @@ def test_draft_saves_store_exactly_what_was_posted_rewriting_only_changed_items(
     rubric = rubric_of_scene(assignment)
     one, two, three, four = rubric.items[:4]
     login(client, scene.reviewers[0])
-    url = f"/reviews/{assignment.id}"
+    url = f"/reviews/{opaque_id(assignment.id)}"
 
     first = {one.code: ("A", one.max_points, ""), two.code: ("B", two.level("B").high, "尚可"),
              three.code: ("A", three.max_points, "")}
@@ -83,7 +84,7 @@ def test_case_page_and_draft_save_take_a_few_queries(client: Any, login: Any, sc
     assignment = scene.assignments[0]
     rubric = rubric_of_scene(assignment)
     login(client, scene.reviewers[0])
-    url = f"/reviews/{assignment.id}"
+    url = f"/reviews/{opaque_id(assignment.id)}"
     filled = {item.code: ("A", item.max_points, "") for item in rubric.items[:3]}
     assert client.post(url, data=_draft(rubric, filled)).status_code == 302  # the review exists from here
     client.get(url)  # the rubric is cached from here
@@ -118,7 +119,7 @@ def test_case_page_follows_a_revised_rubric_and_a_review_keeps_its_version(
     from evalplat.reviews.models import RubricVersion
 
     assignment = scene.assignments[0]
-    url = f"/reviews/{assignment.id}"
+    url = f"/reviews/{opaque_id(assignment.id)}"
     row = db.session.scalar(sa.select(RubricVersion).where(RubricVersion.key == "criminal")
                             .order_by(RubricVersion.version.desc()))
     version_id, label = row.id, row.definition["items"][0]["label"]["zh"]
@@ -168,7 +169,7 @@ def test_case_page_shows_the_documents_as_currently_approved(client: Any, login:
                                                               seed: Any) -> None:
     from evalplat.cases.models import Document, Redaction, RedactionStatus
 
-    url = f"/reviews/{scene.assignments[0].id}"
+    url = f"/reviews/{opaque_id(scene.assignments[0].id)}"
     login(client, scene.reviewers[0])
     assert "会见笔录正文。" in client.get(url).get_data(as_text=True)
     document = db.session.scalar(sa.select(Document).where(Document.case_id == scene.case.id,

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from evalplat.campaigns.models import Assignment, AssignmentRound, AssignmentState, Sample
 from evalplat.db import utcnow
 from evalplat.errors import ConcurrentChange, InvalidTransition, NotAllowed
+from evalplat.params import opaque_id
 from evalplat.reviews import operations
 from evalplat.reviews.models import CalibrationReference, Review, ReviewState
 from forms.review import SUBMIT, ItemEntry, ReviewScores
@@ -138,18 +139,18 @@ def test_calibration_round_compares_with_group_and_reference(client: Any, login:
     for n, user in enumerate(scene.reviewers):
         assignment = by_reviewer[user.reviewer_profile.id]
         login(client, user)
-        assert client.post(f"/reviews/{assignment.id}/accept").status_code == 302
-        page = client.get(f"/reviews/{assignment.id}").get_data(as_text=True)
+        assert client.post(f"/reviews/{opaque_id(assignment.id)}/accept").status_code == 302
+        page = client.get(f"/reviews/{opaque_id(assignment.id)}").get_data(as_text=True)
         assert "calibration-title" not in page  # nothing of the group before submitting
         points = first_item.max_points - n
         given.append(points)
         data = seed.full_marks_form(rubric) | {"submit_review": "1", f"{first_item.code}-points": str(points),
                                                f"{first_item.code}-level": next(
                                                    lv.code for lv in first_item.levels if lv.contains(points))}
-        assert client.post(f"/reviews/{assignment.id}", data=data).status_code == 302
+        assert client.post(f"/reviews/{opaque_id(assignment.id)}", data=data).status_code == 302
         client.post("/logout")
     login(client, scene.reviewers[0])
-    page = client.get(f"/reviews/{by_reviewer[scene.reviewers[0].reviewer_profile.id].id}").get_data(as_text=True)
+    page = client.get(f"/reviews/{opaque_id(by_reviewer[scene.reviewers[0].reviewer_profile.id].id)}").get_data(as_text=True)
     assert "calibration-title" in page
     mean = sum(given) / len(given)
     assert f"{mean:.1f} <small>(n=3)</small>" in page

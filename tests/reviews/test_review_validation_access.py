@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from evalplat.params import opaque_id
 from evalplat.reviews.models import Review, ReviewItem
 
 
@@ -39,7 +40,7 @@ def test_invalid_submission_names_the_problem_and_changes_nothing(case: str, cli
     scene.reviewers[0].locale = "en"
     db.session.commit()
     login(client, scene.reviewers[0])
-    response = client.post(f"/reviews/{assignment.id}", data=data)
+    response = client.post(f"/reviews/{opaque_id(assignment.id)}", data=data)
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "rubric-error-summary" in html
@@ -52,12 +53,12 @@ def test_reviewer_cannot_open_or_post_to_another_reviewers_assignment(client: An
                                                                       seed: Any) -> None:
     mine, theirs = scene.assignments
     login(client, scene.reviewers[0])
-    assert client.get(f"/reviews/{theirs.id}").status_code == 404
+    assert client.get(f"/reviews/{opaque_id(theirs.id)}").status_code == 404
     assert client.get("/reviews/999999").status_code == 404
     data = seed.full_marks_form(rubric_of_scene(theirs)) | {"submit_review": "1"}
-    assert client.post(f"/reviews/{theirs.id}", data=data).status_code == 404
-    assert client.post(f"/reviews/{theirs.id}/accept").status_code == 404
-    assert client.post(f"/reviews/{theirs.id}/decline", data={"reason": "x"}).status_code == 404
+    assert client.post(f"/reviews/{opaque_id(theirs.id)}", data=data).status_code == 404
+    assert client.post(f"/reviews/{opaque_id(theirs.id)}/accept").status_code == 404
+    assert client.post(f"/reviews/{opaque_id(theirs.id)}/decline", data={"reason": "x"}).status_code == 404
     assert _count_reviews(db) == (0, 0)
 
 
@@ -66,7 +67,7 @@ def test_organiser_and_agency_staff_cannot_enter_the_workspace(client: Any, logi
     from evalplat.accounts.models import Role
 
     login(client, scene.organiser)
-    assert client.get(f"/reviews/{scene.assignments[0].id}").status_code == 403
+    assert client.get(f"/reviews/{opaque_id(scene.assignments[0].id)}").status_code == 403
     client.post("/logout")
     login(client, make_user(Role.AGENCY_STAFF))
     assert client.get("/reviews/").status_code == 403
@@ -83,10 +84,10 @@ def test_no_other_reviewers_scores_before_submitting(client: Any, login: Any, sc
     data[f"{item.code}-points"] = "0"
     data[f"{item.code}-comment"] = "独特的评语-第一位评审员"
     login(client, scene.reviewers[0])
-    assert client.post(f"/reviews/{first.id}", data=data).status_code == 302
+    assert client.post(f"/reviews/{opaque_id(first.id)}", data=data).status_code == 302
     client.post("/logout")
     login(client, scene.reviewers[1])
-    html = client.get(f"/reviews/{second.id}").get_data(as_text=True)
+    html = client.get(f"/reviews/{opaque_id(second.id)}").get_data(as_text=True)
     assert "独特的评语-第一位评审员" not in html
     assert "calibration-title" not in html
     submitted = db.session.scalar(sa.select(Review.total).where(Review.assignment_id == first.id))
@@ -100,7 +101,7 @@ def test_reviewer_pages_never_contain_unredacted_data(client: Any, login: Any, s
     assignment = scene.assignments[0]
     login(client, scene.reviewers[0])
     pages = [client.get("/reviews/").get_data(as_text=True),
-             client.get(f"/reviews/{assignment.id}").get_data(as_text=True)]
+             client.get(f"/reviews/{opaque_id(assignment.id)}").get_data(as_text=True)]
     case_page = pages[1]
     assert "【当事人A】" in case_page  # the approved redacted text is shown
     assert case_page.count('class="document"') == 2  # the unapproved document is not
@@ -114,7 +115,7 @@ def test_case_page_shows_facts_intervals_and_contents(client: Any, login: Any, s
     scene.reviewers[0].locale = "en"
     db.session.commit()
     login(client, scene.reviewers[0])
-    html = client.get(f"/reviews/{scene.assignments[0].id}").get_data(as_text=True)
+    html = client.get(f"/reviews/{opaque_id(scene.assignments[0].id)}").get_data(as_text=True)
     assert "盗窃罪" in html
     assert "审查起诉、一审" in html
     assert "2024-03-05" in html

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from evalplat.audit.models import AuditEvent
 from evalplat.campaigns.models import Assignment, AssignmentState, Conflict
+from evalplat.params import opaque_id
 from evalplat.reviews.models import Review, ReviewItem, ReviewState, RubricVersion
 
 
@@ -55,13 +56,13 @@ def test_draft_then_submit_locks_review_with_server_total(client: Any, login: An
     first = rubric.items[0]
     draft = {"rubric_hash": rubric.content_hash, f"{first.code}-level": "A",
              f"{first.code}-points": str(first.max_points), "save_draft": "1"}
-    assert client.post(f"/reviews/{assignment.id}", data=draft).status_code == 302
+    assert client.post(f"/reviews/{opaque_id(assignment.id)}", data=draft).status_code == 302
     review = _review(db, assignment)
     assert review is not None
     assert review.state == ReviewState.DRAFT
     assert review.total is None
     assert db.session.get(RubricVersion, review.rubric_version_id).frozen
-    page = client.get(f"/reviews/{assignment.id}").get_data(as_text=True)
+    page = client.get(f"/reviews/{opaque_id(assignment.id)}").get_data(as_text=True)
     assert f'value="{first.max_points}"' in page  # the draft is resumed
 
     data = seed.full_marks_form(rubric)
@@ -69,7 +70,7 @@ def test_draft_then_submit_locks_review_with_server_total(client: Any, login: An
     data[f"{second.code}-level"] = "B"
     data[f"{second.code}-points"] = str(second.level("B").high)
     data["submit_review"] = "1"
-    assert client.post(f"/reviews/{assignment.id}", data=data).status_code == 302
+    assert client.post(f"/reviews/{opaque_id(assignment.id)}", data=data).status_code == 302
     review = _review(db, assignment)
     expected = rubric.evaluate({i.code: (second.level("B").high if i is second else i.max_points)
                                 for i in rubric.items})
@@ -82,14 +83,14 @@ def test_draft_then_submit_locks_review_with_server_total(client: Any, login: An
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)
                              .where(AuditEvent.action == "review.submitted")) == 1
 
-    locked = client.get(f"/reviews/{assignment.id}").get_data(as_text=True)
+    locked = client.get(f"/reviews/{opaque_id(assignment.id)}").get_data(as_text=True)
     assert "data-locked" in locked
     assert "<fieldset class=\"rubric-items\" disabled>" in locked
     again = dict(data)
     again[f"{first.code}-points"] = "0"
     again[f"{first.code}-level"] = "D"
     again[f"{first.code}-comment"] = "改分"
-    response = client.post(f"/reviews/{assignment.id}", data=again, headers={"Referer": f"/reviews/{assignment.id}"})
+    response = client.post(f"/reviews/{opaque_id(assignment.id)}", data=again, headers={"Referer": f"/reviews/{opaque_id(assignment.id)}"})
     assert response.status_code in (302, 409)
     after = _review(db, assignment)
     assert after.total == expected.total
@@ -104,15 +105,15 @@ def test_offered_assignment_must_be_accepted_before_scoring(client: Any, login: 
     scene = make_scene(state=AssignmentState.OFFERED)
     assignment = scene.assignments[0]
     login(client, scene.reviewers[0])
-    page = client.get(f"/reviews/{assignment.id}").get_data(as_text=True)
+    page = client.get(f"/reviews/{opaque_id(assignment.id)}").get_data(as_text=True)
     assert "rubric-items" not in page
-    assert f"/reviews/{assignment.id}/accept" in page
+    assert f"/reviews/{opaque_id(assignment.id)}/accept" in page
     data = seed.full_marks_form(rubric_of_scene(assignment)) | {"save_draft": "1"}
-    client.post(f"/reviews/{assignment.id}", data=data)
+    client.post(f"/reviews/{opaque_id(assignment.id)}", data=data)
     assert _review(db, assignment) is None
-    assert client.post(f"/reviews/{assignment.id}/accept").status_code == 302
+    assert client.post(f"/reviews/{opaque_id(assignment.id)}/accept").status_code == 302
     assert db.session.get(Assignment, assignment.id).state == AssignmentState.ACCEPTED
-    assert "rubric-items" in client.get(f"/reviews/{assignment.id}").get_data(as_text=True)
+    assert "rubric-items" in client.get(f"/reviews/{opaque_id(assignment.id)}").get_data(as_text=True)
 
 
 def test_decline_with_conflict_records_conflict_and_reason(client: Any, login: Any, make_scene: Any,
@@ -120,10 +121,10 @@ def test_decline_with_conflict_records_conflict_and_reason(client: Any, login: A
     scene = make_scene(state=AssignmentState.OFFERED)
     assignment = scene.assignments[0]
     login(client, scene.reviewers[0])
-    empty = client.post(f"/reviews/{assignment.id}/decline", data={"reason": "  "})
+    empty = client.post(f"/reviews/{opaque_id(assignment.id)}/decline", data={"reason": "  "})
     assert empty.status_code == 422
     assert db.session.get(Assignment, assignment.id).state == AssignmentState.OFFERED
-    response = client.post(f"/reviews/{assignment.id}/decline",
+    response = client.post(f"/reviews/{opaque_id(assignment.id)}/decline",
                            data={"reason": "我曾代理该案对方当事人", "conflict": "y"})
     assert response.status_code == 302
     db.session.expire_all()

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 import yaml
 
 from evalplat.errors import InvalidTransition
+from evalplat.params import opaque_id
 from evalplat.reviews.models import Review, RubricVersion
 
 
@@ -28,7 +29,7 @@ def _edited(row: RubricVersion, label: str) -> str:
 def _submit_one(client: Any, login: Any, scene: Any, seed: Any, rubric: Any) -> None:
     login(client, scene.reviewers[0])
     data = seed.full_marks_form(rubric) | {"save_draft": "1"}
-    assert client.post(f"/reviews/{scene.assignments[0].id}", data=data).status_code == 302
+    assert client.post(f"/reviews/{opaque_id(scene.assignments[0].id)}", data=data).status_code == 302
     client.post("/logout")
 
 
@@ -67,7 +68,7 @@ def test_editing_a_used_version_makes_a_new_version_and_leaves_it_unchanged(clie
     assert not rows[1].frozen
     review = db.session.scalar(sa.select(Review))
     assert review.rubric_version_id == rows[0].id  # the review keeps its version
-    page = client.get(f"/reviews/{scene.assignments[0].id}")
+    page = client.get(f"/reviews/{opaque_id(scene.assignments[0].id)}")
     assert page.status_code == 403  # organisers do not enter the workspace
 
 

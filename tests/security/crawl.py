@@ -45,6 +45,7 @@ def object_values(session: Any, victim: int | None = None) -> dict[str, list[str
     from evalplat.campaigns.models import Assignment, AssignmentRun, Campaign, CampaignState, Conflict, Sample
     from evalplat.cases.models import Case, Document, JobRecord
     from evalplat.organisations.models import ReviewerProfile
+    from evalplat.params import opaque_id  # reviewer URLs carry assignment ids as opaque tokens
     from evalplat.rankings import exports
     from evalplat.reviews.models import RubricVersion
 
@@ -53,7 +54,7 @@ def object_values(session: Any, victim: int | None = None) -> dict[str, list[str
 
     campaigns = ids(Campaign)
     return {
-        "campaign_id": campaigns, "sample_id": ids(Sample), "assignment_id": ids(Assignment),
+        "campaign_id": campaigns, "sample_id": ids(Sample), "assignment_id": [opaque_id(int(i)) for i in ids(Assignment)],
         "appeal_id": ids(Appeal), "case_id": ids(Case), "document_id": ids(Document), "job_id": ids(JobRecord),
         "user_id": [str(victim)] if victim else ids(User)[-1:], "active": ["0", "1"], "reviewer_id": ids(ReviewerProfile)[-1:],
         "conflict_id": ids(Conflict), "decision": ["confirm", "dismiss"], "version_id": ids(RubricVersion),

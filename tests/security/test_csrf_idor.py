@@ -14,6 +14,7 @@ from evalplat.campaigns.models import Assignment, AssignmentRound, Sample
 from evalplat.cases.models import Case, Document
 from evalplat.extensions import db
 from evalplat.organisations.models import ReviewerProfile
+from evalplat.params import opaque_id
 
 
 def test_every_state_changing_route_refuses_a_missing_or_wrong_token(world_app: Any, world: Any) -> None:
@@ -103,13 +104,13 @@ def test_idor_reviewer_x_cannot_touch_reviewer_y_assignments(world_app: Any, wor
     checked = 0
     for assignment in theirs[:40]:
         code = assignment.sample.code
-        for url in (f"/reviews/{assignment.id}", f"/reviews/{assignment.id}/decline",
-                    f"/results/decisions/{assignment.id}"):
+        for url in (f"/reviews/{opaque_id(assignment.id)}", f"/reviews/{opaque_id(assignment.id)}/decline",
+                    f"/results/decisions/{opaque_id(assignment.id)}"):
             _assert_hidden(client.get(url), [code, assignment.sample.case.case_number], url)
-        for url, data in ((f"/reviews/{assignment.id}/accept", {}),
-                          (f"/reviews/{assignment.id}/decline", {"reason": "x"}),
-                          (f"/reviews/{assignment.id}", {"action": "submit"}),
-                          (f"/results/decisions/{assignment.id}", {"total": "50", "reasons": "x"})):
+        for url, data in ((f"/reviews/{opaque_id(assignment.id)}/accept", {}),
+                          (f"/reviews/{opaque_id(assignment.id)}/decline", {"reason": "x"}),
+                          (f"/reviews/{opaque_id(assignment.id)}", {"action": "submit"}),
+                          (f"/results/decisions/{opaque_id(assignment.id)}", {"total": "50", "reasons": "x"})):
             assert client.post(url, data=data).status_code == 404, url
         checked += 1
     db.session.remove()
@@ -126,9 +127,9 @@ def test_idor_adjudicator_of_another_case(world_app: Any, world: Any) -> None:
     for assignment in decisions:
         stranger = next(r for r in reviewers if r.id != assignment.reviewer_id)
         client = sign_in(world_app, stranger.user_id)
-        _assert_hidden(client.get(f"/results/decisions/{assignment.id}"), [assignment.sample.code],
+        _assert_hidden(client.get(f"/results/decisions/{opaque_id(assignment.id)}"), [assignment.sample.code],
                        f"decision {assignment.id}")
-        assert client.post(f"/results/decisions/{assignment.id}", data={"total": "1", "reasons": "x"}
+        assert client.post(f"/results/decisions/{opaque_id(assignment.id)}", data={"total": "1", "reasons": "x"}
                            ).status_code == 404
         checked += 1
     assert checked

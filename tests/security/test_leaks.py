@@ -19,6 +19,7 @@ from evalplat.campaigns.models import Assignment
 from evalplat.cases.models import Case
 from evalplat.extensions import db
 from evalplat.organisations.models import ReviewerProfile
+from evalplat.params import opaque_id
 
 EXTRA_URLS = ["/no/such/page", "/reviews/999999", "/results/ours/999999", "/appeals/999999"]
 
@@ -47,7 +48,7 @@ def people_crawl(world_setup: Any) -> dict[str, Any]:
             assert user is not None
             own: dict[str, list[str]] = {}
             if user.reviewer_profile is not None:
-                own["assignment_id"] = [str(a) for a in db.session.scalars(
+                own["assignment_id"] = [opaque_id(a) for a in db.session.scalars(
                     sa.select(Assignment.id).where(Assignment.reviewer_id == user.reviewer_profile.id))]
             urls = _reachable(app, user, values, own)
             client = sign_in(app, user_id)
