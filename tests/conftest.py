@@ -36,6 +36,49 @@ def _database_url(tmp: Path) -> str:
     return os.environ.get("EVALPLAT_TEST_DATABASE_URL") or f"sqlite:///{tmp / 'test.db'}"
 
 
+_WORKER_DATABASE: dict[str, str] = {}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist each worker gets a PostgreSQL database of its own.
+
+    ``make test`` runs the suite in parallel worker processes. SQLite databases are already per worker
+    (temporary directories); for PostgreSQL the database named by EVALPLAT_TEST_DATABASE_URL is the
+    controller's, and each worker creates ``<name>_<worker>`` beside it (and drops it at the end), so that
+    workers never wipe each other's rows. Every test in the worker — including the ones that read the
+    variable themselves — sees the worker's database.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    url = os.environ.get("EVALPLAT_TEST_DATABASE_URL", "")
+    if not worker or not url.startswith("postgresql"):
+        return
+    parsed = sa.engine.make_url(url)
+    name = f"{parsed.database}_{worker}"
+    with _admin_connection(parsed) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    _WORKER_DATABASE["name"] = name
+    _WORKER_DATABASE["url"] = url
+    os.environ["EVALPLAT_TEST_DATABASE_URL"] = parsed.set(database=name).render_as_string(hide_password=False)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    name = _WORKER_DATABASE.pop("name", None)
+    if name is None:
+        return
+    url = _WORKER_DATABASE.pop("url")
+    os.environ["EVALPLAT_TEST_DATABASE_URL"] = url
+    with _admin_connection(sa.engine.make_url(url)) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _admin_connection(url: sa.engine.URL) -> Any:
+    import psycopg
+
+    admin = url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    return psycopg.connect(admin, autocommit=True)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests that never touch the database are marked ``nodb``; the PostgreSQL run leaves them out."""
     for item in items:

@@ -18,8 +18,19 @@ import psycopg
 LOCAL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
+def workers() -> str:
+    """Worker processes for pytest-xdist: EVALPLAT_TEST_WORKERS, else one per core (at least two).
+
+    Much of a test's time is spent waiting on the database, Chromium or a subprocess, so even on one core
+    two workers overlap usefully. Whole files go to one worker (``--dist loadfile``) so that module-scoped
+    fixtures (a demo province, a scored campaign) are built once.
+    """
+    return os.environ.get("EVALPLAT_TEST_WORKERS") or str(max(2, os.cpu_count() or 1))
+
+
 def pytest(args: list[str], env: dict[str, str]) -> int:
-    return subprocess.call([sys.executable, "-m", "pytest", "-q", *args], env=env)
+    parallel = ["-n", workers(), "--dist", "loadfile"] if workers() not in ("0", "1") else []
+    return subprocess.call([sys.executable, "-m", "pytest", "-q", *parallel, *args], env=env)
 
 
 def main() -> int:

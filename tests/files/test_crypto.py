@@ -135,6 +135,12 @@ def test_generated_key_is_32_random_bytes_and_repr_hides_keys(capsys: pytest.Cap
 # --- EncryptedText column type -------------------------------------------------------------------
 @pytest.fixture
 def parties_table(keyring: KeyRing):
+    # The key ring is process-wide: put back the one the session's app installed (other tests in this
+    # worker process read encrypted columns through it).
+    try:
+        previous = current_keyring()
+    except CryptoError:
+        previous = None
     configure_keyring(keyring)
     metadata = sa.MetaData()
     table = sa.Table(
@@ -147,7 +153,7 @@ def parties_table(keyring: KeyRing):
     metadata.create_all(engine)
     yield engine, table
     engine.dispose()
-    configure_keyring(None)
+    configure_keyring(previous)
 
 
 def test_encrypted_text_column_stores_ciphertext_and_reads_plaintext(parties_table) -> None:
