@@ -20,8 +20,11 @@ COLUMNS: dict[str, Any] = {
     "low": _l("Interval from"), "high": _l("Interval to"), "good": _l("Cases excellent or good"),
     "share": _l("Excellent-or-good share"), "share_low": _l("Share interval from"),
     "share_high": _l("Share interval to"), "vetoes": _l("Cases with a veto"), "eligible": _l("In the expert pool"),
-    "reasons": _l("Reasons"), "weight": _l("Priority weight"),
+    "reasons": _l("Reasons"), "weight": _l("Priority weight"), "tier": _l("Tier"), "years": _l("Campaign years"),
 }
+#: the tier codes of scoring.ranking.tiers as words
+TIERS: dict[int, Any] = {1: _l("clearly above the mean"), 0: _l("indistinguishable from the mean"),
+                         -1: _l("clearly below the mean")}
 
 
 def rank_record(row: RankRow, kind: str) -> dict[str, Any]:
@@ -33,8 +36,8 @@ def rank_record(row: RankRow, kind: str) -> dict[str, Any]:
     if kind == "agencies":
         rec["city"] = row.extra.get("city", "")
     d = row.as_dict()
-    rec.update({k: d[k] for k in ("n", "mean", "estimate", "low", "high", "good", "share", "share_low",
-                                  "share_high", "vetoes")})
+    rec.update({k: d[k] for k in ("n", "mean", "estimate", "low", "high", "tier", "good", "share", "share_low",
+                                  "share_high", "vetoes", "years")})
     return rec
 
 
@@ -46,8 +49,10 @@ def pool_record(entry: PoolEntry) -> dict[str, Any]:
 
 
 def priority_record(p: Priority) -> dict[str, Any]:
+    """One lawyer's assignment priority with the evidence behind it (cases, years, interval, tier)."""
     return {"id": p.row.key, "name": p.row.label, "licence_no": p.row.extra.get("licence_no", ""),
-            "n": p.row.n, "estimate": round(p.row.estimate, 4), "low": round(p.row.low, 4),
+            "n": p.row.n, "years": list(p.row.years), "estimate": round(p.row.estimate, 4),
+            "low": round(p.row.low, 4), "high": round(p.row.high, 4), "tier": p.row.tier,
             "eligible": p.in_pool, "weight": p.weight}
 
 
@@ -62,15 +67,20 @@ def records(rset: RankingSet, table: str) -> list[dict[str, Any]]:
     raise KeyError(table)
 
 
-def _flat(value: Any, lang: str) -> Any:
-    if isinstance(value, list):  # reasons
+def _flat(field: str, value: Any, lang: str) -> Any:
+    if field == "reasons":
         return "；".join(Reason(r["code"], r["params"]).message(lang) for r in value)
+    if field == "years":
+        return ", ".join(str(y) for y in value)
+    if field == "tier":
+        return str(TIERS[value])
     return value
 
 
 def _rows(recs: list[dict[str, Any]], lang: str) -> tuple[list[str], list[str], list[list[Any]]]:
     fields = list(recs[0]) if recs else ["id", "name"]
-    return fields, [str(COLUMNS.get(f, f)) for f in fields], [[_flat(r[f], lang) for f in fields] for r in recs]
+    return fields, [str(COLUMNS.get(f, f)) for f in fields], [[_flat(f, r[f], lang) for f in fields]
+                                                              for r in recs]
 
 
 def to_csv(recs: list[dict[str, Any]], lang: str = "zh") -> bytes:

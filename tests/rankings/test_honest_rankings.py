@@ -205,3 +205,16 @@ def test_adjusted_scores_remove_a_case_type_effect() -> None:
     adjusted = adjusted_scores(totals, ctype, np.ones(100))
     assert adjusted[ctype == "civil"].mean() == pytest.approx(adjusted[ctype == "criminal"].mean(), abs=1e-9)
     assert adjusted.mean() == pytest.approx(totals.mean())
+
+
+def test_exports_carry_each_lawyers_tier_and_record_years(demo_like: Built, client: Any, make_user: Any,
+                                                          login: Any) -> None:
+    login(client, make_user("organiser"))
+    body = client.get(f"/rankings/{demo_like.campaign.id}/export/lawyers.csv").get_data().decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(body)))
+    assert {row["档次"] for row in rows} == {"与平均无法区分"}
+    for row in rows:
+        assert int(row["名次区间起"]) <= int(row["名次"]) <= int(row["名次区间止"])
+    pool = client.get(f"/rankings/{demo_like.campaign.id}/export/pool.csv").get_data().decode("utf-8-sig")
+    years = {row["年度"] for row in csv.DictReader(io.StringIO(pool))}
+    assert years == {"2024", "2025"}  # the record as of 2025 holds the 2024 campaign's lawyers too
