@@ -59,10 +59,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from evalplat.errors import register_error_handlers
     from evalplat.security import enforce
-    from evalplat.web import register_web_hooks
+    from evalplat.web import install_proxy_fix, register_web_hooks
 
     app.before_request(enforce)
     register_web_hooks(app)
+    install_proxy_fix(app)
     register_error_handlers(app)
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -48,6 +48,23 @@ def _database_url(name: str, raw: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
+def trusted_proxies(name: str, raw: str) -> int | tuple[str, ...]:
+    """A number of proxy hops in front of the app, or a comma-separated list of proxy addresses/networks."""
+    import ipaddress
+
+    raw = raw.strip()
+    if not raw or raw.isdigit():
+        return int(raw or 0)
+    networks = tuple(part.strip() for part in raw.split(",") if part.strip())
+    for part in networks:
+        try:
+            ipaddress.ip_network(part, strict=False)
+        except ValueError:
+            raise ConfigError(f"{name}: {part!r} is neither a number of proxy hops nor an IP address or network "
+                              "(e.g. 1, or 10.0.0.5,10.0.1.0/24)") from None
+    return networks
+
+
 def _str(name: str, raw: str) -> str:
     return raw
 
@@ -74,6 +91,10 @@ ENV_VARS: dict[str, tuple[str, Callable[[str, str], Any]]] = {
     "SECURE_COOKIES": ("SESSION_COOKIE_SECURE", lambda n, r: _bool(n, r)),
     "LOGIN_MAX_FAILURES": ("EVALPLAT_LOGIN_MAX_FAILURES", _int),
     "LOGIN_WINDOW_MINUTES": ("EVALPLAT_LOGIN_WINDOW_MINUTES", _int),
+    "ADDRESS_MAX_FAILURES": ("EVALPLAT_ADDRESS_MAX_FAILURES", _int),
+    "LOGIN_DELAY_SECONDS": ("EVALPLAT_LOGIN_DELAY_SECONDS", _int),
+    "LOGIN_MAX_DELAY_SECONDS": ("EVALPLAT_LOGIN_MAX_DELAY_SECONDS", _int),
+    "TRUSTED_PROXIES": ("EVALPLAT_TRUSTED_PROXIES", trusted_proxies),
     "ORGANISER_TOTP": ("EVALPLAT_ORGANISER_TOTP", lambda n, r: _bool(n, r)),
     "RELIABILITY_LIVE_MAX": ("EVALPLAT_RELIABILITY_LIVE_MAX", _int),
     "REDACTION_WORKERS": ("EVALPLAT_REDACTION_WORKERS", _int),
@@ -113,6 +134,10 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "EVALPLAT_LOGIN_MAX_FAILURES": 5,
         "EVALPLAT_LOGIN_WINDOW_MINUTES": 15,
         "EVALPLAT_ADDRESS_MAX_FAILURES": 50,
+        "EVALPLAT_LOGIN_DELAY_SECONDS": 15,
+        "EVALPLAT_LOGIN_MAX_DELAY_SECONDS": 900,
+        # Reverse proxies whose X-Forwarded-For / -Proto are believed: a number of hops, or their addresses.
+        "EVALPLAT_TRUSTED_PROXIES": 0,
         "EVALPLAT_ORGANISER_TOTP": False,
         "EVALPLAT_API_TOKEN_DAYS": 90,
         "EVALPLAT_API_TOKEN_MAX_DAYS": 365,

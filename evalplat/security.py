@@ -25,6 +25,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
 
 POLICY_ATTR = "_evalplat_policy"
+# What a signed-in user whose password must change may still open (public pages aside).
+WHILE_PASSWORD_MUST_CHANGE = frozenset({"accounts.password", "accounts.logout", "accounts.language"})
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,9 @@ def enforce() -> Any:
         if request.accept_mimetypes.best == "application/json":
             abort(401)
         return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+    if current_user.must_change_password and request.endpoint not in WHILE_PASSWORD_MUST_CHANGE:
+        # a password set by someone else (a new account, a reset) is changed before anything else is done
+        return redirect(url_for("accounts.password"))
     if policy.kind == "roles" and not (current_user.roles & policy.roles):
         abort(403)
     return None

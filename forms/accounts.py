@@ -71,3 +71,10 @@ class TotpEnableForm(FlaskForm):
 class TotpDisableForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired()],
                              render_kw={"autocomplete": "current-password"})
+
+
+class ClearThrottleForm(FlaskForm):
+    """The organiser's button that forgets the failed sign-ins of one account or address."""
+
+    kind = SelectField(choices=[SelectChoice("account", _l("Account")), SelectChoice("address", _l("Address"))])
+    key = StringField(validators=[DataRequired(), Length(max=64)])

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from evalplat.db import enum_column, utcnow
 from evalplat.extensions import db
+from evalplat.files.encrypted_type import EncryptedText
 
 if TYPE_CHECKING:
     from evalplat.organisations.models import Agency, ReviewerProfile
@@ -60,7 +61,12 @@ class User(UserMixin, db.Model):
     # Changing the token ends every session that carries the old one (logout everywhere, password change,
     # deactivation): Flask-Login's user id is "<id>:<token>".
     session_token: Mapped[str] = mapped_column(sa.String(64), default=new_session_token)
-    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    # The second factor's secret is personal data: encrypted at rest with the key ring, like parties' names.
+    # A secret being set up waits here (not in the signed session cookie) until the user proves a code.
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedText("users.totp_secret"))
+    totp_pending: Mapped[str | None] = mapped_column(EncryptedText("users.totp_pending"))
+    # The 30-second step of the last code accepted: a code is good once only.
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
     must_change_password: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
@@ -128,3 +134,8 @@ class LoginAttempt(db.Model):
     address: Mapped[str] = mapped_column(sa.String(64))
     at: Mapped[datetime] = mapped_column(default=utcnow)
     success: Mapped[bool] = mapped_column(default=False)
+    # Refused unexamined because the account or address was still waiting (evalplat.accounts.throttle):
+    # kept on record, not counted as a failure.
+    throttled: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # An organiser cleared the throttle: the failure stays on record but no longer counts.
+    cleared: Mapped[bool] = mapped_column(default=False, server_default=sa.false())

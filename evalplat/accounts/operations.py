@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from evalplat.accounts import passwords
+from evalplat.accounts import passwords, throttle
 from evalplat.accounts.models import LoginAttempt, Role, User
 from evalplat.audit.operations import record
 from evalplat.db import utcnow
@@ -22,7 +23,9 @@ USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{2,64}$")
 PASSWORD_MESSAGES = {
     "too_short": _l("The password must have at least %(n)d characters.", n=passwords.MIN_LENGTH),
     "contains_username": _l("The password must not contain the username."),
-    "too_simple": _l("The password is too simple; use more different characters."),
+    "common": _l("This is one of the most common passwords; choose another."),
+    "too_weak": _l("The password is too easy to guess: use a longer phrase of several unrelated words, "
+                   "and avoid names, dates, keyboard runs and repeated characters."),
 }
 
 
@@ -31,8 +34,8 @@ class AccountError(DomainError):
     status = 400
 
 
-def _check_password(password: str, username: str) -> None:
-    problem = passwords.password_problem(password, username)
+def _check_password(password: str, username: str, *known: str) -> None:
+    problem = passwords.password_problem(password, username, known=tuple(k for k in known if k))
     if problem:
         raise AccountError(PASSWORD_MESSAGES[problem], code=f"password_{problem}")
 
@@ -62,7 +65,7 @@ def create_user(
     if Role.AGENCY_STAFF in role_set and agency is None:
         raise AccountError(_l("Agency staff must belong to an agency."), code="agency_required")
     if check_password:
-        _check_password(password, username)
+        _check_password(password, username, display_name)
     user = User(username=username, display_name=display_name.strip() or username, email=email,
                 password_hash=passwords.hash_password(password), agency=agency,
                 must_change_password=must_change_password)
@@ -78,7 +81,7 @@ def create_user(
 def set_password(session: Session, *, actor: User | None, user: User, password: str,
                  must_change: bool = False) -> None:
     """Set a new password and end every session of the user (their old cookies stop working)."""
-    _check_password(password, user.username)
+    _check_password(password, user.username, user.display_name)
     user.password_hash = passwords.hash_password(password)
     user.must_change_password = must_change
     user.renew_session_token()
@@ -90,6 +93,8 @@ def set_password(session: Session, *, actor: User | None, user: User, password: 
 def change_own_password(session: Session, *, user: User, current: str, new: str) -> None:
     if not passwords.verify_password(user.password_hash, current):
         raise AccountError(_l("The current password is not correct."), code="wrong_current_password")
+    if new == current:
+        raise AccountError(_l("Choose a new password that differs from the current one."), code="password_unchanged")
     set_password(session, actor=user, user=user, password=new, must_change=False)
 
 
@@ -118,50 +123,117 @@ def set_roles(session: Session, *, actor: User, user: User, roles: Iterable[Role
            before=before, after={"roles": sorted(role_set), "agency_id": agency.id if agency else None})
 
 
-def _recent_failures(session: Session, column: sa.ColumnElement[str], value: str, since: datetime) -> int:
-    return session.scalar(
-        sa.select(sa.func.count()).select_from(LoginAttempt)
-        .where(column == value, LoginAttempt.at >= since, LoginAttempt.success.is_(False))
-    ) or 0
+@dataclass(frozen=True)
+class SignIn:
+    """The outcome of a sign-in attempt: the user on success; otherwise, whether it came too early."""
+
+    user: User | None
+    throttled: bool = False
 
 
-def authenticate(session: Session, *, username: str, password: str, address: str, max_failures: int,
-                 address_max_failures: int, window: timedelta, now: datetime | None = None,
-                 second_factor: Callable[[User], bool] | None = None) -> User | None:
-    """The user when the credentials are right and neither the account nor the address is throttled.
+def authenticate(session: Session, *, username: str, password: str, address: str, rules: throttle.Rules,
+                 now: datetime | None = None, second_factor: Callable[[User], bool] | None = None) -> SignIn:
+    """Check credentials under the throttling rules of :mod:`evalplat.accounts.throttle`.
 
-    Every outcome costs one Argon2 verification and is recorded, so unknown users, wrong passwords and
-    throttled accounts look the same from outside. ``second_factor(user)`` (e.g. the TOTP check) must also
-    pass; a wrong code is a failed attempt like a wrong password, so codes cannot be guessed unthrottled.
+    An account still waiting after its own failures is refused unexamined. An address still waiting after
+    failures on several accounts is refused only for accounts it has itself failed on: a right password of
+    anyone else behind the same address is let in. Every examined outcome costs one Argon2 verification and
+    is recorded, so unknown users, wrong passwords and waits look the same from outside. ``second_factor``
+    (the TOTP check) must also pass; a wrong code is a failure like a wrong password.
     """
     now = now or utcnow()
     username = username.strip()[:64]
-    since = now - window
-    throttled = (_recent_failures(session, LoginAttempt.username, username, since) >= max_failures
-                 or _recent_failures(session, LoginAttempt.address, address, since) >= address_max_failures)
+    address = address[:64]
+    early = throttle.account_state(session, username, now, rules).waiting(now) or (
+        throttle.address_state(session, address, now, rules).waiting(now)
+        and throttle.guessed_from(session, username, address, now, rules))
     user = session.scalar(sa.select(User).where(User.username == username))
     ok = passwords.verify_password(user.password_hash if user else None, password)
-    success = bool(ok and user is not None and user.active and not throttled)
+    if early:
+        session.add(LoginAttempt(username=username, address=address, at=now, success=False, throttled=True))
+        return SignIn(None, throttled=True)
+    success = bool(ok and user is not None and user.active)
     if success and second_factor is not None and user is not None and not second_factor(user):
         success = False
-    session.add(LoginAttempt(username=username, address=address[:64], at=now, success=success))
+    session.add(LoginAttempt(username=username, address=address, at=now, success=success))
     if not success or user is None:
-        return None
+        return SignIn(None)
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
     user.last_login_at = now
     record(session, actor_id=user.id, action="user.login", object_type="user", object_id=user.id)
-    return user
+    return SignIn(user)
 
 
-def enable_totp(session: Session, *, user: User, secret: str, code: str) -> None:
-    """Turn on the second factor once the user proves their app produces the right codes."""
+def clear_throttle(session: Session, *, actor: User, kind: str, key: str, rules: throttle.Rules,
+                   now: datetime | None = None) -> int:
+    """An organiser forgets the counted failures of an account or an address (audited)."""
+    if kind not in ("account", "address"):
+        raise AccountError(_l("Unknown kind of throttle."), code="bad_throttle_kind")
+    cleared = throttle.clear(session, kind, key[:64], now or utcnow(), rules)
+    record(session, actor_id=actor.id, action="login_throttle.cleared", object_type="login_throttle",
+           object_id=None, after={"kind": kind, "key": key[:64], "failures": cleared})
+    return cleared
+
+
+# --- second factor (TOTP, RFC 6238: 30-second steps, 6 digits) ----------------------------------------------
+TOTP_DRIFT_STEPS = 1  # the current step, and one step either side for a phone clock that is a little off
+
+
+def totp_step(code: str, secret: str, *, after: int | None, now: datetime | None = None) -> int | None:
+    """The step of ``code`` within the current step ± drift, if it is later than ``after``; else None."""
+    import hmac
+
     import pyotp
 
-    if not pyotp.TOTP(secret).verify(code.strip(), valid_window=1):
+    code = code.strip()
+    if not code.isdigit() or len(code) != 6:
+        return None
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(now or utcnow())
+    for step in range(current - TOTP_DRIFT_STEPS, current + TOTP_DRIFT_STEPS + 1):
+        if (after is None or step > after) and hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+def use_totp_code(session: Session, *, user: User, code: str, now: datetime | None = None) -> bool:
+    """Accept a code once only: its step must be later than the last accepted one, claimed atomically."""
+    if not user.totp_secret:
+        return False
+    step = totp_step(code, user.totp_secret, after=user.totp_last_step, now=now)
+    if step is None:
+        return False
+    claimed = session.execute(
+        sa.update(User).where(User.id == user.id,
+                              sa.or_(User.totp_last_step.is_(None), User.totp_last_step < step))
+        .values(totp_last_step=step).execution_options(synchronize_session=False))
+    if not claimed.rowcount:  # type: ignore[attr-defined]
+        return False  # the same code was used a moment ago by a concurrent sign-in
+    user.totp_last_step = step
+    return True
+
+
+def pending_totp_secret(session: Session, *, user: User) -> str:
+    """The secret being set up, kept encrypted on the user's row until a code proves it."""
+    import pyotp
+
+    if not user.totp_pending:
+        user.totp_pending = pyotp.random_base32()
+        session.flush()
+    return user.totp_pending
+
+
+def enable_totp(session: Session, *, user: User, code: str, now: datetime | None = None) -> None:
+    """Turn on the second factor once the user proves their app produces the right codes."""
+    secret = user.totp_pending
+    step = totp_step(code, secret, after=None, now=now) if secret else None
+    if secret is None or step is None:
         raise AccountError(_l("The code does not match; check the time on your phone and try again."),
                            code="totp_mismatch")
     user.totp_secret = secret
+    user.totp_pending = None
+    user.totp_last_step = step  # the code that proved the app cannot sign in as well
     user.renew_session_token()
     record(session, actor_id=user.id, action="user.totp_enabled", object_type="user", object_id=user.id)
 
@@ -170,5 +242,6 @@ def disable_totp(session: Session, *, user: User, password: str) -> None:
     if not passwords.verify_password(user.password_hash, password):
         raise AccountError(_l("The current password is not correct."), code="wrong_current_password")
     user.totp_secret = None
+    user.totp_last_step = None
     user.renew_session_token()
     record(session, actor_id=user.id, action="user.totp_disabled", object_type="user", object_id=user.id)

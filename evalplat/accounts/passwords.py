@@ -34,12 +34,29 @@ def needs_rehash(password_hash: str) -> bool:
     return _hasher.check_needs_rehash(password_hash)
 
 
-def password_problem(password: str, username: str = "") -> str | None:
-    """A code naming what is wrong with a new password, or None."""
+# zxcvbn's score from 0 (guessable in a few tries) to 4; 3 means about 10^8 guesses and more.
+MIN_SCORE = 3
+# zxcvbn gets slow on long inputs; the first characters decide whether a password is weak.
+_CHECKED_CHARACTERS = 100
+
+
+def password_problem(password: str, username: str = "", *, known: tuple[str, ...] = ()) -> str | None:
+    """A code naming what is wrong with a new password, or None.
+
+    Strength is estimated by zxcvbn (Dropbox's estimator: dictionaries of common passwords, names and
+    words, keyboard patterns, dates, sequences and repeats), with the username and ``known`` values (the
+    person's name, the platform's name) as words a guesser would try first.
+    """
     if len(password) < MIN_LENGTH:
         return "too_short"
     if username and username.lower() in password.lower():
         return "contains_username"
-    if len(set(password)) < 4:
-        return "too_simple"
+    from zxcvbn import zxcvbn
+
+    result = zxcvbn(password[:_CHECKED_CHARACTERS], user_inputs=[username, *known, "evalplat"])
+    sequence = result.get("sequence") or []
+    if len(sequence) == 1 and sequence[0].get("dictionary_name") == "passwords":
+        return "common"
+    if int(result["score"]) < MIN_SCORE:
+        return "too_weak"
     return None

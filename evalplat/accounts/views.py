@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import pyotp
@@ -10,8 +9,9 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, login_user, logout_user
 from wtforms.fields.choices import SelectChoice
 
-from evalplat.accounts import operations, queries
+from evalplat.accounts import operations, queries, throttle
 from evalplat.accounts.models import Role, User
+from evalplat.db import utcnow
 from evalplat.extensions import db
 from evalplat.i18n import LOCALES
 from evalplat.i18n import lazy_gettext as _l
@@ -19,6 +19,7 @@ from evalplat.params import page_arg
 from evalplat.security import is_safe_next, load_or_404, login_only, public, roles
 from forms.accounts import (
     ChangePasswordForm,
+    ClearThrottleForm,
     ConfirmForm,
     LoginForm,
     ResetPasswordForm,
@@ -29,7 +30,12 @@ from forms.accounts import (
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
 
-LOGIN_FAILED = _l("Sign-in failed: the username or password is wrong, or the account is locked for a while.")
+LOGIN_FAILED = _l("Sign-in failed: the username or password is wrong, or there were several failed attempts "
+                  "and the next one must wait a little (the wait grows with every failure).")
+
+
+def _rules() -> throttle.Rules:
+    return throttle.Rules.from_config(current_app.config)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -39,16 +45,13 @@ def login() -> Any:
         return redirect(url_for("main.dashboard"))
     form = LoginForm()
     if form.validate_on_submit():
-        cfg = current_app.config
-        user = operations.authenticate(
+        outcome = operations.authenticate(
             db.session, username=form.username.data, password=form.password.data,
-            address=request.remote_addr or "unknown",
-            max_failures=cfg["EVALPLAT_LOGIN_MAX_FAILURES"],
-            address_max_failures=cfg["EVALPLAT_ADDRESS_MAX_FAILURES"],
-            window=timedelta(minutes=cfg["EVALPLAT_LOGIN_WINDOW_MINUTES"]),
-            second_factor=lambda u: not u.totp_secret or pyotp.TOTP(u.totp_secret).verify(
-                form.totp.data or "", valid_window=1))
+            address=request.remote_addr or "unknown", rules=_rules(),
+            second_factor=lambda u: not u.totp_secret or operations.use_totp_code(
+                db.session, user=u, code=form.totp.data or ""))
         db.session.commit()
+        user = outcome.user
         if user is None:
             flash(LOGIN_FAILED, "error")
             return render_template("accounts/login.html", form=form), 200
@@ -122,18 +125,27 @@ def two_factor() -> Any:
             flash(_l("Two-factor sign-in is off."), "success")
             return redirect(url_for("accounts.two_factor"))
         return render_template("accounts/two_factor.html", form=form, enabled=True)
-    secret = session.get("totp_pending") or pyotp.random_base32()
-    session["totp_pending"] = secret
     form = TotpEnableForm()
-    if form.validate_on_submit():
-        operations.enable_totp(db.session, user=user, secret=secret, code=form.code.data)
+    if user.totp_pending and form.validate_on_submit():
+        operations.enable_totp(db.session, user=user, code=form.code.data)
         db.session.commit()
-        session.pop("totp_pending", None)
         login_user(user)
         flash(_l("Two-factor sign-in is on; you will be asked for a code at every sign-in."), "success")
         return redirect(url_for("main.dashboard"))
-    uri = pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name="evalplat")
-    return render_template("accounts/two_factor.html", form=form, enabled=False, secret=secret, uri=uri)
+    secret = user.totp_pending
+    uri = pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name="evalplat") if secret else None
+    return render_template("accounts/two_factor.html", form=form, enabled=False, secret=secret, uri=uri,
+                           start=ConfirmForm())
+
+
+@bp.post("/account/two-factor/start")
+@roles(Role.ORGANISER)
+def two_factor_start() -> Any:
+    """Make a key to set up (kept encrypted on the server until a code proves it); a GET never writes."""
+    if ConfirmForm().validate_on_submit() and not current_user.totp_secret:
+        operations.pending_totp_secret(db.session, user=current_user._get_current_object())
+        db.session.commit()
+    return redirect(url_for("accounts.two_factor"))
 
 
 # --- administration -------------------------------------------------------------------------------------
@@ -194,3 +206,24 @@ def set_active(user_id: int, active: int) -> Any:
         db.session.commit()
         flash(_l("Account %(u)s updated.", u=user.username), "success")
     return redirect(url_for("accounts.users"))
+
+
+@bp.get("/admin/sign-in-throttles")
+@roles(Role.ORGANISER)
+def throttles() -> Any:
+    """Accounts and addresses with failed sign-ins in the window, and how long each must still wait."""
+    now = utcnow()
+    return render_template("accounts/throttles.html", rows=throttle.current(db.session, now, _rules()), now=now,
+                           rules=_rules(), form=ClearThrottleForm())
+
+
+@bp.post("/admin/sign-in-throttles/clear")
+@roles(Role.ORGANISER)
+def clear_throttle() -> Any:
+    form = ClearThrottleForm()
+    if form.validate_on_submit():
+        cleared = operations.clear_throttle(db.session, actor=current_user, kind=form.kind.data, key=form.key.data,
+                                            rules=_rules())
+        db.session.commit()
+        flash(_l("%(n)d failed sign-in(s) of %(key)s no longer count.", n=cleared, key=form.key.data), "success")
+    return redirect(url_for("accounts.throttles"))

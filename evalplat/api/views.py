@@ -19,6 +19,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from evalplat.accounts.models import Role
 from evalplat.api import openapi, operations
@@ -124,7 +125,7 @@ def tokens() -> Any:
     cfg = current_app.config
     form = ApiTokenForm(days=cfg["EVALPLAT_API_TOKEN_DAYS"])
     form.limit_days(cfg["EVALPLAT_API_TOKEN_MAX_DAYS"])
-    form.campaigns.choices = [(c.id, f"{c.code_prefix} {c.name}") for c in
+    form.campaigns.choices = [SelectChoice(c.id, f"{c.code_prefix} {c.name}") for c in
                               db.session.scalars(sa.select(Campaign).order_by(Campaign.year.desc(), Campaign.id))]
     secret = None
     if form.validate_on_submit():

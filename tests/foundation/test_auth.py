@@ -120,9 +120,9 @@ def test_organiser_turns_on_totp_and_then_needs_the_code(app, client, make_user,
 
     admin = make_user(Role.ORGANISER)
     login(client, admin)
-    client.get("/account/two-factor")
-    with client.session_transaction() as sess:
-        secret = sess["totp_pending"]
+    client.post("/account/two-factor/start")
+    db.session.expire_all()
+    secret = db.session.get(User, admin.id).totp_pending
     wrong = client.post("/account/two-factor", data={"code": "000000"}, follow_redirects=True)
     assert db.session.get(User, admin.id).totp_secret is None
     assert wrong.status_code == 200
@@ -132,8 +132,12 @@ def test_organiser_turns_on_totp_and_then_needs_the_code(app, client, make_user,
     fresh = app.test_client()
     no_code = fresh.post("/login", data={"username": admin.username, "password": "correct-horse-battery"})
     assert no_code.status_code == 200  # refused without the code
+    # the code that turned it on was spent: the next step's code signs in
+    from datetime import timedelta
+
+    next_code = pyotp.TOTP(secret).at(utcnow() + timedelta(seconds=30))
     ok = fresh.post("/login", data={"username": admin.username, "password": "correct-horse-battery",
-                                    "totp": pyotp.TOTP(secret).now()})
+                                    "totp": next_code})
     assert ok.status_code == 302
 
 
