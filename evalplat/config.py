@@ -69,6 +69,16 @@ def _str(name: str, raw: str) -> str:
     return raw
 
 
+def _timezone(name: str, raw: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{name}={raw!r} is not a time zone name such as Asia/Shanghai") from None
+    return raw
+
+
 def _choice(*choices: str) -> Callable[[str, str], str]:
     def parse(name: str, raw: str) -> str:
         if raw not in choices:
@@ -106,6 +116,7 @@ ENV_VARS: dict[str, tuple[str, Callable[[str, str], Any]]] = {
     "TABULAR_MAX_ROWS": ("EVALPLAT_TABULAR_MAX_ROWS", _int),
     "TABULAR_MAX_COLUMNS": ("EVALPLAT_TABULAR_MAX_COLUMNS", _int),
     "TABULAR_MAX_BLANK_ROWS": ("EVALPLAT_TABULAR_MAX_BLANK_ROWS", _int),
+    "TIMEZONE": ("BABEL_DEFAULT_TIMEZONE", _timezone),
 }
 
 

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import math
+from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app, has_app_context
 
 from evalplat.i18n import lazy_gettext as _l
 
@@ -51,11 +56,74 @@ LABELS: dict[str, Any] = {
     "initial": _l("Initial review"),
     "adjudication": _l("Adjudication"),
     "appeal": _l("Appeal re-review"),
-    # region levels
+    # region levels (and campaign scope kinds)
     "province": _l("Province"),
     "city": _l("Prefecture-level city"),
     "county": _l("County"),
+    "agencies": _l("Chosen agencies"),
+    # assignment runs
+    "preview": _l("Preview"),
+    "committed": _l("Committed"),
+    "undone": _l("Undone"),
+    "discarded": _l("Discarded"),
+    # conflicts
+    "open": _l("To decide"),
+    "confirmed": _l("Confirmed"),
+    "dismissed": _l("Dismissed"),
+    "computed": _l("Found by the rules"),
+    "declared": _l("Declared by the reviewer"),
+    # sampling
+    "fixed": _l("Fixed number per stratum"),
+    "proportion": _l("Share of each stratum"),
+    "designated": _l("Designated sequence numbers"),
+    "census": _l("Every case"),
+    "agency": _l("Agency"),
+    "case_type": _l("Case type"),
+    "year": _l("Closing year"),
+    # redaction state of a sampled case
+    "redaction_pending": _l("Awaiting approval"),
+    "redaction_approved": _l("Approved"),
+    "redaction_none": _l("No documents"),
+    # review state
+    "to_accept": _l("To accept"),
+    "to_score": _l("To score"),
+    "overdue": _l("Overdue"),
+    # redaction span kinds and sources
+    "person": _l("Person"),
+    "lawyer": _l("Lawyer"),
+    "firm": _l("Law firm"),
+    "court": _l("Court"),
+    "procuratorate": _l("Procuratorate"),
+    "police": _l("Police"),
+    "org": _l("Organisation"),
+    "place": _l("Place"),
+    "address": _l("Address"),
+    "id_card": _l("ID card number"),
+    "phone": _l("Phone number"),
+    "email": _l("E-mail address"),
+    "bank_card": _l("Bank card number"),
+    "plate": _l("Licence plate"),
+    "licence": _l("Practice licence number"),
+    "case_number": _l("Case number"),
+    "legal_aid_number": _l("Legal-aid number"),
+    "doc_number": _l("Document number"),
+    "number": _l("Number"),
+    "auto": _l("Automatic"),
+    "manual": _l("Added by hand"),
+    "known": _l("Known party"),
+    "party": _l("Named as a party of the case"),
 }
+
+# Tables of the domains (document kinds, result kinds, conflict reasons …): ``label`` looks there after LABELS,
+# so one filter translates every stored code wherever it is shown.
+_TABLES: list[dict[str, Any]] = []
+
+
+def register(table: dict[str, Any]) -> dict[str, Any]:
+    """Add a domain's label table to the ones ``label`` consults (returns it unchanged)."""
+    if not any(t is table for t in _TABLES):
+        _TABLES.append(table)
+    return table
 
 
 def label(value: Any, table: dict[str, Any] | None = None) -> str:
@@ -63,8 +131,71 @@ def label(value: Any, table: dict[str, Any] | None = None) -> str:
     if value is None:
         return ""
     key = value.value if isinstance(value, Enum) else str(value)
-    text = (LABELS if table is None else table).get(key)
-    return str(text) if text is not None else key
+    if table is not None:
+        text = table.get(key)
+        return str(text) if text is not None else label(value)
+    for source in (LABELS, *_TABLES):
+        text = source.get(key)
+        if text is not None:
+            return str(text)
+    return key
 
 
-FILTERS = {"label": label}
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+
+
+def timezone() -> ZoneInfo:
+    """The zone times are shown in (``EVALPLAT_TIMEZONE``, default Beijing time); they are stored in UTC."""
+    name = current_app.config.get("BABEL_DEFAULT_TIMEZONE") if has_app_context() else None
+    return ZoneInfo(name or DEFAULT_TIMEZONE)
+
+
+def local(value: datetime) -> datetime:
+    """A stored (UTC, possibly naive) time in the display zone."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(timezone())
+
+
+def when(value: datetime | date | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A time as people read it, in the display zone; a date as it is; nothing as a dash."""
+    if value is None:
+        return "—"
+    if not isinstance(value, datetime):
+        return value.isoformat()
+    return local(value).strftime(fmt)
+
+
+def day(value: datetime | date | None) -> str:
+    """The calendar day of a time in the display zone."""
+    return when(value, "%Y-%m-%d")
+
+
+def number(value: Any, digits: int = 1, missing: Any = None) -> str:
+    """A figure for people: fixed decimals, never ``nan`` or exponent notation.
+
+    ``missing`` says why a value is absent (for example "too few reviews"); without it a dash is shown.
+    """
+    try:
+        figure = float(value)
+    except (TypeError, ValueError):
+        figure = math.nan
+    if value is None or not math.isfinite(figure):
+        return str(missing) if missing is not None else "—"
+    if digits <= 0:
+        return str(round(figure) or 0)
+    text = f"{figure:.{digits}f}"
+    return "0" + text[2:] if text.startswith("-0") and float(text) == 0 else text
+
+
+def percent(value: Any, digits: int = 0, missing: Any = None) -> str:
+    """A share (0–1) as a percentage."""
+    try:
+        figure = float(value) * 100
+    except (TypeError, ValueError):
+        return number(None, missing=missing)
+    shown = number(figure, digits, missing)
+    return shown + "%" if shown[0].isdigit() or shown[0] == "-" else shown
+
+
+FILTERS = {"label": label, "when": when, "day": day, "number": number, "percent": percent}

@@ -107,11 +107,12 @@ def campaign_loads(session: Session, campaign: Campaign) -> dict[int, int]:
 
 
 def engine_reviewers(session: Session, campaign: Campaign, *, now: datetime, loads: dict[int, int] | None = None,
-                     only: Iterable[int] | None = None) -> list[EngineReviewer]:
+                     only: Iterable[int] | None = None, decisions: bool = False) -> list[EngineReviewer]:
     """Active, available reviewers with their capacity left in this campaign (one query).
 
     With ``only``, exactly those reviewers are returned whatever their state, with capacity ``loads`` (used to
-    pass reviewers whose existing pairs are kept as fixed).
+    pass reviewers whose existing pairs are kept as fixed). Users who are adjudicators and not also peer
+    reviewers or evaluators take only decisions (adjudications, appeal re-reviews): ``decisions=True``.
     """
     loads = loads or {}
     due = now + timedelta(days=campaign.due_days)
@@ -123,6 +124,12 @@ def engine_reviewers(session: Session, campaign: Campaign, *, now: datetime, loa
         stmt = stmt.where(ReviewerProfile.active.is_(True),
                           sa.or_(ReviewerProfile.available_until.is_(None), ReviewerProfile.available_until >= now),
                           sa.or_(ReviewerProfile.available_from.is_(None), ReviewerProfile.available_from <= due))
+        if not decisions:
+            from evalplat.accounts.models import Role, UserRole
+
+            stmt = stmt.where(sa.select(UserRole.user_id).where(
+                UserRole.user_id == ReviewerProfile.user_id,
+                UserRole.role.in_([Role.PEER_REVIEWER, Role.EVALUATOR])).exists())
     out = []
     for rid, kind, city_id, firm_id, lawyer_id, case_types, capacity in session.execute(stmt.order_by(ReviewerProfile.id)):
         left = loads.get(rid, 0) if only is not None else capacity - loads.get(rid, 0)
@@ -381,7 +388,8 @@ def _reassign_samples(session: Session, campaign: Campaign, sample_ids: set[int]
     for _s, r in fixed:
         fixed_count[r] += 1
     reviewers = engine_reviewers(session, campaign, now=now, loads={
-        rid: n - fixed_count.get(rid, 0) for rid, n in loads.items()})
+        rid: n - fixed_count.get(rid, 0) for rid, n in loads.items()},
+        decisions=round_ in (AssignmentRound.ADJUDICATION, AssignmentRound.APPEAL))
     known = {r.id for r in reviewers}
     # Reviewers of kept pairs who are no longer in the pool (unavailable, capacity lowered) still hold them.
     missing = {r: n for r, n in fixed_count.items() if str(r) not in known}
@@ -394,7 +402,7 @@ def _reassign_samples(session: Session, campaign: Campaign, sample_ids: set[int]
         (c.id, r) for c in cases for r in blocked if r in known]
     fixed_pairs = [(str(s), str(r)) for s, r in fixed if str(r) in known]
     try:
-        solution = solve(cases, reviewers, rules, fixed=fixed_pairs, exclude=exclude)
+        solution = _solve_preferring_adjudicators(session, round_, cases, reviewers, rules, fixed_pairs, exclude)
     except InfeasibleAssignment as exc:
         problems = problem_messages(exc)
         record(session, actor_id=actor.id if actor else None, action="assignment.reassign_failed",
@@ -414,6 +422,36 @@ def _reassign_samples(session: Session, campaign: Campaign, sample_ids: set[int]
                object_id=assignment.id, at=now, after={"sample_id": assignment.sample_id,
                                                        "reviewer_id": assignment.reviewer_id, "round": round_})
     return Reassignment(assignments=made)
+
+
+def adjudicator_profiles(session: Session, profile_ids: Iterable[str]) -> set[str]:
+    """The profiles (engine ids) among ``profile_ids`` whose user holds the adjudicator role."""
+    from evalplat.accounts.models import Role, UserRole
+
+    ids = [int(i) for i in profile_ids]
+    if not ids:
+        return set()
+    return {str(i) for i in session.scalars(
+        sa.select(ReviewerProfile.id).join(UserRole, UserRole.user_id == ReviewerProfile.user_id)
+        .where(ReviewerProfile.id.in_(ids), UserRole.role == Role.ADJUDICATOR))}
+
+
+def _solve_preferring_adjudicators(session: Session, round_: AssignmentRound, cases: list[Any],
+                                   reviewers: list[Any], rules: Any, fixed_pairs: list[tuple[str, str]],
+                                   exclude: list[tuple[str, str]]) -> Any:
+    """Adjudication and appeal rounds go to adjudicators (users with that role) when they can take them all,
+    else to the whole pool; other rounds to the whole pool."""
+    if round_ in (AssignmentRound.ADJUDICATION, AssignmentRound.APPEAL):
+        chosen = adjudicator_profiles(session, [r.id for r in reviewers])
+        if chosen:
+            keep = chosen | {r for _c, r in fixed_pairs}
+            narrowed = [r for r in reviewers if r.id in keep]
+            try:
+                return solve(cases, narrowed, rules, fixed=fixed_pairs,
+                             exclude=[(c, r) for c, r in exclude if r in keep])
+            except InfeasibleAssignment:
+                pass
+    return solve(cases, reviewers, rules, fixed=fixed_pairs, exclude=exclude)
 
 
 def reassign_declined(session: Session, *, assignment: Assignment, actor: User | None, now: datetime) -> Reassignment:

@@ -92,19 +92,116 @@ def overview(campaign: Campaign) -> dict[str, Any]:
     }
 
 
-def samples_page(campaign: Campaign, *, page: int, per_page: int) -> tuple[list[Any], int]:
-    """Samples with their case, agency and live initial reviewer count (one query per page)."""
+REDACTION_FILTERS = ("pending", "approved", "none")
+
+
+def _redaction_state() -> Any:
+    """Per case: documents, approved and pending redactions (a subquery keyed by case id)."""
+    from evalplat.cases.models import Document, Redaction, RedactionStatus
+
+    return (sa.select(Document.case_id.label("case_id"), sa.func.count(Document.id).label("documents"),
+                      sa.func.count(Redaction.id).filter(Redaction.status == RedactionStatus.APPROVED).label("approved"))
+            .outerjoin(Redaction, Redaction.document_id == Document.id).group_by(Document.case_id).subquery())
+
+
+def samples_page(campaign: Campaign, *, page: int, per_page: int, redaction: str = "") -> tuple[list[Any], int]:
+    """Samples with their case, agency, redaction state and live initial reviewer count (two queries a page).
+
+    Each row ends with the redaction state: ``approved`` (every document approved), ``pending`` (some document
+    not yet approved) or ``none`` (no document). ``redaction`` filters on it.
+    """
     live = (sa.select(Assignment.sample_id, sa.func.count().label("n")).where(
         Assignment.round == AssignmentRound.INITIAL,
         Assignment.state.in_([AssignmentState.OFFERED, AssignmentState.ACCEPTED, AssignmentState.SUBMITTED]))
         .group_by(Assignment.sample_id).subquery())
+    red = _redaction_state()
+    documents = sa.func.coalesce(red.c.documents, 0)
+    approved = sa.func.coalesce(red.c.approved, 0)
+    state = sa.case((documents == 0, "none"), (approved >= documents, "approved"), else_="pending")
+    where = [Sample.campaign_id == campaign.id]
+    if redaction in REDACTION_FILTERS:
+        where.append(state == redaction)
     stmt = (sa.select(Sample.id, Sample.code, Sample.stratum, Case.case_number, Case.case_type, Agency.name,
-                      sa.func.coalesce(live.c.n, 0))
+                      sa.func.coalesce(live.c.n, 0), Case.id, state.label("redaction"))
             .join(Case, Case.id == Sample.case_id).join(Agency, Agency.id == Case.agency_id)
-            .outerjoin(live, live.c.sample_id == Sample.id).where(Sample.campaign_id == campaign.id))
-    total = states.sample_count(db.session, campaign)
+            .outerjoin(live, live.c.sample_id == Sample.id).outerjoin(red, red.c.case_id == Case.id).where(*where))
+    if redaction in REDACTION_FILTERS:
+        total = db.session.scalar(sa.select(sa.func.count()).select_from(
+            sa.select(Sample.id).join(Case, Case.id == Sample.case_id).outerjoin(red, red.c.case_id == Case.id)
+            .where(*where).subquery())) or 0
+    else:
+        total = states.sample_count(db.session, campaign)
     rows = db.session.execute(stmt.order_by(Sample.code).offset((page - 1) * per_page).limit(per_page)).all()
     return list(rows), total
+
+
+@dataclass(frozen=True)
+class RoundProgress:
+    round: AssignmentRound
+    counts: dict[str, int]
+
+    @property
+    def live(self) -> int:
+        return sum(n for s, n in self.counts.items() if s in ("offered", "accepted", "submitted"))
+
+    @property
+    def submitted(self) -> int:
+        return self.counts.get("submitted", 0)
+
+    @property
+    def share(self) -> float | None:
+        return self.submitted / self.live if self.live else None
+
+
+def reviewer_label(name: str, username: str, firm: str | None) -> str:
+    """A reviewer as organisers see them where names repeat: name (username · firm)."""
+    return f"{name}（{username}{' · ' + firm if firm else ''}）"
+
+
+def _reviewer_columns() -> tuple[Any, ...]:
+    from evalplat.accounts.models import User
+    from evalplat.organisations.models import Firm
+
+    return (User.display_name, User.username, sa.func.coalesce(Firm.name, ReviewerProfile.organisation))
+
+
+def _with_reviewer(stmt: Any) -> Any:
+    from evalplat.accounts.models import User
+    from evalplat.organisations.models import Firm
+
+    return (stmt.join(ReviewerProfile, ReviewerProfile.id == Assignment.reviewer_id)
+            .join(User, User.id == ReviewerProfile.user_id).outerjoin(Firm, Firm.id == ReviewerProfile.firm_id))
+
+
+def progress(campaign: Campaign, *, now: Any) -> dict[str, Any]:
+    """Scoring progress: share submitted per round, overdue reviewers, who adjudicates what (four queries)."""
+    in_campaign = Sample.campaign_id == campaign.id
+    by_round: dict[AssignmentRound, dict[str, int]] = {}
+    for rnd, st, n in db.session.execute(
+            sa.select(Assignment.round, Assignment.state, sa.func.count()).join(Sample, Sample.id == Assignment.sample_id)
+            .where(in_campaign).group_by(Assignment.round, Assignment.state)):
+        by_round.setdefault(rnd, {})[str(st)] = n
+    rounds = [RoundProgress(r, by_round[r]) for r in AssignmentRound if r in by_round]
+    open_states = [AssignmentState.OFFERED, AssignmentState.ACCEPTED]
+    overdue = [
+        {"reviewer": reviewer_label(name, username, firm), "count": n, "since": since}
+        for name, username, firm, n, since in db.session.execute(_with_reviewer(
+            sa.select(*_reviewer_columns(), sa.func.count(), sa.func.min(Assignment.due_at))
+            .select_from(Assignment).join(Sample, Sample.id == Assignment.sample_id))
+            .where(in_campaign, Assignment.state.in_(open_states), Assignment.due_at < now)
+            .group_by(*_reviewer_columns()).order_by(sa.func.min(Assignment.due_at)))]
+    decisions = [
+        {"sample_id": sid, "code": code, "round": rnd, "state": st, "due_at": due,
+         "reviewer": reviewer_label(name, username, firm), "overdue": due is not None and due < now}
+        for sid, code, rnd, st, due, name, username, firm in db.session.execute(_with_reviewer(
+            sa.select(Sample.id, Sample.code, Assignment.round, Assignment.state, Assignment.due_at,
+                      *_reviewer_columns()).select_from(Assignment).join(Sample, Sample.id == Assignment.sample_id))
+            .where(in_campaign, Assignment.state.in_(open_states),
+                   Assignment.round.in_([AssignmentRound.ADJUDICATION, AssignmentRound.APPEAL]))
+            .order_by(Assignment.due_at, Sample.code))]
+    short = states.undercovered_samples(db.session, campaign) \
+        if campaign.state.value in ("assigned", "scoring") else 0
+    return {"rounds": rounds, "overdue": overdue, "decisions": decisions, "short": short}
 
 
 @dataclass(frozen=True)

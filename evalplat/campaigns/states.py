@@ -42,6 +42,7 @@ from evalplat.campaigns.models import (
 )
 from evalplat.errors import InvalidTransition
 from evalplat.i18n import lazy_gettext as _l
+from evalplat.labels import label, when
 from evalplat.reviews.models import Review
 
 S = CampaignState
@@ -123,10 +124,10 @@ def problems(session: Session, campaign: Campaign, to_state: CampaignState | str
     target = CampaignState(to_state)
     current = campaign.state
     if target not in EDGES[current]:
-        allowed = ", ".join(s.value for s in EDGES[current]) or "—"
+        allowed = ", ".join(label(s) for s in EDGES[current]) or "—"
         raise InvalidTransition(
             _l("A campaign in state %(cur)s cannot move to %(to)s; from here it can move to: %(allowed)s.",
-               cur=current.value, to=target.value, allowed=allowed), code="campaign_bad_transition")
+               cur=label(current), to=label(target), allowed=allowed), code="campaign_bad_transition")
     found: list[str] = []
     for check in _BUILT_IN.get((current, target), ()):
         message = check(session, campaign, now)
@@ -173,7 +174,7 @@ def transition(session: Session, campaign: Campaign, to_state: CampaignState | s
     unmet = problems(session, campaign, target, now=now)
     if unmet:
         raise InvalidTransition(
-            _l("The campaign cannot move to %(to)s yet: %(problems)s", to=target.value,
+            _l("The campaign cannot move to %(to)s yet: %(problems)s", to=label(target),
                problems=" ".join(unmet)), code="campaign_precondition")
     before = campaign.state
     campaign.state = target
@@ -261,13 +262,24 @@ def _rubrics_pinned(session: Session, campaign: Campaign, now: datetime) -> Any:
     missing = sorted(t.value for t in types if t.value not in pinned
                      and not (folded and t.value == "administrative" and "civil" in pinned))
     if missing:
-        return _l("No rubric is pinned for case types: %(types)s.", types=", ".join(missing))
+        return _l("No rubric is pinned for case types: %(types)s.", types=", ".join(label(t) for t in missing))
     return None
 
 
 def _appeal_window_closed(session: Session, campaign: Campaign, now: datetime) -> Any:
     if campaign.appeal_closes_at is not None and now < campaign.appeal_closes_at:
-        return _l("The appeal window is open until %(at)s.", at=campaign.appeal_closes_at.isoformat(timespec="minutes"))
+        return _l("The appeal window is open until %(at)s.", at=when(campaign.appeal_closes_at))
+    return None
+
+
+def _appeal_window_set(session: Session, campaign: Campaign, now: datetime) -> Any:
+    if campaign.appeal_closes_at is None:
+        return _l("No appeal window is set: agencies could not appeal. Set it in the campaign settings first.")
+    closes = campaign.appeal_closes_at if campaign.appeal_closes_at.tzinfo else \
+        campaign.appeal_closes_at.replace(tzinfo=now.tzinfo)
+    if closes <= now:
+        return _l("The appeal window closed on %(at)s: agencies could not appeal. Move it in the campaign settings.",
+                  at=when(campaign.appeal_closes_at))
     return None
 
 
@@ -276,5 +288,6 @@ _BUILT_IN: dict[tuple[CampaignState, CampaignState], tuple[Precondition, ...]] =
     (S.SAMPLED, S.ASSIGNED): (_has_committed_run, _every_sample_covered),
     (S.ASSIGNED, S.SAMPLED): (_no_review_started, _no_committed_run),
     (S.ASSIGNED, S.SCORING): (_every_sample_covered, _rubrics_pinned),
+    (S.CONSOLIDATING, S.PUBLISHED): (_appeal_window_set,),
     (S.PUBLISHED, S.APPEALS_CLOSED): (_appeal_window_closed,),
 }

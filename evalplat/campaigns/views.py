@@ -11,12 +11,14 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from evalplat.accounts.models import Role
-from evalplat.campaigns import assigning, operations, queries, states
+from evalplat.campaigns import assigning, operations, pipeline, queries
 from evalplat.campaigns.models import AssignmentRun, Campaign, CampaignState, RunState, Sample, ScopeKind
+from evalplat.confirm import require_confirmation
 from evalplat.db import utcnow
 from evalplat.errors import DomainError
 from evalplat.extensions import db
 from evalplat.i18n import lazy_gettext as _l
+from evalplat.labels import label
 from evalplat.organisations.models import Agency, Region, RegionLevel, ReviewerProfile
 from evalplat.params import page_arg
 from evalplat.security import load_or_404, roles
@@ -141,28 +143,31 @@ def edit(campaign_id: int) -> Any:
 @roles(Role.ORGANISER)
 def show(campaign_id: int) -> Any:
     campaign = _campaign(campaign_id)
-    now = utcnow()
-    moves = []
-    for target in states.allowed_targets(campaign):
-        try:
-            blockers = states.problems(db.session, campaign, target, now=now)
-        except DomainError:  # pragma: no cover - allowed_targets lists edges only
-            continue
-        moves.append((target, blockers))
-    return render_template("campaigns/show.html", campaign=campaign, overview=queries.overview(campaign),
-                           moves=moves, runs=queries.runs(campaign), draw=queries.published_draw(campaign),
-                           states=list(CampaignState))
+    overview = queries.overview(campaign)
+    return render_template("campaigns/show.html", campaign=campaign, overview=overview,
+                           moves=pipeline.moves(db.session, campaign, now=utcnow()),
+                           stages=pipeline.stages(campaign, has_samples=bool(overview["samples"])),
+                           runs=queries.runs(campaign), draw=queries.published_draw(campaign))
+
+
+@bp.get("/campaigns/<int:campaign_id>/progress")
+@roles(Role.ORGANISER)
+def progress(campaign_id: int) -> Any:
+    campaign = _campaign(campaign_id)
+    return render_template("campaigns/progress.html", campaign=campaign,
+                           progress=queries.progress(campaign, now=utcnow()))
 
 
 @bp.post("/campaigns/<int:campaign_id>/transition/<to_state>")
 @roles(Role.ORGANISER)
 def transition(campaign_id: int, to_state: str) -> Any:
     campaign = _campaign(campaign_id)
+    require_confirmation()
     if to_state not in {s.value for s in CampaignState}:
         raise DomainError(_l("Unknown state %(s)s.", s=to_state), status=400)
     operations.transition(db.session, actor=current_user, campaign=campaign, to_state=to_state, now=utcnow())
     db.session.commit()
-    flash(_l("The campaign is now %(s)s.", s=campaign.state.value), "success")
+    flash(_l("The campaign is now %(s)s.", s=label(campaign.state)), "success")
     return redirect(url_for("campaigns.show", campaign_id=campaign.id))
 
 
@@ -230,6 +235,7 @@ def seed(campaign_id: int) -> Any:
 @roles(Role.ORGANISER)
 def freeze(campaign_id: int) -> Any:
     campaign = _campaign(campaign_id)
+    require_confirmation()
     frozen = operations.freeze_population(db.session, actor=current_user, campaign=campaign, now=utcnow())
     db.session.commit()
     flash(_l("Population frozen: %(n)d cases.", n=frozen.size), "success")
@@ -240,6 +246,7 @@ def freeze(campaign_id: int) -> Any:
 @roles(Role.ORGANISER)
 def draw(campaign_id: int) -> Any:
     campaign = _campaign(campaign_id)
+    require_confirmation()
     result = operations.draw_sample(db.session, actor=current_user, campaign=campaign, now=utcnow())
     db.session.commit()
     flash(_l("%(n)d cases drawn.", n=len(result.selected)), "success")
@@ -261,9 +268,10 @@ def report(campaign_id: int) -> Any:
 def samples(campaign_id: int) -> Any:
     campaign = _campaign(campaign_id)
     page = page_arg()
-    rows, total = queries.samples_page(campaign, page=page, per_page=PER_PAGE)
+    redaction = request.args.get("redaction", "")
+    rows, total = queries.samples_page(campaign, page=page, per_page=PER_PAGE, redaction=redaction)
     return render_template("campaigns/samples.html", campaign=campaign, rows=rows, total=total, page=page,
-                           per_page=PER_PAGE)
+                           per_page=PER_PAGE, redaction=redaction if redaction in queries.REDACTION_FILTERS else "")
 
 
 # --- assignment runs ------------------------------------------------------------------------------------
@@ -299,6 +307,7 @@ def run(campaign_id: int, run_id: int) -> Any:
 @roles(Role.ORGANISER)
 def commit(campaign_id: int, run_id: int) -> Any:
     campaign = _campaign(campaign_id)
+    require_confirmation()
     count = assigning.commit_run(db.session, run=_run(campaign, run_id), actor=current_user, now=utcnow())
     db.session.commit()
     flash(_l("%(n)d assignments offered to reviewers.", n=count), "success")

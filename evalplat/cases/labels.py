@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from evalplat.i18n import lazy_gettext as _l
-from evalplat.labels import label
+from evalplat.labels import label, register
 
-LABELS: dict[str, Any] = {
+LABELS: dict[str, Any] = register({
     # document kinds
     "application": _l("Application"),
     "assignment_letter": _l("Assignment letter"),
@@ -39,7 +39,7 @@ LABELS: dict[str, Any] = {
     "prosecutor": _l("Prosecutor"),
     "relative": _l("Relative"),
     "court": _l("Court"),
-}
+})
 
 
 def case_label(value: Any) -> str:

@@ -187,7 +187,9 @@ def _add_users(p: Province, rng: random.Random, offsets: Mapping[str, int], pass
                region_ids: dict[str, int]) -> None:
     _user(p, offsets, "organiser", f"{people.person_name(rng)}（广东省司法厅）", ["organiser"], password_hash, now)
     p.logins.append(("organiser", "organiser", "广东省司法厅 · organiser"))
-    _user(p, offsets, "adjudicator", f"{people.person_name(rng)}（复评专家）", ["adjudicator"], password_hash, now)
+    adjudicator = _user(p, offsets, "adjudicator", f"{people.person_name(rng)}（复评专家）", ["adjudicator"],
+                        password_hash, now)
+    province = next(r["id"] for r in p.regions if str(r["level"]) == "province")
     p.logins.append(("adjudicator", "adjudicator", "复评专家 · adjudicator"))
 
     per_city: dict[str, int] = {}
@@ -242,6 +244,21 @@ def _add_users(p: Province, rng: random.Random, offsets: Mapping[str, int], pass
         if number == 1:
             p.reviewers[-1]["active"] = True
             p.logins.append((username, "evaluator", f"{name} · {organisation} (evaluator001–evaluator{N_EVALUATORS:03d})"))
+    _adjudicator_profile(p, offsets, adjudicator, province, now)
+
+
+def _adjudicator_profile(p: Province, offsets: Mapping[str, int], user_id: int, province_region_id: int,
+                         now: datetime) -> None:
+    """The provincial re-review expert decides disagreements and appeals (the adjudicator role's own work).
+
+    The profile sits at the province, outside every city, so regional avoidance never excludes it; it uses no
+    random numbers, so the rest of the demo is unchanged.
+    """
+    p.reviewers.append({"id": offsets.get("reviewer_profiles", 0) + len(p.reviewers) + 1, "user_id": user_id,
+                        "kind": "evaluator", "region_id": province_region_id, "city_id": province_region_id,
+                        "firm_id": None, "lawyer_id": None, "organisation": "广东省法律援助质量评估专家库",
+                        "licence_no": None, "years_of_practice": 15, "case_types": list(CASE_TYPES),
+                        "specialties": "复评、异议复核", "capacity": 200, "active": True, "created_at": now})
 
 
 def _profile(p: Province, offsets: Mapping[str, int], rng: random.Random, user_id: int, kind: str, region_id: int,

@@ -1,4 +1,4 @@
-"""The landing page, each role's first page after sign-in, and the health check."""
+"""The landing page, each role's first page after sign-in (its to-do list), and the health check."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
 
 from evalplat.accounts.models import Role
+from evalplat.db import utcnow
 from evalplat.extensions import db
 from evalplat.main import queries
 from evalplat.security import login_only, public
@@ -28,14 +29,17 @@ def index() -> Any:
 @login_only
 def dashboard() -> Any:
     roles = current_user.roles
+    now = utcnow()
     sections: dict[str, Any] = {}
     if Role.ORGANISER in roles:
-        sections["organiser"] = queries.organiser_overview()
+        sections["organiser"] = {**queries.organiser_overview(), **queries.organiser_todo(now=now)}
     if Role.AGENCY_STAFF in roles:
-        sections["agency"] = queries.agency_overview(current_user)
+        sections["agency"] = queries.agency_overview(current_user, now=now)
     if roles & {Role.PEER_REVIEWER, Role.EVALUATOR, Role.ADJUDICATOR}:
-        sections["reviewer"] = queries.reviewer_overview(current_user)
-    return render_template("main/dashboard.html", sections=sections)
+        sections["reviewer"] = queries.reviewer_overview(current_user, now=now)
+    return render_template("main/dashboard.html", sections=sections, now=now,
+                           adjudicator=Role.ADJUDICATOR in roles,
+                           scorer=bool(roles & {Role.PEER_REVIEWER, Role.EVALUATOR}))
 
 
 @bp.get("/healthz")

@@ -12,9 +12,10 @@ from evalplat.campaigns.models import Conflict, ConflictStatus, Sample
 from evalplat.cases.models import Case
 from evalplat.extensions import db
 from evalplat.i18n import lazy_gettext as _l
+from evalplat.labels import register
 from evalplat.organisations.models import Agency, Firm, Lawyer, Region, RegionLevel, ReviewerProfile
 
-REASON_LABELS: dict[str, Any] = {
+REASON_LABELS: dict[str, Any] = register({
     "same_region": _l("Same city as the case's agency (regional avoidance)"),
     "same_firm": _l("Same firm as the handling lawyer"),
     "own_case": _l("The reviewer handled the case"),
@@ -24,7 +25,7 @@ REASON_LABELS: dict[str, Any] = {
     "type_mismatch": _l("The reviewer does not handle this case type"),
     "over_capacity": _l("Above the reviewer's capacity"),
     "inactive": _l("The reviewer is inactive"),
-}
+})
 
 
 def reason_label(code: str) -> str:

@@ -6,8 +6,9 @@ from typing import Any
 
 from evalplat.i18n import lazy_gettext as _l
 from evalplat.labels import label as core_label
+from evalplat.labels import register
 
-LABELS: dict[str, Any] = {
+LABELS: dict[str, Any] = register({
     "consensus": _l("Consensus"),
     "adjudicated": _l("Adjudicated"),
     "appeal": _l("Appeal re-review"),
@@ -28,7 +29,7 @@ LABELS: dict[str, Any] = {
     "mean": _l("Mean"),
     "median": _l("Median"),
     "trimmed": _l("Trimmed mean"),
-}
+})
 
 
 def result_label(value: Any) -> str:

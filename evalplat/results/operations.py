@@ -328,6 +328,42 @@ def _veto_codes(session: Session, assignment: Assignment) -> set[str]:
     return {item.code for item in rubric.veto_items}
 
 
+def _decided_items(session: Session, assignment: Assignment, items: dict[str, float | None], total: float, *,
+                   via_review: bool) -> dict[str, float | None]:
+    """Item points of a decision that add up to the decided total.
+
+    A decision scored on the review form keeps the decider's own item points. A decision given as a total moves
+    the earlier item points towards it: up, each item by the same share of its headroom to the maximum; down,
+    each item by the same factor (items marked not applicable stay so). Either way the items, rescaled over the
+    applicable ones as the rubric does, give the decided total.
+    """
+    from evalplat.reviews.rubrics import rubric_for_assignment
+
+    if via_review and assignment.review is not None:
+        return {item.item_code: (None if item.not_applicable or item.points is None else float(item.points))
+                for item in assignment.review.items}
+    _row, rubric = rubric_for_assignment(session, assignment)
+    maxima = {item.code: float(item.max_points) for item in rubric.items}
+    applicable = {code: float(v) for code, v in items.items() if v is not None and code in maxima}
+    possible = sum(maxima[code] for code in applicable)
+    if not applicable or possible <= 0:
+        return items
+    target = total / 100.0 * possible
+    current = sum(applicable.values())
+    if target >= current:
+        share = (target - current) / (possible - current) if possible > current else 0.0
+        moved = {c: v + (maxima[c] - v) * share for c, v in applicable.items()}
+    else:
+        moved = {c: v * target / current for c, v in applicable.items()}
+    rounded = {c: round(v, 2) for c, v in moved.items()}
+    # put the rounding remainder on the item with the most room, so the sum is exact to the cent
+    remainder = round(target - sum(rounded.values()), 2)
+    if remainder:
+        room = max(rounded, key=lambda c: (maxima[c] - rounded[c]) if remainder > 0 else rounded[c])
+        rounded[room] = round(rounded[room] + remainder, 2)
+    return {**items, **rounded}
+
+
 def decide(session: Session, *, assignment: Assignment, actor: User, total: float, vetoes: Iterable[str],
            reasons: str, now: datetime, via_review: bool = False) -> Result:
     """Record an adjudicator's (or appeal re-reviewer's) decision on a case: the case's new result.
@@ -415,6 +451,7 @@ def decide(session: Session, *, assignment: Assignment, actor: User, total: floa
         raw_total = round(rules.combined(entry.totals, rules.standing_vetoes(entry.vetoes))[0], 2) \
             if entry.totals else None
         items = _sample_item_means(session, sample.id)
+    items = _decided_items(session, assignment, items, value, via_review=via_review)
     kind = ResultKind.ADJUDICATED if round_ == AssignmentRound.ADJUDICATION else ResultKind.APPEAL
     result = Result(sample_id=sample.id, kind=kind, total=round(value, 2), grade=Grade(rules.grade(value, wanted)),
                     raw_total=raw_total, calibrated_total=None, item_points=items, vetoes=wanted,

@@ -8,6 +8,8 @@ import sqlalchemy as sa
 
 from evalplat.campaigns.models import Assignment, Campaign, CampaignState, Sample
 
+CONFIRMED = {"confirmed": "yes"}
+
 
 def test_organiser_runs_a_campaign_through_the_pages(client: Any, login: Any, province: Any, db: Any) -> None:
     login(client, province.organiser)
@@ -23,8 +25,8 @@ def test_organiser_runs_a_campaign_through_the_pages(client: Any, login: Any, pr
     assert client.post(f"{base}/plan", data={"mode": "fixed", "strata": "agency,case_type",
                                              "fold_administrative": "y", "per_stratum": 1}).status_code == 302
     assert client.post(f"{base}/seed", data={"seed": "", "source": ""}).status_code == 302
-    assert client.post(f"{base}/freeze").status_code == 302
-    assert client.post(f"{base}/draw").status_code == 302
+    assert client.post(f"{base}/freeze", data=CONFIRMED).status_code == 302
+    assert client.post(f"{base}/draw", data=CONFIRMED).status_code == 302
     report = client.get(f"{base}/report").get_data(as_text=True)
     db.session.refresh(campaign)
     assert campaign.population_digest in report
@@ -35,18 +37,18 @@ def test_organiser_runs_a_campaign_through_the_pages(client: Any, login: Any, pr
     run_page = client.get(response.headers["Location"])
     assert run_page.status_code == 200
     run_id = int(response.headers["Location"].rstrip("/").split("/")[-1])
-    assert client.post(f"{base}/runs/{run_id}/commit").status_code == 302
+    assert client.post(f"{base}/runs/{run_id}/commit", data=CONFIRMED).status_code == 302
     db.session.expire_all()
     assert db.session.get(Campaign, campaign.id).state == CampaignState.ASSIGNED
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Assignment)) == 24
     show = client.get(base).get_data(as_text=True)
     assert "GD2024" in show
     # a refused move is flashed, and nothing changes
-    response = client.post(f"{base}/transition/final", headers={"Referer": f"http://localhost{base}"})
+    response = client.post(f"{base}/transition/final", data=CONFIRMED, headers={"Referer": f"http://localhost{base}"})
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(Campaign, campaign.id).state == CampaignState.ASSIGNED
-    assert client.post(f"{base}/runs/{run_id}/undo").status_code == 302
+    assert client.post(f"{base}/runs/{run_id}/undo", data=CONFIRMED).status_code == 302
     db.session.expire_all()
     assert db.session.get(Campaign, campaign.id).state == CampaignState.SAMPLED
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Sample)) == 12

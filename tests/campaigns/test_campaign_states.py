@@ -12,6 +12,7 @@ from evalplat.campaigns import operations as ops
 from evalplat.campaigns import states
 from evalplat.campaigns.models import CampaignState
 from evalplat.errors import InvalidTransition
+from evalplat.labels import label
 
 ALL = list(CampaignState)
 
@@ -34,8 +35,9 @@ def test_every_missing_edge_is_refused_with_the_allowed_moves(db: Any, province:
         with pytest.raises(InvalidTransition) as caught:
             states.transition(db.session, campaign, target, actor=province.organiser, now=now)
         message = str(caught.value.message)
-        assert source.value in message
-        assert target.value in message
+        # the states are named by their labels, never by their stored codes
+        assert label(source) in message
+        assert label(target) in message
         db.session.rollback()
         assert db.session.get(type(campaign), campaign.id).state == source
 
@@ -53,8 +55,11 @@ def test_sampled_cannot_become_assigned_without_a_committed_run(db: Any, sampled
 
 
 def test_registered_precondition_blocks_and_unblocks(db: Any, province: Any, now: Any) -> None:
+    from datetime import timedelta
+
     campaign = _draft(db, province)
     campaign.state = CampaignState.CONSOLIDATING
+    campaign.appeal_closes_at = now + timedelta(days=14)
     db.session.commit()
     missing = {"results": 3}
 
@@ -80,6 +85,27 @@ def test_registered_precondition_blocks_and_unblocks(db: Any, province: Any, now
     assert event.actor_id == province.organiser.id
 
 
+def test_publishing_is_refused_without_an_appeal_window(db: Any, province: Any, now: Any) -> None:
+    from datetime import timedelta
+
+    campaign = _draft(db, province)
+    campaign.state = CampaignState.CONSOLIDATING
+    db.session.commit()
+    with pytest.raises(InvalidTransition, match="No appeal window is set"):
+        states.transition(db.session, campaign, "published", actor=province.organiser, now=now)
+    db.session.rollback()
+    campaign.appeal_closes_at = now - timedelta(hours=1)
+    db.session.commit()
+    with pytest.raises(InvalidTransition, match="The appeal window closed"):
+        states.transition(db.session, campaign, "published", actor=province.organiser, now=now)
+    db.session.rollback()
+    assert db.session.get(type(campaign), campaign.id).state == CampaignState.CONSOLIDATING
+    campaign.appeal_closes_at = now + timedelta(days=7)
+    db.session.commit()
+    states.transition(db.session, campaign, "published", actor=province.organiser, now=now)
+    assert campaign.state == CampaignState.PUBLISHED
+
+
 def test_appeals_cannot_close_while_the_window_is_open(db: Any, province: Any, now: Any) -> None:
     from datetime import timedelta
 
@@ -99,8 +125,8 @@ def test_cli_transition_reports_the_refusal_on_one_line(runner: Any, province: A
     _draft(db, province)
     result = runner.invoke(args=["campaign", "transition", "T2024", "scoring"])
     assert result.exit_code != 0
-    assert "draft" in result.output
-    assert "scoring" in result.output
+    assert "Draft" in result.output
+    assert "Scoring" in result.output
 
 
 def test_refusal_is_in_chinese_for_chinese_users(app: Any, db: Any, province: Any, now: Any) -> None:
@@ -108,4 +134,4 @@ def test_refusal_is_in_chinese_for_chinese_users(app: Any, db: Any, province: An
     app.config["BABEL_DEFAULT_LOCALE"] = "zh_Hans"
     with pytest.raises(InvalidTransition) as caught:
         states.transition(db.session, campaign, CampaignState.FINAL, actor=province.organiser, now=now)
-    assert str(caught.value.message).startswith("处于 draft 状态的评估活动不能转到 final")
+    assert str(caught.value.message).startswith("处于 草稿 状态的评估活动不能转到 已定稿")

@@ -67,7 +67,10 @@ def test_counts(small_province: Any) -> None:
     assert 2900 <= _count(Lawyer) <= 3100
     assert 580 <= _count(Firm) <= 620
     kinds = Counter(_db.session.scalars(sa.select(ReviewerProfile.kind)))
-    assert sum(kinds.values()) == 200
+    assert sum(kinds.values()) == 201  # 200 peers and evaluators, and the adjudicator's profile
+    adjudicator = _db.session.scalar(sa.select(User).where(User.username == "adjudicator"))
+    assert adjudicator.reviewer_profile is not None
+    assert adjudicator.roles == {Role.ADJUDICATOR}
     assert kinds["peer"] > 0
     assert kinds["evaluator"] > 0
     roles = Counter(r for u in _db.session.scalars(sa.select(User)) for r in u.roles)
@@ -87,7 +90,8 @@ def test_peers_are_generated_lawyers_and_evaluators_have_no_firm(small_province:
             assert profile.firm_id is None
             assert profile.lawyer_id is None
             assert profile.organisation
-            assert profile.user.has_role(Role.EVALUATOR)
+            # third-party evaluators, and the provincial re-review expert (adjudicator) who decides disagreements
+            assert profile.user.has_role(Role.EVALUATOR) or profile.user.roles == {Role.ADJUDICATOR}
         assert profile.case_types
         assert profile.capacity > 0
 

@@ -189,7 +189,7 @@ def test_two_organisers_committing_the_same_run_at_once(live_server: str, db: An
     webs = [Web(live_server).login(user.username, PASSWORD) for user in organisers]
     url = f"/campaigns/{sampled_campaign.id}/runs/{run.id}/commit"
     pages = _race(monkeypatch, assigning, "commit_run",
-                  [(web, f"/campaigns/{sampled_campaign.id}/runs/{run.id}", url, {}) for web in webs])
+                  [(web, f"/campaigns/{sampled_campaign.id}/runs/{run.id}", url, {"confirmed": "yes"}) for web in webs])
     _won, loser = _winner_and_loser(pages, f"{len(proposed)} assignments offered to reviewers")
     assert any("no longer a preview" in m for m in loser.flashes("error")), loser.flashes("error")
 
@@ -213,7 +213,7 @@ def test_two_organisers_drawing_the_sample_at_once(live_server: str, db: Any, sa
     webs = [Web(live_server).login(user.username, PASSWORD) for user in (province.organiser, make_user("organiser"))]
     url = f"/campaigns/{sampled_campaign.id}/draw"
     pages = _race(monkeypatch, operations, "draw_sample",
-                  [(web, f"/campaigns/{sampled_campaign.id}/plan", url, {}) for web in webs])
+                  [(web, f"/campaigns/{sampled_campaign.id}/plan", url, {"confirmed": "yes"}) for web in webs])
     _won, loser = _winner_and_loser(pages, f"{len(drawn)} cases drawn")
     assert any("at the same time" in m for m in loser.flashes("error")), loser.flashes("error")
 
@@ -267,7 +267,7 @@ def test_saving_settings_while_another_organiser_commits_the_run(live_server: st
     with monkeypatch.context() as patch:
         patch.setattr(assigning, "record", commit_appends)
         patch.setattr(operations, "record", settings_append)
-        replies = fire_together(lambda: webs[0].post(commit_url, {}), lambda: webs[1].post(edit_url, fields))
+        replies = fire_together(lambda: webs[0].post(commit_url, {"confirmed": "yes"}), lambda: webs[1].post(edit_url, fields))
     assert crossed == [True, True], "the two requests did not interleave as intended"
     pages = _landed(webs, replies)
     won = [i for i, page in enumerate(pages) if page.flashes("success")]

@@ -12,6 +12,7 @@ from evalplat.config import ConfigError, from_environment
     ({"EVALPLAT_RELIABILITY_LIVE_MAX": "1e4"}, "EVALPLAT_RELIABILITY_LIVE_MAX"),
     ({"EVALPLAT_SECURE_COOKIES": "maybe"}, "EVALPLAT_SECURE_COOKIES"),
     ({"EVALPLAT_ENV": "staging"}, "EVALPLAT_ENV"),
+    ({"EVALPLAT_TIMEZONE": "Beijing"}, "EVALPLAT_TIMEZONE"),
 ])
 def test_bad_environment_variable_names_the_problem(env, names):
     with pytest.raises(ConfigError, match=names) as info:
@@ -73,3 +74,29 @@ def test_upload_limit_must_be_positive():
     with pytest.raises(ConfigError, match="EVALPLAT_MAX_UPLOAD_MB"):
         from_environment({"EVALPLAT_MAX_UPLOAD_MB": "0"})
     assert from_environment({"EVALPLAT_MAX_UPLOAD_MB": "5"})["EVALPLAT_MAX_UPLOAD_MB"] == 5
+
+
+def test_times_are_shown_in_the_configured_zone_and_stored_in_utc():
+    from datetime import UTC, datetime
+
+    from evalplat.labels import when
+
+    stored = datetime(2025, 1, 10, 20, 30, tzinfo=UTC)
+    beijing = create_app({"TESTING": True, "SECRET_KEY": "x" * 40, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    with beijing.app_context():
+        assert when(stored) == "2025-01-11 04:30"  # the next day in Beijing
+        assert when(stored.replace(tzinfo=None)) == "2025-01-11 04:30"  # naive values are UTC
+    london = create_app({"TESTING": True, "SECRET_KEY": "x" * 40, "SQLALCHEMY_DATABASE_URI": "sqlite://",
+                         **from_environment({"EVALPLAT_TIMEZONE": "Europe/London"})})
+    with london.app_context():
+        assert when(stored) == "2025-01-10 20:30"
+
+
+def test_figures_for_people_never_show_nan_or_exponents():
+    from evalplat.labels import number, percent
+
+    assert number(float("nan")) == "—"
+    assert number(None, missing="too few reviews") == "too few reviews"
+    assert number(1.2e-7, 3) == "0.000"
+    assert number(-0.0001, 1) == "0.0"
+    assert percent(0.6842) == "68%"

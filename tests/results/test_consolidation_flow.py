@@ -240,3 +240,30 @@ def test_two_adjudicators_cannot_both_decide(app: Any, db: Any, flow: Any, fs: A
     rows = db.session.scalars(sa.select(Result).where(Result.sample_id == sample.id)).all()
     assert len(rows) == 1
     assert rows[0].total == 70
+
+
+def _implied_total(db: Any, assignment: Any, items: dict[str, Any]) -> float:
+    """The total the item points give, rescaled over the applicable items as the rubric does."""
+    from evalplat.reviews.rubrics import rubric_for_assignment
+
+    rubric = rubric_for_assignment(db.session, assignment)[1]
+    maxima = {item.code: float(item.max_points) for item in rubric.items}
+    applicable = {c: v for c, v in items.items() if v is not None}
+    return sum(applicable.values()) / sum(maxima[c] for c in applicable) * 100
+
+
+@pytest.mark.parametrize("decided", [77.0, 96.5, 40.0])
+def test_item_points_add_up_to_a_decided_total(db: Any, flow: Any, fs: Any, decided: float) -> None:
+    """A decision given as a total moves the item points with it, within each item's range (86.0 vs 82.5 before)."""
+    from evalplat.reviews.rubrics import rubric_for_assignment
+
+    sample = fs.samples(db, flow.campaign)[0]
+    fs.score(db, sample, [0.55, 0.9])
+    adj = fs.decision_assignment(db, sample)
+    result = decide(db.session, assignment=adj, actor=adj.reviewer.user, total=decided, vetoes=[],
+                    reasons="依据卷宗认定", now=fs.NOW)
+    db.session.commit()
+    assert result.total == decided
+    assert abs(_implied_total(db, adj, result.item_points) - decided) < 0.05
+    maxima = {i.code: i.max_points for i in rubric_for_assignment(db.session, adj)[1].items}
+    assert all(0 <= v <= maxima[c] for c, v in result.item_points.items() if v is not None)
