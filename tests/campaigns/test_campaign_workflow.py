@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from evalplat.campaigns.models import Assignment, AssignmentRound, Campaign, CampaignState, Conflict
 from evalplat.labels import when
+from evalplat.params import opaque_id
 
 CONFIRMED = {"confirmed": "yes"}
 
@@ -137,7 +138,7 @@ def test_reviewer_home_lists_offers_with_deadlines_in_beijing_time(client: Any, 
     assert local in page
     # stored in UTC, shown eight hours later in Beijing time
     assert local == (due.replace(tzinfo=due.tzinfo or now.tzinfo) + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M")
-    assert f"/reviews/{mine[0].id}" in page
+    assert f"/reviews/{opaque_id(mine[0].id)}" in page
 
 
 def test_adjudication_goes_to_a_user_with_the_adjudicator_role(db: Any, province: Any, sampled_campaign: Any,
@@ -179,5 +180,5 @@ def test_adjudicator_home_lists_decisions_waiting(client: Any, login: Any, db: A
     _english(client)
     page = client.get("/home").get_data(as_text=True)
     assert re.search(r'href="/results/decisions"><strong class="num">1</strong> decisions waiting', page)
-    assert f'href="/results/decisions/{made.id}"' in page
+    assert f'href="/results/decisions/{opaque_id(made.id)}"' in page
     assert sample.code in page
