@@ -12,6 +12,7 @@ from flask import Flask
 from flask.cli import AppGroup
 from flask_babel import force_locale
 
+from evalplat.errors import DomainError
 from evalplat.extensions import db
 from evalplat.tabular import estimate_rows
 
@@ -143,6 +144,59 @@ def register(app: Flask) -> None:
         click.echo(f"{job.task} {job.state.value} {job.progress:.0%} {job.message}")
         if job.error:
             click.echo(job.error, err=True)
+
+    @group.command("pages")
+    @click.argument("document_id", type=int)
+    @click.option("--retry", "retry_pages", type=int, multiple=True, help="Queue this failed page again (repeatable).")
+    @click.option("--wait", is_flag=True, help="Show a progress bar until every page is read or failed.")
+    @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+    def pages_command(document_id: int, retry_pages: tuple[int, ...], wait: bool, lang: str) -> None:
+        """Show the OCR of a scanned document page by page; retry failed pages alone."""
+        import time
+
+        from evalplat.cases import page_ocr, queries
+        from evalplat.cases.models import Document
+
+        document = db.session.get(Document, document_id)
+        if document is None:
+            raise click.ClickException(f"no document has id {document_id}")
+        for number in retry_pages:
+            page = next((p for p in document.pages if p.number == number), None)
+            if page is None:
+                raise click.ClickException(f"document {document_id} has no page {number} read page by page")
+            try:
+                page_ocr.retry_page(db.session, actor=None, page=page)
+            except DomainError as exc:
+                raise click.ClickException(f"page {number}: {exc.message}") from None
+            click.echo(f"page {number} queued again")
+        progress = page_ocr.page_progress(db.session, document_id)
+        if progress is None:
+            raise click.ClickException(f"document {document_id} was not read page by page "
+                                       f"(status {document.status.value})")
+        if wait:
+            with click.progressbar(length=progress.total, label="OCR pages / 文字识别页", file=sys.stderr) as bar:
+                shown = 0
+                while True:
+                    progress = page_ocr.page_progress(db.session, document_id)
+                    assert progress is not None
+                    bar.update(progress.done + len(progress.failed) - shown)
+                    shown = progress.done + len(progress.failed)
+                    if progress.finished:
+                        break
+                    db.session.rollback()  # see the page jobs' commits
+                    time.sleep(1)
+            db.session.expire_all()
+        for page in document.pages:
+            line = f"page {page.number:>4}  {page.method:<4}  {page.state.value:<7}"
+            if page.seconds is not None:
+                line += f"  {page.seconds:6.1f} s"
+            if page.error_code:
+                line += f"  {queries.document_error_text(page, lang)}"  # type: ignore[arg-type]
+            click.echo(line)
+        click.echo(f"{progress.done}/{progress.total} pages read by OCR, {len(progress.failed)} failed"
+                   + (f" ({', '.join(map(str, progress.failed))})" if progress.failed else "")
+                   + f"; document {document.status.value}"
+                   + (f"; {document.ocr_engine} {document.ocr_model}" if document.ocr_engine else ""))
 
     app.cli.add_command(group)
 

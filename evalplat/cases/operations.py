@@ -35,6 +35,7 @@ from evalplat.cases.models import (
     Redaction,
     RedactionStatus,
 )
+from evalplat.cases.page_ocr import start_pages
 from evalplat.db import utcnow
 from evalplat.errors import DomainError, InvalidTransition
 from evalplat.extensions import db
@@ -605,6 +606,9 @@ class DocumentFailed(Exception):
 def process_document(session: Session, document_id: int, progress: ProgressFn = _no_progress) -> Document:
     """Extract one document's text and redact its case; commits after each step.
 
+    A PDF with scanned pages is split into page jobs instead (:mod:`evalplat.cases.page_ocr`): the
+    document stays ``extracting`` and the job of its last page assembles and redacts it.
+
     Raises
     ------
     DocumentFailed
@@ -616,6 +620,10 @@ def process_document(session: Session, document_id: int, progress: ProgressFn = 
     document.status = DocumentStatus.EXTRACTING
     session.commit()
     progress(0.05, "extract")
+    queued = start_pages(session, document, _storage())
+    if queued:  # a scan: each page is a job of its own; the last one assembles and redacts the document
+        progress(1.0, f"OCR: {queued} pages queued")
+        return document
     ok = extract_document(session, document, _storage(), lambda f, m: progress(0.05 + 0.8 * f, m))
     record(session, actor_id=None, action="cases.document_extract", object_type="document", object_id=document.id,
            after={"status": document.status, "error_code": document.error_code, "ocr": document.ocr_used})

@@ -16,9 +16,9 @@ from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 
 from evalplat.accounts.models import Role
-from evalplat.cases import importer, operations, queries
+from evalplat.cases import importer, operations, page_ocr, queries
 from evalplat.cases.labels import case_label
-from evalplat.cases.models import Case, Document, DocumentKind, JobRecord
+from evalplat.cases.models import Case, Document, DocumentKind, DocumentPage, JobRecord
 from evalplat.cases.setup import get_storage, init_app
 from evalplat.extensions import db
 from evalplat.params import int_arg, page_arg
@@ -62,9 +62,10 @@ def index() -> Any:
 def detail(case_id: int) -> Any:
     _case(case_id)
     case = queries.case_detail(case_id)
+    pages = page_ocr.progress_for(db.session, [d.id for d in case.documents]) if case else {}
     return render_template("cases/detail.html", case=case, jobs=queries.case_jobs(case), form=UploadForm(),
                            lang=_lang(), document_error=queries.document_error_text,
-                           job_error=queries.job_error_text)
+                           job_error=queries.job_error_text, pages=pages)
 
 
 @contextmanager
@@ -171,6 +172,27 @@ def retry(document_id: int) -> Any:
     return redirect(url_for("cases.detail", case_id=document.case_id))
 
 
+@bp.get("/documents/<int:document_id>/pages")
+@roles(*STAFF)
+def pages(document_id: int) -> Any:
+    document = _document(document_id)
+    return render_template("cases/pages.html", document=document, pages=document.pages,
+                           progress=page_ocr.page_progress(db.session, document.id), lang=_lang(),
+                           error_text=queries.document_error_text)
+
+
+@bp.post("/documents/<int:document_id>/pages/<int:number>/retry")
+@roles(*STAFF)
+def retry_page(document_id: int, number: int) -> Any:
+    document = _document(document_id)
+    page = next((p for p in document.pages if p.number == number), None)
+    if page is None:
+        abort(404)
+    page_ocr.retry_page(db.session, actor=current_user, page=page)
+    flash(_("Page %(number)s is queued again.", number=number), "success")
+    return redirect(url_for("cases.pages", document_id=document.id))
+
+
 @bp.post("/documents/<int:document_id>/delete")
 @roles(*STAFF)
 def delete_document(document_id: int) -> Any:
@@ -189,6 +211,9 @@ def _can_view_job(job: JobRecord) -> bool:
     if job.object_type == "document":
         document = db.session.get(Document, job.object_id)
         return document is not None and document.case.can_view_original(current_user)
+    if job.object_type == "document_page":
+        page = db.session.get(DocumentPage, job.object_id)
+        return page is not None and page.document.case.can_view_original(current_user)
     return current_user.is_organiser
 
 

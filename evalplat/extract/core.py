@@ -18,7 +18,18 @@ from evalplat.files.sniff import IMAGE_KINDS, decode_text, open_pdf, sniff
 from .engines import OcrEngine, get_engine
 from .ocr import OcrConfig, rasterise_pdf_page, scratch_dir
 
-__all__ = ["ExtractResult", "PageInfo", "ProgressCallback", "extract_text"]
+__all__ = [
+    "ExtractResult",
+    "PageInfo",
+    "PdfPlan",
+    "ProgressCallback",
+    "extract_text",
+    "finish_pdf",
+    "needs_ocr",
+    "ocr_pdf_page",
+    "plan_pdf",
+    "ready_engine",
+]
 
 ProgressCallback = Callable[[float, str], None]
 OcrMode = Literal["auto", "always", "never"]
@@ -101,11 +112,11 @@ def _assemble(
     warnings: list[Notice],
     *,
     page_count: int,
-    engine: OcrEngine | None = None,
+    engine: tuple[str | None, str | None] = (None, None),
 ) -> ExtractResult:
     """Join per-page ``(text, method, seconds)`` into a result with page offsets.
 
-    ``engine`` is the OCR engine that read the ``ocr`` pages (recorded on the result when any was).
+    ``engine`` is ``(engine, model)`` of what read the ``ocr`` pages (recorded on the result when any was).
     """
     parts: list[str] = []
     pages: list[PageInfo] = []
@@ -117,7 +128,7 @@ def _assemble(
         parts.append(text)
         offset += len(text)
     ocr_used = any(p.method == "ocr" for p in pages)
-    described = engine.describe() if ocr_used and engine is not None else (None, None)
+    described = engine if ocr_used else (None, None)
     return ExtractResult(
         text=PAGE_SEPARATOR.join(parts),
         kind=kind,
@@ -201,12 +212,38 @@ def _extract_docx(data: bytes, filename: str) -> ExtractResult:
 
 
 # --- pdf -----------------------------------------------------------------------------------------
-def _extract_pdf(
-    data: bytes, filename: str, ocr: OcrMode, config: OcrConfig, progress: ProgressCallback
-) -> ExtractResult:
+@dataclass(frozen=True)
+class PdfPlan:
+    """A PDF's text layers and the pages that need OCR (before any OCR runs).
+
+    Attributes
+    ----------
+    texts : list of (text, method, seconds)
+        Per page: its text layer, ``"text"`` (or ``"skipped"`` when OCR is off), seconds spent.
+    todo : list of int
+        0-based indices of the pages to OCR (no usable text layer, or ``ocr="always"``).
+    warnings : list of Notice
+    """
+
+    texts: list[tuple[str, str, float]]
+    todo: list[int]
+    warnings: list[Notice]
+
+    @property
+    def page_count(self) -> int:
+        return len(self.texts)
+
+
+def plan_pdf(data: bytes, filename: str, ocr: OcrMode = "auto") -> PdfPlan:
+    """Read a PDF's text layers and decide which pages need OCR; no page is OCR'd here.
+
+    Raises
+    ------
+    FileRejected
+        ``encrypted_pdf`` or ``corrupt_pdf``.
+    """
     reader, owner_only = open_pdf(data, filename)
     warnings: list[Notice] = [Notice("pdf_owner_password")] if owner_only else []
-    count = len(reader.pages)
     texts: list[tuple[str, str, float]] = []
     for page in reader.pages:
         started = time.perf_counter()
@@ -221,20 +258,69 @@ def _extract_pdf(
             texts[i] = (texts[i][0], "skipped", texts[i][2])
         warnings.append(Notice("pages_need_ocr_skipped", {"pages": ", ".join(str(i + 1) for i in todo)}))
         todo = []
-    engine: OcrEngine | None = None
+    return PdfPlan(texts, todo, warnings)
+
+
+def _ocr_pdf_page(pdf_path: Path, index: int, engine: OcrEngine, config: OcrConfig, filename: str) -> tuple[str, float]:
+    """OCR the page at 0-based ``index`` of the PDF at ``pdf_path``; its text and the seconds it took."""
+    started = time.perf_counter()
+    image = rasterise_pdf_page(pdf_path, index + 1, pdf_path.parent, config, filename=filename)
+    try:
+        text = "\n".join(engine.read(image, filename=filename, page=index + 1))
+    finally:
+        image.unlink()
+    return text, time.perf_counter() - started
+
+
+def ocr_pdf_page(data: bytes, filename: str, number: int, config: OcrConfig | None = None) -> tuple[str, float, OcrEngine]:
+    """OCR one page (1-based ``number``) of a PDF: its text, the seconds it took and the engine that read it.
+
+    One page job of :mod:`evalplat.cases.page_ocr` calls this; a page that fails raises its named error
+    (``ocr_failed``, ``ocr_timeout``, ``ocr_unavailable``) and can be retried alone.
+    """
+    config = config or OcrConfig.from_env()
+    engine = ready_engine(filename, config)
+    with scratch_dir() as tmp:
+        pdf_path = Path(tmp) / "source.pdf"
+        pdf_path.write_bytes(data)
+        text, seconds = _ocr_pdf_page(pdf_path, number - 1, engine, config, filename)
+    return text, seconds, engine
+
+
+def finish_pdf(
+    texts: list[tuple[str, str, float]], todo: list[int], warnings: list[Notice], engine: tuple[str | None, str | None]
+) -> ExtractResult:
+    """Assemble a PDF's pages (text layers and OCR'd pages) into its result, with the notices a person needs.
+
+    ``engine`` is ``(engine, model)`` of whatever read the OCR'd pages (``(None, None)`` when none was).
+    """
+    warnings = list(warnings)
+    warnings.extend(Notice("ocr_low_text", {"page": i + 1}) for i in todo if _needs_ocr(texts[i][0]))
+    final = []
+    for number, (text, method, seconds) in enumerate(texts, start=1):
+        if method == "text" and not text:
+            method = "empty"
+            warnings.append(Notice("page_without_text", {"page": number}))
+        final.append((text, method, seconds))
+    return _assemble("pdf", final, warnings, page_count=len(texts), engine=engine)
+
+
+def _extract_pdf(
+    data: bytes, filename: str, ocr: OcrMode, config: OcrConfig, progress: ProgressCallback
+) -> ExtractResult:
+    plan = plan_pdf(data, filename, ocr)
+    texts, todo = plan.texts, plan.todo
+    described: tuple[str | None, str | None] = (None, None)
     if todo:
-        reader = engine = ready_engine(filename, config)
+        engine = ready_engine(filename, config)
+        described = engine.describe()
         progress(0.0, f"OCR 0/{len(todo)}")
         with scratch_dir() as tmp:
             pdf_path = Path(tmp) / "source.pdf"
             pdf_path.write_bytes(data)
 
             def ocr_page(i: int) -> tuple[int, str, float]:
-                started = time.perf_counter()
-                image = rasterise_pdf_page(pdf_path, i + 1, Path(tmp), config, filename=filename)
-                text = "\n".join(reader.read(image, filename=filename, page=i + 1))
-                image.unlink()
-                return i, text, time.perf_counter() - started
+                return i, *_ocr_pdf_page(pdf_path, i, engine, config, filename)
 
             workers = max(1, min(config.page_workers, len(todo)))
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="evalplat-ocr") as pool:
@@ -248,14 +334,7 @@ def _extract_pdf(
                     for pending in futures:
                         pending.cancel()
                     raise
-        warnings.extend(Notice("ocr_low_text", {"page": i + 1}) for i in todo if _needs_ocr(texts[i][0]))
-    final = []
-    for number, (text, method, seconds) in enumerate(texts, start=1):
-        if method == "text" and not text:
-            method = "empty"
-            warnings.append(Notice("page_without_text", {"page": number}))
-        final.append((text, method, seconds))
-    return _assemble("pdf", final, warnings, page_count=count, engine=engine)
+    return finish_pdf(texts, todo, plan.warnings, described)
 
 
 # --- images --------------------------------------------------------------------------------------
@@ -294,7 +373,8 @@ def _extract_image(
     warnings = [Notice("ocr_low_text", {"page": n}) for n, t in enumerate(page_texts, 1) if _needs_ocr(t)]
     progress(1.0, f"OCR {len(page_texts)}/{len(page_texts)}")
     return _assemble(
-        kind, [(t, "ocr", seconds) for t in page_texts], warnings, page_count=len(page_texts), engine=engine
+        kind, [(t, "ocr", seconds) for t in page_texts], warnings, page_count=len(page_texts),
+        engine=engine.describe(),
     )
 
 

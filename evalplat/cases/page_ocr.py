@@ -1,0 +1,248 @@
+"""Scanned PDFs OCR'd page by page: one background job per scanned page, the document assembled when all are read.
+
+A document's job (:func:`evalplat.cases.operations.process_document`) reads the PDF's text layers first
+(:func:`start_pages`). Pages with a usable text layer are stored as read and are never OCR'd; each scanned
+page becomes a :class:`~evalplat.cases.models.DocumentPage` and a job of its own (``cases.ocr_page``) on the
+job backend, so a 300-page file spreads over every in-process worker thread and every RQ worker on any
+machine. Each page job stores its text (encrypted) and the engine that read it; the job that finds every
+page read assembles the document's text in page order and redacts the case, exactly once (a conditional
+update of the document's status decides who does). A page that fails is marked failed with its named error;
+when no page is left to read the document is marked failed, naming the pages, and each failed page can be
+queued again alone (:func:`retry_page`).
+
+Progress per page is what the page rows say (:func:`page_progress`): on the document's page and in
+``flask cases pages DOCUMENT_ID``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+
+from evalplat import jobs
+from evalplat.accounts.models import User
+from evalplat.audit.operations import record
+from evalplat.cases.models import Document, DocumentPage, DocumentStatus, PageState
+from evalplat.errors import InvalidTransition
+from evalplat.extensions import db
+from evalplat.extract.core import finish_pdf, ocr_pdf_page, plan_pdf, ready_engine
+from evalplat.extract.ocr import OcrConfig
+from evalplat.files import CodedError, Storage, sniff
+
+log = logging.getLogger(__name__)
+
+PAGE_TASK = "cases.ocr_page"
+PAGES_FAILED = "ocr_pages_failed"
+
+
+@dataclass(frozen=True)
+class PageProgress:
+    """Where a paged document's OCR stands."""
+
+    total: int  # pages to OCR
+    done: int
+    failed: tuple[int, ...]  # page numbers
+    running: int
+
+    @property
+    def finished(self) -> bool:
+        return self.done + len(self.failed) == self.total
+
+    @property
+    def fraction(self) -> float:
+        return self.done / self.total if self.total else 1.0
+
+
+def page_progress(session: Session, document_id: int) -> PageProgress | None:
+    """Progress of the document's page jobs (None when its pages were not OCR'd one job each)."""
+    rows = session.execute(sa.select(DocumentPage.number, DocumentPage.state)
+                           .where(DocumentPage.document_id == document_id, DocumentPage.method == "ocr")
+                           .order_by(DocumentPage.number)).all()
+    if not rows:
+        return None
+    return PageProgress(total=len(rows), done=sum(1 for _, s in rows if s == PageState.DONE),
+                        failed=tuple(n for n, s in rows if s == PageState.FAILED),
+                        running=sum(1 for _, s in rows if s == PageState.RUNNING))
+
+
+def progress_for(session: Session, document_ids: Sequence[int]) -> dict[int, PageProgress]:
+    """:func:`page_progress` of several documents in one query (for the case page)."""
+    if not document_ids:
+        return {}
+    rows = session.execute(sa.select(DocumentPage.document_id, DocumentPage.number, DocumentPage.state)
+                           .where(DocumentPage.document_id.in_(document_ids), DocumentPage.method == "ocr")
+                           .order_by(DocumentPage.document_id, DocumentPage.number)).all()
+    grouped: dict[int, list[tuple[int, PageState]]] = {}
+    for document_id, number, state in rows:
+        grouped.setdefault(document_id, []).append((number, state))
+    return {d: PageProgress(total=len(r), done=sum(1 for _, s in r if s == PageState.DONE),
+                            failed=tuple(n for n, s in r if s == PageState.FAILED),
+                            running=sum(1 for _, s in r if s == PageState.RUNNING))
+            for d, r in grouped.items()}
+
+
+# --- fan out ---------------------------------------------------------------------------------------------
+def start_pages(session: Session, document: Document, storage: Storage, *, config: OcrConfig | None = None,
+                actor_id: int | None = None) -> int:
+    """Split a PDF with scanned pages into page jobs; returns the number of pages queued (0: not paged).
+
+    Nothing is queued (0) when the file is not a PDF, has no page to OCR, cannot be read, or no OCR engine
+    can run here: the document's own job then extracts it whole as before (and gives the named error).
+    The document stays ``extracting`` until its last page is read.
+    """
+    config = config or OcrConfig.from_env()
+    filename = document.original_filename
+    try:
+        data = storage.get(document.storage_key or "")
+        if sniff(data, filename, check_pdf=False).kind != "pdf":
+            return 0
+        plan = plan_pdf(data, filename)
+        if not plan.todo:
+            return 0
+        ready_engine(filename, config)
+    except CodedError:
+        return 0
+    session.execute(sa.delete(DocumentPage).where(DocumentPage.document_id == document.id))
+    pages = []
+    for index, (text, method, seconds) in enumerate(plan.texts):
+        scanned = index in plan.todo
+        page = DocumentPage(document_id=document.id, number=index + 1, method="ocr" if scanned else method,
+                            state=PageState.QUEUED if scanned else PageState.DONE,
+                            seconds=None if scanned else round(seconds, 3))
+        page.text = None if scanned else text
+        pages.append(page)
+    session.add_all(pages)
+    document.status = DocumentStatus.EXTRACTING
+    document.page_count = plan.page_count
+    document.error_code = document.error_detail = None
+    record(session, actor_id=actor_id, action="cases.document_pages", object_type="document", object_id=document.id,
+           after={"pages": plan.page_count, "ocr_pages": [i + 1 for i in plan.todo]})
+    session.commit()
+    for page in pages:
+        if page.state == PageState.QUEUED:
+            _submit(page, actor_id)
+    return len(plan.todo)
+
+
+def _submit(page: DocumentPage, actor_id: int | None) -> None:
+    from evalplat.cases.operations import submit_job
+
+    job_id = submit_job(PAGE_TASK, actor_id=actor_id, object_type="document_page", object_id=page.id,
+                        args=(page.id,))
+    db.session.execute(sa.update(DocumentPage).where(DocumentPage.id == page.id).values(job_id=job_id))
+    db.session.commit()
+
+
+# --- one page --------------------------------------------------------------------------------------------
+def ocr_page(session: Session, page_id: int, storage: Storage, *, config: OcrConfig | None = None) -> DocumentPage:
+    """Read one scanned page and store its text; assemble the document if it was the last one.
+
+    Raises
+    ------
+    CodedError
+        The page's named error (``ocr_failed``, ``ocr_timeout``, ``ocr_unavailable`` …), after the page
+        has been marked failed, so that its job shows failed too.
+    """
+    page = session.get(DocumentPage, page_id)
+    if page is None:
+        raise InvalidTransition(_l("The page does not exist."), code="page_missing", status=404)
+    document = page.document
+    page.state = PageState.RUNNING
+    session.commit()
+    try:
+        data = storage.get(document.storage_key or "")
+        text, seconds, engine = ocr_pdf_page(data, document.original_filename, page.number, config)
+    except CodedError as exc:
+        session.rollback()
+        page.state = PageState.FAILED
+        page.error_code = exc.code
+        page.error_detail = json.dumps({"zh": exc.message("zh"), "en": exc.message("en")}, ensure_ascii=False)
+        session.commit()
+        finish_document(session, document.id)
+        raise
+    page.text = text
+    page.seconds = round(seconds, 3)
+    page.state = PageState.DONE
+    page.error_code = page.error_detail = None
+    document.ocr_engine, document.ocr_model = engine.describe()
+    session.commit()
+    finish_document(session, document.id)
+    return page
+
+
+def _claim(session: Session, document_id: int, status: DocumentStatus, **values: object) -> bool:
+    """Move the document out of ``extracting``; True for the one caller that did it."""
+    result = session.execute(sa.update(Document).where(Document.id == document_id,
+                                                       Document.status == DocumentStatus.EXTRACTING)
+                             .values(status=status, **values))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def finish_document(session: Session, document_id: int) -> bool:
+    """When no page of the document is left to read: assemble and redact it, or mark it failed naming the pages.
+
+    Returns True when this call finished the document (at most one concurrent caller does).
+    """
+    from evalplat.cases.operations import Extraction, apply_extraction, redact_case
+
+    progress = page_progress(session, document_id)
+    if progress is None or not progress.finished:
+        return False
+    if progress.failed:
+        pages = ", ".join(str(n) for n in progress.failed)
+        detail = json.dumps({"zh": f"第 {pages} 页文字识别失败，可单独重试这些页。",
+                             "en": f"OCR of pages {pages} failed; each can be retried alone."}, ensure_ascii=False)
+        claimed = _claim(session, document_id, DocumentStatus.FAILED, error_code=PAGES_FAILED, error_detail=detail)
+        session.commit()
+        return claimed
+    if not _claim(session, document_id, DocumentStatus.EXTRACTED):
+        session.rollback()
+        return False
+    document = session.get(Document, document_id)
+    assert document is not None
+    session.refresh(document)
+    rows = list(session.execute(sa.select(DocumentPage).where(DocumentPage.document_id == document_id)
+                                .order_by(DocumentPage.number)).scalars())
+    texts = [(row.text or "", row.method, row.seconds or 0.0) for row in rows]
+    todo = [i for i, row in enumerate(rows) if row.method == "ocr"]
+    result = finish_pdf(texts, todo, [], (document.ocr_engine, document.ocr_model))
+    apply_extraction(document, Extraction(result.text, True, result.page_count, ocr_engine=result.ocr_engine,
+                                          ocr_model=result.ocr_model))
+    record(session, actor_id=None, action="cases.document_extract", object_type="document", object_id=document.id,
+           after={"status": document.status, "ocr": True, "pages": len(rows), "ocr_engine": document.ocr_engine})
+    session.commit()
+    redact_case(session, document.case_id)
+    session.commit()
+    return True
+
+
+def retry_page(session: Session, *, actor: User | None, page: DocumentPage) -> None:
+    """Queue a failed page again, alone; the document goes back to ``extracting`` until it is read."""
+    if page.state != PageState.FAILED:
+        raise InvalidTransition(_l("Only a failed page can be retried."), code="not_failed")
+    page.state = PageState.QUEUED
+    document = page.document
+    if document.status == DocumentStatus.FAILED:
+        document.status = DocumentStatus.EXTRACTING
+        document.error_code = document.error_detail = None
+    record(session, actor_id=actor.id if actor else None, action="cases.page_retry", object_type="document",
+           object_id=document.id, before={"page": page.number, "error_code": page.error_code})
+    session.commit()
+    _submit(page, actor.id if actor else None)
+
+
+@jobs.task(PAGE_TASK, timeout=3600)
+def ocr_page_task(job_id: str, page_id: int) -> str:
+    """Background task: OCR one scanned page of a document."""
+    from evalplat.cases.operations import _storage, run_tracked
+
+    def work(progress: object) -> str:
+        page = ocr_page(db.session, page_id, _storage())
+        return f"page {page.number} of document {page.document_id}: {len(page.text or '')} characters"
+    return str(run_tracked(job_id, work))
