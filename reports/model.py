@@ -163,6 +163,8 @@ class ReportData:
     agency_sections: dict[str, AgencySection] = field(default_factory=dict)
     #: "lawyer" and "agency": how well the data separate them (the top/bottom lists hold only clear cases)
     separation: dict[str, Separation] = field(default_factory=dict)
+    #: campaign years of the pooled record the top/bottom lists read (empty: this campaign alone)
+    list_years: tuple[int, ...] = ()
     labels: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 

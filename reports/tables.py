@@ -128,12 +128,14 @@ def ranking_lists(data: ReportData, lang: str, *, numeric: bool = False) -> list
     mean. The top list of each kind carries the separation statement; an empty list says why it is empty.
     """
     out: list[tuple[str, Table | None, list[str]]] = []
+    basis = [t("record_basis", lang, years="、".join(map(str, data.list_years)) if lang == "zh"
+               else ", ".join(map(str, data.list_years)))] if data.list_years else []
     for key, rows, entity in (("top_lawyers", data.top_lawyers, "lawyer"),
                               ("bottom_lawyers", data.bottom_lawyers, "lawyer"),
                               ("top_agencies", data.top_agencies, "agency"),
                               ("bottom_agencies", data.bottom_agencies, "agency")):
         sep = data.separation.get(entity)
-        notes = [separation_text(sep, entity, lang, data.level)] if sep and key.startswith("top") else []
+        notes = basis + [separation_text(sep, entity, lang, data.level)] if sep and key.startswith("top") else []
         if not rows and sep is not None:
             notes.append(t("empty_top" if key.startswith("top") else "empty_bottom", lang,
                            entity=t(entity, lang).lower(), mean=fmt(sep.mean)))

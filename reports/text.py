@@ -71,6 +71,9 @@ TEXT: dict[str, tuple[str, str]] = {
                   "No {entity}'s interval lies wholly above the provincial mean {mean}, so this list is empty."),
     "empty_bottom": ("没有{entity}的区间完全低于全省平均 {mean}，故本名单为空。",
                      "No {entity}'s interval lies wholly below the provincial mean {mean}, so this list is empty."),
+    "record_basis": ("名单依据 {years} 年度已发布评估的合并记录（得分按案件类型和评估活动校正）。",
+                     "The lists read the pooled record of the published campaigns of {years} (scores adjusted "
+                     "for case type and campaign)."),
     "tier": ("档次", "Tier"),
     "tier_1": ("明显高于平均", "clearly above the mean"),
     "tier_0": ("与平均无法区分", "indistinguishable from the mean"),

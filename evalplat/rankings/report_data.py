@@ -29,6 +29,7 @@ from evalplat.rankings.queries import (
     case_figures,
     is_published,
     rankings_from_figures,
+    record_for,
 )
 from evalplat.rankings.rules import parse_rules
 from evalplat.results.models import Result
@@ -368,6 +369,11 @@ def build_report_data(session: Session, campaign: Campaign, *, lang: str = "zh",
     step("reliability")
     trend = _trend(session, campaign, level)
     step("trend")
+    # the top/bottom lists read each lawyer's and agency's record over the rules' window (published
+    # campaigns only), so that one case a year is judged on all the years
+    record = record_for(session, campaign)
+    lists = record if len(record.campaigns) > 1 else rset
+
     def city(row: RankRow) -> str:
         return str(row.extra.get("city", ""))
 
@@ -380,16 +386,18 @@ def build_report_data(session: Session, campaign: Campaign, *, lang: str = "zh",
         digest.update(np.ascontiguousarray(arr).tobytes())
     payload = [campaign.id, rules.to_json(), figures.grade.tolist(), figures.case_type.tolist(),
                figures.stratum.tolist(), raw_items, ratings, glance_inputs,
-               [(p.year, p.n, p.good, round(p.mean, 9)) for p in trend]]
+               [(p.year, p.n, p.good, round(p.mean, 9)) for p in trend],
+               [c.id for c in lists.campaigns], [(r.key, r.n, round(r.estimate, 9), r.tier) for r in lists.lawyers.rows]]
     digest.update(json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str).encode())
     return ReportData(
         campaign_id=campaign.id, campaign_name=campaign.name, year=campaign.year,
         generated_at=now or utcnow(), data_version=digest.hexdigest()[:16], level=level, glance=glance,
         by_city=_figures(rset.cities), by_agency=agencies, by_case_type=_figures(by_type), distribution=_distribution(figures),
         item_losses=losses, reliability=reliability,
-        top_lawyers=_figures(rset.lawyers, rows=rset.lawyers.top(TOP)),
-        bottom_lawyers=_figures(rset.lawyers, rows=rset.lawyers.bottom(TOP)),
-        top_agencies=_figures(rset.agencies, parent=city, rows=rset.agencies.top(TOP)),
-        bottom_agencies=_figures(rset.agencies, parent=city, rows=rset.agencies.bottom(TOP)), trend=trend,
+        top_lawyers=_figures(lists.lawyers, rows=lists.lawyers.top(TOP)),
+        bottom_lawyers=_figures(lists.lawyers, rows=lists.lawyers.bottom(TOP)),
+        top_agencies=_figures(lists.agencies, parent=city, rows=lists.agencies.top(TOP)),
+        bottom_agencies=_figures(lists.agencies, parent=city, rows=lists.agencies.bottom(TOP)), trend=trend,
         agency_sections=sections, labels={"lang": lang},
-        separation={"lawyer": _separation(rset.lawyers), "agency": _separation(rset.agencies)})
+        separation={"lawyer": _separation(lists.lawyers), "agency": _separation(lists.agencies)},
+        list_years=lists.years if lists.record else ())
