@@ -256,25 +256,20 @@ def _csv_rows(source: Source, head: bytes, filename: str, limits: Limits) -> Ite
     encoding = _encoding(head, filename)
     binary = _open_binary(source)
     text = io.TextIOWrapper(binary, encoding=encoding, newline="")
-    number = 0
+    number = 0  # rows read; an error stops the reader on the next one
+    strip = str.strip
     try:
-        reader = csv.reader(text)
-        while True:
-            number += 1
-            try:
-                values = next(reader)
-            except StopIteration:
-                return
-            except UnicodeDecodeError:
-                raise TabularError("bad_encoding", filename, row=number) from None
-            except csv.Error as exc:
-                reason = str(exc)
-                if "field larger than field limit" in reason:
-                    raise TabularError("cell_too_long", filename, row=number, limit=limits.max_cell) from None
-                if "NUL" in reason:
-                    raise TabularError("not_tabular", filename) from None
-                raise TabularError("bad_csv", filename, row=number) from None
-            yield list(map(str.strip, values))
+        for number, values in enumerate(csv.reader(text), start=1):  # noqa: B007 - number is read in except
+            yield list(map(strip, values))
+    except UnicodeDecodeError:
+        raise TabularError("bad_encoding", filename, row=number + 1) from None
+    except csv.Error as exc:
+        reason = str(exc)
+        if "field larger than field limit" in reason:
+            raise TabularError("cell_too_long", filename, row=number + 1, limit=limits.max_cell) from None
+        if "NUL" in reason:
+            raise TabularError("not_tabular", filename) from None
+        raise TabularError("bad_csv", filename, row=number + 1) from None
     finally:
         text.close()
 
