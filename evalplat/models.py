@@ -15,6 +15,13 @@ from evalplat.campaigns.models import (
 )
 from evalplat.cases.models import Case, CaseParty, Document, JobRecord, Redaction
 from evalplat.closing.models import ClosingCheck, ClosingMark, ClosingReview
+from evalplat.followups.models import (
+    FollowupAttempt,
+    FollowupComplaint,
+    FollowupPlan,
+    FollowupTarget,
+    FollowupVisit,
+)
 from evalplat.organisations.models import Agency, Firm, Lawyer, Region, ReviewerProfile
 from evalplat.results.models import Result
 from evalplat.reviews.models import Review, ReviewItem, RubricVersion
@@ -22,7 +29,8 @@ from evalplat.selfeval.models import SelfEvaluation
 
 __all__ = [
     "Agency", "ApiToken", "Appeal", "AppealAttachment", "Assignment", "AssignmentRun", "AuditEvent", "Campaign",
-    "CampaignRubric", "Case", "CaseParty", "ClosingCheck", "ClosingMark", "ClosingReview", "Conflict", "Document", "Firm", "JobRecord", "Lawyer", "LoginAttempt",
+    "CampaignRubric", "Case", "CaseParty", "ClosingCheck", "ClosingMark", "ClosingReview", "Conflict", "Document", "Firm", "FollowupAttempt", "FollowupComplaint",
+    "FollowupPlan", "FollowupTarget", "FollowupVisit", "JobRecord", "Lawyer", "LoginAttempt",
     "Redaction", "Region", "Result", "Review", "ReviewItem", "ReviewerProfile", "Role", "RubricVersion", "Sample",
     "SamplingPlan", "SelfEvaluation", "User", "UserRole",
 ]
