@@ -57,6 +57,23 @@ def draw_command(agency_code: str, year: int, mode: str, share: str, count: int 
     click.echo(f"plan {plan.id}: {plan.population} closed cases, digest {plan.population_digest[:16]}")
 
 
+@followups.command("verify")
+@click.argument("plan_id", type=int)
+def verify_command(plan_id: int) -> None:
+    """Draw a plan again from its seed and today's closed cases; exit 1 when the targets differ."""
+    from evalplat.followups.models import FollowupPlan
+    from evalplat.followups.operations import verify_plan
+
+    plan = db.session.get(FollowupPlan, plan_id)
+    if plan is None:
+        raise click.ClickException(f"no follow-up plan {plan_id}")
+    same, digest = verify_plan(db.session, plan)
+    click.echo(f"plan {plan_id}: {'reproduced' if same else 'DIFFERS'} (population digest now {digest[:16]}, "
+               f"recorded {plan.population_digest[:16]})")
+    if not same:
+        raise SystemExit(1)
+
+
 @followups.command("import")
 @click.argument("agency_code")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))

@@ -72,23 +72,8 @@ def draw_plan(session: Session, *, actor: User, agency: Agency, year: int, mode:
                                                        FollowupPlan.year == year)):
         raise InvalidTransition(_l("This agency already has a follow-up plan for %(year)d.", year=year),
                                 code="plan_exists")
-    try:
-        plan = SamplingPlan({"all": "census", "share": "proportion", "count": "fixed"}[mode],
-                            rate=share if mode == "share" else None,
-                            per_stratum=count if mode == "count" else None, strata=("agency",),
-                            take_all=mode == "count", minimum=1 if mode == "share" else 0)
-    except SamplingError as error:
-        raise FollowupError(_l("The plan is not valid: %(why)s", why=str(error)), code="bad_plan") from error
-    cases = session.execute(sa.select(Case.id, Case.case_number, Case.case_type, Case.sequence_no, Case.closed_on,
-                                      Case.lawyer_id)
-                            .where(Case.agency_id == agency.id, Case.year == year,
-                                   Case.closed_on.is_not(None))).all()
-    if not cases:
-        raise FollowupError(_l("The agency has no closed cases in %(year)d.", year=year), code="no_cases")
-    records = [PopulationRecord(str(c.id), (agency.code, year, c.case_number), agency.code, c.case_type.value,
-                                c.sequence_no, c.closed_on) for c in cases]
+    plan, records, lawyers = _population(session, agency, year, mode, share, count)
     result = draw(records, plan, seed.strip())
-    lawyers = {str(c.id): c.lawyer_id for c in cases}
     probability = len(result.selected) / len(records)
     row = FollowupPlan(agency_id=agency.id, year=year, mode=PlanMode(mode), share=plan.rate,
                        count=count if mode == "count" else None, seed=result.seed, population=len(records),
@@ -105,6 +90,38 @@ def draw_plan(session: Session, *, actor: User, agency: Agency, year: int, mode:
                           "seed": result.seed, "population": len(records), "drawn": len(result.selected),
                           "digest": result.population_digest})
     return row
+
+
+def _population(session: Session, agency: Agency, year: int, mode: str, share: str | None,
+                count: int | None) -> tuple[SamplingPlan, list[PopulationRecord], dict[str, int | None]]:
+    try:
+        plan = SamplingPlan({"all": "census", "share": "proportion", "count": "fixed"}[mode],
+                            rate=share if mode == "share" else None,
+                            per_stratum=count if mode == "count" else None, strata=("agency",),
+                            take_all=mode == "count", minimum=1 if mode == "share" else 0)
+    except SamplingError as error:
+        raise FollowupError(_l("The plan is not valid: %(why)s", why=str(error)), code="bad_plan") from error
+    cases = session.execute(sa.select(Case.id, Case.case_number, Case.case_type, Case.sequence_no, Case.closed_on,
+                                      Case.lawyer_id)
+                            .where(Case.agency_id == agency.id, Case.year == year,
+                                   Case.closed_on.is_not(None))).all()
+    if not cases:
+        raise FollowupError(_l("The agency has no closed cases in %(year)d.", year=year), code="no_cases")
+    records = [PopulationRecord(str(c.id), (agency.code, year, c.case_number), agency.code, c.case_type.value,
+                                c.sequence_no, c.closed_on) for c in cases]
+    return plan, records, {str(c.id): c.lawyer_id for c in cases}
+
+
+def verify_plan(session: Session, plan: FollowupPlan) -> tuple[bool, str]:
+    """Draw the plan again from today's closed cases and its seed: (same targets and population?, digest now)."""
+    agency = session.get(Agency, plan.agency_id)
+    assert agency is not None  # foreign key
+    sampling, records, _ = _population(session, agency, plan.year, plan.mode.value, plan.share, plan.count)
+    result = draw(records, sampling, plan.seed)
+    drawn = [int(r.case_id) for r in result.selected]
+    stored = list(session.scalars(sa.select(FollowupTarget.case_id).where(FollowupTarget.plan_id == plan.id)
+                                  .order_by(FollowupTarget.position)))
+    return drawn == stored and result.population_digest == plan.population_digest, result.population_digest
 
 
 # --- calls ----------------------------------------------------------------------------------------------------

@@ -39,6 +39,8 @@ def world(db: Any, make_agency: Any, make_user: Any, make_case: Any, make_lawyer
         reviewer = make_user(Role.PEER_REVIEWER)
         cases = [make_case(agency=agency, case_type="civil", lawyer=lawyer, closed_on=date(2024, 5, 1 + i))
                  for i in range(10)]
+        other_cases = [make_case(agency=other, case_type="criminal", closed_on=date(2024, 6, 1 + i))
+                       for i in range(10)]
 
     World.agency, World.other, World.lawyer = agency, other, lawyer
     return World
@@ -56,18 +58,18 @@ def _targets(db: Any, plan: Any) -> list[FollowupTarget]:
                                    .order_by(FollowupTarget.position)))
 
 
-def test_plan_draw_is_reproducible_and_records_inclusion_probabilities(db: Any, world: Any) -> None:
+def test_plan_draw_is_reproducible_and_records_inclusion_probabilities(db: Any, world: Any, make_case: Any) -> None:
     plan = _plan(db, world)
     first = [t.case_id for t in _targets(db, plan)]
     assert len(first) == 4
     assert {t.inclusion_probability for t in _targets(db, plan)} == {0.4}
-    db.session.delete(plan)
+    assert operations.verify_plan(db.session, plan) == (True, plan.population_digest)
+    other = make_case(agency=world.agency, case_type="civil", closed_on=date(2024, 12, 1))
+    assert operations.verify_plan(db.session, plan)[0] is False  # the population changed: the draw says so
+    db.session.delete(other)
     db.session.commit()
-    again = _plan(db, world)
-    assert [t.case_id for t in _targets(db, again)] == first
-    db.session.delete(again)
-    db.session.commit()
-    share = _plan(db, world, mode="share", share="30%", count=None)
+    share = operations.draw_plan(db.session, actor=world.organiser, agency=world.other, year=2024, mode="share",
+                                 share="30%", seed="s", now=utcnow())
     assert [t.inclusion_probability for t in _targets(db, share)] == [0.3, 0.3, 0.3]
 
 
