@@ -1,7 +1,7 @@
 """follow-up visits (回访): plans, targets (client contact encrypted at rest), attempts, visits, complaints
 
 Revision ID: postcase_3
-Revises: postcase_2
+Revises: hard_a_2
 Create Date: 2026-12-06 21:49:55.884142
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'postcase_3'
-down_revision = 'postcase_2'
+down_revision = 'hard_a_2'
 branch_labels = None
 depends_on = None
 
