@@ -58,8 +58,8 @@ class AddSpanForm(FlaskForm):
     """Redact more: offsets of a stretch of the original text, or a string to redact everywhere in the case."""
 
     text = StringField(_l("Text to redact everywhere"), validators=[Optional(), Length(max=200)])
-    start = IntegerField(_l("From offset"), validators=[Optional(), NumberRange(min=0)])
-    end = IntegerField(_l("To offset"), validators=[Optional(), NumberRange(min=1)])
+    start = IntegerField(_l("From offset"), validators=[Optional(), NumberRange(min=0, max=10**9)])
+    end = IntegerField(_l("To offset"), validators=[Optional(), NumberRange(min=1, max=10**9)])
     kind = SelectField(_l("Kind"), choices=SPAN_KIND_CHOICES, default="person")
 
     def validate_text(self, field: StringField) -> None:
@@ -74,5 +74,5 @@ class AddSpanForm(FlaskForm):
 class RemoveSpanForm(FlaskForm):
     """Keep a stretch that the automatic redaction removed."""
 
-    start = IntegerField(validators=[NumberRange(min=0)])
-    end = IntegerField(validators=[NumberRange(min=1)])
+    start = IntegerField(validators=[NumberRange(min=0, max=10**9)])
+    end = IntegerField(validators=[NumberRange(min=1, max=10**9)])

@@ -6,30 +6,32 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DecimalField, IntegerField
+from wtforms import BooleanField, IntegerField
 from wtforms.validators import InputRequired, NumberRange, Optional
+
+from forms.numbers import FiniteDecimalField
 
 
 class RankingRulesForm(FlaskForm):
     min_cases = IntegerField(_l("Minimum reviewed cases"), validators=[InputRequired(), NumberRange(0, 10_000)])
-    lower_bound = DecimalField(_l("Lower bound of the score interval at least"),
+    lower_bound = FiniteDecimalField(_l("Lower bound of the score interval at least"),
                                validators=[Optional(), NumberRange(0, 100)],
                                description=_l("Leave empty to ignore the score."))
-    min_share_lower_bound = DecimalField(_l("Lower bound of the excellent-or-good share at least (0-1)"),
+    min_share_lower_bound = FiniteDecimalField(_l("Lower bound of the excellent-or-good share at least (0-1)"),
                                          validators=[Optional(), NumberRange(0, 1)])
     no_veto = BooleanField(_l("No veto in the period"))
-    level = DecimalField(_l("Confidence level of the intervals"), validators=[InputRequired(),
+    level = FiniteDecimalField(_l("Confidence level of the intervals"), validators=[InputRequired(),
                                                                              NumberRange(0.5, 0.999)])
-    pivot = DecimalField(_l("Priority: score of weight 1"), validators=[InputRequired(), NumberRange(0, 100)])
-    slope = DecimalField(_l("Priority: weight per point above it"), validators=[InputRequired(),
+    pivot = FiniteDecimalField(_l("Priority: score of weight 1"), validators=[InputRequired(), NumberRange(0, 100)])
+    slope = FiniteDecimalField(_l("Priority: weight per point above it"), validators=[InputRequired(),
                                                                                NumberRange(0, 1)])
-    floor = DecimalField(_l("Priority: lowest weight"), validators=[InputRequired(), NumberRange(0, 10)])
-    cap = DecimalField(_l("Priority: highest weight"), validators=[InputRequired(), NumberRange(0, 10)])
-    pool_bonus = DecimalField(_l("Priority: bonus for members of the expert pool"),
+    floor = FiniteDecimalField(_l("Priority: lowest weight"), validators=[InputRequired(), NumberRange(0, 10)])
+    cap = FiniteDecimalField(_l("Priority: highest weight"), validators=[InputRequired(), NumberRange(0, 10)])
+    pool_bonus = FiniteDecimalField(_l("Priority: bonus for members of the expert pool"),
                               validators=[InputRequired(), NumberRange(0, 10)])
     window_years = IntegerField(_l("Record: published campaigns of the last how many years"),
                                 validators=[InputRequired(), NumberRange(1, 20)])
-    year_decay = DecimalField(_l("Record: weight of a case one year older (1 = all years count fully)"),
+    year_decay = FiniteDecimalField(_l("Record: weight of a case one year older (1 = all years count fully)"),
                               validators=[InputRequired(), NumberRange(0.05, 1)])
 
     def to_rules(self) -> dict[str, Any]:

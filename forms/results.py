@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, SelectField, SelectMultipleField, TextAreaField
+from wtforms import SelectField, SelectMultipleField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange
 from wtforms.widgets import CheckboxInput, ListWidget
+
+from forms.numbers import FiniteDecimalField
 
 OFFICIAL_CHOICES = [SelectChoice("raw", _l("Raw scores (combined reviewers' totals)")),
                     SelectChoice("calibrated", _l("Bias-corrected scores (reviewer leniency removed)"))]
@@ -16,7 +18,7 @@ OFFICIAL_CHOICES = [SelectChoice("raw", _l("Raw scores (combined reviewers' tota
 class DecisionForm(FlaskForm):
     """The decision on a case: total, the veto items that stand, and the reasons (required)."""
 
-    total = DecimalField(_l("Decided total (0–100)"), places=1,
+    total = FiniteDecimalField(_l("Decided total (0–100)"), places=1,
                          validators=[DataRequired(_l("Give the decided total.")), NumberRange(0, 100)])
     vetoes = SelectMultipleField(_l("Veto items that stand (force fail)"), choices=[], validate_choice=True,
                                  option_widget=CheckboxInput(), widget=ListWidget(prefix_label=False))
