@@ -9,6 +9,7 @@ wheel); placeholders come from a :class:`CaseMapping` that a case's documents ca
 ``suspicious(text, result)`` lists what a checker should look at. No Flask, no database.
 """
 
+from . import ner, tagger
 from .context import Context, Detector, normalise
 from .flags import suspicious
 from .known import KnownIndex, org_variants, person_variants
@@ -18,5 +19,5 @@ from .spans import KIND_CATEGORY, KIND_LABELS, Candidate, CaseMapping, Span, ren
 __all__ = [
     "KIND_CATEGORY", "KIND_LABELS", "Candidate", "CaseMapping", "Context", "Detector", "KnownIndex",
     "Pipeline", "Redaction", "Span", "apply_corrections", "default_detectors", "normalise",
-    "org_variants", "person_variants", "redact", "render", "suspicious", "warm_up",
+    "ner", "org_variants", "tagger", "person_variants", "redact", "render", "suspicious", "warm_up",
 ]

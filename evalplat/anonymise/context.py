@@ -34,6 +34,8 @@ class Context:
     known: object  # evalplat.anonymise.known.KnownIndex (kept loose to avoid an import cycle)
     norm: str = ""
     candidates: list[Candidate] = field(default_factory=list)
+    #: names found elsewhere in this run (on the OCR-closed copy) to search for here, name -> kind
+    hints: dict[str, str] = field(default_factory=dict)
     _protected: bytearray | None = None
 
     def __post_init__(self) -> None:

@@ -93,6 +93,7 @@ def parse(lines: list[str]) -> Divisions:
             short = fields[2].strip() if len(fields) > 2 and fields[2].strip() else strip_admin_suffix(name)
             stems.update(s for s in (short, strip_admin_suffix(name)) if 2 <= len(s) < len(name))
     towns = {t for t in levels[3] if t.endswith(TOWN_SUFFIXES) and len(t) >= 3}
+    stems = {s for s in stems if not s.endswith("族")}  # 东乡族 is a people, not a place
     free = {s for s in stems if not _is_ordinary_word(s)}
     return Divisions(frozenset(levels[0]), frozenset(levels[1]), frozenset(levels[2]), frozenset(towns),
                      frozenset(free), frozenset(stems - free))

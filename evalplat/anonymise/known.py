@@ -56,6 +56,12 @@ def person_variants(name: str) -> set[str]:
     variants = {name}
     if len(name) < 2:
         return variants
+    parts = [p for p in re.split(r"[·•・.\s]+", name) if p]
+    if len(parts) > 1 or not re.fullmatch(r"[\u4e00-\u9fff]+", name):
+        # transliterated (阿卜杜热合曼·买买提) and Latin (Zhang Wei) names: each part of two
+        # characters or more stands for the person; no 某-forms
+        variants.update(p for p in parts if len(p) >= 2)
+        return variants
     surname, given = split_name(name)
     variants.update({surname + "某", surname + "某某"})
     if len(surname) == 1:

@@ -44,7 +44,7 @@ _SURNAME = SURNAME
 _GIVEN = "[^\\W\\d_A-Za-z" + "".join(sorted(STOP_CHARS)) + "]"
 _GIVEN_RE = re.compile(_GIVEN)
 #: characters after which a name may begin without a role word
-_PRE = "、：:与和及同向对被把将由经给叫让找据跟替帮请令派见称诉问"
+_PRE = "、：:与和及同向对被把将由经给叫让找据跟替帮请令派见称诉问人员"
 #: the same boundary, checked after the first character of the name (see boundary_after_first)
 _BOUNDARY_1 = boundary_after_first(_PRE)
 _NAME_FLAGS = ("nr", "nrfg", "nrt")
@@ -108,6 +108,26 @@ def _extent(norm: str, pos: int) -> int | None:
     return end
 
 
+#: role words that narrate rather than sign: a name right after them must look like a name
+_NARRATIVE_ROLES = frozenset({"证人", "被害人", "代理人", "委托代理人", "联系人", "工作人员"})
+
+
+def _name_shaped(token: str) -> bool:
+    """A token that may be a name: no function character, not a common word, not two common words."""
+    if any(ch in STOP_CHARS for ch in token):
+        return False
+    for piece in (token, token[:2], token[-2:]):
+        tag = tagger.word_tag(piece) or ""
+        if tagger.word_freq(piece) >= 30 and not tag.startswith("nr"):
+            return False
+    return True
+
+
+def _merge_matches(*iterators: Iterator[re.Match[str]]) -> list[re.Match[str]]:
+    """Matches of several patterns in order of position."""
+    return sorted((m for it in iterators for m in it), key=lambda m: m.start())
+
+
 def _role_of(cue: str) -> str:
     """The role word at the start of a role pattern's match (separators and 叫/是 dropped)."""
     return re.sub(r"[:：\s]*(?:名叫|叫|是|为)?\s*$", "", cue)
@@ -143,9 +163,19 @@ class RoleNameDetector(Detector):
         r"[:：\s]*(?:名叫|叫|是|为)?\s*(?=" + _SURNAME + ")"
     )
     _more = re.compile(r"\s*[、和及与,，]\s*(?=" + _SURNAME + ")")
+    #: the same after a role word, for the surnames the demo generator does not use (冉、云、冼 …)
+    _rare = re.compile(
+        "(?:" + trie_pattern(ROLE_WORDS, flat=True) + r")[:：\s]*(?:名叫|叫|是|为)?\s*(?=["
+        + "".join(sorted(MORE_SURNAMES)) + "])")
+    #: a role word and a name with a party header or a relation after it (原告人扎西卓玛，女、
+    #: 被害人旦增之妻): the name needs no listed surname
+    _header = re.compile(
+        "(" + trie_pattern(ROLE_WORDS, flat=True) + r")[:：\s]*([\u4e00-\u9fff]{2,6}?)"
+        r"(?=[,，]\s*[男女][,，。]|[（(][男女]|之(?:妻|夫|子|女|父|母|兄|弟|姐|妹))")
     _signature = re.compile(
-        "(" + trie_pattern(SIGNATURE_ROLES, flat=True) + ")[ \t\u3000:：]+"
-        "([\u4e00-\u9fff](?:[ \u3000]?[\u4e00-\u9fff]){1,3})(?=[ \t\u3000]*(?:$|\n|[，,、。；;）)]))",
+        "(" + trie_pattern(set(ROLE_WORDS) | SIGNATURE_ROLES, flat=True) + "|[\u4e00-\u9fff]{1,3}人(?=[:：]))"
+        "[ \t\u3000:：]*([\u4e00-\u9fff](?:[ \u3000]?[\u4e00-\u9fff]){1,3}?)"
+        "(?=[ \t\u3000]*(?:$|\n|[，,、。；;）)（(]|的|和|与|及|等|之))",
         re.MULTILINE,
     )
     _not_first = frozenset("我你他她其该本此这那系是在于对因已未不有无被")
@@ -153,7 +183,7 @@ class RoleNameDetector(Detector):
     def detect(self, ctx: Context) -> Iterator[Candidate]:
         norm = ctx.norm
         starts: list[tuple[int, int, str]] = []
-        for m in self._pattern.finditer(norm):
+        for m in _merge_matches(self._pattern.finditer(norm), self._rare.finditer(norm)):
             kind = ROLE_KIND.get(_role_of(m.group()), "person")
             pos = m.end()
             while True:
@@ -169,11 +199,21 @@ class RoleNameDetector(Detector):
         for (s, e), (_, _, kind) in zip(chosen, starts, strict=True):
             if not ctx.is_protected(s, e) and tagger.word_freq(norm[s:e]) < 500:
                 yield Candidate(s, e, kind, PRIORITY_NAME, self.name)
+        for m in self._header.finditer(norm):
+            s, e = m.span(2)
+            if m.group(2)[0] not in self._not_first and not ctx.is_protected(s, e):
+                yield Candidate(s, e, ROLE_KIND.get(m.group(1), "person"), PRIORITY_NAME, self.name)
         for m in self._signature.finditer(norm):
             s, e = m.span(2)
             token = m.group(2).replace(" ", "").replace("\u3000", "")
             if token[0] in self._not_first or token in ROLE_WORDS or token in _NOT_NAMES or ctx.is_protected(s, e):
                 continue
+            strong = m.group(1) in SIGNATURE_ROLES and m.group(1) not in _NARRATIVE_ROLES
+            if not strong and not _name_shaped(token):
+                continue  # 律师：没关系、来访人情绪激动: outside a signature the words must look like a name
+            if m.end(1) == s and not (_name_shaped(token) or (
+                    not any(ch in STOP_CHARS for ch in token) and norm[e:e + 1] in "，,。；;\n")):
+                continue  # 被害人有过错、证人证言矛盾: no separator, so the words must look like a name
             yield Candidate(s, e, ROLE_KIND.get(m.group(1), "person"), PRIORITY_NAME + 1, self.name)
 
 
@@ -227,7 +267,7 @@ class AddressFormDetector(Detector):
 
     name = "address_form"
     _pattern = re.compile(
-        "(?:(?<=[" + _PRE + "，,。；;！？!?\\s“\"（(])|^)(?:[老小][" + "".join(sorted(ALL_SURNAMES))
+        "(?:(?<=[" + _PRE + "，,。；;！？!?\\s“\"（(])|^)(?:[老小大][" + "".join(sorted(ALL_SURNAMES))
         + "]|阿[\u4e00-\u9fff])", re.MULTILINE)
 
     def detect(self, ctx: Context) -> Iterator[Candidate]:
@@ -263,6 +303,8 @@ class SpeakerDetector(Detector):
             token = m.group(1).strip()
             if token in self._generic or token in ROLE_WORDS or token in _NOT_NAMES or len(token) < 2:
                 continue
+            if _CJK.match(token) and token[0] not in _NAME_START and token[:2] not in COMPOUND_SURNAMES:
+                continue  # 现住址、办理情况: a form label, not a speaker
             if _CJK.match(token) and (tagger.word_freq(token) >= 30 and not (tagger.word_tag(token) or "")
                                       .startswith("nr")):
                 continue
@@ -351,12 +393,15 @@ def _window_cues(ctx: Context, covered: bytearray, role_end: dict[int, str]) -> 
             continue
         cues.append(pos)
     for m in _CUE_RE.finditer(norm):
-        if not covered[m.start()]:
-            cues.append(m.start())
+        if m.lastgroup == "title":
+            if not covered[m.start() - 1]:
+                cues.append(max(0, m.start() - 4))
+        else:
+            cues.append(m.start())  # a rule's 阿木 may be the model's 阿木日哈
     return cues
 
 
-_CUE_RE = re.compile("[·•]|[阿老小肥](?=[\u4e00-\u9fff])")
+_CUE_RE = re.compile("[·•]|[阿老小肥](?=[\u4e00-\u9fff])|(?<=[\u4e00-\u9fff])(?P<title>律师|法官|警官|医生|经理|先生|女士)")
 
 
 class NerNameDetector(Detector):
@@ -530,7 +575,7 @@ class PropagationDetector(Detector):
     documents — only where it stands as a word (高峰 is not propagated into 高峰期)."""
 
     name = "propagate"
-    sources = frozenset({"role", "title", "tagger", "ner", "speaker", "address_form", "latin"})
+    sources = frozenset({"role", "title", "tagger", "ner", "speaker", "address_form", "latin", "dotted"})
 
     def detect(self, ctx: Context) -> Iterator[Candidate]:
         names: dict[str, str] = {}
@@ -539,6 +584,12 @@ class PropagationDetector(Detector):
                 names.setdefault(ctx.norm[c.start:c.end], c.kind)
         for n, k in ctx.mapping.learned.items():
             names.setdefault(n, k)
+        for n, k in ctx.hints.items():
+            names.setdefault(n, k)
+        for n, k in list(names.items()):
+            for part in re.split("[·•・]", n) if len(n) > 4 else ():
+                if len(part) >= 3:
+                    names.setdefault(part, k)  # 艾合买提江·依明 is also called 艾合买提江
         if not names:
             return
         norm = ctx.norm
@@ -550,5 +601,38 @@ class PropagationDetector(Detector):
             while i != -1:
                 j = i + len(name)
                 if not ctx.is_protected(i, j) and (len(name) >= 3 or is_word_at(norm, i, j)):
-                    yield Candidate(i, j, kind, PRIORITY_NAME - 1, self.name)
+                    yield Candidate(i, j, kind, PRIORITY_NAME, self.name)
                 i = norm.find(name, j)
+
+
+class DottedNameDetector(Detector):
+    """Transliterated names with a middle dot (阿卜杜热合曼·买买提、艾合买提江·依明): Chinese text
+    uses the dot between two runs of characters for little else. The runs stop at a function
+    character, punctuation or a role word before the name."""
+
+    name = "dotted"
+    _pattern = re.compile(r"[\u4e00-\u9fff]{1,12}(?:[·•・][\u4e00-\u9fff]{1,12})+")
+    _role_prefix = re.compile("(?:" + trie_pattern(ROLE_WORDS, flat=True) + ")")
+
+    def detect(self, ctx: Context) -> Iterator[Candidate]:
+        norm = ctx.norm
+        for m in self._pattern.finditer(norm):
+            start, end = m.span()
+            first = re.search(r"[·•・]", m.group()).start() + start  # type: ignore[union-attr]
+            last = max(m.group().rfind(ch) for ch in "·•・") + start
+            # left part: after the last function character, without a role word before it
+            a = first
+            while a > start and norm[a - 1] not in STOP_CHARS:
+                a -= 1
+            role = None
+            for r in self._role_prefix.finditer(norm, a, first):
+                role = r
+            if role is not None and role.start() == a:
+                a = role.end()
+            a = max(a, first - 8)
+            # right part: up to a function character, at most eight characters
+            b = last + 1
+            while b < end and b - last <= 8 and norm[b] not in STOP_CHARS:
+                b += 1
+            if first - a >= 1 and b - last >= 2 and not ctx.is_protected(a, b):
+                yield Candidate(a, b, "person", PRIORITY_NAME + 1, self.name)

@@ -13,6 +13,7 @@ from .known import KnownDetector, KnownIndex, canonical_kind, known_index, split
 from .lexicon import COMPOUND_SURNAMES, SURNAMES
 from .names import (
     AddressFormDetector,
+    DottedNameDetector,
     LatinNameDetector,
     MouFormDetector,
     NerNameDetector,
@@ -59,7 +60,8 @@ def default_detectors() -> list[Detector]:
         DigitRunDetector(), IdentifierDetector(), EmailDetector(), PlateDetector(), CaseNumberDetector(),
         DocNumberDetector(), BirthDateDetector(), AddressDetector(), OrgNameDetector(), PlaceDetector(),
         OrgCoreDetector(), LocalPlaceDetector(), KnownDetector(), RoleNameDetector(), TitleNameDetector(),
-        MouFormDetector(), AddressFormDetector(), SpeakerDetector(), LatinNameDetector(), NerNameDetector(),
+        MouFormDetector(), AddressFormDetector(), SpeakerDetector(), LatinNameDetector(), DottedNameDetector(),
+        NerNameDetector(),
         PropagationDetector(),
     ]
 
@@ -101,18 +103,25 @@ class Pipeline:
             raise TypeError(f"text must be str, got {type(text).__name__} (待脱敏文本必须是字符串)")
         mapping = CaseMapping() if mapping is None else mapping
         index = known_index(known)
-        candidates = self._detect(Context(text, mapping, index))
         collapsed = collapse_spacing(text)
+        extra: list[Candidate] = []
+        hints: dict[str, str] = {}
         if collapsed is not None:
-            # OCR spacing (梁 伟 强, 江 门 市 蓬 江 区 人 民 法 院): detect again on the closed-up text and
-            # map the finds back; a find that spans a closed gap covers the spaces too
+            # OCR spacing (梁 伟 强, 江 门 市 蓬 江 区 人 民 法 院): detect on the closed-up excerpts and
+            # map the finds back; a find that spans a closed gap covers the spaces too, and the
+            # names found there are searched for in the whole text
             squeezed, origin = collapsed
             for c in self._detect(Context(squeezed, mapping, index)):
-                start, end = origin[c.start], origin[c.end - 1] + 1
                 if -1 in origin[c.start:c.end]:
                     continue
+                start, end = origin[c.start], origin[c.end - 1] + 1
+                if c.kind in ROLE_KINDS and c.end - c.start >= 2 and c.detector in PropagationDetector.sources:
+                    hints.setdefault(squeezed[c.start:c.end], c.kind)
                 if text[start:end] != squeezed[c.start:c.end]:
-                    candidates.append(Candidate(start, end, c.kind, c.priority + 1, c.detector, c.key))
+                    extra.append(Candidate(start, end, c.kind, c.priority, c.detector, c.key))
+        main = Context(text, mapping, index)
+        main.hints = hints
+        candidates = self._detect(main) + extra
         chosen = resolve(candidates, len(text))
         spans = _assign(text, chosen, index, mapping)
         mapping.learn((s.original, s.kind) for s in spans

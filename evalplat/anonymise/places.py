@@ -25,6 +25,7 @@ _INSTITUTIONS: tuple[tuple[str, str], ...] = (
     ("民政局", "org"), ("人民医院", "org"), ("中心医院", "org"), ("医院", "org"), ("妇幼保健院", "org"),
     ("大学", "org"), ("学院", "org"), ("中学", "org"), ("小学", "org"), ("支行", "org"), ("分行", "org"),
     ("信用社", "org"), ("卫生院", "org"), ("监狱", "org"), ("戒毒所", "police"),
+    ("人民调解委员会", "org"), ("调解委员会", "org"), ("村民委员会", "org"), ("居民委员会", "org"),
 )
 _INST_ALT = "(?:第[一二三四五六七八九十](?:市区)?)?(?:" + "|".join(p for p, _ in _INSTITUTIONS) + ")"
 _INST_KIND = [(re.compile(p), k) for p, k in _INSTITUTIONS]
@@ -53,7 +54,17 @@ def _ordinary(word: str) -> bool:
 _TOWN = r"[^\W\d_]{2}(?:街道办事处|街道|镇|乡)"
 _NOT_TOWNS = frozenset({"城乡", "乡镇", "城镇", "村镇", "集镇", "小镇", "本镇", "该镇", "全镇", "各镇", "所在", "当地",
                         "附近", "我镇", "本乡", "该乡", "居住", "户籍"})
-_FREE, _GUARDED, _TOWN_NAME = 0, 1, 2
+_FREE, _GUARDED, _TOWN_NAME, _SHORT = 0, 1, 2, 3
+#: characters of an organisation's own name after a place (not function words; 与 and 和 inside)
+_ORG_NAME_CHARS = "(?:[^\\W\\d_A-Za-z的了在是于对被把将到已也都并又系为从由经给叫让找据其该此这那们之所而但则即若如以" \
+                  "至往去上下前后年月日时号元条款项罪案件人者里处次位岁男女未不无有没非亦乃住向称说因等]|与|和)"
+#: an organisation named after the place before it, by the kind of body it is (…劳动保障监察局、
+#: …海洋与渔业执法支队、…渔业合作社)
+_GENERIC_INST = re.compile(_ORG_NAME_CHARS + "{1,10}?(?:局|委员会|支队|大队|中队|合作社|中心|办公室|办事处|管理处|监察局|"
+                           "检验所|鉴定所|研究所|学校|大学|学院|中学|小学|医院|公司|集团|银行|支行|分行|协会|商会|工会)")
+#: a sub-unit right after an organisation (蓬江分局、物证鉴定所、甘井子大队、营业部)
+_SUBUNIT = re.compile(_ORG_NAME_CHARS + "{0,8}?(?:分局|派出所|鉴定所|大队|中队|支队|分公司|支公司|分行|支行|营业部|办事处|"
+                      "分所|法庭|检察室|司法所)")
 
 
 @lru_cache(maxsize=1)
@@ -71,10 +82,22 @@ def _automaton() -> Any:
         automaton.add_word(word, (len(word), _TOWN_NAME))
     for word in guarded:
         automaton.add_word(word, (len(word), _GUARDED))
+    full = divisions().full_names
     for word in names:
-        automaton.add_word(word, (len(word), _FREE))
+        automaton.add_word(word, (len(word), _FREE if word in full else _SHORT))
     automaton.make_automaton()
     return automaton
+
+
+def _inside_word(norm: str, start: int, end: int) -> bool:
+    """True when the first or last character of ``norm[start:end]`` makes a dictionary word with
+    the character outside it."""
+    for a, b in ((start - 1, start + 1), (end - 1, end + 1)):
+        if a >= 0 and b <= len(norm):
+            tag = tagger.word_tag(norm[a:b]) or ""
+            if tagger.word_freq(norm[a:b]) >= 50 and not tag.startswith("ns"):
+                return True
+    return False
 
 
 class PlaceDetector(Detector):
@@ -96,9 +119,12 @@ class PlaceDetector(Detector):
         automaton's ``iter_long``); an ordinary-word name not before an institution word is dropped."""
         out = []
         for end_index, (length, flag) in _automaton().iter_long(norm):
-            if flag == _GUARDED and not self._inst.match(norm, end_index + 1):
+            start, end = end_index + 1 - length, end_index + 1
+            if flag == _GUARDED and not self._inst.match(norm, end):
                 continue
-            out.append((end_index + 1 - length, end_index + 1, flag))
+            if flag == _SHORT and (_inside_word(norm, start, end) or norm[end:end + 1] == "族"):
+                continue  # 定结 in 认定结论: a short form must not share a word with its neighbours
+            out.append((start, end, flag))
         return out
 
     def detect(self, ctx: Context) -> Iterator[Candidate]:
@@ -110,10 +136,17 @@ class PlaceDetector(Detector):
             while j + 1 < len(names) and names[j + 1][0] == names[j][1] and names[j][2] != _TOWN_NAME:
                 j += 1
             chain_start, chain_end = names[i][0], names[j][1]
-            inst = self._inst.match(norm, chain_end) if names[j][2] != _TOWN_NAME else None
+            inst = self._inst.match(norm, chain_end) or _GENERIC_INST.match(norm, chain_end)
             if inst:
-                kind = next(k for p, k in _INST_KIND if p.search(inst.group()))
-                yield Candidate(chain_start, inst.end(), kind, PRIORITY_ORG, self.name)
+                kind = next((k for p, k in _INST_KIND if p.search(inst.group())), "org")
+                end = inst.end()
+                sub = _SUBUNIT.match(norm, end)
+                while sub is not None:  # 江门市公安局蓬江分局、…公安局物证鉴定所、…支队甘井子大队
+                    end = sub.end()
+                    sub = _SUBUNIT.match(norm, end)
+                yield Candidate(chain_start, end, kind, PRIORITY_ORG, self.name)
+                for start, stop, _ in names[i:j + 1]:  # the places stay redacted if a known name wins
+                    yield Candidate(start, stop, "place", PRIORITY_PLACE, self.name)
             else:
                 for start, end, _ in names[i:j + 1]:
                     yield Candidate(start, end, "place", PRIORITY_PLACE, self.name)
@@ -161,7 +194,13 @@ class OrgNameDetector(Detector):
 _LOCAL_NAME_CHAR = re.compile("[^\\W\\d_A-Za-z" + "".join(sorted(STOP_CHARS - set("上下中内外前后里人东西南北新")))
                               + "这那每各全某]")
 _LOCAL_SUFFIX = re.compile("村民委员会|居民委员会|村委会|居委会|社区|新村|村|路口|大道|大街|路|街(?!道)|巷|胡同|小区|花园|家园|公寓|大厦|"
-                           "广场|山庄|工业区|工业园|商业城|市场")
+                           "广场|山庄|工业区|工业园|园区|商业城|市场|口岸|渔场|港区|码头")
+#: national and provincial roads (314国道、G4京港澳高速、S32)
+_ROAD_NUMBER = re.compile(r"(?<![0-9A-Za-z])(?:[GSXY]\d{1,4}[\u4e00-\u9fff]{0,6}?(?:高速公路|高速|国道|省道|线)|\d{3}(?:国道|省道))")
+_ETHNIC_TOWN = re.compile("[^\\W\\d_A-Za-z区县市省镇乡的在住于]{2,3}?(?:回族|满族|蒙古族|藏族|苗族|彝族|壮族|瑶族|土家族|侗族|白族|哈尼族|傣族|黎族|畲族|"
+                          "水族|东乡族|纳西族|羌族|土族|仫佬族|锡伯族|朝鲜族|达斡尔族|鄂温克族|鄂伦春族|赫哲族|布依族|仡佬族)"
+                          "(?:乡|镇|苏木)")
+_DIRECTION_OR_NUMBER = frozenset("东西南北中一二三四五六七八九十大小新老")
 #: words before a place name that say "a place follows" (在、住、位于 …)
 _LOCATIVE = re.compile("(?:在|于|住|至|到|往|经|沿|从|近|位于|来自|途经|附近的)$")
 #: what may follow a road or estate name and confirms it (a number, 口, 附近 …)
@@ -198,24 +237,34 @@ class LocalPlaceDetector(Detector):
             core = norm[start:m.start()]
             if len(core) < 2 or ctx.is_protected(start, m.end()):
                 continue
-            if tagger.word_freq(norm[m.start() - 1:m.end()]) >= 3 or tagger.word_freq(core + m.group()) >= 50:
-                continue
+            boundary = norm[m.start() - 1:m.end()]
+            if (norm[m.start() - 1] not in _DIRECTION_OR_NUMBER and tagger.word_freq(boundary) >= 100) \
+                    or tagger.word_freq(core + m.group()) >= 50:
+                continue  # 思路、道路、农村: the suffix makes a word with the character before it
             tag = tagger.word_tag(core) or ""
             confirmed = bool(_LOCATIVE.search(norm, max(0, start - 3), start)) or bool(
-                _AFTER_LOCAL.match(norm, m.end()))
+                _AFTER_LOCAL.match(norm, m.end())) or (start > 0 and placed[start - 1] == 1)
             if tag.startswith(_GENERIC_TAGS) and tagger.word_freq(core) >= 20:
                 continue
             if tagger.word_freq(core) >= 300 and not tag.startswith(("ns", "nr", "nz")) and not confirmed:
                 continue
             floor = m.end()
-            yield Candidate(start, m.end(), "place", PRIORITY_PLACE + 1, self.name)
+            yield Candidate(start, m.end(), "place", PRIORITY_NAME + 1, self.name)
+        for pattern in (_ROAD_NUMBER, _ETHNIC_TOWN):
+            for m in pattern.finditer(norm):
+                if not ctx.is_protected(m.start(), m.end()):
+                    yield Candidate(m.start(), m.end(), "place", PRIORITY_NAME + 1, self.name)
 
 
-_ORG_TAIL = re.compile("律师所|律所|事务所|派出所|所|鞋厂|厂|公司|大学|学院|中学|小学|幼儿园|医院|卫生院|诊所|支行|分行|银行|"
-                       "信用社|酒店|酒楼|饭店|商店|超市|商行|门市部|店|工作室|合作社|车行|药房")
+_ORG_TAIL = re.compile("律师所|律所|事务所|派出所|所|鞋厂|厂|分公司|支公司|公司|大学|学院|中学|小学|幼儿园|医院|卫生院|诊所|支行|"
+                       "分行|银行|信用社|酒店|酒楼|饭店|饭馆|餐馆|餐厅|茶馆|肉馆|馆|商店|超市|商行|门市部|店|工作室|合作社|"
+                       "车行|药房")
 _GENERIC_SUFFIX_WORDS = frozenset({"场所", "住所", "处所", "厕所", "诊所", "研究所", "事务所", "派出所", "看守所", "拘留所",
                                    "戒毒所", "托儿所", "招待所", "交易所", "测绘所", "哨所", "寓所", "会所", "公司", "总公司",
                                    "分公司", "子公司", "母公司", "该所", "本所", "我所", "各所", "商店", "超市", "酒店"})
+
+
+_OWN_NAME_TAILS = frozenset({"派出所", "支行", "分行", "大学", "学院", "中学", "小学", "幼儿园", "卫生院", "分公司", "支公司"})
 
 
 class OrgCoreDetector(Detector):
@@ -234,7 +283,8 @@ class OrgCoreDetector(Detector):
         norm = ctx.norm
         for m in _ORG_TAIL.finditer(norm):
             start = m.start()
-            while start > 0 and m.start() - start < 6 and _LOCAL_NAME_CHAR.match(norm, start - 1):
+            reach = 12 if m.group() in ("分公司", "支公司", "公司") else 6
+            while start > 0 and m.start() - start < reach and _LOCAL_NAME_CHAR.match(norm, start - 1):
                 start -= 1
             lead = _LEAD.match(norm, start, m.start())
             if lead is not None and lead.end() < m.start():
@@ -249,8 +299,19 @@ class OrgCoreDetector(Detector):
             if m.group() == "所" and (tagger.word_freq(norm[m.start() - 1:m.end()]) > 0 or len(core) > 3):
                 continue
             tag = tagger.word_tag(core) or ""
-            if tagger.word_freq(core) >= 100 and not tag.startswith(("ns", "nr", "nz", "nt")):
+            if m.group() in _OWN_NAME_TAILS:
+                # police stations, bank branches, schools: any noun-like name of their own
+                if tag.startswith(("s", "f", "r", "d", "m", "q", "t", "p", "c", "u", "v")) and tagger.word_freq(core) >= 100:
+                    continue
+            elif tagger.word_freq(core) >= 100 and not tag.startswith(("ns", "nr", "nz", "nt")):
                 continue
             kind = "firm" if m.group() in ("律师所", "律所", "事务所", "所") else (
                 "police" if m.group() == "派出所" else "org")
             yield Candidate(start, m.end(), kind, PRIORITY_NAME + 3, self.name)
+        for m in _LATIN_ORG.finditer(norm):
+            yield Candidate(m.start(), m.end(), "org", PRIORITY_NAME + 3, self.name)
+
+
+#: companies and firms named in English (Shenzhen Huaxin Electronics Co., Ltd.)
+_LATIN_ORG = re.compile(r"\b(?:[A-Z][A-Za-z&'\-]*\s+){1,6}(?:Co\.,?\s*Ltd\.?|Company Limited|Co\.|Ltd\.?|Limited|Law Firm|"
+                        r"Inc\.?|Corporation|Group)")

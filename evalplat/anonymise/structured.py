@@ -196,7 +196,7 @@ class CaseNumberDetector(Detector):
     )
 
     def detect(self, ctx: Context) -> Iterator[Candidate]:
-        for m in self._pattern.finditer(ctx.norm):
+        for m in self._pattern.finditer(digit_view(ctx.norm)):
             yield Candidate(m.start(), m.end(), "case_number", PRIORITY_STRUCTURED, self.name)
 
 
@@ -234,8 +234,14 @@ class DocNumberDetector(Detector):
     _prefix_char = re.compile(_DOC_PREFIX_CHAR)
     _space = re.compile(r"\s*")
 
+    #: numbers of expert opinions and police files: 济公鉴（法医）字〔2022〕0036号、深公（福）行罚决字〔2021〕12号
+    _with_zi = re.compile(r"[\u4e00-\u9fff]{1,6}(?:[(（][\u4e00-\u9fff]{1,6}[)）])?[\u4e00-\u9fff]{0,4}字\s*"
+                          + _YEAR_BRACKET + r"\s*第?\s*\d+\s*号")
+
     def detect(self, ctx: Context) -> Iterator[Candidate]:
-        norm = ctx.norm
+        norm = digit_view(ctx.norm)
+        for m in self._with_zi.finditer(norm):
+            yield Candidate(m.start(), m.end(), "doc_number", PRIORITY_STRUCTURED + 1, self.name)
         floor = 0
         for m in self._tail.finditer(norm):
             # \s* between the prefix and the bracket: step back over whitespace first
@@ -340,7 +346,8 @@ class IdentifierDetector(Detector):
     _passport = re.compile(r"(?:护照|通行证|旅行证|签证)(?:号码|号|编号)?\s*(?:是|为|:|：)?\s*([A-Za-z]{1,2}\s?\d{7,9})(?![0-9A-Za-z])")
     _passport_bare = re.compile(r"(?<![0-9A-Za-z])[EG]\d{8}(?![0-9A-Za-z])")
     _vessel = re.compile("[" + _PROVINCE_CHARS + r"][\u4e00-\u9fff]{1,3}?(?:渔|货|运|油|拖|客|工)\s?\d{3,6}(?!\d)")
-    _ship_number = re.compile(r"(?:IMO|MMSI)\s*(?:号|编号|No\.?)?\s*[:：]?\s*(\d{7,9})(?!\d)")
+    _ship_number = re.compile(r"(?:IMO|MMSI|船舶识别号|船舶登记号|船舶编号|船检号)\s*(?:号|编号|No\.?)?\s*(?:为|是|:|：)?\s*"
+                              r"([A-Z]{0,3}\d{7,14})(?!\d)")
 
     def detect(self, ctx: Context) -> Iterator[Candidate]:
         norm = ctx.norm
