@@ -118,6 +118,19 @@ def org_variants(name: str, kind: str) -> set[str]:
     return {v for v in variants if len(v) >= 3 and v not in _BARE_INSTITUTIONS}
 
 
+_CJK_CHAR = re.compile("[\u4e00-\u9fffA-Za-z]")
+_JOINING = frozenset("的了在和与及或等是因于向对被把将到已也都并又系为从由经给叫让找据跟说称之所而但")
+
+
+def stands_alone(text: str, start: int, end: int) -> bool:
+    """True when text[start:end] is not glued to a further name character after it: what follows is
+    not a letter, a function character, or the start of a dictionary word (买买提 is not in 买买提江,
+    but is in 买买提受伤)."""
+    if end >= len(text) or not _CJK_CHAR.match(text, end) or text[end] in _JOINING:
+        return True
+    return tagger.word_freq(text[end:end + 2]) >= 5
+
+
 def canonical_kind(category: str) -> str:
     """The kind a ``known`` key stands for (firm → firm, judge → person …)."""
     kind = KNOWN_ALIASES.get(category.strip().lower()) or KNOWN_ALIASES.get(category.strip())
@@ -147,6 +160,7 @@ class KnownIndex:
         self.variants: dict[str, tuple[str, str]] = {}  # variant -> (kind, key)
         self.surnames: dict[str, tuple[str, str]] = {}  # surname -> (kind, key) of the first person
         self.persons: dict[str, str] = {}  # full person name -> kind
+        self.bounded: set[str] = set()  # part and given-name variants, matched only as a word
         entries: list[tuple[str, str, str]] = []
         for category, names in (known or {}).items():
             if isinstance(names, str):
@@ -172,6 +186,9 @@ class KnownIndex:
                 forms = org_variants(name, kind) | {name}
             for form in forms:
                 self.variants.setdefault(form, (kind, key))
+                if form != name and kind in ROLE_KINDS | {"lawyer"} and not form.endswith("某") and len(form) >= 2 \
+                        and form[0] not in "老小阿":
+                    self.bounded.add(form)  # 买买提 (of 阿卜杜热合曼·买买提) is not in 买买提江
         self.titles = tuple(TITLE_WORDS)
 
     def finditer(self, text: str) -> Iterator[tuple[int, int, str, str]]:
@@ -183,7 +200,8 @@ class KnownIndex:
         for variant, (kind, key) in self.variants.items():
             i = text.find(variant)
             while i != -1:
-                yield i, i + len(variant), kind, key
+                if variant not in self.bounded or stands_alone(text, i, i + len(variant)):
+                    yield i, i + len(variant), kind, key
                 i = text.find(variant, i + 1)
         for surname, (kind, key) in self.surnames.items():
             i = text.find(surname)

@@ -51,13 +51,15 @@ def viterbi_batch(emissions: npt.NDArray[np.float32], transitions: npt.NDArray[n
         Tag ids; ties go to the lowest tag id, as in ``numpy.argmax`` (the wheel's own decoder).
     """
     batch, steps, tags = emissions.shape
+    incoming = np.ascontiguousarray(transitions.T)  # [to, from]: reductions run over the last axis
     score = emissions[:, 0, :]
     back = np.empty((steps, batch, tags), dtype=np.intp)
+    flat = np.arange(batch * tags) * tags
     for t in range(1, steps):
-        total = score[:, :, None] + transitions  # (batch, from, to)
-        best = total.argmax(axis=1)
+        total = score[:, None, :] + incoming  # (batch, to, from)
+        best = total.argmax(axis=2)
         back[t] = best
-        score = total.max(axis=1) + emissions[:, t, :]
+        score = total.ravel()[flat + best.ravel()].reshape(batch, tags) + emissions[:, t, :]
     out = np.empty((batch, steps), dtype=np.intp)
     rows = np.arange(batch)
     last = score.argmax(axis=1)

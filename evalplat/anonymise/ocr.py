@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 
 _CJK = "\u4e00-\u9fff"
-#: three or more single characters separated by spaces (梁 伟 强); two-character words between
-#: spaces are ordinary layout (审判长 黄卫国) and stay
-_SPACED_RUN = re.compile(f"[{_CJK}](?:[ \u3000\u00a0]{{1,2}}[{_CJK}](?![{_CJK}])){{2,}}")
+#: three or more characters separated by spaces, the inner ones single (梁 伟 强, 普 梅 芳律师);
+#: two-character words between spaces are ordinary layout (审判长 黄卫国) and stay
+_SPACED_RUN = re.compile(f"[{_CJK}](?:[ \u3000\u00a0]{{1,2}}[{_CJK}](?![{_CJK}]))+[ \u3000\u00a0]{{1,2}}[{_CJK}]")
 #: a line break between two characters after a line that does not end a sentence: a wrap
 _WRAP = re.compile(f"(?<=[{_CJK}])\r?\n(?=[{_CJK}])")
 #: a line that starts with a label (联系电话：…) begins a new field, not the rest of a wrapped line

@@ -182,9 +182,12 @@ def warm_up() -> None:
     ner.model()
 
 
+_SPACE = re.compile(r"\s")
+
+
 def _squeeze(original: str) -> str:
     """An entity's key without OCR's spaces and line breaks (梁 伟 强 is 梁伟强)."""
-    return "".join(original.split()) if any(ch.isspace() for ch in original) else original
+    return "".join(original.split()) if _SPACE.search(original) else original
 
 
 _DEFAULT = Pipeline()

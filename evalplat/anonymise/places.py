@@ -160,7 +160,7 @@ class PlaceDetector(Detector):
 
 
 _LEAD = re.compile(
-    r".*(?:指派|委托|聘请|指定|安排|通知|任职于|就职于|受雇于|所在|经|由|向|在|系|为|是|与|和|及|的|到|受|属|本|该|致|"
+    r".*(?:原告|被告|第三人|指派|委托|聘请|指定|安排|通知|任职于|就职于|受雇于|所在|经|由|向|在|系|为|是|与|和|及|的|到|受|属|本|该|致|"
     r"现|我|其|从|给|对|被|将|把|据|于|、|：|:|原告|被告|第三人|申请人|入职|供职)"
 )
 
@@ -174,6 +174,8 @@ class OrgNameDetector(Detector):
 
     name = "org"
     _suffix = re.compile("律师事务所|股份有限公司|有限责任公司|有限公司")
+    #: a branch named after the company (…股份有限公司大连分公司、…有限公司东莞分店)
+    _branch = re.compile("[^\\W\\d_A-Za-z的了在是于对被把将到已也都并又系为从由经给应已将]{1,6}?(?:分公司|支公司|分店|营业部|办事处|分所)")
     _name_char = re.compile(r"[^\W\d_]|[()（）]")
 
     def detect(self, ctx: Context) -> Iterator[Candidate]:
@@ -188,18 +190,23 @@ class OrgNameDetector(Detector):
             if m.start() - start < 2:
                 continue
             kind = "firm" if m.group() == "律师事务所" else "org"
-            yield Candidate(start, m.end(), kind, PRIORITY_ORG + 1, self.name)
+            branch = self._branch.match(norm, m.end())
+            yield Candidate(start, branch.end() if branch else m.end(), kind, PRIORITY_ORG + 1, self.name)
 
 
-_LOCAL_NAME_CHAR = re.compile("[^\\W\\d_A-Za-z" + "".join(sorted(STOP_CHARS - set("上下中内外前后里人东西南北新")))
+#: characters of a local name: not a function word (verbs are left to the cut at a cue word, since
+#: place names are made of them too: 打洛、走马)
+_LOCAL_NAME_CHAR = re.compile("[^\\W\\d_A-Za-z" + "".join(sorted(
+    STOP_CHARS - set("上下中内外前后里人东西南北新拿打骗偷抢砍刺杀借欠还付收签订开交递出入回走跑驾撞诉告判审问答讲述供认")))
                               + "这那每各全某]")
 _LOCAL_SUFFIX = re.compile("村民委员会|居民委员会|村委会|居委会|社区|新村|村|路口|大道|大街|路|街(?!道)|巷|胡同|小区|花园|家园|公寓|大厦|"
-                           "广场|山庄|工业区|工业园|园区|商业城|市场|口岸|渔场|港区|码头")
+                           "广场|山庄|工业区|工业园|园区|商业城|市场|口岸|渔场|港区|码头|湖(?![南北])")
 #: national and provincial roads (314国道、G4京港澳高速、S32)
 _ROAD_NUMBER = re.compile(r"(?<![0-9A-Za-z])(?:[GSXY]\d{1,4}[\u4e00-\u9fff]{0,6}?(?:高速公路|高速|国道|省道|线)|\d{3}(?:国道|省道))")
 _ETHNIC_TOWN = re.compile("[^\\W\\d_A-Za-z区县市省镇乡的在住于]{2,3}?(?:回族|满族|蒙古族|藏族|苗族|彝族|壮族|瑶族|土家族|侗族|白族|哈尼族|傣族|黎族|畲族|"
                           "水族|东乡族|纳西族|羌族|土族|仫佬族|锡伯族|朝鲜族|达斡尔族|鄂温克族|鄂伦春族|赫哲族|布依族|仡佬族)"
                           "(?:乡|镇|苏木)")
+_ROAD_DIRECTION = re.compile("[东西南北中](?=[^\\u4e00-\\u9fff]|$|段|口|侧|所|号|路)")
 _DIRECTION_OR_NUMBER = frozenset("东西南北中一二三四五六七八九十大小新老")
 #: words before a place name that say "a place follows" (在、住、位于 …)
 _LOCATIVE = re.compile("(?:在|于|住|至|到|往|经|沿|从|近|位于|来自|途经|附近的)$")
@@ -248,8 +255,13 @@ class LocalPlaceDetector(Detector):
                 continue
             if tagger.word_freq(core) >= 300 and not tag.startswith(("ns", "nr", "nz")) and not confirmed:
                 continue
-            floor = m.end()
-            yield Candidate(start, m.end(), "place", PRIORITY_NAME + 1, self.name)
+            if m.group().startswith("湖") and not confirmed:
+                continue  # a lake only with 在…, …附近
+            end = m.end()
+            if m.group() in ("路", "大道", "大街", "街") and _ROAD_DIRECTION.match(norm, end):
+                end += 1  # 南海大道北
+            floor = end
+            yield Candidate(start, end, "place", PRIORITY_NAME + 1, self.name)
         for pattern in (_ROAD_NUMBER, _ETHNIC_TOWN):
             for m in pattern.finditer(norm):
                 if not ctx.is_protected(m.start(), m.end()):
@@ -289,6 +301,12 @@ class OrgCoreDetector(Detector):
             lead = _LEAD.match(norm, start, m.start())
             if lead is not None and lead.end() < m.start():
                 start = lead.end()
+            if reach > 6:
+                inner = norm.rfind("公司", start, m.start())
+                if inner != -1:
+                    start = inner + 2  # 保险公司中国人寿…支公司: the name starts after the earlier 公司
+            while start < m.start() and start > 0 and tagger.word_freq(norm[start - 1:start + 1]) >= 100:
+                start += 1  # 被告保险公司: the walk stopped inside a word (被|告)
             while start < m.start() and norm[start] in "一这那该本此每某个家间座所":
                 start += 1
             core = norm[start:m.start()]
@@ -307,7 +325,7 @@ class OrgCoreDetector(Detector):
                 continue
             kind = "firm" if m.group() in ("律师所", "律所", "事务所", "所") else (
                 "police" if m.group() == "派出所" else "org")
-            yield Candidate(start, m.end(), kind, PRIORITY_NAME + 3, self.name)
+            yield Candidate(start, m.end(), kind, PRIORITY_ORG + 1 if reach > 6 else PRIORITY_NAME + 3, self.name)
         for m in _LATIN_ORG.finditer(norm):
             yield Candidate(m.start(), m.end(), "org", PRIORITY_NAME + 3, self.name)
 

@@ -235,8 +235,8 @@ class DocNumberDetector(Detector):
     _space = re.compile(r"\s*")
 
     #: numbers of expert opinions and police files: 济公鉴（法医）字〔2022〕0036号、深公（福）行罚决字〔2021〕12号
-    _with_zi = re.compile(r"[\u4e00-\u9fff]{1,6}(?:[(（][\u4e00-\u9fff]{1,6}[)）])?[\u4e00-\u9fff]{0,4}字\s*"
-                          + _YEAR_BRACKET + r"\s*第?\s*\d+\s*号")
+    _with_zi = re.compile(_DOC_PREFIX_CHAR + r"{1,6}(?:[(（]" + _DOC_PREFIX_CHAR + r"{1,6}[)）])?" + _DOC_PREFIX_CHAR
+                          + r"{0,4}字\s*" + _YEAR_BRACKET + r"\s*第?\s*\d+\s*号")
 
     def detect(self, ctx: Context) -> Iterator[Candidate]:
         norm = digit_view(ctx.norm)
