@@ -207,6 +207,8 @@ class ReviewForm(FlaskForm):
     rubric_hash = HiddenField()
     save_draft = SubmitField(_l("Save draft"))
     submit_review = SubmitField(_l("Submit review"))
+    # ticked to confirm a submission where the page asks for it (the reviewer's case page does)
+    confirmed = BooleanField()
 
     def __init__(self, *args: Any, mode: str | None = None, **kwargs: Any) -> None:
         if mode not in (None, DRAFT, SUBMIT):

@@ -20,6 +20,7 @@ from evalplat.cases import importer, operations, page_ocr, queries
 from evalplat.cases.labels import case_label
 from evalplat.cases.models import Case, Document, DocumentKind, DocumentPage, JobRecord
 from evalplat.cases.setup import get_storage, init_app
+from evalplat.confirm import require_confirmation
 from evalplat.extensions import db
 from evalplat.params import int_arg, page_arg
 from evalplat.security import load_or_404, roles
@@ -197,6 +198,7 @@ def retry_page(document_id: int, number: int) -> Any:
 @roles(*STAFF)
 def delete_document(document_id: int) -> Any:
     document = _document(document_id)
+    require_confirmation()
     case_id = document.case_id
     operations.delete_document(db.session, actor=current_user, document=document)
     db.session.commit()
@@ -290,6 +292,7 @@ def remove_span(document_id: int) -> Any:
 @roles(Role.ORGANISER)
 def approve(case_id: int) -> Any:
     case = _case(case_id)
+    require_confirmation()
     operations.approve_redaction(db.session, actor=current_user, case=case)
     db.session.commit()
     flash(_("The redaction of all documents is approved; reviewers can now read them."), "success")

@@ -13,6 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from evalplat.accounts.models import Role
 from evalplat.campaigns.models import Assignment, AssignmentRound, Campaign, Sample
 from evalplat.cases.queries import reviewer_documents
+from evalplat.confirm import require_confirmation
 from evalplat.db import utcnow
 from evalplat.extensions import db
 from evalplat.organisations.models import Agency
@@ -86,6 +87,7 @@ def official(campaign_id: int) -> Any:
 @roles(Role.ORGANISER)
 def publish_circular(campaign_id: int) -> Any:
     c = _campaign(campaign_id)
+    require_confirmation()
     operations.publish_circular(db.session, campaign=c, actor=current_user, now=utcnow())
     db.session.commit()
     flash(_("The circular's province-wide figures are published."), "success")

@@ -120,7 +120,12 @@ def case(assignment_id: int) -> Any:
     if request.method == "POST":
         operations.ensure_scorable(db.session, assignment=assignment, actor=current_user)
         form = form_class()
-        if form.validate_on_submit():
+        valid = form.validate_on_submit()
+        if valid and form.mode == SUBMIT and not form.confirmed.data:
+            form.confirmed.errors = [*form.confirmed.errors, _(
+                "Nothing was submitted: tick the box to confirm. Your scores are still on the page.")]
+            valid = False
+        if valid:
             scores = form.scores()
             operation = operations.submit_review if scores.mode == SUBMIT else operations.save_draft
             now = utcnow()

@@ -106,6 +106,11 @@ def test_reviewer_scores_a_case_in_the_browser(live_server: tuple[str, Any], tmp
         total = page.locator("[data-rubric-total]").inner_text()
         assert total not in ("—", "")
         page.screenshot(path=str(tmp_path / "filled.png"), full_page=False)
+        # submitting without the confirmation box keeps the review open and says why
+        page.click("button[name=submit_review], input[name=submit_review]")
+        expect(page.locator("#confirmed-errors")).to_be_visible()
+        assert page.locator("[data-locked]").count() == 0
+        page.check("input[name=confirmed]")
         page.click("button[name=submit_review], input[name=submit_review]")
         expect(page.locator("[data-locked]")).to_be_visible()
         expect(page.locator("fieldset.rubric-items input[type=radio]").first).to_be_disabled()

@@ -233,6 +233,6 @@ def test_review_page_shows_original_and_redacted_side_by_side(db, province, tmp_
     assert response.status_code == 302
     db.session.expire_all()
     assert "有期徒刑" not in db.session.get(Document, document.id).redacted_text
-    response = client.post(f"/cases/{case.id}/redaction/approve", data={"csrf_token": token})
+    response = client.post(f"/cases/{case.id}/redaction/approve", data={"csrf_token": token, "confirmed": "yes"})
     assert response.status_code == 302
     assert queries.reviewer_documents(case.id)

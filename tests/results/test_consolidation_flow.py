@@ -149,7 +149,7 @@ def test_agencies_see_only_their_own_results(app: Any, db: Any, flow: Any, fs: A
     assert client.get(f"/results/campaigns/{flow.campaign.id}/circular").status_code == 404
     organiser = app.test_client()
     login(organiser, flow.organiser)
-    assert organiser.post(f"/results/campaigns/{flow.campaign.id}/circular").status_code == 302
+    assert organiser.post(f"/results/campaigns/{flow.campaign.id}/circular", data={"confirmed": "yes"}).status_code == 302
     figures = client.get(f"/results/campaigns/{flow.campaign.id}/circular")
     assert figures.status_code == 200
     assert flow.agencies[1].name in figures.get_data(as_text=True)

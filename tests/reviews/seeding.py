@@ -162,4 +162,5 @@ def full_marks_form(rubric: Any, *, hash_field: bool = True) -> dict[str, str]:
     data.update({f"{item.code}-comment": "" for item in rubric.items})
     if hash_field:
         data["rubric_hash"] = rubric.content_hash
+    data["confirmed"] = "yes"  # the box a submission needs ticked (ignored for drafts)
     return data

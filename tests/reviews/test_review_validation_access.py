@@ -48,6 +48,26 @@ def test_invalid_submission_names_the_problem_and_changes_nothing(case: str, cli
     assert _count_reviews(db) == (0, 0)
 
 
+def test_submit_without_the_ticked_confirmation_box_stores_nothing_and_says_why(
+        client: Any, login: Any, scene: Any, db: Any, rubric_of_scene: Any, seed: Any) -> None:
+    assignment = scene.assignments[0]
+    data = seed.full_marks_form(rubric_of_scene(assignment)) | {"submit_review": "1"}
+    del data["confirmed"]
+    scene.reviewers[0].locale = "en"
+    db.session.commit()
+    login(client, scene.reviewers[0])
+    page = client.get(f"/reviews/{opaque_id(assignment.id)}").get_data(as_text=True)
+    assert "Submitting locks the review" in page
+    response = client.post(f"/reviews/{opaque_id(assignment.id)}", data=data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Nothing was submitted: tick the box to confirm." in html
+    assert _count_reviews(db) == (0, 0)
+    assert client.post(f"/reviews/{opaque_id(assignment.id)}", data=data | {"confirmed": "yes"}).status_code == 302
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(Review.state)) == "submitted"
+
+
 def test_reviewer_cannot_open_or_post_to_another_reviewers_assignment(client: Any, login: Any, scene: Any,
                                                                       db: Any, rubric_of_scene: Any,
                                                                       seed: Any) -> None:
