@@ -460,3 +460,55 @@ def grade_totals(rows: list[CircularRow]) -> dict[str, Any]:
     mean = sum(r.mean * r.cases for r in rows) / cases if cases else 0.0
     return {"cases": cases, "share_good": good / cases if cases else 0.0, "mean": mean}
 
+
+
+# --- what an appeal re-reviewer reads of the appeal ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AppealForReReview:
+    """The agency's appeal as the re-reviewer reads it: reasons and attachments redacted, items labelled."""
+
+    reason: str
+    items: list[str]
+    attachments: list[tuple[str, str | None, str]]  # (placeholder name, redacted text or None, why none)
+
+
+def appeal_for_rereview(appeal: Any, case: Any, rubric: Any, *, locale: str) -> AppealForReReview:
+    """Redact the appeal's reasons and its attachments' text with the case's known names (as the case file is).
+
+    Attachments are read from their text layer (PDF), as Word documents or as plain text; a scan without a text
+    layer is not OCR'd on the page and says so.
+    """
+    from flask_babel import gettext as _
+
+    from evalplat.anonymise import redact
+    from evalplat.cases.operations import known_for_case
+    from evalplat.cases.setup import get_storage
+    from evalplat.extract.core import extract_text
+    from evalplat.files.errors import CodedError
+
+    known = known_for_case(case)
+    items = [_item_label(code, rubric, locale) for code in appeal.contested_items or []]
+    attachments: list[tuple[str, str | None, str]] = []
+    for number, att in enumerate(appeal.attachments, start=1):
+        name = _("Attachment %(n)d", n=number)
+        try:
+            text = extract_text(get_storage().get(att.storage_key), att.original_filename, ocr="never").text
+        except (CodedError, OSError, ValueError):
+            attachments.append((name, None, _("Its text could not be read; the organiser has the file.")))
+            continue
+        if not text.strip():
+            attachments.append((name, None, _("A scan without a text layer; the organiser has the file.")))
+            continue
+        attachments.append((name, redact(text, known).text, ""))
+    return AppealForReReview(redact(appeal.reason or "", known).text, items, attachments)
+
+
+def _item_label(code: str, rubric: Any, locale: str) -> str:
+    """A contested item's name in the case's rubric ("total" for the overall score)."""
+    from evalplat.results.labels import result_label
+
+    if code in {item.code for item in rubric.items}:
+        return str(rubric.item(code).label.get(locale))
+    return result_label(code)

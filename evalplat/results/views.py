@@ -159,7 +159,8 @@ def decide(assignment_id: int) -> Any:
     if assignment.round == AssignmentRound.APPEAL:
         from evalplat.appeals.models import Appeal
 
-        appeal = db.session.scalar(db.select(Appeal).where(Appeal.sample_id == sample_row.id))
+        found = db.session.scalar(db.select(Appeal).where(Appeal.sample_id == sample_row.id))
+        appeal = queries.appeal_for_rereview(found, sample_row.case, rubric, locale=_lang()) if found else None
     return render_template("results/decide.html", assignment=assignment, sample=sample_row, form=form,
                            rubric=rubric, lang=_lang(), documents=reviewer_documents(sample_row.case_id),
                            reviews=queries.earlier_reviews(sample_row.id, rounds=(AssignmentRound.INITIAL,)),

@@ -146,3 +146,32 @@ def test_campaign_is_final_only_without_open_appeals(db: Any, published: Any, fs
         ops.transition(db.session, actor=flow.organiser, campaign=flow.campaign, to_state="final",
                        now=fs.NOW + timedelta(days=6))
     assert sample.code in str(refused.value.message)
+
+
+def test_re_reviewer_reads_the_agencys_reasons_and_attachment_anonymised(db: Any, published: Any, fs: Any, app: Any,
+                                                                         login: Any) -> None:
+    flow = published
+    sample = _own_sample(db, fs, flow)
+    agency_name = flow.agencies[0].name
+    lawyer = sample.case.lawyer.name
+    agency = app.test_client()
+    login(agency, flow.staff[0])
+    sent = agency.post(f"/appeals/new/{sample.id}", data={
+        "items": ["total"], "reason": f"{agency_name}指派的{lawyer}律师已按期会见",
+        "attachments": [(io.BytesIO(f"补充会见笔录：{lawyer}于三日内会见当事人\n".encode()), "补充.txt")]},
+        content_type="multipart/form-data")
+    assert sent.status_code == 302
+    appeal = db.session.scalar(sa.select(Appeal).where(Appeal.sample_id == sample.id))
+    organiser = app.test_client()
+    login(organiser, flow.organiser)
+    assert organiser.post(f"/appeals/{appeal.id}/accept", data={"note": "受理"}).status_code == 302
+    re_review = fs.decision_assignment(db, sample, "appeal")
+    reviewer = app.test_client()
+    login(reviewer, re_review.reviewer.user)
+    page = reviewer.get(f"/results/decisions/{opaque_id(re_review.id)}").get_data(as_text=True)
+    assert "已按期会见" in page  # the reasons
+    assert "于三日内会见当事人" in page  # the attachment's text
+    assert lawyer not in page
+    assert agency_name not in page
+    assert "补充.txt" not in page  # the file name may name people too; the attachment is numbered
+    assert "异议评分项: 总分" in page  # the contested item by its label, not its code
