@@ -13,7 +13,7 @@ from evalplat.campaigns.models import (
     Sample,
     SamplingPlan,
 )
-from evalplat.cases.models import Case, CaseParty, Document, JobRecord, Redaction
+from evalplat.cases.models import Case, CaseParty, Document, EvidenceChange, JobRecord, Redaction
 from evalplat.closing.models import ClosingCheck, ClosingMark, ClosingReview
 from evalplat.followups.models import (
     FollowupAttempt,
@@ -29,7 +29,7 @@ from evalplat.selfeval.models import SelfEvaluation
 
 __all__ = [
     "Agency", "ApiToken", "Appeal", "AppealAttachment", "Assignment", "AssignmentRun", "AuditEvent", "Campaign",
-    "CampaignRubric", "Case", "CaseParty", "ClosingCheck", "ClosingMark", "ClosingReview", "Conflict", "Document", "Firm", "FollowupAttempt", "FollowupComplaint",
+    "CampaignRubric", "Case", "CaseParty", "ClosingCheck", "ClosingMark", "ClosingReview", "Conflict", "Document", "EvidenceChange", "Firm", "FollowupAttempt", "FollowupComplaint",
     "FollowupPlan", "FollowupTarget", "FollowupVisit", "JobRecord", "Lawyer", "LoginAttempt",
     "Redaction", "Region", "Result", "Review", "ReviewItem", "ReviewerProfile", "Role", "RubricVersion", "Sample",
     "SamplingPlan", "SelfEvaluation", "User", "UserRole",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, MultipleFileField
-from wtforms import IntegerField, SelectField, StringField
+from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
@@ -46,12 +46,19 @@ class ImportForm(FlaskForm):
     on_bad_file = SelectField(_l("When a file is bad"), choices=BAD_FILE_CHOICES, default="skip")
 
 
+class EvidenceReasonForm(FlaskForm):
+    """Removing a document; for a case frozen by peer review, with the organiser's reason."""
+
+    reason = TextAreaField(_l("Reason for changing a frozen case's file"), validators=[Optional(), Length(max=2000)])
+
+
 class UploadForm(FlaskForm):
     """Upload files on a case's page."""
 
     files = MultipleFileField(_l("Files (PDF, DOCX, TXT or scanned images)"), validators=[DataRequired()])
     kind = SelectField(_l("Kind of document"), choices=DOCUMENT_KIND_CHOICES, default="")
     on_bad_file = SelectField(_l("When a file is bad"), choices=BAD_FILE_CHOICES, default="skip")
+    reason = TextAreaField(_l("Reason for changing a frozen case's file"), validators=[Optional(), Length(max=2000)])
 
 
 class AddSpanForm(FlaskForm):

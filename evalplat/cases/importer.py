@@ -649,11 +649,30 @@ def _resolve_folders(session: Session, plan: _FilePlan, lookups: _Lookups,
             resolved[folder] = next(iter(candidates.values()))
             continue
         code = "zip_unknown_case" if not candidates else "zip_ambiguous_case"
-        for entry in entries:
-            report.file_problems.append(FileProblem(entry.path, code,
-                                                    _zip_message(code, "zh", folder),
-                                                    _zip_message(code, "en", folder)))
+        _folder_problem(report, entries, code, folder)
+    frozen = _frozen_case_ids(session, [c for c in resolved.values() if isinstance(c, int)])
+    for folder in [f for f, c in resolved.items() if c in frozen]:
+        del resolved[folder]  # a frozen case's file changes only on its page, by the organiser, with a reason
+        _folder_problem(report, plan.folders[folder], "zip_frozen_case", folder)
     return resolved
+
+
+def _folder_problem(report: ImportReport, entries: Iterable[Any], code: str, folder: str) -> None:
+    for entry in entries:
+        report.file_problems.append(FileProblem(entry.path, code, _zip_message(code, "zh", folder),
+                                                _zip_message(code, "en", folder)))
+
+
+def _frozen_case_ids(session: Session, case_ids: Sequence[int]) -> set[int]:
+    """The cases among ``case_ids`` sampled by a campaign whose population is frozen."""
+    from evalplat.campaigns.models import Campaign, Sample
+
+    frozen: set[int] = set()
+    for start in range(0, len(case_ids), LOOKUP_CHUNK):
+        frozen.update(session.scalars(sa.select(Sample.case_id).join(Campaign, Campaign.id == Sample.campaign_id)
+                                      .where(Sample.case_id.in_(case_ids[start:start + LOOKUP_CHUNK]),
+                                             Campaign.population_frozen_at.is_not(None))))
+    return frozen
 
 
 _ZIP_MESSAGES = {
@@ -661,6 +680,9 @@ _ZIP_MESSAGES = {
                          "No case numbered '{v}' is in this import or among your cases."),
     "zip_ambiguous_case": ("案号“{v}”属于多个机构，请在各案件页面上传其文件。",
                            "Case number '{v}' belongs to several agencies; upload its files on each case's page."),
+    "zip_frozen_case": ("案号“{v}”的案件已被抽入评估且案卷已冻结，不能再导入文件；如需更正，请联系组织方在案件页面修改并说明理由。",
+                        "Case '{v}' is sampled for peer review and its file is frozen: no files can be imported "
+                        "for it; ask the organiser to correct it on the case's page, with a reason."),
 }
 
 

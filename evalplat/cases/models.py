@@ -132,6 +132,21 @@ class Case(db.Model):
     def can_edit(self, user: User) -> bool:
         return user.can_view_agency(self.agency_id)
 
+    def evidence_frozen(self) -> bool:
+        """Whether a campaign whose population is frozen has sampled this case: its file is then evidence
+        that reviewers score, and changes only through the organiser, with a reason (issue 13)."""
+        from evalplat.campaigns.models import Campaign, Sample
+
+        session = sa.orm.object_session(self) or db.session
+        return bool(session.scalar(sa.select(sa.exists().where(
+            Sample.case_id == self.id, Sample.campaign_id == Campaign.id,
+            Campaign.population_frozen_at.is_not(None)))))
+
+    def can_change_evidence(self, user: User) -> bool:
+        """Add, remove or reprocess documents: the case's agency until the case is frozen, the organiser always
+        (with a reason once it is frozen)."""
+        return self.can_edit(user) and (user.is_organiser or not self.evidence_frozen())
+
 
 class CaseParty(db.Model):
     """A named person or organisation in a case: the known entities for redaction, never shown to reviewers."""
@@ -274,3 +289,20 @@ class JobRecord(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class EvidenceChange(db.Model):
+    """A change an organiser made to a frozen case's file, with the reason; reviewers who had already scored
+    the case are shown it on their case page."""
+
+    __tablename__ = "evidence_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    action: Mapped[str] = mapped_column(sa.String(32))  # document_added | document_removed | document_reprocessed
+    document_kind: Mapped[str | None] = mapped_column(sa.String(32))  # a DocumentKind value
+    reason: Mapped[str] = mapped_column(sa.Text)
+    # The reason as reviewers read it: redacted with the case's known names when it was written.
+    reason_redacted: Mapped[str] = mapped_column(sa.Text)

@@ -29,6 +29,7 @@ from evalplat.cases.models import (
     Document,
     DocumentKind,
     DocumentStatus,
+    EvidenceChange,
     JobRecord,
     JobState,
     PartyRole,
@@ -59,6 +60,50 @@ def _no_progress(fraction: float, message: str) -> None:
     return None
 
 
+# --- frozen evidence ---------------------------------------------------------------------------------------
+FROZEN_MESSAGE = _l("This case is sampled in a campaign whose population is frozen: its documents can no longer "
+                    "change. Ask the organiser if a file must be corrected.")
+
+
+class EvidenceFrozen(DomainError):
+    code = "evidence_frozen"
+    status = 403
+
+
+def ensure_can_change_evidence(actor: User, case: Case) -> None:
+    if not case.can_change_evidence(actor):
+        raise EvidenceFrozen(FROZEN_MESSAGE)
+
+
+def evidence_change_reason(actor: User, case: Case, reason: str | None) -> str | None:
+    """Check that ``actor`` may change the case's documents; the reason the change needs, if it is frozen.
+
+    A case sampled by a campaign whose population is frozen keeps its file: the agency can no longer add,
+    remove or reprocess documents, and the organiser must say why.
+    """
+    ensure_can_change_evidence(actor, case)
+    if not case.evidence_frozen():
+        return None
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_l("This case's documents are frozen for peer review: give the reason for the change "
+                             "(reviewers who have scored it will see it)."), code="evidence_reason_missing")
+    return reason[:2000]
+
+
+def record_evidence_change(session: Session, *, actor: User, case: Case, action: str, reason: str,
+                           documents: Sequence[Document]) -> None:
+    """Audit a change to a frozen case's file and keep it for the reviewers who had scored the case."""
+    known = known_for_case(case)
+    redacted = redact(reason, known).text
+    for document in documents:
+        session.add(EvidenceChange(case_id=case.id, actor_id=actor.id, action=action,
+                                   document_kind=DocumentKind(document.kind).value if document.kind else None,
+                                   reason=reason, reason_redacted=redacted))
+    record(session, actor_id=actor.id, action="cases.frozen_evidence_changed", object_type="case",
+           object_id=case.id, after={"change": action, "documents": [d.id for d in documents], "reason": reason})
+
+
 # --- uploads ---------------------------------------------------------------------------------------------
 @dataclass
 class UploadResult:
@@ -68,7 +113,8 @@ class UploadResult:
 
 
 def upload_documents(session: Session, *, actor: User, case: Case, files: Sequence[tuple[str, bytes]],
-                     storage: Storage, kind: DocumentKind | None = None, stop_on_bad: bool = False) -> UploadResult:
+                     storage: Storage, kind: DocumentKind | None = None, stop_on_bad: bool = False,
+                     reason: str | None = None) -> UploadResult:
     """Add files uploaded on the case page: each checked by content; bad ones reported by name.
 
     Parameters
@@ -76,13 +122,18 @@ def upload_documents(session: Session, *, actor: User, case: Case, files: Sequen
     files : sequence of (original file name, content)
     stop_on_bad : bool
         Refuse the whole upload (write nothing) when any file is bad, instead of skipping it.
+    reason : str, optional
+        Why the file of a frozen case changes (required then; only an organiser may change it).
 
     Raises
     ------
     DomainError
-        With ``stop_on_bad`` and a bad file: the message names the file and the problem.
+        With ``stop_on_bad`` and a bad file: the message names the file and the problem; a frozen case
+        changed by its agency (:class:`EvidenceFrozen`) or by the organiser without a reason.
     """
     from evalplat.files import sniff
+
+    frozen_reason = evidence_change_reason(actor, case, reason)
 
     problems: list[importer.FileProblem] = []
     for name, data in files:
@@ -109,14 +160,22 @@ def upload_documents(session: Session, *, actor: User, case: Case, files: Sequen
     if added:
         record(session, actor_id=actor.id, action="cases.documents_upload", object_type="case", object_id=case.id,
                after={"documents": [d.id for d in added], "bad_files": [p.code for p in problems]})
+        if frozen_reason:
+            record_evidence_change(session, actor=actor, case=case, action="document_added", reason=frozen_reason,
+                                   documents=added)
     return UploadResult(added, unchanged, problems)
 
 
-def delete_document(session: Session, *, actor: User, document: Document) -> None:
-    """Remove a document (e.g. a wrong or unreadable file) from its case."""
+def delete_document(session: Session, *, actor: User, document: Document, reason: str | None = None) -> None:
+    """Remove a document (e.g. a wrong or unreadable file) from its case; a frozen case's only by the
+    organiser, with a reason."""
+    frozen_reason = evidence_change_reason(actor, document.case, reason)
     record(session, actor_id=actor.id, action="cases.document_delete", object_type="document",
            object_id=document.id, before={"case_id": document.case_id, "status": document.status,
                                           "storage_key": document.storage_key})
+    if frozen_reason:
+        record_evidence_change(session, actor=actor, case=document.case, action="document_removed",
+                               reason=frozen_reason, documents=[document])
     session.delete(document)
 
 
@@ -730,6 +789,7 @@ def process_case_task(job_id: str, case_id: int) -> str:
 
 def retry_document(session: Session, *, actor: User, document: Document) -> None:
     """Reset a failed document so that a new job processes it alone (the caller commits, then submits)."""
+    ensure_can_change_evidence(actor, document.case)
     if document.status != DocumentStatus.FAILED:
         raise InvalidTransition(_l("Only a failed document can be retried."), code="not_failed")
     document.status = DocumentStatus.UPLOADED

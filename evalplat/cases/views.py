@@ -17,18 +17,21 @@ from werkzeug.datastructures import FileStorage
 
 from evalplat.accounts.models import Role
 from evalplat.cases import importer, operations, page_ocr, queries
+from evalplat.cases.evidence import evidence_panel
 from evalplat.cases.labels import case_label
 from evalplat.cases.models import Case, Document, DocumentKind, DocumentPage, JobRecord
 from evalplat.cases.setup import get_storage, init_app
 from evalplat.confirm import require_confirmation
 from evalplat.extensions import db
 from evalplat.params import int_arg, page_arg
+from evalplat.reviews.views import register_case_panel
 from evalplat.security import load_or_404, roles
-from forms.cases import AddSpanForm, ImportForm, RemoveSpanForm, UploadForm
+from forms.cases import AddSpanForm, EvidenceReasonForm, ImportForm, RemoveSpanForm, UploadForm
 
 bp = Blueprint("cases", __name__, url_prefix="/cases", template_folder="templates")
 bp.record_once(lambda state: init_app(state.app))
 bp.context_processor(lambda: {"case_label": case_label})
+register_case_panel(evidence_panel)  # reviewers who scored a case are told when its frozen file changes
 
 STAFF = (Role.ORGANISER, Role.AGENCY_STAFF)
 PER_PAGE = 50
@@ -65,6 +68,8 @@ def detail(case_id: int) -> Any:
     case = queries.case_detail(case_id)
     pages = page_ocr.progress_for(db.session, [d.id for d in case.documents]) if case else {}
     return render_template("cases/detail.html", case=case, jobs=queries.case_jobs(case), form=UploadForm(),
+                           frozen=case.evidence_frozen(), can_change=case.can_change_evidence(current_user),
+                           remove_form=EvidenceReasonForm(),
                            lang=_lang(), document_error=queries.document_error_text,
                            job_error=queries.job_error_text, pages=pages)
 
@@ -144,7 +149,8 @@ def upload(case_id: int) -> Any:
     files = [(f.filename or "", f.read()) for f in form.files.data if f and f.filename]
     result = operations.upload_documents(db.session, actor=current_user, case=case, files=files,
                                          storage=get_storage(), kind=DocumentKind(form.kind.data) if form.kind.data
-                                         else None, stop_on_bad=form.on_bad_file.data == "stop")
+                                         else None, stop_on_bad=form.on_bad_file.data == "stop",
+                                         reason=form.reason.data)
     db.session.commit()
     operations.process_documents(actor_id=current_user.id, document_ids=[d.id for d in result.added])
     for problem in result.problems:
@@ -198,9 +204,12 @@ def retry_page(document_id: int, number: int) -> Any:
 @roles(*STAFF)
 def delete_document(document_id: int) -> Any:
     document = _document(document_id)
+    operations.ensure_can_change_evidence(current_user, document.case)
     require_confirmation()
     case_id = document.case_id
-    operations.delete_document(db.session, actor=current_user, document=document)
+    form = EvidenceReasonForm()
+    operations.delete_document(db.session, actor=current_user, document=document,
+                               reason=form.reason.data if form.validate_on_submit() else None)
     db.session.commit()
     flash(_("The document was removed."), "success")
     return redirect(url_for("cases.detail", case_id=case_id))

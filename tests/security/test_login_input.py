@@ -233,8 +233,16 @@ def test_uploaded_files_are_checked_by_content(world_app: Any, world: Any) -> No
 
     staff = world.staff[0]
     agency = world.agencies[0]
+    from datetime import date
+
+    from evalplat.organisations.models import CaseType
+
+    # a case no campaign has sampled (a sampled case's file is frozen: tests/security/test_frozen_evidence.py)
+    case = Case(agency_id=agency, case_number="安援〔2024〕第9101号", year=2024, sequence_no=9101,
+                case_type=CaseType.CRIMINAL, cause="盗窃罪", assigned_on=date(2024, 3, 1), closed_on=date(2024, 9, 1))
+    db.session.add(case)
+    db.session.commit()
     client = sign_in(world_app, staff)
-    case = db.session.scalar(sa.select(Case).where(Case.agency_id == agency).limit(1))
     before = db.session.scalar(sa.select(sa.func.count()).select_from(Document))
     import io
 

@@ -1,0 +1,35 @@
+"""What reviewers are told when an organiser changes the file of a case they have already scored.
+
+A panel on the reviewer's case page (evalplat.reviews' case panels) lists the changes to the frozen case's
+file made after the reviewer started scoring it: when, what (a document of which kind added, removed or
+reprocessed), and the organiser's reason as redacted with the case's known names when it was written.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import render_template
+from markupsafe import Markup
+
+from evalplat.cases.labels import case_label
+from evalplat.cases.models import EvidenceChange
+from evalplat.extensions import db
+
+
+def changes_after(case_id: int, since: Any) -> list[EvidenceChange]:
+    return list(db.session.scalars(sa.select(EvidenceChange)
+                                   .where(EvidenceChange.case_id == case_id, EvidenceChange.at > since)
+                                   .order_by(EvidenceChange.at, EvidenceChange.id)))
+
+
+def evidence_panel(assignment: Any, review: Any) -> Markup | None:
+    """The changes to the case's file since this reviewer began scoring it (None if they have not begun)."""
+    if review is None:
+        return None
+    changes = changes_after(assignment.sample.case_id, review.started_at)
+    if not changes:
+        return None
+    return Markup(render_template("cases/_evidence_changes.html", changes=changes,  # noqa: S704 - autoescaped template
+                                  case_label=case_label))
