@@ -7,7 +7,7 @@ FLASK := $(VENV)/bin/flask --app wsgi
 STAMP := $(VENV)/.installed
 export EVALPLAT_DATABASE_URL ?= sqlite:///$(CURDIR)/instance/evalplat.db
 
-.PHONY: run serve test test-sqlite test-postgres system-packages install translations migrate demo lint bench clean initial-migration
+.PHONY: run serve test test-sqlite test-postgres system-packages install translations migrate demo lint typecheck bench clean initial-migration
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,7 +45,12 @@ serve: install
 
 test: system-packages install
 	@$(VENV)/bin/ruff check --quiet evalplat scoring forms reports tests bench
+	@$(MAKE) --no-print-directory typecheck
 	@$(PY) tests/run_all.py
+
+# mypy --strict on the pure packages (scoring, forms); configuration in pyproject.toml.
+typecheck: install
+	@$(VENV)/bin/mypy --strict --no-error-summary scoring forms
 
 lint: install
 	@$(VENV)/bin/ruff check evalplat scoring forms reports tests bench

@@ -169,7 +169,7 @@ class ReviewScores:
 
 
 @lru_cache(maxsize=8)
-def _wtforms_catalogue(locale: str) -> support.Translations:
+def _wtforms_catalogue(locale: str) -> support.NullTranslations:
     return support.Translations.load(messages_path(), [locale], domain="wtforms")
 
 
@@ -180,7 +180,7 @@ class _WTFormsTranslations:
     keeps it on the request only); the case page builds one on every request.
     """
 
-    def _catalogue(self) -> support.Translations:
+    def _catalogue(self) -> support.NullTranslations:
         return _wtforms_catalogue(str(get_locale()))
 
     def gettext(self, string: str) -> str:
@@ -198,7 +198,7 @@ class ReviewForm(FlaskForm):
 
     class Meta:
         def get_translations(self, form: Any) -> Any:
-            translations = FlaskForm.Meta.get_translations(self, form)  # type: ignore[arg-type]
+            translations = FlaskForm.Meta.get_translations(self, form)
             if not has_request_context() or "babel" not in current_app.extensions or translations is None:
                 return translations
             return _TRANSLATIONS

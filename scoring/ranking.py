@@ -276,7 +276,8 @@ def _mixture_quantile(means: FloatArray, sds: FloatArray, p: FloatArray, q: floa
         hi = np.where(below, hi, mid)
         if float((hi - lo).max()) < 1e-9 * max(1.0, float(np.abs(mid).max())):
             break
-    return 0.5 * (lo + hi)
+    mid = 0.5 * (lo + hi)
+    return np.asarray(mid, dtype=np.float64)
 
 
 def posterior_shrinkage(estimates: ArrayLike, variances: ArrayLike, *, method: str = "REML",
@@ -667,7 +668,8 @@ def _ranks_desc(x: FloatArray) -> IntArray:
     s = np.sort(x, axis=-1)
     k = x.shape[-1]
     if x.ndim == 1:
-        return (k - np.searchsorted(s, x, side="right") + 1).astype(np.int64)
+        ranks: IntArray = (k - np.searchsorted(s, x, side="right") + 1).astype(np.int64)
+        return ranks
     out = np.empty(x.shape, dtype=np.int64)
     for i in range(x.shape[0]):
         out[i] = k - np.searchsorted(s[i], x[i], side="right") + 1
@@ -753,7 +755,7 @@ def _sd_groups(s: FloatArray) -> list[tuple[float, IntArray]]:
 def _correlate(mass: FloatArray, kernel: FloatArray) -> FloatArray:
     """out[g] = Σ_d mass[g + d] kernel[d + h] for a kernel of length 2h + 1."""
     h = (kernel.size - 1) // 2
-    full = convolve(mass, kernel[::-1], mode="full")
+    full = np.asarray(convolve(mass, kernel[::-1], mode="full"), dtype=np.float64)
     return full[h:h + mass.size]
 
 

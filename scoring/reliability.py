@@ -121,7 +121,8 @@ def _total(c: _AlphaCells, level: str, n_c: FloatArray, x: FloatArray | None) ->
 
 def _coordinates(c: _AlphaCells, level: str, n_c: FloatArray) -> FloatArray | None:
     if level == "interval":
-        return c.values - float(n_c @ c.values) / n_c.sum()
+        centred: FloatArray = c.values - float(n_c @ c.values) / n_c.sum()
+        return centred
     if level == "ordinal":  # Krippendorff's ordinal metric = squared distance of mid-ranks
         return np.cumsum(n_c) - n_c / 2.0
     return None
@@ -138,7 +139,7 @@ def _alpha_value(c: _AlphaCells, level: str, w: FloatArray | None = None,
     total = _total(c, level, n_c, x)
     if total <= 0.0:
         return float("nan")
-    return 1.0 - (n_c.sum() - 1.0) * d_o / total
+    return 1.0 - (float(n_c.sum()) - 1.0) * d_o / total
 
 
 def krippendorff_alpha(data: Ratings | ArrayLike, *, level: Level = "interval") -> float:
@@ -424,6 +425,7 @@ def icc(data: Ratings | ArrayLike, *, form: str = "ICC1", confidence_level: floa
                 "scoring.calibration.fit_rater_effects for sparse designs")
         if n_raters < 2:
             raise ValueError(f"{form} needs at least two raters")
+    value: float
     with np.errstate(divide="ignore", invalid="ignore"):
         if form in ("ICC1", "ICC1k"):
             f, df1, df2 = ms_units / ms_within, df_units, df_within
