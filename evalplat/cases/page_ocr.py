@@ -22,7 +22,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from evalplat import jobs
@@ -34,6 +33,7 @@ from evalplat.extensions import db
 from evalplat.extract.core import finish_pdf, ocr_pdf_page, plan_pdf, ready_engine
 from evalplat.extract.ocr import OcrConfig
 from evalplat.files import CodedError, Storage, sniff
+from evalplat.i18n import lazy_gettext as _l
 
 log = logging.getLogger(__name__)
 

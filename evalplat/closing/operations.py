@@ -18,7 +18,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from evalplat.accounts.models import User
@@ -37,6 +36,7 @@ from evalplat.closing.models import (
     MarkStatus,
 )
 from evalplat.errors import DomainError, InvalidTransition, NotAllowed
+from evalplat.i18n import lazy_gettext as _l
 
 __all__ = ["DEFAULT_RETURN_DAYS", "ClosingError", "Mark", "check_first_level", "check_second_level",
            "checklist_of", "review_for"]

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from evalplat.accounts.models import User
@@ -25,6 +24,7 @@ from evalplat.cases.models import Case
 from evalplat.errors import DomainError
 from evalplat.followups import operations
 from evalplat.followups.models import QUESTIONS, AttemptOutcome, FollowupPlan, FollowupTarget, TargetState
+from evalplat.i18n import lazy_gettext as _l
 
 HEADERS = {
     "case_number": ("案号", "case_number"), "called_on": ("回访日期", "called_on"), "outcome": ("结果", "outcome"),

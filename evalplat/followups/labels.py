@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
-
+from evalplat.i18n import lazy_gettext as _l
 from evalplat.labels import label
 
 LABELS: dict[str, Any] = {

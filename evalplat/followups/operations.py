@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from evalplat.accounts.models import Role, User
@@ -30,6 +29,7 @@ from evalplat.followups.models import (
     TargetState,
     can_see_contacts,
 )
+from evalplat.i18n import lazy_gettext as _l
 from evalplat.organisations.models import Agency
 from evalplat.sampling import PopulationRecord, SamplingError, SamplingPlan, draw
 

@@ -10,7 +10,6 @@ from collections.abc import Mapping
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from evalplat.accounts.models import User
@@ -18,6 +17,7 @@ from evalplat.audit.operations import record
 from evalplat.cases.models import Case
 from evalplat.errors import DomainError, NotAllowed
 from evalplat.files import FileRejected, Storage, sniff
+from evalplat.i18n import lazy_gettext as _l
 from evalplat.selfeval.form import load_form
 from evalplat.selfeval.models import SelfEvaluation, can_evaluate
 
