@@ -102,7 +102,8 @@ _MARK = re.compile(r"\[\[([a-z]):(.+?)\]\]|\{\{(.+?)\}\}", re.DOTALL)
 class MarkedDocument:
     """A hand-written document with its identifying strings and traps marked at offset level.
 
-    The source file holds header lines (``#genre: …``, ``#known: person=甲,乙; firm=…``) and the text
+    The source file holds header lines (``#genre: …``, ``#known: person=甲,乙; firm=…``, optionally
+    ``#set: written later``) and the text
     with inline marks: ``[[p:龙佳怡]]`` an unknown person (letters in :data:`MARK_CATEGORIES`),
     ``{{盗窃罪}}`` legal substance that must stay. The loader removes the marks and keeps offsets.
     """
@@ -113,16 +114,20 @@ class MarkedDocument:
     text: str
     marks: tuple[tuple[int, int, str], ...]  # (start, end, category)
     traps: tuple[tuple[int, int], ...]
+    subset: str = "development"  # from the header "#set: …", e.g. "written later"
 
 
 def parse_marked(name: str, source: str) -> MarkedDocument:
     """Parse one marked document; raises ValueError naming the file, line and problem."""
     genre = ""
+    subset = "development"
     known: dict[str, list[str]] = {}
     body_lines = []
     for number, line in enumerate(source.splitlines(keepends=True), start=1):
         if line.startswith("#genre:"):
             genre = line.split(":", 1)[1].strip()
+        elif line.startswith("#set:"):
+            subset = line.split(":", 1)[1].strip()
         elif line.startswith("#known:"):
             for part in line.split(":", 1)[1].split(";"):
                 if not part.strip():
@@ -160,7 +165,7 @@ def parse_marked(name: str, source: str) -> MarkedDocument:
     if "[[" in rest or "{{" in rest:
         raise ValueError(f"{name}: unclosed mark near {rest[rest.find('[[') if '[[' in rest else rest.find('{{'):][:30]!r}")
     text.append(rest)
-    return MarkedDocument(name, genre, known, "".join(text), tuple(marks), tuple(traps))
+    return MarkedDocument(name, genre, known, "".join(text), tuple(marks), tuple(traps), subset)
 
 
 def load_marked(folder: str | Path) -> list[MarkedDocument]:

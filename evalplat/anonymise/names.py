@@ -112,6 +112,9 @@ def _extent(norm: str, pos: int) -> int | None:
 _ORG_AFTER_ROLE = re.compile("[支大中]队|局|厅|科|室|站")
 _LIST_ITEM = re.compile("[、和及与]([\u4e00-\u9fff]{2,4}?)(?=[、，,。；;）)（(]|的|和|与|及|等|之|$)")
 
+#: role words a name follows even without a separator, in headers and signatures (法定代表人向前进。)
+_NAMING_ROLES = frozenset({"法定代表人", "负责人", "审判长", "审判员", "书记员", "人民陪审员", "陪审员", "检察员", "记录人",
+                           "经办人", "接待人", "回访人", "审查人", "审核人", "审批人"})
 #: role words that narrate rather than sign: a name right after them must look like a name
 _NARRATIVE_ROLES = frozenset({"证人", "被害人", "代理人", "委托代理人", "联系人", "工作人员"})
 
@@ -233,9 +236,10 @@ class RoleNameDetector(Detector):
             if token[0] in self._not_first or token in ROLE_WORDS or token in _NOT_NAMES or ctx.is_protected(s, e):
                 continue
             strong = m.group(1) in SIGNATURE_ROLES and m.group(1) not in _NARRATIVE_ROLES
+            naming = m.group(1) in _NAMING_ROLES
             if not strong and not _name_shaped(token):
                 continue  # 律师：没关系、来访人情绪激动: outside a signature the words must look like a name
-            if m.end(1) == s and not (_name_shaped(token) or (strong and norm[e:e + 1] in "，,。；;\n的")):
+            if m.end(1) == s and not (_name_shaped(token) or (naming and norm[e:e + 1] in "，,。；;\n的")):
                 continue  # 被害人有过错、证人证言矛盾: no separator, so the words must look like a name
             if _ORG_AFTER_ROLE.match(norm, m.end(1)):
                 continue  # 交通警察支队: the role word is part of an organisation's name
@@ -426,21 +430,24 @@ def _window_cues(ctx: Context, covered: bytearray, role_end: dict[int, str]) -> 
             continue
         cues.append(pos)
     for m in _CUE_RE.finditer(norm):
+        pos = m.start()
         if m.lastgroup == "title":
-            if not covered[m.start() - 1]:
-                cues.append(max(0, m.start() - 4))
-        else:
-            cues.append(m.start())  # a rule's 阿木 may be the model's 阿木日哈
+            # a name may end before a title, not a common word (承办律师、谢谢律师)
+            if not covered[pos - 1] and not _common(norm[max(0, pos - 2):pos]) and norm[pos - 1] not in STOP_CHARS:
+                cues.append(max(0, pos - 4))
+        elif covered[pos] != 2:
+            cues.append(pos)  # a rule's form of address (阿木) may be the model's longer name (阿木日哈)
     return cues
 
 
-_CUE_RE = re.compile("[·•]|[阿老小肥](?=[\u4e00-\u9fff])|(?<=[\u4e00-\u9fff])(?P<title>律师|法官|警官|医生|经理|先生|女士)")
+_CUE_RE = re.compile("[·•](?=[\u4e00-\u9fff])|[阿老小肥](?=[\u4e00-\u9fff])|(?<=[\u4e00-\u9fff])"
+                     "(?P<title>律师|法官|警官|医生|经理|先生|女士)")
 
 
 class NerNameDetector(Detector):
     """The statistical recogniser on windows the cues pick; jieba's tagger when the model is missing.
 
-    Windows are 16 characters (5 before a cue, 11 after), so nearly all windows share one length
+    Windows are 14 characters (4 before a cue, 10 after), so nearly all windows share one length
     and go to the encoder in full batches; a cue whose name fits in the previous window gets none. An entity touching a cut window edge is not trusted.
     People are accepted unless they are an ordinary word outside a name context; places and
     organisations only with a place or organisation suffix and a distinctive core (the rules
@@ -448,8 +455,8 @@ class NerNameDetector(Detector):
     """
 
     name = "ner"
-    width = 16
-    before = 5
+    width = 14
+    before = 4
 
     def __init__(self) -> None:
         self.fallback = TaggerNameDetector()
@@ -462,13 +469,13 @@ class NerNameDetector(Detector):
         n = len(norm)
         starts: list[int] = []
         last_end = -1
-        covered = bytearray(n)
+        covered = bytearray(n)  # 1: found by a rule; 2: found by a rule other than a form of address
         for c in ctx.candidates:
-            covered[c.start:c.end] = b"\x01" * (c.end - c.start)
+            covered[c.start:c.end] = (b"\x01" if c.detector == "address_form" else b"\x02") * (c.end - c.start)
         role_end = {m.end(): ROLE_KIND.get(m.group(1), "person") for m in _ROLE_SEP.finditer(norm)}
         for pos in sorted(set(_window_cues(ctx, covered, role_end) + _surname_cues(ctx, covered))):
             start = max(0, min(pos - self.before, n - self.width))
-            if starts and pos + 5 <= last_end:
+            if starts and pos + 4 <= last_end:
                 continue  # the previous window holds this cue with enough context after it
             starts.append(start)
             last_end = start + self.width
@@ -689,3 +696,21 @@ class DottedNameDetector(Detector):
                 b += 1
             if first - a >= 1 and b - last >= 2 and not ctx.is_protected(a, b):
                 yield Candidate(a, b, "person", PRIORITY_NAME + 1, self.name)
+
+
+class LatinPlaceDetector(Detector):
+    """Chinese place names in pinyin in English passages (lives in Kunming, from Xi'an, Foshan City)."""
+
+    name = "latin_place"
+    _pattern = re.compile(r"\b(?:in|at|from|near|to)\s+([A-Z][a-z]+(?:'[a-z]+)?(?:\s(?:City|County|District|Province))?)\b"
+                          r"|\b([A-Z][a-z]+)\s(?:City|County|District|Province|Town|Village)\b")
+
+    def detect(self, ctx: Context) -> Iterator[Candidate]:
+        norm = ctx.norm
+        if not re.search(r"[A-Za-z]{3,}\s+[A-Za-z]{3,}", norm):
+            return
+        for m in self._pattern.finditer(norm):
+            group = 1 if m.group(1) else 2
+            word = m.group(group).split()[0].replace("'", "")
+            if word not in _EN_STOP and LatinNameDetector._pinyin_like(LatinNameDetector, word):
+                yield Candidate(m.start(group), m.end(group), "place", PRIORITY_NAME, self.name)

@@ -15,6 +15,7 @@ from .names import (
     AddressFormDetector,
     DottedNameDetector,
     LatinNameDetector,
+    LatinPlaceDetector,
     MouFormDetector,
     NerNameDetector,
     PropagationDetector,
@@ -60,7 +61,8 @@ def default_detectors() -> list[Detector]:
         DigitRunDetector(), IdentifierDetector(), EmailDetector(), PlateDetector(), CaseNumberDetector(),
         DocNumberDetector(), BirthDateDetector(), AddressDetector(), OrgNameDetector(), PlaceDetector(),
         OrgCoreDetector(), LocalPlaceDetector(), KnownDetector(), RoleNameDetector(), TitleNameDetector(),
-        MouFormDetector(), AddressFormDetector(), SpeakerDetector(), LatinNameDetector(), DottedNameDetector(),
+        MouFormDetector(), AddressFormDetector(), SpeakerDetector(), LatinNameDetector(), LatinPlaceDetector(),
+        DottedNameDetector(),
         NerNameDetector(),
         PropagationDetector(),
     ]

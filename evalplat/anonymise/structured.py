@@ -96,7 +96,7 @@ _NOT_DIGIT = re.compile(r"[^\dXx]")
 
 
 #: OCR's letters for digits inside a digit string: O/o for 0, l/I for 1
-_OCR_DIGIT = re.compile(r"(?<=[0-9])[OolI](?=[0-9OolI])|(?<=[0-9OolI])[OolI](?=[0-9])")
+_OCR_DIGIT = re.compile(r"(?<=[0-9])[OolI](?=[0-9OolI])|(?<=[0-9OolI])[OolI](?=[0-9])|(?<![A-Za-z])[OolI](?=[0-9]{2})")
 _OCR_TABLE = {"O": "0", "o": "0", "l": "1", "I": "1"}
 
 
@@ -196,8 +196,12 @@ class CaseNumberDetector(Detector):
     )
 
     def detect(self, ctx: Context) -> Iterator[Candidate]:
-        for m in self._pattern.finditer(digit_view(ctx.norm)):
-            yield Candidate(m.start(), m.end(), "case_number", PRIORITY_STRUCTURED, self.name)
+        norm = digit_view(ctx.norm)
+        for m in self._pattern.finditer(norm):
+            start = m.start()
+            if "字" in m.group():  # arbitration and agency numbers carry their prefix: 浦劳人仲（2023）办字第8812号
+                start = _walk_back(norm, start, _PREFIX_CHAR, 5, 0)
+            yield Candidate(start, m.end(), "case_number", PRIORITY_STRUCTURED, self.name)
 
 
 #: Prefixes of nationally published documents (judicial interpretations, ministry rules):
@@ -220,6 +224,9 @@ def _walk_back(text: str, end: int, char: re.Pattern[str], limit: int, floor: in
     return start
 
 
+_PREFIX_CHAR = re.compile(_DOC_PREFIX_CHAR)
+
+
 class DocNumberDetector(Detector):
     """Document numbers: legal-aid numbers (江法援〔2023〕第0178号) and other local file numbers.
 
@@ -234,14 +241,20 @@ class DocNumberDetector(Detector):
     _prefix_char = re.compile(_DOC_PREFIX_CHAR)
     _space = re.compile(r"\s*")
 
-    #: numbers of expert opinions and police files: 济公鉴（法医）字〔2022〕0036号、深公（福）行罚决字〔2021〕12号
-    _with_zi = re.compile(_DOC_PREFIX_CHAR + r"{1,6}(?:[(（]" + _DOC_PREFIX_CHAR + r"{1,6}[)）])?" + _DOC_PREFIX_CHAR
-                          + r"{0,4}字\s*" + _YEAR_BRACKET + r"\s*第?\s*\d+\s*号")
+    #: numbers of expert opinions and police files: 济公鉴（法医）字〔2022〕0036号、深公（福）行罚决字〔2021〕12号 —
+    #: the tail is searched for and the prefix (with one bracketed part) taken by walking back
+    _zi_tail = re.compile(r"字\s*" + _YEAR_BRACKET + r"\s*第?\s*\d+\s*号")
+    _bracketed = re.compile(r"[(（]" + _DOC_PREFIX_CHAR + r"{1,6}[)）]$")
 
     def detect(self, ctx: Context) -> Iterator[Candidate]:
         norm = digit_view(ctx.norm)
-        for m in self._with_zi.finditer(norm):
-            yield Candidate(m.start(), m.end(), "doc_number", PRIORITY_STRUCTURED + 1, self.name)
+        for m in self._zi_tail.finditer(norm):
+            start = _walk_back(norm, m.start(), self._prefix_char, 4, 0)
+            inner = self._bracketed.search(norm, max(0, start - 8), start)
+            if inner is not None:
+                start = _walk_back(norm, inner.start(), self._prefix_char, 6, 0)
+            if start < m.start():
+                yield Candidate(start, m.end(), "doc_number", PRIORITY_STRUCTURED + 1, self.name)
         floor = 0
         for m in self._tail.finditer(norm):
             # \s* between the prefix and the bracket: step back over whitespace first
