@@ -109,3 +109,23 @@ def test_xlsx_writer_marks_every_formula_start_as_text() -> None:
     row = next(load_workbook(io.BytesIO(body)).active.iter_rows())
     assert [c.data_type for c in row] == ["s", "s", "s", "s", "s", "n", "s"]
     assert [bool(c.quotePrefix) for c in row] == [True] * 5 + [False, False]
+
+
+def test_every_csv_and_xlsx_is_written_and_read_through_the_one_writer_and_reader() -> None:
+    """No module writes CSV/XLSX except reports/spreadsheet.py, nor reads them except evalplat/tabular.py."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    allowed = {"reports/spreadsheet.py", "evalplat/tabular.py"}
+    offenders = []
+    for path in [*(root / "evalplat").rglob("*.py"), *(root / "reports").rglob("*.py")]:
+        name = str(path.relative_to(root))
+        if name in allowed:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+                if any(m == "csv" or m.split(".")[0] == "openpyxl" for m in modules):
+                    offenders.append(name)
+    assert offenders == []
