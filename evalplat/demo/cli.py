@@ -37,7 +37,9 @@ def _refuse_in_production() -> None:
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has agencies.")
 @click.option("--campaigns/--no-campaigns", default=True, show_default=True,
               help="Also run two campaigns through the real workflow: one published with appeals, one in scoring.")
-def demo(cases: int, seed: int, year: int, documents: str, if_empty: bool, campaigns: bool) -> None:
+@click.option("--postcase/--no-postcase", default=True, show_default=True,
+              help="Also add closing reviews, self-evaluations and follow-ups (evalplat.demo.postcase).")
+def demo(cases: int, seed: int, year: int, documents: str, if_empty: bool, campaigns: bool, postcase: bool) -> None:
     """Generate the demo province (Guangdong) into the configured database, in one transaction."""
     _refuse_in_production()
     existing = command.has_agencies(db.session)
@@ -57,6 +59,12 @@ def demo(cases: int, seed: int, year: int, documents: str, if_empty: bool, campa
 
             built = build_demo_campaigns(db.session, seed=seed, year=year, now=utcnow(),
                                          progress=lambda message: click.echo(f"  {message}", err=True))
+        if postcase:
+            from evalplat.db import utcnow
+            from evalplat.demo.postcase import build_demo_postcase
+
+            build_demo_postcase(db.session, seed=seed, year=year, now=utcnow(),
+                                progress=lambda message: click.echo(f"  {message}", err=True))
         db.session.commit()
     except command.DemoError as exc:
         db.session.rollback()
