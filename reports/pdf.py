@@ -151,6 +151,14 @@ def render_pdf(data: ReportData, lang: str = "zh", *, agency: str | None = None)
             table(trend_table(data.trend, lang))
         else:
             story.append(Paragraph(escape(t("no_trend", lang)), st["body"]))
+        postcase = data.extra.get("postcase")
+        if postcase:
+            story.append(Paragraph(escape(postcase["title"]), st["h1"]))
+            for caption, note, tab in postcase["sections"]:
+                story.append(Paragraph(escape(caption), st["h2"]))
+                if note:
+                    story.append(Paragraph(escape(note), st["body"]))
+                table((list(tab[0]), [list(row) for row in tab[1]]))
     buf = io.BytesIO()
     doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm,
                             bottomMargin=15 * mm, title=t("title", lang, year=data.year),

@@ -21,6 +21,7 @@ NAV = [
     ("closing.index", _l("Closing review"), {Role.ORGANISER, Role.AGENCY_STAFF, Role.SECOND_CHECKER}),
     ("selfeval.index", _l("Case self-evaluation"), {Role.ORGANISER, Role.AGENCY_STAFF}),
     ("followups.index", _l("Follow-ups"), {Role.ORGANISER, Role.AGENCY_STAFF}),
+    ("quality.index", _l("Self vs peer"), {Role.ORGANISER, Role.AGENCY_STAFF}),
     ("rankings.index", _l("Rankings"), {Role.ORGANISER}),
     ("audit.index", _l("Audit log"), {Role.ORGANISER}),
     ("accounts.users", _l("Users"), {Role.ORGANISER}),

@@ -323,6 +323,12 @@ def _agency_sections(agencies: tuple[Figure, ...], figures: CaseFigures, cases: 
     return sections
 
 
+def postcase_section(session: Session, *, year: int, lang: str) -> dict[str, Any]:
+    from evalplat.quality.report import postcase_section as section
+
+    return section(session, year=year, lang=lang)
+
+
 def build_report_data(session: Session, campaign: Campaign, *, lang: str = "zh",
                       progress: Progress | None = None, now: datetime | None = None) -> ReportData:
     """Compute every figure of the annual report of ``campaign``.
@@ -399,5 +405,6 @@ def build_report_data(session: Session, campaign: Campaign, *, lang: str = "zh",
         top_agencies=_figures(lists.agencies, parent=city, rows=lists.agencies.top(TOP)),
         bottom_agencies=_figures(lists.agencies, parent=city, rows=lists.agencies.bottom(TOP)), trend=trend,
         agency_sections=sections, labels={"lang": lang},
+        extra={"postcase": postcase_section(session, year=campaign.year, lang=lang)},
         separation={"lawyer": _separation(lists.lawyers), "agency": _separation(lists.agencies)},
         list_years=lists.years if lists.record else ())
