@@ -138,3 +138,24 @@ def profile(session: Session, *, agency_id: int | None = None, lawyer_id: int | 
         Source("followup_breaches", int(visits), float(complaints), {"complaints": int(complaints)}),
         level(CheckLevel.FIRST), level(CheckLevel.SECOND),
     ]
+
+
+def risk_signals(session: Session, *, year: int, low_self_score: float = 60.0) -> dict[str, int]:
+    """Risk signals per case of ``year`` (case id as text → count): returned at the second level of the closing
+    review, a self-score below ``low_self_score``, a breach reported in a follow-up."""
+    signals: dict[str, int] = {}
+
+    def add(ids: Any) -> None:
+        for case_id in ids:
+            signals[str(case_id)] = signals.get(str(case_id), 0) + 1
+
+    in_year = sa.select(Case.id).where(Case.year == year)
+    add(session.scalars(sa.select(ClosingReview.case_id).distinct()
+                        .join(ClosingCheck, ClosingCheck.review_id == ClosingReview.id)
+                        .where(ClosingCheck.level == CheckLevel.SECOND, ClosingCheck.outcome == CheckOutcome.RETURNED,
+                               ClosingReview.case_id.in_(in_year))))
+    add(session.scalars(sa.select(SelfEvaluation.case_id).where(SelfEvaluation.score < low_self_score,
+                                                                SelfEvaluation.case_id.in_(in_year))))
+    add(session.scalars(sa.select(FollowupComplaint.case_id).distinct()
+                        .where(FollowupComplaint.case_id.in_(in_year))))
+    return signals
