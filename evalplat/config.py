@@ -117,6 +117,8 @@ ENV_VARS: dict[str, tuple[str, Callable[[str, str], Any]]] = {
     "TABULAR_MAX_COLUMNS": ("EVALPLAT_TABULAR_MAX_COLUMNS", _int),
     "TABULAR_MAX_BLANK_ROWS": ("EVALPLAT_TABULAR_MAX_BLANK_ROWS", _int),
     "TIMEZONE": ("BABEL_DEFAULT_TIMEZONE", _timezone),
+    "SMTP_URL": ("EVALPLAT_SMTP_URL", _str),
+    "BASE_URL": ("EVALPLAT_BASE_URL", _str),
 }
 
 
@@ -152,6 +154,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "EVALPLAT_ORGANISER_TOTP": False,
         "EVALPLAT_API_TOKEN_DAYS": 90,
         "EVALPLAT_API_TOKEN_MAX_DAYS": 365,
+        "EVALPLAT_SMTP_URL": "",  # unset: e-mail goes to the log (development)
+        "EVALPLAT_BASE_URL": "",  # the platform's address, for links in e-mail
     }
 
 

@@ -22,6 +22,7 @@ from evalplat.followups.models import (
     FollowupTarget,
     FollowupVisit,
 )
+from evalplat.notifications.models import EmailChoice, Notification
 from evalplat.organisations.models import Agency, Firm, Lawyer, Region, ReviewerProfile
 from evalplat.results.models import Result
 from evalplat.reviews.models import Review, ReviewItem, RubricVersion
@@ -32,5 +33,5 @@ __all__ = [
     "CampaignRubric", "Case", "CaseParty", "ClosingCheck", "ClosingMark", "ClosingReview", "Conflict", "Document", "EvidenceChange", "Firm", "FollowupAttempt", "FollowupComplaint",
     "FollowupPlan", "FollowupTarget", "FollowupVisit", "JobRecord", "Lawyer", "LoginAttempt",
     "Redaction", "Region", "Result", "Review", "ReviewItem", "ReviewerProfile", "Role", "RubricVersion", "Sample",
-    "SamplingPlan", "SelfEvaluation", "User", "UserRole",
+    "SamplingPlan", "SelfEvaluation", "User", "UserRole", "Notification", "EmailChoice",
 ]

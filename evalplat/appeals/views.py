@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
+from evalplat import notifications
 from evalplat.accounts.models import Role
 from evalplat.appeals import operations, queries
 from evalplat.appeals.models import Appeal, AppealAttachment
@@ -74,6 +75,7 @@ def new(sample_id: int) -> Any:
                                         contested_items=form.items.data or [], attachments=files,
                                         storage=_storage() if files else None, now=utcnow())
         db.session.commit()
+        notifications.soon()
         flash(_("Your appeal on case %(number)s is filed.", number=sample.case.case_number), "success")
         return redirect(url_for("appeals.detail", appeal_id=appeal.id))
     return render_template("appeals/new.html", form=form, sample=sample, result=result,
@@ -101,6 +103,7 @@ def accept(appeal_id: int) -> Any:
     form = AcceptAppealForm()
     operations.accept_appeal(db.session, actor=current_user, appeal=appeal, note=form.note.data or "", now=utcnow())
     db.session.commit()
+    notifications.soon()
     flash(_("The appeal is accepted; a new reviewer re-reviews the case."), "success")
     return redirect(url_for("appeals.detail", appeal_id=appeal.id))
 
@@ -113,6 +116,7 @@ def reject(appeal_id: int) -> Any:
     operations.reject_appeal(db.session, actor=current_user, appeal=appeal, reasons=form.reasons.data or "",
                              now=utcnow())
     db.session.commit()
+    notifications.soon()
     flash(_("The appeal is rejected."), "success")
     return redirect(url_for("appeals.detail", appeal_id=appeal.id))
 

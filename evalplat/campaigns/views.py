@@ -10,6 +10,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
+from evalplat import notifications
 from evalplat.accounts.models import Role
 from evalplat.campaigns import assigning, operations, pipeline, queries
 from evalplat.campaigns.models import AssignmentRun, Campaign, CampaignState, RunState, Sample, ScopeKind
@@ -167,6 +168,7 @@ def transition(campaign_id: int, to_state: str) -> Any:
         raise DomainError(_l("Unknown state %(s)s.", s=to_state), status=400)
     operations.transition(db.session, actor=current_user, campaign=campaign, to_state=to_state, now=utcnow())
     db.session.commit()
+    notifications.soon()
     flash(_l("The campaign is now %(s)s.", s=label(campaign.state)), "success")
     return redirect(url_for("campaigns.show", campaign_id=campaign.id))
 
@@ -310,6 +312,7 @@ def commit(campaign_id: int, run_id: int) -> Any:
     require_confirmation()
     count = assigning.commit_run(db.session, run=_run(campaign, run_id), actor=current_user, now=utcnow())
     db.session.commit()
+    notifications.soon()
     flash(_l("%(n)d assignments offered to reviewers.", n=count), "success")
     return redirect(url_for("campaigns.show", campaign_id=campaign.id))
 

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
+from evalplat import notifications
 from evalplat.accounts.models import Role
 from evalplat.campaigns.models import Assignment, AssignmentRound, Campaign, Sample
 from evalplat.cases.queries import reviewer_documents
@@ -152,6 +153,7 @@ def decide(assignment_id: int) -> Any:
         operations.decide(db.session, assignment=assignment, actor=current_user, total=float(form.total.data),
                           vetoes=form.vetoes.data or [], reasons=form.reasons.data or "", now=utcnow())
         db.session.commit()
+        notifications.soon()
         flash(_("Your decision on case %(code)s is recorded.", code=assignment.sample.code), "success")
         return redirect(url_for("results.decisions"))
     sample_row = assignment.sample
