@@ -1,7 +1,7 @@
 """notifications: the in-platform list per user and the e-mail opt-outs
 
 Revision ID: workflow_1
-Revises: postcase_3
+Revises: hard_a_3
 Create Date: 2026-12-06 22:20:00
 
 """
@@ -9,7 +9,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = 'workflow_1'
-down_revision = 'postcase_3'
+down_revision = 'hard_a_3'
 branch_labels = None
 depends_on = None
 
