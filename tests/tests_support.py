@@ -65,3 +65,25 @@ def form_values(html: str) -> dict[str, str]:
 
     Reader().feed(html)
     return values
+
+
+_ARGUMENT = re.compile(r"<(?:([a-z_]+)(?:\([^)]*\))?:)?([^>]+)>")
+
+
+def fill_rule(rule: object, number: int, text: str = "x") -> str:
+    """The URL of a route with every argument filled in as the route's converter expects.
+
+    Integer arguments get ``number``; opaque-id arguments (``<oid:…>``) get the token of ``number`` (needs
+    an application context: the token is keyed by the app's secret); anything else gets ``text``.
+    """
+    from evalplat.params import opaque_id
+
+    def value(match: re.Match[str]) -> str:
+        converter = match.group(1)
+        if converter == "int":
+            return str(number)
+        if converter == "oid":
+            return opaque_id(number)
+        return text
+
+    return _ARGUMENT.sub(value, rule.rule)  # type: ignore[attr-defined]

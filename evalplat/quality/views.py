@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, render_template
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from evalplat.accounts.models import Role
 from evalplat.extensions import db
+from evalplat.i18n import lazy_gettext as _l
 from evalplat.organisations.models import Agency, Lawyer
 from evalplat.quality import queries
 from evalplat.security import load_or_404, roles

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 import uuid
@@ -13,6 +12,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from cases_support import DATA_KEYS, make_zip, row, write_csv
+from tests_support import fill_rule
 
 from evalplat import jobs
 from evalplat.accounts.models import Role
@@ -77,8 +77,7 @@ def _every_get_url(app: Any, ints: list[int], text: str) -> list[str]:
         if "GET" not in rule.methods or rule.endpoint == "static" or rule.endpoint.endswith(".static"):
             continue
         for value in ints:
-            urls.add(re.sub(r"<(?:([^:>]+):)?[^>]+>",
-                            lambda m, v=value: str(v) if m.group(1) == "int" else text, rule.rule))
+            urls.add(fill_rule(rule, value, text))
     return sorted(urls)
 
 
@@ -93,7 +92,7 @@ def test_reviewers_never_see_cases_pages_nor_original_text(app, db, province, cl
     login(client, make_user(role))
     for rule in app.url_map.iter_rules():
         if rule.endpoint.startswith("cases.") and "GET" in rule.methods:
-            url = re.sub(r"<[^>]+>", lambda m: job.id if "job_id" in m.group(0) else str(case.id), rule.rule)
+            url = fill_rule(rule, case.id, job.id)
             assert client.get(url).status_code == 403, url
     ids = sorted({case.id, document.id})
     for url in _every_get_url(app, ids, job.id):

@@ -1,15 +1,15 @@
 """Every route declares who may enter; anonymous users and wrong roles are kept out."""
 
-import re
 
 import pytest
+from tests_support import fill_rule
 
 from evalplat.accounts.models import Role
 from evalplat.security import policy_for
 
 
 def _sample_url(rule) -> str:
-    return re.sub(r"<(?:[^:>]+:)?([^>]+)>", lambda m: "1", rule.rule)
+    return fill_rule(rule, 1, "1")
 
 
 def test_every_route_declares_an_access_policy(app):
