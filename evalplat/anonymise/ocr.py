@@ -15,10 +15,15 @@ _CJK = "\u4e00-\u9fff"
 #: three or more characters separated by spaces, the inner ones single (梁 伟 强, 普 梅 芳律师);
 #: two-character words between spaces are ordinary layout (审判长 黄卫国) and stay
 _SPACED_RUN = re.compile(f"[{_CJK}](?:[ \u3000\u00a0]{{1,2}}[{_CJK}](?![{_CJK}]))+[ \u3000\u00a0]{{1,2}}[{_CJK}]")
-#: a line break between two characters after a line that does not end a sentence: a wrap
-_WRAP = re.compile(f"(?<=[{_CJK}])\r?\n(?=[{_CJK}])")
+#: a line break between two characters after a line that does not end a sentence is a wrap
+_NEWLINE = re.compile("\r?\n")
+_SPACE = re.compile("[ \u3000\u00a0]{1,2}")
+_CJK_RE = re.compile(f"[{_CJK}]")
 #: a line that starts with a label (联系电话：…) begins a new field, not the rest of a wrapped line
 _LABEL = re.compile(r"[^\n，。：:]{1,8}[：:]")
+#: headings and role words that documents space out on purpose
+_LAYOUT = re.compile("(?:[\u4e00-\u9fff]{0,4}(?:判决书|裁定书|调解书|决定书|起诉书|通知书|申请书|意见书|辩护词|代理词|笔录|报告|"
+                     "申请表|指派函|上诉状|起诉状|答辩状))|审判长|审判员|书记员|人民陪审员|代理审判员|法官助理|检察员|附[:：]?")
 _SENTENCE_END = "。！？；：:;!?）)」』》"
 
 
@@ -32,11 +37,21 @@ def collapse_spacing(text: str, margin: int = 24) -> tuple[str, list[int]] | Non
     such gap (the usual case).
     """
     drop = bytearray(len(text))
-    for m in _SPACED_RUN.finditer(text):
-        for i in range(m.start(), m.end()):
+    # the scans start at a space or a line break (a literal or a class, which re skips to in C)
+    for m in _SPACE.finditer(text):
+        start = m.start() - 1
+        if start < 0 or not _CJK_RE.match(text, start):
+            continue
+        run = _SPACED_RUN.match(text, start)
+        if run is None or _LAYOUT.fullmatch("".join(run.group().split())):
+            continue  # 刑 事 判 决 书、审 判 员: spaced-out headings and roles, a layout habit, not damage
+        for i in range(run.start(), run.end()):
             if text[i] in " \u3000\u00a0":
                 drop[i] = 1
-    for m in _WRAP.finditer(text):
+    for m in _NEWLINE.finditer(text):
+        if m.start() == 0 or m.end() >= len(text) or not _CJK_RE.match(text, m.start() - 1) \
+                or not _CJK_RE.match(text, m.end()):
+            continue
         line_start = text.rfind("\n", 0, m.start()) + 1
         line = text[line_start:m.start()].rstrip("\r")
         if len(line) >= 15 and line[-1] not in _SENTENCE_END and not _LABEL.match(text, m.end()):

@@ -78,6 +78,7 @@ class Pipeline:
 
     def __init__(self, detectors: Iterable[Detector] | None = None) -> None:
         self.detectors: list[Detector] = list(default_detectors() if detectors is None else detectors)
+        self._names_cache: tuple[Any, tuple[str, ...]] | None = None
 
     def insert(self, detector: Detector, *, before: str | None = None) -> Pipeline:
         """Insert ``detector`` before the detector named ``before`` (at the end when None)."""
@@ -139,13 +140,17 @@ class Pipeline:
 
     def names(self) -> tuple[str, ...]:
         """The names of the detectors, the named-entity stage saying which model it runs."""
+        key = (tuple(map(id, self.detectors)), ner.available())
+        if self._names_cache is not None and self._names_cache[0] == key:
+            return self._names_cache[1]
         out = []
         for d in self.detectors:
             if isinstance(d, NerNameDetector):
                 out.append(f"ner:{ner.MODEL_NAME}" if ner.available() else "ner:jieba")
             else:
                 out.append(d.name)
-        return tuple(out)
+        self._names_cache = (key, tuple(out))
+        return self._names_cache[1]
 
 
 def _assign(text: str, chosen: Sequence[Candidate], index: KnownIndex, mapping: CaseMapping) -> list[Span]:

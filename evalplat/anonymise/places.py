@@ -69,17 +69,17 @@ _SUBUNIT = re.compile(_ORG_NAME_CHARS + "{0,8}?(?:分局|派出所|鉴定所|大
 
 @lru_cache(maxsize=1)
 def _automaton() -> Any:
-    """One Aho-Corasick automaton over every national place name (38,000 with the townships).
+    """One Aho-Corasick automaton over the national province, prefecture and county names and their
+    short forms (about 7,000).
 
     A regular-expression alternation of that many words is tried branch by branch at every
-    position; the automaton finds all of them in one pass in C.
+    position; the automaton finds all of them in one pass in C. The 31,000 township names are found
+    from their suffix instead (:func:`_town_names`), which keeps the automaton small and fast.
     """
     import ahocorasick
 
     names, guarded = place_words()
     automaton = ahocorasick.Automaton()
-    for word in divisions().towns:
-        automaton.add_word(word, (len(word), _TOWN_NAME))
     for word in guarded:
         automaton.add_word(word, (len(word), _GUARDED))
     full = divisions().full_names
@@ -100,6 +100,22 @@ def _inside_word(norm: str, start: int, end: int) -> bool:
     return False
 
 
+_TOWN_SUFFIX = re.compile("街道办事处|街道|镇|乡|苏木")
+
+
+def _town_names(norm: str) -> list[tuple[int, int, int]]:
+    """Township names of the national list, found from their suffix and looked up (longest first)."""
+    towns = divisions().towns
+    out = []
+    for m in _TOWN_SUFFIX.finditer(norm):
+        for size in range(8, 1, -1):
+            start = m.start() - size
+            if start >= 0 and norm[start:m.end()] in towns:
+                out.append((start, m.end(), _TOWN_NAME))
+                break
+    return out
+
+
 class PlaceDetector(Detector):
     """National provinces, prefectures, counties and townships; with an institution word after them
     (蓬江区人民法院、江门市公安局蓬江分局、台山市法律援助处) the whole name is one organisation.
@@ -116,7 +132,20 @@ class PlaceDetector(Detector):
 
     def _names(self, norm: str) -> list[tuple[int, int, int]]:
         """Non-overlapping (start, end, flag) place names, left to right, longest first (the
-        automaton's ``iter_long``); an ordinary-word name not before an institution word is dropped."""
+        automaton's ``iter_long``, then townships by suffix); an ordinary-word name not before an
+        institution word is dropped."""
+        out = self._counties(norm)
+        towns = _town_names(norm)
+        if not towns:
+            return out
+        taken = bytearray(len(norm))
+        for start, end, _ in out:
+            taken[start:end] = b"\x01" * (end - start)
+        out.extend(t for t in towns if taken.find(1, t[0], t[1]) == -1)
+        out.sort()
+        return out
+
+    def _counties(self, norm: str) -> list[tuple[int, int, int]]:
         out = []
         for end_index, (length, flag) in _automaton().iter_long(norm):
             start, end = end_index + 1 - length, end_index + 1
