@@ -36,6 +36,8 @@ class Context:
     candidates: list[Candidate] = field(default_factory=list)
     #: names found elsewhere in this run (on the OCR-closed copy) to search for here, name -> kind
     hints: dict[str, str] = field(default_factory=dict)
+    #: what detectors compute once and share (the role words' positions …), by name
+    cache: dict[str, object] = field(default_factory=dict)
     _protected: bytearray | None = None
 
     def __post_init__(self) -> None:

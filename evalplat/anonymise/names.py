@@ -110,7 +110,7 @@ def _extent(norm: str, pos: int) -> int | None:
 
 
 _ORG_AFTER_ROLE = re.compile("[支大中]队|局|厅|科|室|站")
-_LIST_ITEM = re.compile("[、和及与]([\u4e00-\u9fff]{2,4}?)(?=[、，,。；;）)（(]|的|和|与|及|等|之|$)")
+_LIST_ITEM = re.compile("[、和及与]([\u4e00-\u9fff]{2,4}?)(?=[、，,。；;）)（(]|[的和与及等之那这在去来也都说是被把将向对]|$)")
 
 #: role words a name follows even without a separator, in headers and signatures (法定代表人向前进。)
 _NAMING_ROLES = frozenset({"法定代表人", "负责人", "审判长", "审判员", "书记员", "人民陪审员", "陪审员", "检察员", "记录人",
@@ -135,11 +135,6 @@ def _name_shaped(token: str) -> bool:
     if tagger.word_tag(token[0]) in ("d", "p", "c", "u", "r") and tagger.word_freq(token[0]) >= 10000:
         return False  # 先动手: an adverb or preposition begins a clause, not a name
     return len(token) < 4 or not (_common(token[:2]) and _common(token[2:]))
-
-
-def _merge_matches(*iterators: Iterator[re.Match[str]]) -> list[re.Match[str]]:
-    """Matches of several patterns in order of position."""
-    return sorted((m for it in iterators for m in it), key=lambda m: m.start())
 
 
 def _longer_transliteration(norm: str, start: int, end: int) -> int:
@@ -187,17 +182,13 @@ class RoleNameDetector(Detector):
         r"[:：\s]*(?:名叫|叫|是|为)?\s*(?=" + _SURNAME + ")"
     )
     _more = re.compile(r"\s*[、和及与,，]\s*(?=" + _SURNAME + ")")
-    #: the same after a role word, for the surnames the demo generator does not use (冉、云、冼 …)
-    _rare = re.compile(
-        "(?:" + trie_pattern(ROLE_WORDS, flat=True) + r")[:：\s]*(?:名叫|叫|是|为)?\s*(?=["
-        + "".join(sorted(MORE_SURNAMES)) + "])")
-    #: a role word and a name with a party header or a relation after it (原告人扎西卓玛，女、
+    #: after a role word (see :func:`role_hits`), for the surnames the demo generator does not use (冉、云、冼 …)
+    _rare = re.compile(r"[:：\s]*(?:名叫|叫|是|为)?\s*(?=[" + "".join(sorted(MORE_SURNAMES)) + "])")
+    #: after a role word, a name with a party header or a relation after it (原告人扎西卓玛，女、
     #: 被害人旦增之妻): the name needs no listed surname
-    _header = re.compile(
-        "(" + trie_pattern(ROLE_WORDS, flat=True) + r")[:：\s]*([\u4e00-\u9fff]{2,6}?)"
-        r"(?=[,，]\s*[男女][,，。]|[（(][男女]|之(?:妻|夫|子|女|父|母|兄|弟|姐|妹))")
+    _header = re.compile(r"[:：\s]*([\u4e00-\u9fff]{2,6}?)(?=[,，]\s*[男女][,，。]|[（(][男女]|之(?:妻|夫|子|女|父|母|兄|弟|姐|妹))")
+    #: after a role word, a name alone on its line or before a separator (a signature or a list)
     _signature = re.compile(
-        "(" + trie_pattern(set(ROLE_WORDS) | SIGNATURE_ROLES, flat=True) + ")"
         "[ \t\u3000:：]*([\u4e00-\u9fff](?:[ \u3000]?[\u4e00-\u9fff]){1,3}?)"
         "(?=[ \t\u3000]*(?:$|\n|[，,、。；;）)（(]|的|和|与|及|等|之))",
         re.MULTILINE,
@@ -207,8 +198,11 @@ class RoleNameDetector(Detector):
     def detect(self, ctx: Context) -> Iterator[Candidate]:
         norm = ctx.norm
         starts: list[tuple[int, int, str]] = []
-        for m in _merge_matches(self._pattern.finditer(norm), self._rare.finditer(norm)):
-            kind = ROLE_KIND.get(_role_of(m.group()), "person")
+        hits = role_hits(ctx)
+        rare = [(start, m) for start, end in hits if (m := self._rare.match(norm, end))]
+        plain = [(m.start(), m) for m in self._pattern.finditer(norm)]
+        for start, m in sorted(plain + rare, key=lambda item: item[0]):
+            kind = ROLE_KIND.get(_role_of(norm[start:m.end()]), "person")
             pos = m.end()
             if _ORG_AFTER_ROLE.match(norm, pos):
                 continue
@@ -226,24 +220,31 @@ class RoleNameDetector(Detector):
         for (s, e), (_, _, kind) in zip(chosen, starts, strict=True):
             if not ctx.is_protected(s, e) and tagger.word_freq(norm[s:e]) < 500:
                 yield Candidate(s, e, kind, PRIORITY_NAME, self.name)
-        for m in self._header.finditer(norm):
-            s, e = m.span(2)
-            if m.group(2)[0] not in self._not_first and not ctx.is_protected(s, e):
-                yield Candidate(s, e, ROLE_KIND.get(m.group(1), "person"), PRIORITY_NAME, self.name)
-        for m in self._signature.finditer(norm):
-            s, e = m.span(2)
-            token = m.group(2).replace(" ", "").replace("\u3000", "")
+        for start, end in hits:
+            m = self._header.match(norm, end)
+            if m is None:
+                continue
+            s, e = m.span(1)
+            if m.group(1)[0] not in self._not_first and not ctx.is_protected(s, e):
+                yield Candidate(s, e, ROLE_KIND.get(norm[start:end], "person"), PRIORITY_NAME, self.name)
+        for start, end in hits:
+            m = self._signature.match(norm, end)
+            if m is None:
+                continue
+            role = norm[start:end]
+            s, e = m.span(1)
+            token = m.group(1).replace(" ", "").replace("\u3000", "")
             if token[0] in self._not_first or token in ROLE_WORDS or token in _NOT_NAMES or ctx.is_protected(s, e):
                 continue
-            strong = m.group(1) in SIGNATURE_ROLES and m.group(1) not in _NARRATIVE_ROLES
-            naming = m.group(1) in _NAMING_ROLES
+            strong = role in SIGNATURE_ROLES and role not in _NARRATIVE_ROLES
+            naming = role in _NAMING_ROLES
             if not strong and not _name_shaped(token):
                 continue  # 律师：没关系、来访人情绪激动: outside a signature the words must look like a name
-            if m.end(1) == s and not (_name_shaped(token) or (naming and norm[e:e + 1] in "，,。；;\n的")):
+            if end == s and not (_name_shaped(token) or (naming and norm[e:e + 1] in "，,。；;\n的")):
                 continue  # 被害人有过错、证人证言矛盾: no separator, so the words must look like a name
-            if _ORG_AFTER_ROLE.match(norm, m.end(1)):
+            if _ORG_AFTER_ROLE.match(norm, end):
                 continue  # 交通警察支队: the role word is part of an organisation's name
-            kind = ROLE_KIND.get(m.group(1), "person")
+            kind = ROLE_KIND.get(role, "person")
             yield Candidate(s, e, kind, PRIORITY_NAME + 1, self.name)
             nxt = _LIST_ITEM.match(norm, e)
             while nxt is not None and _name_shaped(nxt.group(1)):  # 证人尼玛次仁、索朗的证言
@@ -472,7 +473,7 @@ class NerNameDetector(Detector):
         covered = bytearray(n)  # 1: found by a rule; 2: found by a rule other than a form of address
         for c in ctx.candidates:
             covered[c.start:c.end] = (b"\x01" if c.detector == "address_form" else b"\x02") * (c.end - c.start)
-        role_end = {m.end(): ROLE_KIND.get(m.group(1), "person") for m in _ROLE_SEP.finditer(norm)}
+        role_end = role_ends(ctx)
         for pos in sorted(set(_window_cues(ctx, covered, role_end) + _surname_cues(ctx, covered))):
             start = max(0, min(pos - self.before, n - self.width))
             if starts and pos + 4 <= last_end:
@@ -540,7 +541,28 @@ def _join_dotted(entities: list[tuple[int, int, str]], window: str) -> list[tupl
     return out
 
 
-_ROLE_SEP = re.compile("(" + trie_pattern(ROLE_WORDS, flat=True) + r")[ \t\u3000:：]*(?:名叫|叫|是|为)?[ \t\u3000]*")
+_ROLE_HIT = re.compile(trie_pattern(set(ROLE_WORDS) | SIGNATURE_ROLES))
+_ROLE_SEP = re.compile(r"[ \t\u3000:：]*(?:名叫|叫|是|为)?[ \t\u3000]*")
+
+
+def role_hits(ctx: Context) -> list[tuple[int, int]]:
+    """(start, end) of every role word in the text, found once per run and shared by the detectors."""
+    hits = ctx.cache.get("role_hits")
+    if hits is None:
+        hits = [m.span() for m in _ROLE_HIT.finditer(ctx.norm)]
+        ctx.cache["role_hits"] = hits
+    return hits  # type: ignore[return-value]
+
+
+def role_ends(ctx: Context) -> dict[int, str]:
+    """Where a name would begin after each role word (separators skipped), with the role's kind."""
+    ends = ctx.cache.get("role_ends")
+    if ends is None:
+        norm = ctx.norm
+        ends = {_ROLE_SEP.match(norm, end).end(): ROLE_KIND.get(norm[start:end], "person")  # type: ignore[union-attr]
+                for start, end in role_hits(ctx)}
+        ctx.cache["role_ends"] = ends
+    return ends  # type: ignore[return-value]
 
 
 def _surname_cues(ctx: Context, covered: bytearray) -> list[int]:
@@ -623,7 +645,7 @@ class PropagationDetector(Detector):
     documents — only where it stands as a word (高峰 is not propagated into 高峰期)."""
 
     name = "propagate"
-    sources = frozenset({"role", "title", "tagger", "ner", "speaker", "address_form", "latin", "dotted"})
+    sources = frozenset({"role", "title", "tagger", "ner", "speaker", "address_form", "latin", "dotted", "list"})
 
     def detect(self, ctx: Context) -> Iterator[Candidate]:
         names: dict[str, str] = {}
@@ -651,7 +673,7 @@ class PropagationDetector(Detector):
             if _common(name):
                 # a name that is an ordinary word (高兴、向前) only where a role word or a title marks it
                 if role_end is None:
-                    role_end = {m.end() for m in _ROLE_SEP.finditer(norm)}
+                    role_end = set(role_ends(ctx))
                 for i in _find_all(norm, name):
                     if i in role_end or TitleNameDetector._title.match(norm, i + len(name)):
                         yield Candidate(i, i + len(name), kind, PRIORITY_NAME, self.name)
@@ -714,3 +736,24 @@ class LatinPlaceDetector(Detector):
             word = m.group(group).split()[0].replace("'", "")
             if word not in _EN_STOP and LatinNameDetector._pinyin_like(LatinNameDetector, word):
                 yield Candidate(m.start(group), m.end(group), "place", PRIORITY_NAME, self.name)
+
+
+class ListNameDetector(Detector):
+    """Names listed after a name found already (刘某某、曾小宇那天; 王某和李晓东): each further item that
+    looks like a name, up to a boundary, is a person too; and nicknames after 叫/喊/称 (叫他荣哥)."""
+
+    name = "list"
+    _nickname = re.compile("(?:叫|喊|称)(?:他|她|我|你)?([\u4e00-\u9fff](?:哥|姐|叔|嫂|仔|妹|婶))(?=[^\u4e00-\u9fff]|$|的)")
+
+    def detect(self, ctx: Context) -> Iterator[Candidate]:
+        norm = ctx.norm
+        for c in list(ctx.candidates):
+            if c.kind not in ("person", "witness", "victim", "staff", "judge", "clerk", "prosecutor", "police_officer"):
+                continue
+            nxt = _LIST_ITEM.match(norm, c.end)
+            while nxt is not None and _name_shaped(nxt.group(1)) and not ctx.is_protected(*nxt.span(1)):
+                yield Candidate(nxt.start(1), nxt.end(1), c.kind, PRIORITY_NAME, self.name)
+                nxt = _LIST_ITEM.match(norm, nxt.end(1))
+        for m in self._nickname.finditer(norm):
+            if not _common(m.group(1)):
+                yield Candidate(m.start(1), m.end(1), "person", PRIORITY_NAME, self.name)

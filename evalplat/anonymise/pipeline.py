@@ -16,6 +16,7 @@ from .names import (
     DottedNameDetector,
     LatinNameDetector,
     LatinPlaceDetector,
+    ListNameDetector,
     MouFormDetector,
     NerNameDetector,
     PropagationDetector,
@@ -62,8 +63,7 @@ def default_detectors() -> list[Detector]:
         DocNumberDetector(), BirthDateDetector(), AddressDetector(), OrgNameDetector(), PlaceDetector(),
         OrgCoreDetector(), LocalPlaceDetector(), KnownDetector(), RoleNameDetector(), TitleNameDetector(),
         MouFormDetector(), AddressFormDetector(), SpeakerDetector(), LatinNameDetector(), LatinPlaceDetector(),
-        DottedNameDetector(),
-        NerNameDetector(),
+        DottedNameDetector(), ListNameDetector(), NerNameDetector(),
         PropagationDetector(),
     ]
 
