@@ -147,11 +147,6 @@ def _longer_transliteration(norm: str, start: int, end: int) -> int:
     return end + 1
 
 
-def _role_of(cue: str) -> str:
-    """The role word at the start of a role pattern's match (separators and 叫/是 dropped)."""
-    return re.sub(r"[:：\s]*(?:名叫|叫|是|为)?\s*$", "", cue)
-
-
 def is_word_at(norm: str, start: int, end: int) -> bool:
     """True when ``norm[start:end]`` stands as a word: it does not make a dictionary word with the
     character before or after it (高峰 in 高峰期 does not; 谢谢 is never a name)."""
@@ -177,10 +172,9 @@ class RoleNameDetector(Detector):
     """
 
     name = "role"
-    _pattern = re.compile(
-        "(?:" + trie_pattern(ROLE_WORDS, flat=True) + "|人(?<=[\u4e00-\u9fff]人)(?=[:：]))"
-        r"[:：\s]*(?:名叫|叫|是|为)?\s*(?=" + _SURNAME + ")"
-    )
+    #: after a role word (:func:`role_hits`) or a …人 label before a colon: where a listed surname begins
+    _tail = re.compile(r"[:：\s]*(?:名叫|叫|是|为)?\s*(?=" + _SURNAME + ")")
+    _label = re.compile("人(?=[:：])")
     _more = re.compile(r"\s*[、和及与,，]\s*(?=" + _SURNAME + ")")
     #: after a role word (see :func:`role_hits`), for the surnames the demo generator does not use (冉、云、冼 …)
     _rare = re.compile(r"[:：\s]*(?:名叫|叫|是|为)?\s*(?=[" + "".join(sorted(MORE_SURNAMES)) + "])")
@@ -195,15 +189,23 @@ class RoleNameDetector(Detector):
     )
     _not_first = frozenset("我你他她其该本此这那系是在于对因已未不有无被")
 
+    def name_starts(self, ctx: Context, *, rare: bool) -> list[tuple[int, str]]:
+        """Where a name begins after a role word or a …人 label before a colon, with the role's kind:
+        before a listed surname, and (``rare``) before the rarer ones."""
+        norm = ctx.norm
+        labels = [(m.start(), m.end()) for m in self._label.finditer(norm)
+                  if m.start() > 0 and _CJK.match(norm, m.start() - 1)]  # 申诉人：…
+        out: dict[int, str] = {}
+        for start, end in sorted(role_hits(ctx) + labels):
+            m = self._tail.match(norm, end) or (self._rare.match(norm, end) if rare else None)
+            if m is not None:
+                out.setdefault(m.end(), ROLE_KIND.get(norm[start:end], "person"))
+        return list(out.items())
+
     def detect(self, ctx: Context) -> Iterator[Candidate]:
         norm = ctx.norm
         starts: list[tuple[int, int, str]] = []
-        hits = role_hits(ctx)
-        rare = [(start, m) for start, end in hits if (m := self._rare.match(norm, end))]
-        plain = [(m.start(), m) for m in self._pattern.finditer(norm)]
-        for start, m in sorted(plain + rare, key=lambda item: item[0]):
-            kind = ROLE_KIND.get(_role_of(norm[start:m.end()]), "person")
-            pos = m.end()
+        for pos, kind in self.name_starts(ctx, rare=True):
             if _ORG_AFTER_ROLE.match(norm, pos):
                 continue
             while True:
@@ -220,14 +222,14 @@ class RoleNameDetector(Detector):
         for (s, e), (_, _, kind) in zip(chosen, starts, strict=True):
             if not ctx.is_protected(s, e) and tagger.word_freq(norm[s:e]) < 500:
                 yield Candidate(s, e, kind, PRIORITY_NAME, self.name)
-        for start, end in hits:
+        for start, end in role_hits(ctx):
             m = self._header.match(norm, end)
             if m is None:
                 continue
             s, e = m.span(1)
             if m.group(1)[0] not in self._not_first and not ctx.is_protected(s, e):
                 yield Candidate(s, e, ROLE_KIND.get(norm[start:end], "person"), PRIORITY_NAME, self.name)
-        for start, end in hits:
+        for start, end in role_hits(ctx):
             m = self._signature.match(norm, end)
             if m is None:
                 continue
