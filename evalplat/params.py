@@ -1,11 +1,12 @@
 """One way of reading numbers and dates from requests: URL parts, query arguments and form fields.
 
 Only ASCII digits count (``str.isdigit`` accepts ``²``, which ``int`` then refuses) and every number is
-bounded (a value above 2**63 - 1 overflows the database's integer columns). In a URL, the ``int``
+bounded: ids by :data:`MAX_ID`, the largest value of PostgreSQL's INTEGER primary keys (a larger value is an
+error there, and above 2**63 - 1 an OverflowError in SQLite's driver). In a URL, the ``int``
 converter of every route is :class:`BoundedIntConverter`, so an id out of range is a 404 like any missing
 object; a query argument that is not a number in range is a 400 naming the argument.
 
->>> parse_int("42"), parse_int("²"), parse_int(str(2**63)), parse_int("-1")
+>>> parse_int("42"), parse_int("²"), parse_int(str(2**31)), parse_int("-1")
 (42, None, None, None)
 """
 
@@ -26,8 +27,8 @@ from werkzeug.routing import BaseConverter, IntegerConverter, ValidationError
 __all__ = ["MAX_ID", "MAX_PAGE", "BoundedIntConverter", "OpaqueIdConverter", "date_arg", "int_arg", "opaque_id",
            "page_arg", "parse_int", "reveal_id"]
 
-#: the largest value of a 64-bit signed integer column (PostgreSQL BIGINT, SQLite INTEGER)
-MAX_ID = 2**63 - 1
+#: the largest id: PostgreSQL's INTEGER columns hold 32-bit signed values (SQLite's hold 64 bits)
+MAX_ID = 2**31 - 1
 #: the largest page number a list accepts (its offset must still fit in a 64-bit integer)
 MAX_PAGE = 10**9
 _INT = re.compile(r"-?[0-9]{1,19}", re.ASCII)

@@ -45,7 +45,7 @@ def parse_ids(text: str) -> list[int]:
     for part in _IDS.split(text or ""):
         if not part:
             continue
-        if not (part.isascii() and part.isdigit()) or int(part) > 2**63 - 1:  # '²'.isdigit() is true
+        if not (part.isascii() and part.isdigit()) or int(part) > 2**31 - 1:  # "²".isdigit() is true; INTEGER ids
             raise ValueError(part)
         ids.append(int(part))
     return ids

@@ -10,7 +10,7 @@ from flask import Flask
 
 from evalplat.params import MAX_ID, parse_int
 
-ODD = [str(2**63), str(2**64 + 7), "9" * 40, "²", "٣", "1e3", "-1", str(MAX_ID)]
+ODD = [str(2**31), str(2**63), str(2**64 + 7), "9" * 40, "²", "٣", "1e3", "-1", str(MAX_ID)]
 PARAM = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 
 

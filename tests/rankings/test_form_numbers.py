@@ -29,7 +29,7 @@ def test_rules_form_refuses_odd_numbers_with_a_field_error(small_campaign: Any, 
     assert dict(db.session.get(type(small_campaign.campaign), cid).ranking_rules or {}) == before
 
 
-@pytest.mark.parametrize("text", ["²", "٣", str(2**63), "1.5"])
+@pytest.mark.parametrize("text", ["²", "٣", str(2**31), "1.5"])
 def test_calibration_case_ids_refuse_non_ascii_digits_and_huge_ids(text: str) -> None:
     with pytest.raises(ValueError, match="^" + text.replace(".", r"\.") + "$"):
         parse_ids(f"12, {text}")
