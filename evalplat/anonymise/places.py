@@ -149,6 +149,10 @@ class PlaceDetector(Detector):
         out = []
         for end_index, (length, flag) in _automaton().iter_long(norm):
             start, end = end_index + 1 - length, end_index + 1
+            town = _TOWN_SUFFIX.match(norm, end) if flag in (_SHORT, _GUARDED) else None
+            if town is not None:
+                out.append((start, town.end(), _TOWN_NAME))  # 白沙街道、龙山镇: a short form with a town's suffix
+                continue
             if flag == _GUARDED and not self._inst.match(norm, end):
                 continue
             if flag == _SHORT and (_inside_word(norm, start, end) or norm[end:end + 1] == "族"):
