@@ -17,8 +17,12 @@ ID_ATTR = re.compile(r'\bid="([^"]*)"')
 
 def _pages(client: Any, assignment: Any) -> list[str]:
     token = opaque_id(assignment.id)
-    return [client.get(url).get_data(as_text=True)
-            for url in ("/reviews/", f"/reviews/{token}", f"/reviews/{token}/decline")]
+    pages = []
+    for url in ("/reviews/", f"/reviews/{token}", f"/reviews/{token}/decline", "/home"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        pages.append(response.get_data(as_text=True))
+    return pages
 
 
 def test_reviewer_pages_carry_no_document_case_sample_or_assignment_ids(client: Any, db: Any, make_scene: Any,
@@ -30,9 +34,9 @@ def test_reviewer_pages_carry_no_document_case_sample_or_assignment_ids(client: 
     raw = {str(i) for i in (scene.case.id, scene.sample.id, assignment.id, *documents)}
     assert min(int(i) for i in documents) > 3
     login(client, scene.reviewers[0], seed.PASSWORD)
-    inbox, case, decline = _pages(client, assignment)
+    inbox, case, decline, home = _pages(client, assignment)
     assert f"/reviews/{opaque_id(assignment.id)}" in inbox
-    for page in (inbox, case, decline):
+    for page in (inbox, case, decline, home):
         for url in URL_ATTR.findall(page):
             parts = re.split(r"[/?&=#.]", url.split("/static/")[0])
             assert not raw & set(parts), url
