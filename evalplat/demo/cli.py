@@ -15,7 +15,8 @@ from .province import DEMO_PASSWORD
 
 #: Staff of county agencies outside Jiangmen (agency.<city>.<nn>) and reviewers after the first are
 #: summarised by a pattern instead of being listed one by one.
-_SUMMARISED = re.compile(r"^(agency\.(?!jiangmen\.)[a-z]+\.\d{2}|peer(?!001$)\d{3}|evaluator(?!001$)\d{3})$")
+_SUMMARISED = re.compile(r"^(agency\.(?!jiangmen\.)[a-z]+\.\d{2}|peer(?!001$)\d{3}|evaluator(?!001$)\d{3}"
+                         r"|checker\.(?!jiangmen)[a-z]+(\.\d{2})?)$")
 
 
 def _refuse_in_production() -> None:
@@ -135,12 +136,16 @@ def demo_logins() -> None:
         profile = user.reviewer_profile
         where = f" · {profile.organisation}" if profile is not None and profile.organisation else ""
         click.echo(f"  {user.username:<{width}}  {role:<14} {user.display_name}{where}")
-    counts = {"county agency staff": sum(1 for u in users if u.username.count(".") == 2),
+    counts = {"county agency staff": sum(1 for u in users if u.username.startswith("agency.")
+                                         and u.username.count(".") == 2),
               "peer reviewers": sum(1 for u in users if u.username.startswith("peer")),
               "evaluators": sum(1 for u in users if u.username.startswith("evaluator"))}
     click.echo(f"  … and every county agency: agency.<city>.<nn> (nn as in agency code GD-XX-nn; "
                f"{counts['county agency staff']} in all), peer001–peer{counts['peer reviewers']:03d}, "
                f"evaluator001–evaluator{counts['evaluators']:03d}")
+    checkers = sum(1 for u in users if u.username.startswith("checker."))
+    if checkers:
+        click.echo(f"  … and a second-level file checker of every agency: checker.<as the agency's staff> ({checkers})")
     click.echo("  demo users carry e-mail addresses @demo.invalid; never load the demo into production")
 
 
