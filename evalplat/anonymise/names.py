@@ -450,7 +450,7 @@ _CUE_RE = re.compile("[·•](?=[\u4e00-\u9fff])|[阿老小肥](?=[\u4e00-\u9fff
 class NerNameDetector(Detector):
     """The statistical recogniser on windows the cues pick; jieba's tagger when the model is missing.
 
-    Windows are 14 characters (4 before a cue, 10 after), so nearly all windows share one length
+    Windows are 12 characters (3 before a cue, 9 after), so nearly all windows share one length
     and go to the encoder in full batches; a cue whose name fits in the previous window gets none. An entity touching a cut window edge is not trusted.
     People are accepted unless they are an ordinary word outside a name context; places and
     organisations only with a place or organisation suffix and a distinctive core (the rules
@@ -458,8 +458,8 @@ class NerNameDetector(Detector):
     """
 
     name = "ner"
-    width = 14
-    before = 4
+    width = 12
+    before = 3
 
     def __init__(self) -> None:
         self.fallback = TaggerNameDetector()

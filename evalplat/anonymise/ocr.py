@@ -16,9 +16,9 @@ _CJK = "\u4e00-\u9fff"
 #: two-character words between spaces are ordinary layout (审判长 黄卫国) and stay
 _SPACED_RUN = re.compile(f"[{_CJK}](?:[ \u3000\u00a0]{{1,2}}[{_CJK}](?![{_CJK}]))+[ \u3000\u00a0]{{1,2}}[{_CJK}]")
 #: a line break between two characters after a line that does not end a sentence is a wrap
-_NEWLINE = re.compile("\r?\n")
-_SPACE = re.compile("[ \u3000\u00a0]{1,2}")
-_CJK_RE = re.compile(f"[{_CJK}]")
+_WRAP = re.compile(f"(?<=[{_CJK}])\r?\n(?=[{_CJK}])")
+#: where a spaced run may start: two gaps around a single character (梁 伟 强); one gap is layout
+_TWO_GAPS = re.compile(f"(?<=[{_CJK}])[ \u3000\u00a0]{{1,2}}[{_CJK}][ \u3000\u00a0]{{1,2}}(?=[{_CJK}])")
 #: a line that starts with a label (联系电话：…) begins a new field, not the rest of a wrapped line
 _LABEL = re.compile(r"[^\n，。：:]{1,8}[：:]")
 #: headings and role words that documents space out on purpose
@@ -38,9 +38,9 @@ def collapse_spacing(text: str, margin: int = 24) -> tuple[str, list[int]] | Non
     """
     drop = bytearray(len(text))
     # the scans start at a space or a line break (a literal or a class, which re skips to in C)
-    for m in _SPACE.finditer(text):
+    for m in _TWO_GAPS.finditer(text):
         start = m.start() - 1
-        if start < 0 or not _CJK_RE.match(text, start):
+        if drop[m.start()]:
             continue
         run = _SPACED_RUN.match(text, start)
         if run is None or _LAYOUT.fullmatch("".join(run.group().split())):
@@ -48,10 +48,7 @@ def collapse_spacing(text: str, margin: int = 24) -> tuple[str, list[int]] | Non
         for i in range(run.start(), run.end()):
             if text[i] in " \u3000\u00a0":
                 drop[i] = 1
-    for m in _NEWLINE.finditer(text):
-        if m.start() == 0 or m.end() >= len(text) or not _CJK_RE.match(text, m.start() - 1) \
-                or not _CJK_RE.match(text, m.end()):
-            continue
+    for m in _WRAP.finditer(text):
         line_start = text.rfind("\n", 0, m.start()) + 1
         line = text[line_start:m.start()].rstrip("\r")
         if len(line) >= 15 and line[-1] not in _SENTENCE_END and not _LABEL.match(text, m.end()):

@@ -236,9 +236,11 @@ _LOCAL_SUFFIX = re.compile("村民委员会|居民委员会|村委会|居委会|
                            "广场|山庄|工业区|工业园|园区|商业城|市场|口岸|渔场|港区|码头|公园|湖(?![南北])")
 #: national and provincial roads (314国道、G4京港澳高速、S32)
 _ROAD_NUMBER = re.compile(r"(?<![0-9A-Za-z])(?:[GSXY]\d{1,4}[\u4e00-\u9fff]{0,6}?(?:高速公路|高速|国道|省道|线)|\d{3}(?:国道|省道))")
-_ETHNIC_TOWN = re.compile("[^\\W\\d_A-Za-z区县市省镇乡的在住于]{2,3}?(?:回族|满族|蒙古族|藏族|苗族|彝族|壮族|瑶族|土家族|侗族|白族|哈尼族|傣族|黎族|畲族|"
-                          "水族|东乡族|纳西族|羌族|土族|仫佬族|锡伯族|朝鲜族|达斡尔族|鄂温克族|鄂伦春族|赫哲族|布依族|仡佬族)"
-                          "(?:乡|镇|苏木)")
+#: townships of a minority nationality (常营回族乡、鄂温克族苏木): the people and suffix are searched for,
+#: the two or three characters of the name before them taken by walking back
+_ETHNIC_TOWN = re.compile("(?:回族|满族|蒙古族|藏族|苗族|彝族|壮族|瑶族|土家族|侗族|白族|哈尼族|傣族|黎族|畲族|水族|东乡族|纳西族|羌族|"
+                          "土族|仫佬族|锡伯族|朝鲜族|达斡尔族|鄂温克族|鄂伦春族|赫哲族|布依族|仡佬族)(?:乡|镇|苏木)")
+_ETHNIC_NAME_CHAR = re.compile("[^\\W\\d_A-Za-z区县市省镇乡的在住于]")
 _ROAD_DIRECTION = re.compile("[东西南北中](?=[^\\u4e00-\\u9fff]|$|段|口|侧|所|号|路)")
 _DIRECTION_OR_NUMBER = frozenset("东西南北中一二三四五六七八九十大小新老")
 #: words before a place name that say "a place follows" (在、住、位于 …)
@@ -295,10 +297,15 @@ class LocalPlaceDetector(Detector):
                 end += 1  # 南海大道北
             floor = end
             yield Candidate(start, end, "place", PRIORITY_NAME + 1, self.name)
-        for pattern in (_ROAD_NUMBER, _ETHNIC_TOWN):
-            for m in pattern.finditer(norm):
-                if not ctx.is_protected(m.start(), m.end()):
-                    yield Candidate(m.start(), m.end(), "place", PRIORITY_NAME + 1, self.name)
+        for m in _ROAD_NUMBER.finditer(norm):
+            if not ctx.is_protected(m.start(), m.end()):
+                yield Candidate(m.start(), m.end(), "place", PRIORITY_NAME + 1, self.name)
+        for m in _ETHNIC_TOWN.finditer(norm):
+            start = m.start()
+            while start > 0 and m.start() - start < 3 and _ETHNIC_NAME_CHAR.match(norm, start - 1):
+                start -= 1
+            if m.start() - start >= 2 and not ctx.is_protected(start, m.end()):
+                yield Candidate(start, m.end(), "place", PRIORITY_NAME + 1, self.name)
 
 
 _ORG_TAIL = re.compile("律师所|律所|事务所|派出所|所|鞋厂|厂|分公司|支公司|公司|大学|学院|中学|小学|幼儿园|医院|卫生院|诊所|支行|"

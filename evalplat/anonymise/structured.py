@@ -107,6 +107,14 @@ def digit_view(norm: str) -> str:
     return _OCR_DIGIT.sub(lambda m: _OCR_TABLE[m.group()], norm)
 
 
+def ctx_digits(ctx: Context) -> str:
+    """:func:`digit_view` of the run's text, computed once and shared by the number detectors."""
+    view = ctx.cache.get("digits")
+    if view is None:
+        view = ctx.cache["digits"] = digit_view(ctx.norm)
+    return view  # type: ignore[return-value]
+
+
 class DigitRunDetector(Detector):
     """ID, phone, bank-card, licence and other long numbers, with any spaces, dashes or a line break
     between digits, and OCR's O/l/I for 0/1 inside them."""
@@ -118,7 +126,7 @@ class DigitRunDetector(Detector):
     )
 
     def detect(self, ctx: Context) -> Iterator[Candidate]:
-        view = digit_view(ctx.norm)
+        view = ctx_digits(ctx)
         for m in self._pattern.finditer(view):
             if "\n" in m.group():
                 yield from self._split(view, m.start(), m.group())
@@ -196,7 +204,7 @@ class CaseNumberDetector(Detector):
     )
 
     def detect(self, ctx: Context) -> Iterator[Candidate]:
-        norm = digit_view(ctx.norm)
+        norm = ctx_digits(ctx)
         for m in self._pattern.finditer(norm):
             start = m.start()
             if "字" in m.group():  # arbitration and agency numbers carry their prefix: 浦劳人仲（2023）办字第8812号
@@ -247,7 +255,7 @@ class DocNumberDetector(Detector):
     _bracketed = re.compile(r"[(（]" + _DOC_PREFIX_CHAR + r"{1,6}[)）]$")
 
     def detect(self, ctx: Context) -> Iterator[Candidate]:
-        norm = digit_view(ctx.norm)
+        norm = ctx_digits(ctx)
         for m in self._zi_tail.finditer(norm):
             start = _walk_back(norm, m.start(), self._prefix_char, 4, 0)
             inner = self._bracketed.search(norm, max(0, start - 8), start)
