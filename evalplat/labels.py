@@ -112,6 +112,30 @@ LABELS: dict[str, Any] = {
     "manual": _l("Added by hand"),
     "known": _l("Known party"),
     "party": _l("Named as a party of the case"),
+    # objects of the audit log
+    "api_token": _l("API token"),
+    "assignment": _l("Assignment"),
+    "assignment_run": _l("Assignment run"),
+    "campaign": _l("Campaign"),
+    "case": _l("Case"),
+    "closing_review": _l("Closing review"),
+    "conflict": _l("Conflict of interest"),
+    "conflicts": _l("Conflicts of interest"),
+    "demo": _l("Demo data"),
+    "document": _l("Document"),
+    "document_page": _l("Document page"),
+    "followup_complaint": _l("Follow-up complaint"),
+    "followup_plan": _l("Follow-up plan"),
+    "followup_target": _l("Follow-up case"),
+    "import": _l("Import"),
+    "login_throttle": _l("Sign-in throttle"),
+    "review": _l("Review"),
+    "reviewer": _l("Reviewer"),
+    "reviewer_pool": _l("Reviewer pool"),
+    "rubric_version": _l("Rubric version"),
+    "sample": _l("Sampled case"),
+    "self_evaluation": _l("Self-evaluation"),
+    "user": _l("User"),
 }
 
 # Tables of the domains (document kinds, result kinds, conflict reasons …): ``label`` looks there after LABELS,
@@ -198,4 +222,17 @@ def percent(value: Any, digits: int = 0, missing: Any = None) -> str:
     return shown + "%" if shown[0].isdigit() or shown[0] == "-" else shown
 
 
-FILTERS = {"label": label, "when": when, "day": day, "number": number, "percent": percent}
+def per_request(func: Any) -> Any:
+    """A template filter Jinja must not evaluate at compile time: ``{{ 'offered'|label }}`` would otherwise be
+    folded into the compiled template in the language of the first request that compiled it."""
+    from jinja2 import pass_context
+
+    @pass_context
+    def apply(_context: Any, *args: Any, **kwargs: Any) -> Any:
+        return func(*args, **kwargs)
+
+    return apply
+
+
+FILTERS = {name: per_request(func) for name, func in
+           {"label": label, "when": when, "day": day, "number": number, "percent": percent}.items()}

@@ -17,6 +17,7 @@ from evalplat.cases.queries import reviewer_documents
 from evalplat.confirm import require_confirmation
 from evalplat.db import utcnow
 from evalplat.extensions import db
+from evalplat.labels import per_request
 from evalplat.organisations.models import Agency
 from evalplat.params import int_arg, page_arg
 from evalplat.results import operations, queries, snapshots
@@ -26,7 +27,7 @@ from evalplat.security import load_or_404, roles
 from forms.results import ComputeForm, DecisionForm, OfficialScoresForm
 
 bp = Blueprint("results", __name__, url_prefix="/results", template_folder="templates")
-bp.app_template_filter("rlabel")(result_label)
+bp.app_template_filter("rlabel")(per_request(result_label))
 bp.app_context_processor(lambda: {"reviewer_name": reviewer_name})
 
 PER_PAGE = 50
