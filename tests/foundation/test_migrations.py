@@ -56,3 +56,29 @@ def test_suite_database_is_the_configured_one(app):
         assert app.config["SQLALCHEMY_DATABASE_URI"].split("@")[-1] == wanted.split("@")[-1]
     else:
         assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
+
+
+def test_upgrade_of_a_populated_database_keeps_its_rows(fresh_database):
+    """A database that already holds users and rows pointing at them upgrades to the head without loss.
+
+    SQLite alters a table by copying it and dropping the old one; with foreign keys enforced that drop
+    failed on every database with an audit trail ("FOREIGN KEY constraint failed: DROP TABLE users").
+    """
+    from flask_migrate import upgrade
+
+    other = create_app({"TESTING": True, "SECRET_KEY": "k" * 40, "SQLALCHEMY_DATABASE_URI": fresh_database})
+    with other.app_context():
+        upgrade(directory=MIGRATIONS, revision="0003")
+        with db.engine.begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO users (id, username, display_name, password_hash, active, session_token, "
+                "must_change_password, created_at) VALUES (7, 'kept', '保留', 'x', true, 't', false, "
+                "CURRENT_TIMESTAMP)"))
+            conn.execute(sa.text(
+                "INSERT INTO audit_events (id, at, actor_id, action, object_type, prev_hash, hash) VALUES "
+                "(1, CURRENT_TIMESTAMP, 7, 'user.login', 'user', '', 'h1')"))
+        upgrade(directory=MIGRATIONS)
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT username FROM users")).scalars().all() == ["kept"]
+            assert conn.execute(sa.text("SELECT actor_id FROM audit_events")).scalars().all() == [7]
+        db.engine.dispose()
