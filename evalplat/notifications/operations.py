@@ -13,7 +13,6 @@ import sqlalchemy as sa
 from flask import current_app, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l  # plain text: these sentences also go into e-mails
 from sqlalchemy.orm import Session
 
 from evalplat.accounts.models import Role, User, UserRole
@@ -27,6 +26,7 @@ from evalplat.campaigns.models import (
     Sample,
 )
 from evalplat.cases.models import Case
+from evalplat.i18n import lazy_gettext as _l  # str() is plain text for e-mails; in HTML arguments are escaped
 from evalplat.jobs import task
 from evalplat.labels import when
 from evalplat.notifications import mail
