@@ -24,6 +24,7 @@ from evalplat.followups.models import (
     TargetState,
     can_see_contacts,
 )
+from evalplat.labels import label
 from evalplat.organisations.models import Agency
 from evalplat.security import load_or_404, roles
 from forms.followups import (
@@ -99,6 +100,30 @@ def plan(plan_id: int) -> Any:
                            per_page=PER_PAGE, state=state, states=[s.value for s in TargetState],
                            agency=db.session.get(Agency, found.agency_id), import_form=ImportResultsForm(),
                            contacts=can_see_contacts(current_user, found.agency_id), followup_label=followup_label)
+
+
+@bp.get("/plans/<int:plan_id>/calls.csv")
+@roles(*STAFF)
+def export_calls(plan_id: int) -> Any:
+    """The call list as CSV; clients' phone numbers and addresses only for the agency's own follow-up staff."""
+    from flask import Response
+
+    from reports.spreadsheet import csv_bytes
+
+    found = _plan(plan_id)
+    contacts = can_see_contacts(current_user, found.agency_id)
+    rows, _total = queries.call_list(found, state=None, page=1, per_page=10**7)
+    head = [_("Case number"), _("Case type"), _("Lawyer"), _("Calls"), _("State")]
+    if contacts:
+        head += [_("Phone"), _("Address")]
+    table = [head]
+    for r in rows:
+        target = r.FollowupTarget
+        line = [r.case_number, label(r.case_type), r.lawyer or "", target.attempts, followup_label(target.state)]
+        table.append(line + ([target.phone or "", target.address or ""] if contacts else []))
+    return Response(csv_bytes(table), mimetype="text/csv", headers={
+        "Content-Disposition": f"attachment; filename=followups-{found.agency_id}-{found.year}.csv",
+        "X-Content-Type-Options": "nosniff"})
 
 
 @bp.post("/plans/<int:plan_id>/import")

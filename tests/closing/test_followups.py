@@ -142,6 +142,27 @@ def test_contacts_are_shown_only_to_the_agencys_follow_up_staff(client: Any, log
         operations.set_contact(db.session, actor=world.organiser, target=target, phone="1", address="", now=utcnow())
 
 
+def test_call_list_export_carries_contacts_only_for_the_agencys_own_staff(client: Any, login: Any, db: Any,
+                                                                          world: Any) -> None:
+    plan = _plan(db, world)
+    operations.set_contact(db.session, actor=world.staff, target=_targets(db, plan)[0], phone="13800138000",
+                           address="某路1号", now=utcnow())
+    db.session.commit()
+    login(client, world.staff)
+    own = client.get(f"/followups/plans/{plan.id}/calls.csv")
+    assert own.status_code == 200
+    assert "13800138000" in own.get_data(as_text=True)
+    client.post("/logout")
+    login(client, world.organiser)
+    organiser = client.get(f"/followups/plans/{plan.id}/calls.csv").get_data(as_text=True)
+    assert "13800138000" not in organiser
+    assert "某路1号" not in organiser
+    assert len(organiser.strip().splitlines()) == 5  # header and the four clients
+    client.post("/logout")
+    login(client, world.other_staff)
+    assert client.get(f"/followups/plans/{plan.id}/calls.csv").status_code == 404
+
+
 def test_agency_cannot_see_another_agencys_follow_ups(client: Any, login: Any, db: Any, world: Any) -> None:
     plan = _plan(db, world)
     target = _targets(db, plan)[0]
@@ -160,6 +181,7 @@ def test_reviewer_is_refused_every_follow_up_route(client: Any, login: Any, db: 
     target = _targets(db, plan)[0]
     login(client, world.reviewer)
     for url in ("/followups/", f"/followups/plans/{plan.id}", f"/followups/targets/{target.id}",
+                f"/followups/plans/{plan.id}/calls.csv",
                 "/followups/complaints", "/followups/rates"):
         assert client.get(url).status_code == 403, url
     for url in ("/followups/plans", f"/followups/plans/{plan.id}/import", f"/followups/targets/{target.id}/contact",
