@@ -54,6 +54,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     params.init_app(app)  # before any route: every <int:…> is bounded
     _init_extensions(app)
+
+    from evalplat import services
+
+    services.init_app(app)  # key ring, storage, job backend and job tracking: platform services, not a blueprint's
     _init_templates(app)
     _register_domains(app)
 

@@ -13,7 +13,7 @@ from evalplat.campaigns.models import (
     Sample,
     SamplingPlan,
 )
-from evalplat.cases.models import Case, CaseParty, Document, EvidenceChange, JobRecord, Redaction
+from evalplat.cases.models import Case, CaseParty, Document, EvidenceChange, Redaction
 from evalplat.closing.models import ClosingCheck, ClosingMark, ClosingReview
 from evalplat.followups.models import (
     FollowupAttempt,
@@ -22,6 +22,7 @@ from evalplat.followups.models import (
     FollowupTarget,
     FollowupVisit,
 )
+from evalplat.jobs.models import JobRecord
 from evalplat.notifications.models import EmailChoice, Notification
 from evalplat.organisations.models import Agency, Firm, Lawyer, Region, ReviewerProfile
 from evalplat.results.models import Result

@@ -417,12 +417,12 @@ def run_pipeline(kind: str, sizes: dict[str, int], workers: int, folder: Path, s
     from evalplat.cases import importer
     from evalplat.cases.batch_redaction import redact_cases
     from evalplat.cases.operations import approve_redactions, campaign_case_ids
-    from evalplat.cases.setup import get_storage
     from evalplat.extensions import db
     from evalplat.files import generate_key
     from evalplat.rankings.queries import rankings_for
     from evalplat.rankings.report_data import build_report_data
     from evalplat.results.operations import consolidate, decide, set_official_scores
+    from evalplat.services import get_storage
     from reports.html import render_html
     from reports.pdf import render_pdf
     from reports.xlsx import render_xlsx

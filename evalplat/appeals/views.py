@@ -29,7 +29,7 @@ STAFF = (Role.ORGANISER, Role.AGENCY_STAFF)
 
 
 def _storage() -> Any:
-    from evalplat.cases.setup import get_storage
+    from evalplat.services import get_storage
 
     return get_storage()
 

@@ -122,11 +122,11 @@ class WorkerSetup:
 
     @classmethod
     def from_app(cls, app: Any) -> WorkerSetup:
-        from evalplat.cases.setup import keyring_spec
+        from evalplat.services import keyring_spec
 
         spec = keyring_spec(app)
         if spec is None:
-            from evalplat.cases.setup import get_keyring
+            from evalplat.services import get_keyring
 
             get_keyring(app)  # raises the configuration error production gives without keys
             raise AssertionError("unreachable")
@@ -258,7 +258,7 @@ def redact_cases(session: Session, case_ids: Sequence[int], progress: ProgressFn
     """
     from flask import current_app
 
-    from evalplat.cases.setup import get_storage
+    from evalplat.services import get_storage
 
     report = progress or (lambda fraction, message: None)
     counts = {"extracted": 0, "failed": 0, "redacted": 0}

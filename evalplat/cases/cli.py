@@ -14,6 +14,7 @@ from flask_babel import force_locale
 
 from evalplat.errors import DomainError
 from evalplat.extensions import db
+from evalplat.jobs.tracking import submit_job
 from evalplat.tabular import estimate_rows
 
 
@@ -72,7 +73,7 @@ def register(app: Flask) -> None:
                        process: bool, lang: str) -> None:
         """Validate and import FILE (CSV or XLSX) of closed cases; nothing is written if a row is wrong."""
         from evalplat.cases import importer, operations
-        from evalplat.cases.setup import get_storage
+        from evalplat.services import get_storage
 
         actor = _actor(username)
         bars = _Bars(estimate_rows(file))
@@ -113,8 +114,9 @@ def register(app: Flask) -> None:
         ids = list(case_ids)
         if campaign_id is not None:
             if background:
-                job_id = operations.submit_job("cases.redact_campaign", actor_id=None, object_type="campaign",
-                                               object_id=campaign_id, args=(campaign_id,))
+                job_id = submit_job(db.session, "cases.redact_campaign", actor_id=None, object_type="campaign",
+                                    object_id=campaign_id, args=(campaign_id,))
+                db.session.commit()
                 click.echo(f"queued job {job_id}")
                 return
             ids += operations.campaign_case_ids(db.session, campaign_id)
@@ -136,7 +138,7 @@ def register(app: Flask) -> None:
     @click.argument("job_id")
     def job_command(job_id: str) -> None:
         """Show a background job's state and progress."""
-        from evalplat.cases.models import JobRecord
+        from evalplat.jobs.models import JobRecord
 
         job = db.session.get(JobRecord, job_id)
         if job is None:

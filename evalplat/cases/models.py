@@ -157,7 +157,7 @@ class CaseParty(db.Model):
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     role: Mapped[PartyRole] = mapped_column(enum_column(PartyRole))
     # Encrypted at rest: the column holds an AES-GCM envelope token of the key ring that
-    # evalplat.cases.setup configures (the format of evalplat.files.encrypted_type.EncryptedText, same
+    # evalplat.services configures (the format of evalplat.files.encrypted_type.EncryptedText, same
     # associated data); ``name`` reads and writes the plaintext.
     name_ciphertext: Mapped[str] = mapped_column("name", sa.Text)
 
@@ -264,31 +264,6 @@ class Redaction(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     document: Mapped[Document] = relationship(back_populates="redaction")
-
-
-class JobState(enum.StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
-
-
-class JobRecord(db.Model):
-    """A background job's persisted status, shown on pages and in the CLI."""
-
-    __tablename__ = "job_records"
-
-    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
-    task: Mapped[str] = mapped_column(sa.String(64))
-    state: Mapped[JobState] = mapped_column(enum_column(JobState), default=JobState.QUEUED, index=True)
-    progress: Mapped[float] = mapped_column(default=0.0)
-    message: Mapped[str] = mapped_column(sa.Text, default="")
-    error: Mapped[str | None] = mapped_column(sa.Text)
-    object_type: Mapped[str | None] = mapped_column(sa.String(32))
-    object_id: Mapped[int | None]
-    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class EvidenceChange(db.Model):

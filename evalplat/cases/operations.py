@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-import time
-import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -30,8 +28,6 @@ from evalplat.cases.models import (
     DocumentKind,
     DocumentStatus,
     EvidenceChange,
-    JobRecord,
-    JobState,
     PartyRole,
     Redaction,
     RedactionStatus,
@@ -43,10 +39,10 @@ from evalplat.extensions import db
 from evalplat.extract import extract_text
 from evalplat.files import CodedError, FileRejected, Storage
 from evalplat.i18n import lazy_gettext as _l
+from evalplat.jobs.tracking import ProgressFn, run_tracked, submit_job
+from evalplat.services import get_storage
 
 log = logging.getLogger(__name__)
-
-ProgressFn = Callable[[float, str], None]
 
 MANUAL = "manual"
 AUTO = "auto"
@@ -576,79 +572,18 @@ def _approve_documents(actor: User, case: Case, now: datetime) -> list[int]:
 
 
 # --- background jobs -------------------------------------------------------------------------------------
-def submit_job(task_name: str, *, actor_id: int | None, object_type: str, object_id: int,
-               args: Sequence[Any] = ()) -> str:
-    """Record a job (committed at once, so every process can show it) and queue it.
-
-    Call it after the work it concerns has been committed. The task receives the record's id first.
-
-    Returns
-    -------
-    str
-        The job record's id.
-    """
-    job = JobRecord(id=uuid.uuid4().hex, task=task_name, state=JobState.QUEUED, object_type=object_type,
-                    object_id=object_id, created_by_id=actor_id, message="")
-    db.session.add(job)
-    db.session.commit()
-    try:
-        jobs.enqueue(task_name, job.id, *args)
-    except Exception as exc:
-        _update_job(job.id, state=JobState.FAILED, error=f"{type(exc).__name__}: {exc}")
-        raise
-    return job.id
-
-
 def process_documents(*, actor_id: int | None, document_ids: Iterable[int]) -> list[str]:
-    """Queue text extraction and redaction of each document as its own job (so each can be retried alone)."""
-    return [submit_job("cases.process_document", actor_id=actor_id, object_type="document", object_id=ident,
-                       args=(ident,)) for ident in document_ids]
+    """Queue text extraction and redaction of each document as its own job (so each can be retried alone).
 
-
-def _update_job(job_id: str, **values: Any) -> None:
-    """Write a job's state on its own connection (never inside the work's transaction)."""
-    values["updated_at"] = utcnow()
-    try:
-        with db.engine.begin() as connection:
-            connection.execute(sa.update(JobRecord).where(JobRecord.id == job_id).values(**values))
-    except Exception:  # progress must never break the work
-        log.exception("job %s: recording its state failed", job_id)
-
-
-class _Tracker:
-    """Progress of a tracked job: to the job backend and (throttled) to its JobRecord."""
-
-    def __init__(self, job_id: str) -> None:
-        self.job_id = job_id
-        self.last = 0.0
-        self.last_fraction = -1.0
-
-    def __call__(self, fraction: float, message: str) -> None:
-        jobs.report_progress(fraction, message)
-        now = time.monotonic()
-        if fraction - self.last_fraction >= 0.05 or now - self.last >= 1.0 or fraction >= 1.0:
-            self.last, self.last_fraction = now, fraction
-            _update_job(self.job_id, progress=fraction, message=message[:500])
-
-
-def run_tracked(job_id: str, work: Callable[[ProgressFn], Any]) -> Any:
-    _update_job(job_id, state=JobState.RUNNING, progress=0.0, error=None)
-    tracker = _Tracker(job_id)
-    try:
-        result = work(tracker)
-    except Exception as exc:
-        db.session.rollback()
-        detail = exc.to_dict() if isinstance(exc, CodedError) else None
-        error = json.dumps(detail, ensure_ascii=False) if detail else f"{type(exc).__name__}: {exc}"
-        _update_job(job_id, state=JobState.FAILED, error=error)
-        raise
-    _update_job(job_id, state=JobState.DONE, progress=1.0, message=str(result or "")[:500])
-    return result
+    Called by views and commands after the documents are committed; commits the job records.
+    """
+    job_ids = [submit_job(db.session, "cases.process_document", actor_id=actor_id, object_type="document",
+                          object_id=ident, args=(ident,)) for ident in document_ids]
+    db.session.commit()
+    return job_ids
 
 
 def _storage() -> Storage:
-    from evalplat.cases.setup import get_storage
-
     return get_storage()
 
 

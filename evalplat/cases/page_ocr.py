@@ -34,6 +34,8 @@ from evalplat.extract.core import finish_pdf, ocr_pdf_page, plan_pdf, ready_engi
 from evalplat.extract.ocr import OcrConfig
 from evalplat.files import CodedError, Storage, sniff
 from evalplat.i18n import lazy_gettext as _l
+from evalplat.jobs.tracking import run_tracked, submit_job
+from evalplat.services import get_storage
 
 log = logging.getLogger(__name__)
 
@@ -131,9 +133,7 @@ def start_pages(session: Session, document: Document, storage: Storage, *, confi
 
 
 def _submit(page: DocumentPage, actor_id: int | None) -> None:
-    from evalplat.cases.operations import submit_job
-
-    job_id = submit_job(PAGE_TASK, actor_id=actor_id, object_type="document_page", object_id=page.id,
+    job_id = submit_job(db.session, PAGE_TASK, actor_id=actor_id, object_type="document_page", object_id=page.id,
                         args=(page.id,))
     db.session.execute(sa.update(DocumentPage).where(DocumentPage.id == page.id).values(job_id=job_id))
     db.session.commit()
@@ -240,9 +240,7 @@ def retry_page(session: Session, *, actor: User | None, page: DocumentPage) -> N
 @jobs.task(PAGE_TASK, timeout=3600)
 def ocr_page_task(job_id: str, page_id: int) -> str:
     """Background task: OCR one scanned page of a document."""
-    from evalplat.cases.operations import _storage, run_tracked
-
     def work(progress: object) -> str:
-        page = ocr_page(db.session, page_id, _storage())
+        page = ocr_page(db.session, page_id, get_storage())
         return f"page {page.number} of document {page.document_id}: {len(page.text or '')} characters"
     return str(run_tracked(job_id, work))

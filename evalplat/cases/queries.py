@@ -16,11 +16,11 @@ from evalplat.cases.models import (
     Document,
     DocumentKind,
     DocumentStatus,
-    JobRecord,
     Redaction,
     RedactionStatus,
 )
 from evalplat.extensions import db
+from evalplat.jobs.models import JobRecord
 from evalplat.organisations.models import Agency, CaseType
 
 __all__ = [

@@ -19,17 +19,18 @@ from evalplat.accounts.models import Role
 from evalplat.cases import importer, operations, page_ocr, queries
 from evalplat.cases.evidence import evidence_panel
 from evalplat.cases.labels import case_label
-from evalplat.cases.models import Case, Document, DocumentKind, DocumentPage, JobRecord
-from evalplat.cases.setup import get_storage, init_app
+from evalplat.cases.models import Case, Document, DocumentKind, DocumentPage
 from evalplat.confirm import require_confirmation
 from evalplat.extensions import db
+from evalplat.jobs.models import JobRecord
+from evalplat.jobs.tracking import submit_job
 from evalplat.params import int_arg, page_arg
 from evalplat.reviews.views import register_case_panel
 from evalplat.security import load_or_404, roles
+from evalplat.services import get_storage
 from forms.cases import AddSpanForm, EvidenceReasonForm, ImportForm, RemoveSpanForm, UploadForm
 
 bp = Blueprint("cases", __name__, url_prefix="/cases", template_folder="templates")
-bp.record_once(lambda state: init_app(state.app))
 bp.context_processor(lambda: {"case_label": case_label})
 register_case_panel(evidence_panel)  # reviewers who scored a case are told when its frozen file changes
 
@@ -163,8 +164,9 @@ def upload(case_id: int) -> Any:
 @roles(*STAFF)
 def process(case_id: int) -> Any:
     case = _case(case_id)
-    job_id = operations.submit_job("cases.process_case", actor_id=current_user.id, object_type="case",
-                                   object_id=case.id, args=(case.id,))
+    job_id = submit_job(db.session, "cases.process_case", actor_id=current_user.id, object_type="case",
+                        object_id=case.id, args=(case.id,))
+    db.session.commit()
     return redirect(url_for("cases.job", job_id=job_id))
 
 
@@ -241,8 +243,9 @@ def redact_campaign(campaign_id: int) -> Any:
     from evalplat.campaigns.models import Campaign
 
     campaign = load_or_404(Campaign, campaign_id)
-    job_id = operations.submit_job("cases.redact_campaign", actor_id=current_user.id, object_type="campaign",
-                                   object_id=campaign.id, args=(campaign.id,))
+    job_id = submit_job(db.session, "cases.redact_campaign", actor_id=current_user.id, object_type="campaign",
+                        object_id=campaign.id, args=(campaign.id,))
+    db.session.commit()
     return redirect(url_for("cases.job", job_id=job_id))
 
 

@@ -484,9 +484,9 @@ def appeal_for_rereview(appeal: Any, case: Any, rubric: Any, *, locale: str) -> 
 
     from evalplat.anonymise import redact
     from evalplat.cases.operations import known_for_case
-    from evalplat.cases.setup import get_storage
     from evalplat.extract.core import extract_text
     from evalplat.files.errors import CodedError
+    from evalplat.services import get_storage
 
     known = known_for_case(case)
     items = [_item_label(code, rubric, locale) for code in appeal.contested_items or []]

@@ -28,9 +28,10 @@ from sqlalchemy.orm import Session
 from evalplat import jobs
 from evalplat.audit.operations import record
 from evalplat.campaigns.models import Assignment, AssignmentRound, Campaign, Sample
-from evalplat.cases.models import JobRecord, JobState
 from evalplat.db import utcnow
 from evalplat.extensions import db
+from evalplat.jobs.models import JobRecord, JobState
+from evalplat.jobs.tracking import run_tracked, submit_job
 from evalplat.results.models import ReliabilitySnapshot, Result
 from evalplat.results.operations import OPEN
 from evalplat.results.queries import Panel, panel_from_figures, reliability_figures
@@ -162,17 +163,13 @@ def request_figures(session: Session, campaign: Campaign, *, actor_id: int
         return "running", None
     if data_state(session, campaign).reviews <= live_limit():
         return "computed", compute(session, campaign, actor_id=actor_id)
-    from evalplat.cases.operations import submit_job
-
-    submit_job(TASK, actor_id=actor_id, object_type="campaign", object_id=campaign.id, args=(campaign.id, actor_id))
+    submit_job(session, TASK, actor_id=actor_id, object_type="campaign", object_id=campaign.id, args=(campaign.id, actor_id))
     return "queued", None
 
 
 @jobs.task(TASK, timeout=6 * 3600)
 def reliability_task(job_id: str, campaign_id: int, actor_id: int | None = None) -> str:
     """Background task: compute and store a campaign's reliability snapshot."""
-    from evalplat.cases.operations import run_tracked
-
     def work(_progress: Any) -> str:
         campaign = db.session.get(Campaign, campaign_id)
         if campaign is None:

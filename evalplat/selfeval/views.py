@@ -60,7 +60,7 @@ def submit(case_id: int) -> Any:
         return redirect(url_for("selfeval.detail", case_id=case.id))
     upload = form.feedback_file.data
     attachment = (upload.filename or "feedback", upload.read()) if getattr(upload, "filename", None) else None
-    from evalplat.cases.setup import get_storage
+    from evalplat.services import get_storage
 
     operations.evaluate_case(db.session, actor=current_user, case=case,
                              levels=levels_from(request.form, load_form().codes[case.case_type.value]),
@@ -80,7 +80,7 @@ def feedback(case_id: int) -> Any:
         abort(404)
     from urllib.parse import quote
 
-    from evalplat.cases.setup import get_storage
+    from evalplat.services import get_storage
 
     return Response(get_storage().get(evaluation.feedback_storage_key),
                     mimetype=evaluation.feedback_content_type or "application/octet-stream",

@@ -18,7 +18,7 @@ from cases_support import DATA_KEYS  # noqa: E402
 @pytest.fixture(autouse=True)
 def _intake_configured(app: Flask) -> Iterator[None]:
     """The app with a known key ring (as EVALPLAT_DATA_KEYS would give) and the in-process job pool."""
-    from evalplat.cases.setup import init_app
+    from evalplat.services import init_app
 
     app.config["EVALPLAT_DATA_KEYS"] = DATA_KEYS
     app.config["EVALPLAT_JOBS_URL"] = ""

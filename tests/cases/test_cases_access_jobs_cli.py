@@ -17,9 +17,10 @@ from tests_support import fill_rule
 from evalplat import jobs
 from evalplat.accounts.models import Role
 from evalplat.cases import importer, operations, queries
-from evalplat.cases.models import Case, CaseParty, Document, DocumentStatus, JobRecord, JobState
-from evalplat.cases.setup import get_storage
+from evalplat.cases.models import Case, CaseParty, Document, DocumentStatus
+from evalplat.jobs.models import JobRecord, JobState
 from evalplat.security import policy_for
+from evalplat.services import get_storage
 
 SECRET = "欧阳秘密人"
 TEXT = f"受援人{SECRET}，电话13912345678，住江门市江海区东海路8号。法院判处缓刑。"

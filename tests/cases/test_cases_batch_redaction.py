@@ -13,9 +13,9 @@ from cases_support import CORRUPT_PDF, make_zip, row, write_csv
 from evalplat.accounts.models import Role
 from evalplat.cases import batch_redaction, importer, operations
 from evalplat.cases.models import Case, Document, DocumentStatus, Redaction, RedactionStatus
-from evalplat.cases.setup import get_storage
 from evalplat.demo.textgen import generate_case, random_facts
 from evalplat.errors import InvalidTransition
+from evalplat.services import get_storage
 
 STATE_COLUMNS = ("status", "extracted_ciphertext", "redacted_text", "error_code", "error_detail", "ocr_used",
                  "page_count")

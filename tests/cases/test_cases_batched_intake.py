@@ -13,8 +13,8 @@ from evalplat.audit.models import AuditEvent
 from evalplat.audit.operations import verify_chain
 from evalplat.cases import importer, operations
 from evalplat.cases.models import Case, Document, DocumentStatus, RedactionStatus
-from evalplat.cases.setup import get_storage
 from evalplat.errors import DomainError
+from evalplat.services import get_storage
 
 TEXT = "受援人陈志强，电话13812345678。本院认为其行为构成盗窃罪，判处有期徒刑一年。"
 

@@ -14,9 +14,10 @@ from tests_support import csrf_token
 
 from evalplat.accounts.models import Role
 from evalplat.cases import importer, operations, queries
-from evalplat.cases.models import Case, Document, DocumentStatus, JobRecord, JobState, RedactionStatus
-from evalplat.cases.setup import get_storage
+from evalplat.cases.models import Case, Document, DocumentStatus, RedactionStatus
 from evalplat.errors import DomainError
+from evalplat.jobs.models import JobRecord, JobState
+from evalplat.services import get_storage
 
 SECRET_PHONE = "13812345678"
 JUDGMENT = ("广东省江门市江海区人民法院刑事判决书\n被告人陈志强，男，身份证号440703198803150012，"

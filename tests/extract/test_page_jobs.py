@@ -22,11 +22,11 @@ from evalplat.cases.models import (
     Document,
     DocumentPage,
     DocumentStatus,
-    JobRecord,
     PageState,
 )
-from evalplat.cases.setup import get_storage
 from evalplat.files.errors import FileRejected
+from evalplat.jobs.models import JobRecord
+from evalplat.services import get_storage
 
 CASES = Path(__file__).resolve().parents[1] / "cases"
 sys.path.insert(0, str(CASES))  # cases_support, which the case-intake fixtures use

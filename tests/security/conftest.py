@@ -50,7 +50,7 @@ def _fresh_g() -> None:
 
 def activate(app: Flask) -> None:
     """Make ``app``'s key ring and job backend the process-wide ones (other test folders set their own)."""
-    from evalplat.cases.setup import init_app
+    from evalplat.services import init_app
 
     init_app(app)
 
@@ -59,8 +59,8 @@ def activate(app: Flask) -> None:
 def world_setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, World, Path, Path]]:
     from flask_migrate import upgrade
 
-    from evalplat.cases.setup import get_storage
     from evalplat.extensions import db
+    from evalplat.services import get_storage
 
     tmp = tmp_path_factory.mktemp("security")
     template, live = tmp / "template.db", tmp / "live.db"

@@ -43,7 +43,8 @@ def object_values(session: Any, victim: int | None = None) -> dict[str, list[str
     from evalplat.api.models import ApiToken
     from evalplat.appeals.models import Appeal
     from evalplat.campaigns.models import Assignment, AssignmentRun, Campaign, CampaignState, Conflict, Sample
-    from evalplat.cases.models import Case, Document, JobRecord
+    from evalplat.cases.models import Case, Document
+    from evalplat.jobs.models import JobRecord
     from evalplat.organisations.models import ReviewerProfile
     from evalplat.params import opaque_id  # reviewer URLs carry assignment ids as opaque tokens
     from evalplat.rankings import exports

@@ -84,11 +84,12 @@ def build_world(session: Session, storage: Any) -> World:  # noqa: PLR0915 - one
     from evalplat.appeals.models import Appeal, AppealAttachment
     from evalplat.campaigns.models import Assignment, AssignmentRound, AssignmentState, Sample
     from evalplat.cases import importer
-    from evalplat.cases.models import Case, CaseParty, Document, JobRecord, PartyRole
+    from evalplat.cases.models import Case, CaseParty, Document, PartyRole
     from evalplat.cases.operations import process_document
     from evalplat.db import utcnow
     from evalplat.demo.campaigns import build_demo_campaigns
     from evalplat.demo.rubrics import ensure_rubric_versions
+    from evalplat.jobs.models import JobRecord
     from evalplat.organisations.models import (
         Agency,
         CaseType,

@@ -1,7 +1,8 @@
-"""Start-up wiring for case intake: the data key ring, the file storage and the job backend.
+"""Platform services: the data key ring, the file storage and the job backend.
 
-:func:`init_app` runs when the cases blueprint is registered (``bp.record_once``), so every app the
-factory builds — web, CLI and RQ worker — is configured the same way; calling it again is harmless.
+:func:`init_app` is called by the factory (:func:`evalplat.create_app`), so every app it builds — web,
+CLI and RQ worker — is configured the same way, whichever blueprints are registered; calling it again
+(a test changing the config) is harmless.
 
 - Key ring: ``EVALPLAT_DATA_KEYS`` (``"kid:base64,kid:base64"``, current key first). Outside
   production a missing key ring is replaced by a random per-installation key kept in the instance
@@ -23,10 +24,11 @@ from evalplat import jobs
 from evalplat.config import ConfigError
 from evalplat.files import CryptoError, EncryptedStorage, KeyRing, Storage, generate_key, storage_from_config
 from evalplat.files.encrypted_type import configure_keyring
+from evalplat.jobs import tracking
 
 __all__ = ["get_keyring", "get_storage", "init_app", "keyring_spec"]
 
-_EXTENSION = "evalplat.cases"
+_EXTENSION = "evalplat.services"
 _DEV_KEY_FILE = "data_keys"
 
 
@@ -75,13 +77,14 @@ def init_app(app: Flask) -> None:
     Parameters
     ----------
     app : Flask
-        The application; its config is read, ``app.extensions["evalplat.cases"]`` is set.
+        The application; its config is read, ``app.extensions["evalplat.services"]`` is set.
 
     Raises
     ------
     ConfigError
         A malformed ``EVALPLAT_DATA_KEYS`` or storage URL, or no key ring in production.
     """
+    tracking.init_app(app)
     keyring = _keyring(app)
     if keyring is None:
         # Production without keys: the app starts (so that other areas and health checks work), but

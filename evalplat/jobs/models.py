@@ -1,0 +1,33 @@
+"""The persisted record of a background job (table ``job_records``), shown on pages and in the CLI."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from evalplat.db import enum_column, utcnow
+from evalplat.extensions import db
+
+from .base import JobState
+
+__all__ = ["JobRecord", "JobState"]
+
+
+class JobRecord(db.Model):
+    """A background job's persisted status, shown on pages and in the CLI."""
+
+    __tablename__ = "job_records"
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    task: Mapped[str] = mapped_column(sa.String(64))
+    state: Mapped[JobState] = mapped_column(enum_column(JobState), default=JobState.QUEUED, index=True)
+    progress: Mapped[float] = mapped_column(default=0.0)
+    message: Mapped[str] = mapped_column(sa.Text, default="")
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    object_type: Mapped[str | None] = mapped_column(sa.String(32))
+    object_id: Mapped[int | None]
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
