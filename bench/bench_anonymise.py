@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import pstats
+import statistics
 import sys
 import time
 from collections import Counter
@@ -60,7 +61,7 @@ def hand_written(folder: Path, passes: int, profile_n: int, show_misses: bool) -
         score_marked(d, r.spans, tally)
         score_marked(d, r.spans, by_set.setdefault(d.subset, MarkedTally()))
     profile = cProfile.Profile() if profile_n else None
-    cpu = 0.0
+    per_pass: list[float] = []
     for _ in range(passes):
         _cold_caches()
         t0 = time.process_time()
@@ -70,7 +71,8 @@ def hand_written(folder: Path, passes: int, profile_n: int, show_misses: bool) -
             redact(d.text, d.known, mapping=CaseMapping())
         if profile:
             profile.disable()
-        cpu += time.process_time() - t0
+        per_pass.append(time.process_time() - t0)
+    cpu = sum(per_pass)
     if profile:
         pstats.Stats(profile).sort_stats("cumulative").print_stats(profile_n)
         print("(profiled: the throughput below includes cProfile's overhead)")
@@ -79,7 +81,9 @@ def hand_written(folder: Path, passes: int, profile_n: int, show_misses: bool) -
           f"{len(genres)} genres, {sum(len(d.marks) for d in docs)} marked strings, "
           f"{sum(len(d.traps) for d in docs)} traps")
     print(f"detectors: {' '.join(detectors)}")
-    print(f"throughput: {size * passes / 1e6 / cpu:.2f} MB/s per core ({passes} cold passes, {cpu:.2f} s CPU)\n")
+    print(f"throughput: {size * passes / 1e6 / cpu:.2f} MB/s per core ({passes} cold passes, {cpu:.2f} s CPU; "
+          f"median pass {size / 1e6 / statistics.median(per_pass):.2f}, best pass {size / 1e6 / min(per_pass):.2f} MB/s "
+          f"— on a shared machine the best pass is the least disturbed)\n")
     sets = sorted(by_set)
     print("development: the documents the detectors' kinds were fixed on; written later: added afterwards "
           "(their first measurement, before the fixes they prompted, is in bench/README.md)")
