@@ -60,6 +60,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     services.init_app(app)  # key ring, storage, job backend and job tracking: platform services, not a blueprint's
     _init_templates(app)
     _register_domains(app)
+    _connect_signals()
 
     from evalplat.errors import register_error_handlers
     from evalplat.security import enforce
@@ -182,6 +183,24 @@ def _register_domains(app: Flask) -> None:
     assets = Blueprint("form_assets", __name__, static_folder=str(ROOT / "forms" / "static"),
                        static_url_path="/assets/forms")
     app.register_blueprint(assets)
+
+
+def _connect_signals() -> None:
+    """Connect every receiver of the domains' signals (evalplat/signals.py); connecting twice is harmless."""
+    from evalplat.appeals.operations import no_open_appeals
+    from evalplat.campaigns.models import CampaignState
+    from evalplat.campaigns.states import precondition
+    from evalplat.results.operations import (
+        calibrated_scores_are_current,
+        consolidate_on_submit,
+        every_sample_has_a_result,
+    )
+    from evalplat.reviews.operations import on_review_submitted
+
+    on_review_submitted(consolidate_on_submit)  # a submitted initial review may complete its sample
+    precondition(CampaignState.PUBLISHED)(every_sample_has_a_result)
+    precondition(CampaignState.PUBLISHED)(calibrated_scores_are_current)
+    precondition(CampaignState.FINAL)(no_open_appeals)
 
 
 def request_address() -> str:

@@ -21,7 +21,6 @@ from evalplat.accounts.models import User
 from evalplat.appeals.models import Appeal, AppealAttachment, AppealState
 from evalplat.audit.operations import record
 from evalplat.campaigns.models import AssignmentRound, Campaign, CampaignState, Sample
-from evalplat.campaigns.states import precondition
 from evalplat.errors import DomainError, InvalidTransition, NotAllowed
 from evalplat.files import FileRejected, Storage, sniff
 from evalplat.i18n import lazy_gettext as _l
@@ -209,7 +208,6 @@ def reject_appeal(session: Session, *, actor: User, appeal: Appeal, reasons: str
     return appeal
 
 
-@precondition(CampaignState.FINAL)
 def no_open_appeals(session: Session, campaign: Campaign, now: datetime) -> Any:
     """A campaign becomes final only when every appeal is rejected or decided."""
     open_codes = list(session.scalars(

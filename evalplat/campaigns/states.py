@@ -4,23 +4,24 @@
     (and assigned → sampled again, only while no review has started)
 
 Every move goes through :func:`transition`: it checks that the edge exists, runs the built-in and the
-registered preconditions, changes the state, and writes one audit event, all in the caller's transaction
-(the view or CLI commits once). Later domains add their own preconditions with :func:`precondition`::
+connected preconditions, changes the state, and writes one audit event, all in the caller's transaction
+(the view or CLI commits once). Other domains' preconditions are receivers of the
+``campaign_precondition`` signal (:mod:`evalplat.signals`), connected by the factory with
+:func:`precondition`, never at import time::
 
-    from evalplat.campaigns.states import precondition
-
-    @precondition(CampaignState.PUBLISHED)
     def every_sample_has_a_result(session, campaign, now):
         missing = ...
         return _l("%(n)d samples have no result yet.", n=missing) if missing else None
 
-A precondition returns ``None`` when satisfied, or a (translatable) message saying what is missing.
+    precondition(CampaignState.PUBLISHED)(every_sample_has_a_result)  # in evalplat.create_app
+
+A precondition returns ``None`` when satisfied, or a (translatable) message saying what is missing; the
+checks run in the order they were connected.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -44,6 +45,7 @@ from evalplat.errors import InvalidTransition
 from evalplat.i18n import lazy_gettext as _l
 from evalplat.labels import label, when
 from evalplat.reviews.models import Review
+from evalplat.signals import campaign_precondition
 
 S = CampaignState
 
@@ -65,19 +67,12 @@ BEFORE_SCORING = frozenset({S.DRAFT, S.SAMPLED, S.ASSIGNED})
 Precondition = Callable[[Session, Campaign, datetime], Any]
 
 
-@dataclass(frozen=True)
-class _Hook:
-    to_state: CampaignState
-    from_state: CampaignState | None
-    check: Precondition
-
-
-_HOOKS: list[_Hook] = []
-
-
 def precondition(to_state: CampaignState | str, *, from_state: CampaignState | str | None = None
                  ) -> Callable[[Precondition], Precondition]:
-    """Register a precondition for entering ``to_state`` (optionally only when coming from ``from_state``).
+    """Connect a precondition for entering ``to_state`` (optionally only when coming from ``from_state``).
+
+    The check is connected (strongly) to the ``campaign_precondition`` signal of :mod:`evalplat.signals`;
+    the factory connects the other domains' checks with it.
 
     Parameters
     ----------
@@ -89,23 +84,25 @@ def precondition(to_state: CampaignState | str, *, from_state: CampaignState | s
     Returns
     -------
     callable
-        A decorator that registers the function unchanged. The function takes ``(session, campaign, now)``
+        A decorator that connects the function and returns it unchanged. The function takes ``(session, campaign, now)``
         and returns ``None`` when the move may go ahead, else a message naming what is missing.
     """
-    target = CampaignState(to_state)
-    source = CampaignState(from_state) if from_state is not None else None
+    sender = _sender(CampaignState(to_state), CampaignState(from_state) if from_state is not None else None)
 
     def decorate(check: Precondition) -> Precondition:
-        if not any(h.check is check and h.to_state == target and h.from_state == source for h in _HOOKS):
-            _HOOKS.append(_Hook(target, source, check))
+        campaign_precondition.connect(check, sender=sender, weak=False)
         return check
 
     return decorate
 
 
+def _sender(to_state: CampaignState, from_state: CampaignState | None) -> str:
+    return f"{from_state.value}->{to_state.value}" if from_state is not None else to_state.value
+
+
 def unregister(check: Precondition) -> None:
-    """Remove every registration of ``check`` (tests use it to keep the registry clean)."""
-    _HOOKS[:] = [h for h in _HOOKS if h.check is not check]
+    """Disconnect every connection of ``check``."""
+    campaign_precondition.disconnect(check)
 
 
 def allowed_targets(campaign: Campaign) -> tuple[CampaignState, ...]:
@@ -133,11 +130,15 @@ def problems(session: Session, campaign: Campaign, to_state: CampaignState | str
         message = check(session, campaign, now)
         if message:
             found.append(str(message))
-    for hook in _HOOKS:
-        if hook.to_state == target and (hook.from_state is None or hook.from_state == current):
-            message = hook.check(session, campaign, now)
-            if message:
-                found.append(str(message))
+    connected = {id(check): check for sender in (_sender(target, None), _sender(target, current))
+                 for check in campaign_precondition.receivers_for(sender)}
+    for key in list(campaign_precondition.receivers):  # receiver ids, in the order they were connected
+        check = connected.get(key)
+        if check is None:
+            continue
+        message = check(session, campaign, now)
+        if message:
+            found.append(str(message))
     return found
 
 

@@ -1,6 +1,7 @@
 """Consolidation, adjudication, official scores and publication: the write path of results.
 
-When the last initial review of a sampled case is submitted (hook :func:`consolidate_on_submit`), the case's
+When the last initial review of a sampled case is submitted (:func:`consolidate_on_submit`, a receiver of
+the ``review_submitted`` signal connected by the factory), the case's
 reviews are combined with :mod:`scoring.consensus` under the campaign's rules. Agreeing reviews give a
 ``Result(kind=consensus)``; a disagreement creates an adjudication assignment for a new reviewer who obeys the
 same conflict rules and has never had the case. The adjudicator's decision (:func:`decide`) — always with
@@ -38,13 +39,11 @@ from evalplat.campaigns.models import (
     CampaignState,
     Sample,
 )
-from evalplat.campaigns.states import precondition
 from evalplat.errors import ConcurrentChange, DomainError, InvalidTransition, NotAllowed
 from evalplat.i18n import lazy_gettext as _l
 from evalplat.results.models import Result, ResultKind
 from evalplat.results.rules import Rules
 from evalplat.reviews.models import Grade, Review, ReviewItem, ReviewState
-from evalplat.reviews.operations import on_review_submitted
 from scoring import Ratings
 from scoring.calibration import fit_rater_effects
 
@@ -284,7 +283,6 @@ def escalate(session: Session, *, campaign: Campaign, actor: User | None, now: d
     return consolidate(session, campaign=campaign, actor=actor, now=now, require_full=False)
 
 
-@on_review_submitted
 def consolidate_on_submit(session: Session, *, review: Review, actor: User, now: datetime) -> None:
     """Hook: consolidate a sample when its last initial review arrives; record a decision submitted as a review.
 
@@ -573,7 +571,6 @@ def _listed(codes: Sequence[str], limit: int = 20) -> str:
     return shown + (f" … (+{len(codes) - limit})" if len(codes) > limit else "")
 
 
-@precondition(CampaignState.PUBLISHED)
 def every_sample_has_a_result(session: Session, campaign: Campaign, now: datetime) -> Any:
     """Publishing needs a current result for every sampled case; the message names the unfinished ones."""
     missing = unfinished_samples(session, campaign)
@@ -582,7 +579,6 @@ def every_sample_has_a_result(session: Session, campaign: Campaign, now: datetim
     return None
 
 
-@precondition(CampaignState.PUBLISHED)
 def calibrated_scores_are_current(session: Session, campaign: Campaign, now: datetime) -> Any:
     """With bias-corrected official scores, every consensus result must carry its corrected total."""
     if campaign.official_scores != "calibrated":

@@ -9,15 +9,12 @@ same review at the same time both read version *n*; the first to flush moves it 
 else changed this") and its transaction rolls back: exactly one submit wins. Two first saves racing to
 create the review collide on the unique ``assignment_id`` and are reported the same way.
 
-Other domains react to a submitted review by registering a hook::
+Other domains react to a submitted review through the ``review_submitted`` signal
+(:mod:`evalplat.signals`), connected by the factory, or with :func:`on_review_submitted`::
 
-    from evalplat.reviews.operations import on_review_submitted
+    on_review_submitted(consolidate_when_complete)  # consolidate_when_complete(session, *, review, actor, now)
 
-    @on_review_submitted
-    def consolidate_when_complete(session, *, review, actor, now):
-        ...
-
-Hooks run inside the submitting transaction, after the review is stored; an exception in a hook rolls
+Receivers run inside the submitting transaction, after the review is stored; an exception in one rolls
 the submit back.
 """
 
@@ -59,6 +56,7 @@ from evalplat.reviews.models import (
     RubricVersion,
 )
 from evalplat.reviews.rubrics import freeze, rubric_for_assignment, rubric_of
+from evalplat.signals import review_submitted
 from forms.review import DRAFT, SUBMIT, ItemEntry, ReviewScores
 from forms.rubrics import Rubric, ScoreError
 
@@ -95,22 +93,18 @@ class SubmitHook(Protocol):
     def __call__(self, session: Session, *, review: Review, actor: User, now: datetime) -> Any: ...
 
 
-_SUBMIT_HOOKS: list[Callable[..., Any]] = []
-
-
 def on_review_submitted(hook: Callable[..., Any]) -> Callable[..., Any]:
-    """Register ``hook(session, *, review, actor, now)`` to run inside every submit's transaction.
+    """Connect ``hook(session, *, review, actor, now)`` to the ``review_submitted`` signal (strongly).
 
-    Returns the hook unchanged (usable as a decorator); registering the same function twice has no effect.
+    Returns the hook unchanged; connecting the same function twice has no effect.
     """
-    if hook not in _SUBMIT_HOOKS:
-        _SUBMIT_HOOKS.append(hook)
+    review_submitted.connect(hook, weak=False)
     return hook
 
 
 def unregister_submit_hook(hook: Callable[..., Any]) -> None:
-    """Remove a hook registered with :func:`on_review_submitted` (tests keep the registry clean with it)."""
-    _SUBMIT_HOOKS[:] = [h for h in _SUBMIT_HOOKS if h is not hook]
+    """Disconnect a hook connected with :func:`on_review_submitted`."""
+    review_submitted.disconnect(hook)
 
 
 # --- accept and decline -----------------------------------------------------------------------------------
@@ -358,8 +352,7 @@ def submit_review(session: Session, *, assignment: Assignment, actor: User, data
            after={"assignment_id": assignment.id, "round": assignment.round, "rubric_version_id": row.id,
                   "content_hash": row.content_hash, "total": evaluation.total, "grade": evaluation.grade,
                   "vetoes": list(evaluation.vetoes), "not_applicable": list(evaluation.not_applicable)}, at=now)
-    for hook in list(_SUBMIT_HOOKS):
-        hook(session, review=review, actor=actor, now=now)
+    review_submitted.send(session, review=review, actor=actor, now=now)
     return review
 
 
