@@ -70,9 +70,23 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_web_hooks(app)
     install_proxy_fix(app)
     register_error_handlers(app)
-    if not app.debug and not app.testing:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _init_logging(app)
     return app
+
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def _init_logging(app: Flask) -> None:
+    """The operational log, configured once here: the ``evalplat`` loggers at ``EVALPLAT_LOG_LEVEL``.
+
+    Outside tests, a process whose root logger has no handler yet (the CLI, an RQ worker, the development
+    server) gets one on stderr; under gunicorn or pytest their handlers receive the records.
+    """
+    level = str(app.config.get("EVALPLAT_LOG_LEVEL") or "INFO").upper()
+    logging.getLogger("evalplat").setLevel(level)
+    if not app.testing and not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.WARNING, format=LOG_FORMAT)
 
 
 def _development_secret(instance: Path) -> str:

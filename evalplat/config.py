@@ -79,6 +79,13 @@ def _timezone(name: str, raw: str) -> str:
     return raw
 
 
+def _log_level(name: str, raw: str) -> str:
+    level = raw.strip().upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ConfigError(f"{name}={raw!r} must be one of: DEBUG, INFO, WARNING, ERROR, CRITICAL")
+    return level
+
+
 def _choice(*choices: str) -> Callable[[str, str], str]:
     def parse(name: str, raw: str) -> str:
         if raw not in choices:
@@ -118,6 +125,7 @@ ENV_VARS: dict[str, tuple[str, Callable[[str, str], Any]]] = {
     "TABULAR_MAX_BLANK_ROWS": ("EVALPLAT_TABULAR_MAX_BLANK_ROWS", _int),
     "TIMEZONE": ("BABEL_DEFAULT_TIMEZONE", _timezone),
     "SMTP_URL": ("EVALPLAT_SMTP_URL", _str),
+    "LOG_LEVEL": ("EVALPLAT_LOG_LEVEL", _log_level),
     "BASE_URL": ("EVALPLAT_BASE_URL", _str),
 }
 
@@ -155,6 +163,7 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "EVALPLAT_API_TOKEN_DAYS": 90,
         "EVALPLAT_API_TOKEN_MAX_DAYS": 365,
         "EVALPLAT_SMTP_URL": "",  # unset: e-mail goes to the log (development)
+        "EVALPLAT_LOG_LEVEL": "INFO",  # of the "evalplat" loggers (operational log: jobs, solves, imports …)
         "EVALPLAT_BASE_URL": "",  # the platform's address, for links in e-mail
     }
 

@@ -9,6 +9,7 @@ the same person. Case conflicts (named in the file, declared) that are not dismi
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import defaultdict
 from collections.abc import Iterable
@@ -39,6 +40,8 @@ from evalplat.cases.models import Case
 from evalplat.errors import ConcurrentChange, DomainError, InvalidTransition
 from evalplat.i18n import lazy_gettext as _l
 from evalplat.organisations.models import Agency, ReviewerKind, ReviewerProfile
+
+log = logging.getLogger(__name__)
 
 LIVE = (AssignmentState.OFFERED, AssignmentState.ACCEPTED, AssignmentState.SUBMITTED)
 _INSERT_CHUNK = 5000
@@ -188,6 +191,10 @@ def preview_run(session: Session, *, campaign: Campaign, actor: User | None, now
                        lower_bound=solution.lower_bound, gap=solution.gap, eligible_pairs=solution.eligible_pairs,
                        candidate_arcs=solution.candidate_arcs, rounds=solution.rounds)
     summary["seconds"] = {"build": round(built, 3), "solve": round(time.perf_counter() - started - built, 3)}
+    log.info("assignment solve, campaign %s: status %s, %d cases x %d reviewers, %d pairs, objective %s, gap %s, "
+             "build %.3f s, solve %.3f s", campaign.id, "infeasible" if "problems" in summary else "optimal",
+             len(cases), len(reviewers), len(proposed), summary.get("objective"), summary.get("gap"),
+             summary["seconds"]["build"], summary["seconds"]["solve"])
     run = AssignmentRun(campaign_id=campaign.id, round=AssignmentRound.INITIAL, state=RunState.PREVIEW,
                         params=summary["rules"], seed=rules.seed, summary=summary, proposed=proposed,
                         created_by_id=actor.id if actor else None, created_at=now)

@@ -21,6 +21,7 @@ checks run in the order they were connected.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -46,6 +47,8 @@ from evalplat.i18n import lazy_gettext as _l
 from evalplat.labels import label, when
 from evalplat.reviews.models import Review
 from evalplat.signals import campaign_precondition
+
+log = logging.getLogger(__name__)
 
 S = CampaignState
 
@@ -184,6 +187,8 @@ def transition(session: Session, campaign: Campaign, to_state: CampaignState | s
     session.flush()
     record(session, actor_id=actor.id if actor else None, action="campaign.transition", object_type="campaign",
            object_id=campaign.id, before={"state": before}, after={"state": target, **(detail or {})}, at=now)
+    log.info("campaign %s: %s -> %s%s", campaign.id, before.value, target.value,
+             " (results published)" if target == S.PUBLISHED else "")
     return campaign
 
 

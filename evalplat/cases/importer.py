@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import hashlib
+import logging
 import marshal
 import os
 import re
@@ -55,6 +56,8 @@ from evalplat.organisations.models import Agency, CaseType, Lawyer
 from evalplat.tabular import MESSAGES as TABULAR_MESSAGES
 from evalplat.tabular import TabularError, parse_date, read_rows
 from reports.spreadsheet import XlsxWriter, csv_bytes
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "COLUMNS",
@@ -1101,6 +1104,9 @@ def import_cases(
     finally:
         gc.unfreeze()
         spool.close()
+        log.info("case import %r: %d rows, %s, %d created, %d unchanged, %d documents, %d errors", report.filename,
+                 report.rows, "accepted" if report.ok else "refused", report.created, report.unchanged,
+                 report.documents_added, report.error_count)
         if plan is not None:
             plan.archive.close()
 

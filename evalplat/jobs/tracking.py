@@ -112,6 +112,9 @@ def run_tracked(job_id: str, work: Callable[[ProgressFn], Any]) -> Any:
     An exception rolls the session back, marks the record failed with the error (a coded error as its
     JSON, so pages show it in the reader's language) and propagates.
     """
+    task = _task_of(job_id)
+    log.info("job %s (%s): started", job_id, task)
+    started = time.perf_counter()
     _update_job(job_id, state=JobState.RUNNING, progress=0.0, error=None)
     tracker = _Tracker(job_id)
     try:
@@ -121,6 +124,18 @@ def run_tracked(job_id: str, work: Callable[[ProgressFn], Any]) -> Any:
         detail = exc.to_dict() if isinstance(exc, CodedError) else None
         error = json.dumps(detail, ensure_ascii=False) if detail else f"{type(exc).__name__}: {exc}"
         _update_job(job_id, state=JobState.FAILED, error=error)
+        log.warning("job %s (%s): failed after %.2f s: %s", job_id, task, time.perf_counter() - started,
+                    error[:500])
         raise
     _update_job(job_id, state=JobState.DONE, progress=1.0, message=str(result or "")[:500])
+    log.info("job %s (%s): done in %.2f s: %s", job_id, task, time.perf_counter() - started, str(result or "")[:200])
     return result
+
+
+def _task_of(job_id: str) -> str:
+    """The task name of a job's record, for the log ("?" when it cannot be read)."""
+    try:
+        with db.engine.connect() as connection:
+            return str(connection.scalar(sa.select(JobRecord.task).where(JobRecord.id == job_id)) or "?")
+    except Exception:  # the log line must never break the work
+        return "?"

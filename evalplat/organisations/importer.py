@@ -18,6 +18,7 @@ Columns (header row; English or Chinese names, any order; * required):
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -41,6 +42,8 @@ from evalplat.organisations.models import (
     ReviewerProfile,
 )
 from evalplat.tabular import Limits, TabularError, parse_date, read_rows
+
+log = logging.getLogger(__name__)
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "username": ("username", "用户名", "账号"),
@@ -297,6 +300,7 @@ def import_reviewers(session: Session, *, actor: User | None, data: bytes, filen
         raise ReviewerImportError([RowError(2, "file", str(_l("The file has a header but no rows.")))], filename)
     rows, errors = check_rows(session, table)
     if errors:
+        log.info("reviewer import %r: %d rows refused, %d errors", filename, len(table), len(errors))
         raise ReviewerImportError(errors, filename)
     summary = ImportSummary()
     firms = {f.name: f for f in session.scalars(sa.select(Firm).where(Firm.name.in_({r.firm for r in rows if r.firm})))}
@@ -349,4 +353,6 @@ def import_reviewers(session: Session, *, actor: User | None, data: bytes, filen
     record(session, actor_id=actor.id if actor else None, action="reviewers.imported", object_type="reviewer_pool",
            after={"file": filename, "created": summary.created, "updated": summary.updated,
                   "firms_created": summary.firms_created, "usernames": summary.usernames[:500]})
+    log.info("reviewer import %r: %d rows, %d created, %d updated", filename, len(rows), summary.created,
+             summary.updated)
     return summary

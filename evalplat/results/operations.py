@@ -18,6 +18,7 @@ never commits.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -46,6 +47,8 @@ from evalplat.results.rules import Rules
 from evalplat.reviews.models import Grade, Review, ReviewItem, ReviewState
 from scoring import Ratings
 from scoring.calibration import fit_rater_effects
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "DECISION_STATES",
@@ -254,6 +257,9 @@ def consolidate(session: Session, *, campaign: Campaign, actor: User | None, now
         if missing:
             out.unassigned = list(session.scalars(sa.select(Sample.code).where(Sample.id.in_(sorted(missing)))
                                                   .order_by(Sample.code)))
+    if out.consensus or disagreeing:
+        log.info("consolidation, campaign %s: %d consensus, %d escalated, %d unassigned, %d waiting", campaign.id,
+                 len(out.consensus), len(out.escalated), len(out.unassigned), out.waiting)
     return out
 
 
@@ -603,4 +609,5 @@ def publish_circular(session: Session, *, campaign: Campaign, actor: User, now: 
     record(session, actor_id=actor.id, action="results.circular_published", object_type="campaign",
            object_id=campaign.id, at=now, before={"circular_published_at": None},
            after={"circular_published_at": now})
+    log.info("campaign %s: circular published", campaign.id)
     return campaign
