@@ -229,10 +229,13 @@ def run_loads(run: AssignmentRun) -> list[ReviewerLoad]:
     sample_type = dict(db.session.execute(sa.select(Sample.id, Case.case_type).join(Case, Case.id == Sample.case_id)
                                           .where(Sample.campaign_id == run.campaign_id)).all())
     reviewer_ids = sorted({r for _s, r in pairs})
-    info = {row[0]: row for row in db.session.execute(
+    from evalplat.organisations.models import Firm
+
+    info = {row[0]: (row[0], reviewer_label(row[1], row[6], row[7]), *row[2:6]) for row in db.session.execute(
         sa.select(ReviewerProfile.id, User.display_name, ReviewerProfile.kind, Region.name, ReviewerProfile.capacity,
-                  ReviewerProfile.case_types)
+                  ReviewerProfile.case_types, User.username, sa.func.coalesce(Firm.name, ReviewerProfile.organisation))
         .join(User, User.id == ReviewerProfile.user_id).join(Region, Region.id == ReviewerProfile.city_id)
+        .outerjoin(Firm, Firm.id == ReviewerProfile.firm_id)
         .where(ReviewerProfile.id.in_(reviewer_ids)))}
     loads: dict[int, int] = {}
     matched: dict[int, int] = {}
@@ -249,7 +252,6 @@ def run_loads(run: AssignmentRun) -> list[ReviewerLoad]:
 
 def run_pairs_page(run: AssignmentRun, *, page: int, per_page: int) -> tuple[list[dict[str, Any]], int]:
     """A page of a run's proposed pairs grouped by sample code (two queries per page)."""
-    from evalplat.accounts.models import User
 
     by_sample: dict[int, list[int]] = {}
     for sample_id, reviewer_id in run.proposed or []:
@@ -260,9 +262,7 @@ def run_pairs_page(run: AssignmentRun, *, page: int, per_page: int) -> tuple[lis
         sa.select(Sample.id, Sample.code, Case.case_type).join(Case, Case.id == Sample.case_id)
         .where(Sample.id.in_(chosen)))}
     reviewer_ids = {r for s in chosen for r in by_sample[s]}
-    names = dict(db.session.execute(sa.select(ReviewerProfile.id, User.display_name)
-                                    .join(User, User.id == ReviewerProfile.user_id)
-                                    .where(ReviewerProfile.id.in_(reviewer_ids))).all())
+    names = reviewer_labels(reviewer_ids)
     rows = [{"sample_id": s, "code": samples[s][1], "case_type": samples[s][2],
              "reviewers": [(r, names.get(r, str(r))) for r in by_sample[s]]} for s in chosen if s in samples]
     return rows, len(ids)
@@ -270,8 +270,25 @@ def run_pairs_page(run: AssignmentRun, *, page: int, per_page: int) -> tuple[lis
 
 def active_reviewer_choices() -> list[tuple[int, str]]:
     from evalplat.accounts.models import User
+    from evalplat.organisations.models import Firm
 
-    return [(rid, f"{name} ({city})") for rid, name, city in db.session.execute(
-        sa.select(ReviewerProfile.id, User.display_name, Region.name).join(User, User.id == ReviewerProfile.user_id)
+    return [(rid, f"{reviewer_label(name, username, firm)} · {city}") for rid, name, username, firm, city in
+            db.session.execute(
+        sa.select(ReviewerProfile.id, User.display_name, User.username,
+                  sa.func.coalesce(Firm.name, ReviewerProfile.organisation), Region.name)
+        .join(User, User.id == ReviewerProfile.user_id).outerjoin(Firm, Firm.id == ReviewerProfile.firm_id)
         .join(Region, Region.id == ReviewerProfile.city_id).where(ReviewerProfile.active.is_(True))
-        .order_by(Region.name, User.display_name))]
+        .order_by(Region.name, User.display_name, User.username))]
+
+
+def reviewer_labels(reviewer_ids: Any) -> dict[int, str]:
+    """Reviewer id → name (username · firm), one query: two reviewers named 李婷 stay apart."""
+    from evalplat.accounts.models import User
+    from evalplat.organisations.models import Firm
+
+    ids = list(reviewer_ids)
+    if not ids:
+        return {}
+    return {rid: reviewer_label(name, username, firm) for rid, name, username, firm in db.session.execute(
+        sa.select(ReviewerProfile.id, *_reviewer_columns()).join(User, User.id == ReviewerProfile.user_id)
+        .outerjoin(Firm, Firm.id == ReviewerProfile.firm_id).where(ReviewerProfile.id.in_(ids)))}

@@ -300,9 +300,11 @@ def run(campaign_id: int, run_id: int) -> Any:
     form.remove_reviewer_id.choices = choices
     form.add_reviewer_id.choices = choices[1:]
     problems = (the_run.summary or {}).get("problems", [])
+    overrides = (the_run.summary or {}).get("overrides", [])
+    names = queries.reviewer_labels({r for o in overrides for r in (o.get("removed"), o.get("reviewer_id")) if r})
     return render_template("campaigns/run.html", campaign=campaign, run=the_run, loads=queries.run_loads(the_run),
                            pairs=pairs, total=total, page=page, per_page=PER_PAGE, form=form, problems=problems,
-                           english=operations.in_user_language("en", "zh") == "en")
+                           english=operations.in_user_language("en", "zh") == "en", names=names)
 
 
 @bp.post("/campaigns/<int:campaign_id>/runs/<int:run_id>/commit")

@@ -182,3 +182,17 @@ def test_adjudicator_home_lists_decisions_waiting(client: Any, login: Any, db: A
     assert re.search(r'href="/results/decisions"><strong class="num">1</strong> decisions waiting', page)
     assert f'href="/results/decisions/{opaque_id(made.id)}"' in page
     assert sample.code in page
+
+
+def test_two_reviewers_of_the_same_name_are_told_apart_in_the_assignment_run(client: Any, login: Any, db: Any,
+                                                                             province: Any,
+                                                                             sampled_campaign: Any) -> None:
+    twins = province.reviewers[:2]
+    for profile in twins:
+        profile.user.display_name = "李婷"
+    db.session.commit()
+    login(client, province.organiser)
+    run = client.post(f"/campaigns/{sampled_campaign.id}/runs")
+    page = client.get(run.headers["Location"]).get_data(as_text=True)
+    for profile in twins:
+        assert f"李婷（{profile.user.username}" in page
