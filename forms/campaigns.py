@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
@@ -27,8 +35,9 @@ class CampaignForm(FlaskForm):
                               description=_l("Sample codes start with it, e.g. GD2024-00001."))
     scope_kind = SelectField(_l("Scope"), choices=SCOPE_CHOICES)
     scope_region_id = SelectField(_l("City"), coerce=int, validate_choice=False)
-    scope_agency_ids = StringField(_l("Agency codes"), validators=[Optional(), Length(max=4000)],
-                                   description=_l("Comma-separated agency codes, for a campaign of chosen agencies."))
+    scope_agency_ids = SelectMultipleField(_l("Agencies"), coerce=int, validate_choice=True,
+                                           description=_l("For a campaign of chosen agencies: pick them by city "
+                                                          "(hold Ctrl or ⌘ to choose several; type to jump)."))
     reviewers_per_case = IntegerField(_l("Reviewers per case"), validators=[NumberRange(1, 9)], default=3)
     min_evaluators = IntegerField(_l("Minimum third-party evaluators per case"), validators=[NumberRange(0, 9)],
                                   default=0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 TEST_PASSWORD = "correct-horse-battery"  # noqa: S105 - test data
@@ -20,15 +21,16 @@ def csrf_token(html: str) -> str:
     return match.group(1)
 
 
-def form_values(html: str) -> dict[str, str]:
+def form_values(html: str) -> dict[str, Any]:
     """What a browser would submit from the page's (first) form as rendered: inputs with their values,
-    checked boxes, the selected option of each select, and textareas."""
+    checked boxes, the selected option of each select (a list of them for a multiple select), and textareas."""
     from html.parser import HTMLParser
 
-    values: dict[str, str] = {}
+    values: dict[str, Any] = {}
 
     class Reader(HTMLParser):
         select: str | None = None
+        multiple: bool = False
         textarea: str | None = None
         first_option: str | None = None
 
@@ -42,7 +44,12 @@ def form_values(html: str) -> dict[str, str]:
                 else:
                     values[name] = a.get("value", "")
             elif tag == "select" and name:
-                self.select, self.first_option = name, None
+                self.select, self.first_option, self.multiple = name, None, "multiple" in a
+                if self.multiple:
+                    values[name] = []
+            elif tag == "option" and self.select and self.multiple:
+                if "selected" in a:
+                    values[self.select].append(a.get("value", ""))
             elif tag == "option" and self.select:
                 if self.first_option is None:
                     self.first_option = a.get("value", "")

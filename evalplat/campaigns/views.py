@@ -47,12 +47,18 @@ def _city_choices() -> list[SelectChoice]:
     return [SelectChoice(0, "—")] + [SelectChoice(c.id, c.name) for c in cities]
 
 
+def _agency_choices() -> dict[str, list[tuple[int, str]]]:
+    """Every agency grouped by its city (the picker's option groups), in code order."""
+    groups: dict[str, list[tuple[int, str]]] = {}
+    for agency_id, name, city in db.session.execute(
+            sa.select(Agency.id, Agency.name, Region.name).join(Region, Region.id == Agency.city_id)
+            .order_by(Region.code, Agency.code)):
+        groups.setdefault(city, []).append((agency_id, name))
+    return groups
+
+
 def _settings_from(form: CampaignForm) -> dict[str, Any]:
-    codes = [c.strip() for c in (form.scope_agency_ids.data or "").replace("，", ",").split(",") if c.strip()]
-    agency_ids = list(db.session.scalars(sa.select(Agency.id).where(Agency.code.in_(codes)))) if codes else []
-    if len(agency_ids) != len(set(codes)):
-        known = set(db.session.scalars(sa.select(Agency.code).where(Agency.code.in_(codes))))
-        raise operations.CampaignError(_l("Unknown agency codes: %(c)s.", c=", ".join(sorted(set(codes) - known))))
+    agency_ids = sorted(set(form.scope_agency_ids.data or []))
     cap = (form.max_pair_probability.data or "").strip()
     try:
         probability = float(cap) if cap else None
@@ -85,6 +91,7 @@ def index() -> Any:
 def create() -> Any:
     form = CampaignForm()
     form.scope_region_id.choices = _city_choices()
+    form.scope_agency_ids.choices = _agency_choices()
     if request.method == "GET":
         form.year.data = utcnow().year - 1
         form.code_prefix.data = f"GD{form.year.data}"
@@ -113,13 +120,12 @@ def edit(campaign_id: int) -> Any:
     campaign = _campaign(campaign_id)
     form = CampaignForm()
     form.scope_region_id.choices = _city_choices()
+    form.scope_agency_ids.choices = _agency_choices()
     if request.method == "GET":
         rules = campaign.assignment_rules or {}
-        # a list, not the one-shot result: the codes are put into the form twice below
-        agency_codes = list(db.session.scalars(sa.select(Agency.code).where(
-            Agency.id.in_(campaign.scope_agency_ids or [])).order_by(Agency.code)))
+        chosen = list(campaign.scope_agency_ids or [])
         form.process(obj=campaign, scope_kind=campaign.scope_kind.value,
-                     scope_region_id=campaign.scope_region_id or 0, scope_agency_ids=", ".join(agency_codes),
+                     scope_region_id=campaign.scope_region_id or 0, scope_agency_ids=chosen,
                      regional_avoidance=rules.get("regional_avoidance", True),
                      case_type_match=rules.get("case_type_match", "preferred"),
                      max_pair_probability=str(rules.get("max_pair_probability") or ""),
@@ -129,7 +135,7 @@ def edit(campaign_id: int) -> Any:
         # process() prefers the campaign's own attributes over the keywords: set the translated fields here.
         form.scope_kind.data = campaign.scope_kind.value
         form.scope_region_id.data = campaign.scope_region_id or 0
-        form.scope_agency_ids.data = ", ".join(agency_codes)
+        form.scope_agency_ids.data = chosen
     if form.validate_on_submit():
         values = _settings_from(form)
         values["disagreement_rules"] = {**(campaign.disagreement_rules or {}), "max_spread": form.max_spread.data}

@@ -82,7 +82,8 @@ def test_editing_a_campaign_of_chosen_agencies_keeps_its_agencies(client: Any, l
     login(client, province.organiser)
     page = client.get(f"/campaigns/{campaign.id}/edit").get_data(as_text=True)
     values = form_values(page)
-    assert sorted(values["scope_agency_ids"].split(", ")) == sorted(a.code for a in chosen)
+    assert sorted(values["scope_agency_ids"]) == sorted(str(a.id) for a in chosen)  # picked, not typed codes
+    assert f'<optgroup label="{chosen[0].city.name}">' in page
     values["name"] = "选定机构评估（改名）"
     response = client.post(f"/campaigns/{campaign.id}/edit", data=values)
     assert response.status_code == 302, response.get_data(as_text=True)
