@@ -79,11 +79,40 @@ def _admin_connection(url: sa.engine.URL) -> Any:
     return psycopg.connect(admin, autocommit=True)
 
 
+# Fixtures that put a test on the configured database: the app's, and the security suite's world (which
+# builds its own database beside it on PostgreSQL).
+DATABASE_FIXTURES = frozenset({"app", "world_setup"})
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests that never touch the database are marked ``nodb``; the PostgreSQL run leaves them out."""
     for item in items:
-        if "app" not in getattr(item, "fixturenames", ()):
+        if not DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.nodb)
+
+
+def redis_required() -> bool:
+    """CI (``.ci/run`` starts Redis) must run the Redis tests: there a missing server fails them, not skips."""
+    return os.environ.get("EVALPLAT_REQUIRE_REDIS") == "1" or os.environ.get("CI") == "true"
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The Redis server of the RQ tests (EVALPLAT_TEST_REDIS_URL, else database 15 on 127.0.0.1:6379).
+
+    Skipped when no server answers, unless :func:`redis_required` — then it is a failure that says why.
+    """
+    url = os.environ.get("EVALPLAT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        from redis import Redis
+
+        Redis.from_url(url, socket_connect_timeout=5).ping()
+    except Exception as exc:  # noqa: BLE001 - any failure means no usable Redis here
+        message = f"Redis is not reachable at {url} ({type(exc).__name__}: {exc})"
+        if redis_required():
+            pytest.fail(f"{message}; CI requires it (EVALPLAT_REQUIRE_REDIS=1 / CI=true)")
+        pytest.skip(f"{message}: start redis-server to run the RQ tests")
+    return url
 
 
 @pytest.fixture(scope="session")

@@ -63,7 +63,7 @@ class User(UserMixin, db.Model):
     session_token: Mapped[str] = mapped_column(sa.String(64), default=new_session_token)
     # The second factor's secret is personal data: encrypted at rest with the key ring, like parties' names.
     # A secret being set up waits here (not in the signed session cookie) until the user proves a code.
-    totp_secret: Mapped[str | None] = mapped_column(EncryptedText("users.totp_secret"))
+    totp_secret: Mapped[str | None] = mapped_column("totp_secret_ciphertext", EncryptedText("users.totp_secret"))
     totp_pending: Mapped[str | None] = mapped_column(EncryptedText("users.totp_pending"))
     # The 30-second step of the last code accepted: a code is good once only.
     totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)

@@ -291,8 +291,34 @@ def reliability_figures(session: Session, campaign: Campaign, *, with_items: boo
     return figures
 
 
+_NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with NaN and infinities as the strings JSON lacks numbers for (PostgreSQL's json refuses them)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value
+
+
+def from_json(value: Any) -> Any:
+    """The inverse of :func:`json_safe`."""
+    if isinstance(value, str):
+        return _NON_FINITE.get(value, value)
+    if isinstance(value, dict):
+        return {k: from_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [from_json(v) for v in value]
+    return value
+
+
 def panel_from_figures(figures: dict[str, Any], *, locale: str = "zh") -> Panel:
     """The :class:`Panel` of :func:`reliability_figures` in ``locale``, with the reviewers' current names."""
+    figures = from_json(figures)
     ids = [e["reviewer_id"] for e in figures["effects"]]
     names = dict(db.session.execute(sa.select(ReviewerProfile.id, User.display_name)
                                     .join(User, User.id == ReviewerProfile.user_id)

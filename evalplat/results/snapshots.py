@@ -34,7 +34,7 @@ from evalplat.jobs.models import JobRecord, JobState
 from evalplat.jobs.tracking import run_tracked, submit_job
 from evalplat.results.models import ReliabilitySnapshot, Result
 from evalplat.results.operations import OPEN
-from evalplat.results.queries import Panel, panel_from_figures, reliability_figures
+from evalplat.results.queries import Panel, json_safe, panel_from_figures, reliability_figures
 from evalplat.reviews.models import Review, ReviewState
 
 #: Bumped whenever :func:`reliability_figures` changes what it computes, so older snapshots count as stale.
@@ -91,7 +91,8 @@ def compute(session: Session, campaign: Campaign, *, actor_id: int | None = None
     started = time.perf_counter()
     figures = reliability_figures(session, campaign)
     seconds = round(time.perf_counter() - started, 3)
-    values = {"fingerprint": state.fingerprint, "figures": figures, "seconds": seconds, "computed_at": utcnow()}
+    values = {"fingerprint": state.fingerprint, "figures": json_safe(figures), "seconds": seconds,
+              "computed_at": utcnow()}
     # Lock the campaign row: two computations at once store one after the other, never two rows.
     session.execute(sa.select(Campaign.id).where(Campaign.id == campaign.id).with_for_update())
     snapshot = latest(session, campaign)

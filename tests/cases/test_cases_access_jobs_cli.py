@@ -108,18 +108,6 @@ def test_reviewers_never_see_cases_pages_nor_original_text(app, db, province, cl
         assert "13912345678" not in body, url
 
 
-@pytest.fixture
-def redis_url() -> str:
-    url = "redis://127.0.0.1:6379/15"
-    try:
-        from redis import Redis
-
-        Redis.from_url(url, socket_connect_timeout=1).ping()
-    except Exception:  # noqa: BLE001 - any failure means no Redis here
-        pytest.skip("Redis is not reachable on 127.0.0.1:6379")
-    return url
-
-
 @pytest.mark.redis
 def test_document_job_runs_on_a_real_rq_worker(app, db, province, redis_url, tmp_path):
     from evalplat.jobs.rq_backend import RQBackend

@@ -104,7 +104,7 @@ def test_totp_accepts_one_step_of_drift_and_no_more(make_user, db):
 def test_totp_secret_is_encrypted_at_rest(make_user, db):
     user = make_user(Role.ORGANISER)
     secret = _with_totp(db, user)
-    raw = db.session.execute(sa.text("SELECT totp_secret FROM users WHERE id = :i"), {"i": user.id}).scalar_one()
+    raw = db.session.execute(sa.text("SELECT totp_secret_ciphertext FROM users WHERE id = :i"), {"i": user.id}).scalar_one()
     assert raw
     assert secret not in raw
     db.session.expire_all()

@@ -102,7 +102,7 @@ def test_organiser_changes_frozen_evidence_only_with_a_reason_audited(world_app:
     assert [(c.action, c.reason) for c in changes] == [("document_removed", "机构上传了错误的判决书"),
                                                        ("document_added", "补交正确的判决书")]
     audited = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "cases.frozen_evidence_changed",
-                                                              AuditEvent.object_id == case.case_id)).all()
+                                                              AuditEvent.object_id == str(case.case_id))).all()
     assert [e.after["reason"] for e in audited] == ["机构上传了错误的判决书", "补交正确的判决书"]
 
 

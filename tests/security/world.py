@@ -207,7 +207,8 @@ def build_world(session: Session, storage: Any) -> World:  # noqa: PLR0915 - one
     key = storage.put(b"%PDF-1.4\n% attachment of the appeal\n")
     appeals[-1].attachments.append(AppealAttachment(original_filename="补充材料.pdf", storage_key=key,
                                                     content_type="application/pdf", size=38))
-    payloads["staff_display_name"] = staff[0].display_name = xss("staffname")
+    # "sn": a display name holds 64 characters (PostgreSQL enforces it; SQLite does not)
+    payloads["staff_display_name"] = staff[0].display_name = xss("sn")
     offered = session.scalar(sa.select(Assignment).join(Sample, Sample.id == Assignment.sample_id)
                              .where(Sample.campaign_id == made.scoring, Assignment.round == AssignmentRound.INITIAL,
                                     Assignment.state.in_([AssignmentState.OFFERED, AssignmentState.ACCEPTED]))
