@@ -75,6 +75,13 @@ def render_error(status: int, detail: Any = None) -> Any:
     return render_template("error.html", status=status, title=title, text=detail or text), status
 
 
+def flash_form_errors(form: Any) -> None:
+    """Flash every validation message of a form that did not validate (each names its field's problem)."""
+    for errors in form.errors.values():
+        for error in errors:
+            flash(str(error), "error")
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError) -> Any:

@@ -15,6 +15,7 @@ from evalplat.appeals import operations, queries
 from evalplat.appeals.models import Appeal, AppealAttachment
 from evalplat.campaigns.models import Sample
 from evalplat.db import utcnow
+from evalplat.errors import flash_form_errors
 from evalplat.extensions import db
 from evalplat.params import page_arg
 from evalplat.results.operations import PUBLISHED_STATES, current_result
@@ -101,6 +102,9 @@ def detail(appeal_id: int) -> Any:
 def accept(appeal_id: int) -> Any:
     appeal = _appeal(appeal_id)
     form = AcceptAppealForm()
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return redirect(url_for("appeals.detail", appeal_id=appeal.id))
     operations.accept_appeal(db.session, actor=current_user, appeal=appeal, note=form.note.data or "", now=utcnow())
     db.session.commit()
     notifications.soon()
@@ -113,6 +117,9 @@ def accept(appeal_id: int) -> Any:
 def reject(appeal_id: int) -> Any:
     appeal = _appeal(appeal_id)
     form = RejectAppealForm()
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return redirect(url_for("appeals.detail", appeal_id=appeal.id))
     operations.reject_appeal(db.session, actor=current_user, appeal=appeal, reasons=form.reasons.data or "",
                              now=utcnow())
     db.session.commit()

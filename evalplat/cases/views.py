@@ -21,6 +21,7 @@ from evalplat.cases.evidence import evidence_panel
 from evalplat.cases.labels import case_label
 from evalplat.cases.models import Case, Document, DocumentKind, DocumentPage
 from evalplat.confirm import require_confirmation
+from evalplat.errors import flash_form_errors
 from evalplat.extensions import db
 from evalplat.jobs.models import JobRecord
 from evalplat.jobs.tracking import submit_job
@@ -274,9 +275,7 @@ def add_span(document_id: int) -> Any:
     document = _document(document_id)
     form = AddSpanForm()
     if not form.validate_on_submit():
-        for errors in form.errors.values():
-            for error in errors:
-                flash(str(error), "error")
+        flash_form_errors(form)
         return redirect(url_for("cases.review", case_id=document.case_id, _anchor=f"doc-{document.id}"))
     added = operations.add_span(db.session, actor=current_user, document=document,
                                 start=form.start.data, end=form.end.data, text=(form.text.data or "").strip(),

@@ -27,6 +27,16 @@ def _own_sample(db: Any, fs: Any, flow: Any, agency_index: int = 0) -> Any:
     return next(s for s in fs.samples(db, flow.campaign) if s.case.agency_id == flow.agencies[agency_index].id)
 
 
+def _filed_appeal(db: Any, fs: Any, flow: Any, app: Any, login: Any) -> tuple[Appeal, Any]:
+    """An appeal the first agency filed against its own case, and the organiser's signed-in client."""
+    appeal = file_appeal(db.session, actor=flow.staff[0], sample=_own_sample(db, fs, flow), reason="不服",
+                         contested_items=["total"], attachments=[], storage=None, now=fs.NOW + timedelta(days=4))
+    db.session.commit()
+    organiser = app.test_client()
+    login(organiser, flow.organiser)
+    return appeal, organiser
+
+
 def test_appeal_accepted_and_re_reviewed(db: Any, published: Any, fs: Any, app: Any, login: Any) -> None:
     flow = published
     sample = _own_sample(db, fs, flow)
@@ -75,12 +85,7 @@ def test_appeal_accepted_and_re_reviewed(db: Any, published: Any, fs: Any, app: 
 
 def test_appeal_rejected_with_reasons(db: Any, published: Any, fs: Any, app: Any, login: Any) -> None:
     flow = published
-    sample = _own_sample(db, fs, flow)
-    appeal = file_appeal(db.session, actor=flow.staff[0], sample=sample, reason="不服", contested_items=["total"],
-                         attachments=[], storage=None, now=fs.NOW + timedelta(days=4))
-    db.session.commit()
-    organiser = app.test_client()
-    login(organiser, flow.organiser)
+    appeal, organiser = _filed_appeal(db, fs, flow, app, login)
     organiser.post(f"/appeals/{appeal.id}/reject", data={"reasons": ""})
     db.session.expire_all()
     assert appeal.state == AppealState.FILED
@@ -99,7 +104,7 @@ def test_appeal_rejected_with_reasons(db: Any, published: Any, fs: Any, app: Any
     login(agency, flow.staff[0])
     assert "评分依据充分" in agency.get(f"/appeals/{appeal.id}").get_data(as_text=True)
     with pytest.raises(InvalidTransition):
-        file_appeal(db.session, actor=flow.staff[0], sample=sample, reason="再次", contested_items=["total"],
+        file_appeal(db.session, actor=flow.staff[0], sample=_own_sample(db, fs, flow), reason="再次", contested_items=["total"],
                     attachments=[], storage=None, now=fs.NOW + timedelta(days=5))
 
 
@@ -175,3 +180,19 @@ def test_re_reviewer_reads_the_agencys_reasons_and_attachment_anonymised(db: Any
     assert agency_name not in page
     assert "补充.txt" not in page  # the file name may name people too; the attachment is numbered
     assert "异议评分项: 总分" in page  # the contested item by its label, not its code
+
+
+def test_reject_and_accept_forms_are_validated_before_anything_changes(db: Any, published: Any, fs: Any, app: Any,
+                                                                        login: Any) -> None:
+    flow = published
+    appeal, organiser = _filed_appeal(db, fs, flow, app, login)
+    too_long = organiser.post(f"/appeals/{appeal.id}/reject", data={"reasons": "理" * 8001}, follow_redirects=True)
+    assert "8000" in too_long.get_data(as_text=True)  # the form's length rule names its limit
+    empty = organiser.post(f"/appeals/{appeal.id}/reject", data={"reasons": ""}, follow_redirects=True)
+    page = empty.get_data(as_text=True)
+    assert "请填写不予受理的理由。" in page or "Give the reasons for rejecting the appeal." in page
+    long_note = organiser.post(f"/appeals/{appeal.id}/accept", data={"note": "注" * 2001})
+    assert long_note.status_code == 302
+    db.session.expire_all()
+    assert appeal.state == AppealState.FILED
+    assert appeal.decision_reason is None
