@@ -156,9 +156,17 @@ def _settings_of(campaign: Campaign) -> dict[str, Any]:
     return {key: getattr(campaign, key) for key in SETTINGS}
 
 
-def _setting_value(campaign: Campaign, key: str) -> Any:
-    value = getattr(campaign, key)
-    return sorted(set(value or [])) if key == "scope_agency_ids" else value
+# What an empty assignment_rules means (evalplat.campaigns.assigning reads them with these defaults).
+ASSIGNMENT_RULE_DEFAULTS = {"regional_avoidance": True, "case_type_match": "preferred"}
+
+
+def _normalised(key: str, value: Any) -> Any:
+    """A setting in the form two values that mean the same compare equal in (so re-saving is no change)."""
+    if key == "scope_agency_ids":  # a set of agencies: the order they were given in is no change
+        return sorted(set(value or []))
+    if key == "assignment_rules":  # the defaults spelt out are the defaults
+        return {**ASSIGNMENT_RULE_DEFAULTS, **(value or {})}
+    return value
 
 
 def update_settings(session: Session, *, actor: User | None, campaign: Campaign, **values: Any) -> Campaign:
@@ -167,9 +175,9 @@ def update_settings(session: Session, *, actor: User | None, campaign: Campaign,
     unknown = set(values) - set(SETTINGS)
     if unknown:
         raise CampaignError(_l("Unknown campaign settings: %(s)s.", s=", ".join(sorted(unknown))))
-    if "scope_agency_ids" in values:  # a set of agencies: the order they were typed in is no change
-        values["scope_agency_ids"] = sorted(set(values["scope_agency_ids"] or []))
-    changed = {k: v for k, v in values.items() if _setting_value(campaign, k) != v}
+    if "scope_agency_ids" in values:
+        values["scope_agency_ids"] = _normalised("scope_agency_ids", values["scope_agency_ids"])
+    changed = {k: v for k, v in values.items() if _normalised(k, getattr(campaign, k)) != _normalised(k, v)}
     if not changed:
         return campaign
     if "code_prefix" in changed:

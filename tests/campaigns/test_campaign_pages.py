@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from evalplat.campaigns.models import Assignment, Campaign, CampaignState, Sample
@@ -62,9 +63,11 @@ def test_campaign_show_lists_blockers_of_the_next_move(client: Any, login: Any, 
     assert "No assignment run has been committed." in page
 
 
+@pytest.mark.parametrize("state", ["sampled", "scoring", "published"])
 def test_editing_a_campaign_of_chosen_agencies_keeps_its_agencies(client: Any, login: Any, province: Any,
-                                                                  db: Any, now: Any) -> None:
-    """Issue 13 item 12: the edit form shows the chosen agencies, so saving it unchanged but for the name works."""
+                                                                  db: Any, now: Any, state: str) -> None:
+    """Issue 13 item 12: the edit form shows the chosen agencies, so saving it unchanged but for the name works,
+    also once reviewers are assigned (the demo's campaign 1 is published with the default assignment rules)."""
     from tests_support import form_values
 
     from evalplat.campaigns import operations as ops
@@ -78,7 +81,9 @@ def test_editing_a_campaign_of_chosen_agencies_keeps_its_agencies(client: Any, l
                  plan={"mode": "fixed", "per_stratum": 1, "fold_administrative": True})
     ops.fix_seed(db.session, actor=province.organiser, campaign=campaign, seed="20240101", source="test", now=now)
     ops.freeze_population(db.session, actor=province.organiser, campaign=campaign, now=now)
+    campaign.state = CampaignState(state)  # the settings check reads the state only
     db.session.commit()
+    assert campaign.assignment_rules in ({}, None), "the campaign keeps the default rules, as the demo's do"
     login(client, province.organiser)
     page = client.get(f"/campaigns/{campaign.id}/edit").get_data(as_text=True)
     values = form_values(page)
