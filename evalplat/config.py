@@ -103,6 +103,7 @@ ENV_VARS: dict[str, tuple[str, Callable[[str, str], Any]]] = {
     "DATA_KEYS": ("EVALPLAT_DATA_KEYS", _str),
     "JOBS_URL": ("EVALPLAT_JOBS_URL", _str),
     "JOB_WORKERS": ("EVALPLAT_JOB_WORKERS", _int),
+    "JOBS_QUEUE": ("EVALPLAT_JOBS_QUEUE", _str),
     "MAX_UPLOAD_MB": ("EVALPLAT_MAX_UPLOAD_MB", _int),
     "DEFAULT_LOCALE": ("BABEL_DEFAULT_LOCALE", _choice("zh_Hans", "en")),
     "SECURE_COOKIES": ("SESSION_COOKIE_SECURE", lambda n, r: _bool(n, r)),
@@ -127,6 +128,7 @@ ENV_VARS: dict[str, tuple[str, Callable[[str, str], Any]]] = {
     "SMTP_URL": ("EVALPLAT_SMTP_URL", _str),
     "LOG_LEVEL": ("EVALPLAT_LOG_LEVEL", _log_level),
     "BASE_URL": ("EVALPLAT_BASE_URL", _str),
+    "REDACTION_CHUNK": ("EVALPLAT_REDACTION_CHUNK", _int),
 }
 
 

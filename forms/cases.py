@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, MultipleFileField
-from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
@@ -83,3 +83,23 @@ class RemoveSpanForm(FlaskForm):
 
     start = IntegerField(validators=[NumberRange(min=0, max=10**9)])
     end = IntegerField(validators=[NumberRange(min=1, max=10**9)])
+
+
+class DismissFlagForm(FlaskForm):
+    """The checker has looked at a flagged stretch and finds it fine (no target: every open flag of the case)."""
+
+    target = StringField(validators=[Optional(), Length(max=40)])
+    start = IntegerField(validators=[Optional(), NumberRange(min=0, max=10**9)])
+    end = IntegerField(validators=[Optional(), NumberRange(min=1, max=10**9)])
+
+    def validate_target(self, field: StringField) -> None:
+        if field.data and (self.start.data is None or self.end.data is None):
+            raise ValidationError(_l("A flag is named by its document and both offsets."))
+
+
+class BulkApproveForm(FlaskForm):
+    """Approve, in one step, every case of the campaign waiting for the checker with no open flag."""
+
+    expected = IntegerField(validators=[DataRequired(), NumberRange(min=1, max=10**9)])
+    confirm = BooleanField(_l("I have checked the flagged cases; approve these cases without opening them."),
+                           validators=[DataRequired(_l("Tick the box to confirm the approval."))])

@@ -334,7 +334,9 @@ def make_case(db: Any, make_agency: Callable[..., Any], make_lawyer: Callable[..
     from evalplat.organisations.models import CaseType
 
     def make(agency: Any = None, case_type: str = "criminal", lawyer: Any = None, number: str | None = None,
-             year: int = 2024, **fields: Any) -> Case:
+             year: int = 2024, released: bool = True, **fields: Any) -> Case:
+        """A case; ``released``: its facts redacted and approved, as if the organiser had checked the case
+        (reviewers are offered only such cases)."""
         n = next(_seq)
         lawyer = lawyer or make_lawyer()
         case = Case(agency=agency or make_agency(), case_number=number or f"援字〔{year}〕第{n:04d}号", year=year,
@@ -344,9 +346,29 @@ def make_case(db: Any, make_agency: Callable[..., Any], make_lawyer: Callable[..
                     firm_id=lawyer.firm_id, **fields)
         db.session.add(case)
         db.session.commit()
+        if released:
+            release_case(case)
         return case
 
     return make
+
+
+def release_case(case: Any) -> None:
+    """Redact the case's facts and mark the case's redaction approved (tests of what follows the check)."""
+    from evalplat.cases.models import CaseRedaction, RedactionStatus
+    from evalplat.cases.operations import facts_of_case, known_for_case, redact_facts
+
+    facts = redact_facts(known_for_case(case), facts_of_case(case))
+    db_session = _session_of(case)
+    db_session.add(CaseRedaction(case_id=case.id, fields=facts.fields, spans=facts.spans, flags=facts.flags,
+                                 open_flags=0, status=RedactionStatus.APPROVED))
+    db_session.commit()
+
+
+def _session_of(obj: Any) -> Any:
+    from sqlalchemy.orm import object_session
+
+    return object_session(obj)
 
 
 def login_as(client: FlaskClient, user: User, password: str = TEST_PASSWORD) -> Any:

@@ -34,6 +34,9 @@ class Appeal(db.Model):
     filed_at: Mapped[datetime] = mapped_column(default=utcnow)
     contested_items: Mapped[list[str]] = mapped_column(default=list)
     reason: Mapped[str] = mapped_column(sa.Text)
+    # The reason as re-reviewers read it: redacted with the case's known names when it is filed; the
+    # organiser sees this text before accepting the appeal.
+    reason_redacted: Mapped[str | None] = mapped_column(sa.Text)
     state: Mapped[AppealState] = mapped_column(enum_column(AppealState), default=AppealState.FILED)
     decision: Mapped[str | None] = mapped_column(sa.Text)
     decision_reason: Mapped[str | None] = mapped_column(sa.Text)
@@ -58,3 +61,6 @@ class AppealAttachment(db.Model):
     storage_key: Mapped[str] = mapped_column(sa.String(128))
     content_type: Mapped[str] = mapped_column(sa.String(64))
     size: Mapped[int]
+    # The attachment's text as re-reviewers read it (extracted and redacted when filed); None when no text
+    # could be read from the file (re-reviewers are then told an attachment exists but not shown it).
+    redacted_text: Mapped[str | None] = mapped_column(sa.Text)

@@ -21,8 +21,9 @@ from evalplat.accounts.models import User
 from evalplat.appeals.models import Appeal, AppealAttachment, AppealState
 from evalplat.audit.operations import record
 from evalplat.campaigns.models import AssignmentRound, Campaign, CampaignState, Sample
+from evalplat.cases.operations import redact_for_case
 from evalplat.errors import DomainError, InvalidTransition, NotAllowed
-from evalplat.files import FileRejected, Storage, sniff
+from evalplat.files import CodedError, FileRejected, Storage, sniff
 from evalplat.i18n import lazy_gettext as _l
 from evalplat.results.models import Result
 
@@ -77,6 +78,18 @@ def _lang() -> str:
     return current_language()
 
 
+def _attachment_text(case: Any, data: bytes, name: str) -> str | None:
+    """The attachment's text as re-reviewers read it (redacted like the case's documents); None when the file
+    holds no readable text."""
+    from evalplat.extract import extract_text
+
+    try:
+        text = extract_text(data, name).text
+    except CodedError:
+        return None
+    return redact_for_case(case, text) if text and text.strip() else None
+
+
 def file_appeal(session: Session, *, actor: User, sample: Sample, reason: str, contested_items: Iterable[str],
                 attachments: Sequence[tuple[str, bytes]], storage: Storage | None, now: datetime) -> Appeal:
     """Agency staff object to the published result of one of their agency's cases.
@@ -91,6 +104,9 @@ def file_appeal(session: Session, *, actor: User, sample: Sample, reason: str, c
         Item codes of the result contested (at least one; must be items of the case's result).
     attachments : sequence of (filename, bytes)
         Supporting files, checked by content and stored through the storage layer.
+
+    The reason and each attachment's text are also kept redacted with the case's known names: that is
+    what re-reviewers read (the organiser sees it before accepting the appeal).
 
     Raises
     ------
@@ -127,12 +143,14 @@ def file_appeal(session: Session, *, actor: User, sample: Sample, reason: str, c
     if checked and storage is None:
         raise AppealError(_l("File storage is not configured; attachments cannot be kept."), code="no_storage")
     appeal = Appeal(sample_id=sample.id, agency_id=case.agency_id, filed_by_id=actor.id, filed_at=now,
-                    contested_items=items, reason=text[:8000], state=AppealState.FILED)
+                    contested_items=items, reason=text[:8000], state=AppealState.FILED,
+                    reason_redacted=redact_for_case(case, text[:8000]))
     for name, data, mime in checked:
         assert storage is not None
         key = storage.put(data)
         appeal.attachments.append(AppealAttachment(original_filename=name[:256], storage_key=key,
-                                                   content_type=mime[:64], size=len(data)))
+                                                   content_type=mime[:64], size=len(data),
+                                                   redacted_text=_attachment_text(case, data, name)))
     session.add(appeal)
     session.flush()
     record(session, actor_id=actor.id, action="appeal.filed", object_type="appeal", object_id=appeal.id, at=now,

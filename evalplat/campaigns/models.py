@@ -268,9 +268,14 @@ class Assignment(db.Model):
     __mapper_args__ = {"version_id_col": version}
 
     def can_open(self, user: User) -> bool:
-        """Only the assigned reviewer opens an assignment (the organiser manages it elsewhere)."""
+        """Only the assigned reviewer opens an assignment (the organiser manages it elsewhere); an offer only
+        once its case's redaction is approved (until then it waits, invisible)."""
+        from evalplat.cases.queries import is_released
+
         profile = user.reviewer_profile
-        return profile is not None and profile.id == self.reviewer_id and user.is_reviewer
+        if profile is None or profile.id != self.reviewer_id or not user.is_reviewer:
+            return False
+        return self.state != AssignmentState.OFFERED or is_released(self.sample.case_id)
 
     def can_score(self, user: User) -> bool:
         return self.can_open(user) and self.state in (AssignmentState.OFFERED, AssignmentState.ACCEPTED)

@@ -40,14 +40,16 @@ from evalplat.cases.models import (
     encrypt_column,
 )
 from evalplat.cases.operations import (
+    CaseTexts,
     Extraction,
     ProgressFn,
     apply_extraction,
+    facts_of_case,
     known_for_case,
     process_case,
     read_document,
-    redact_texts,
-    store_redaction,
+    redact_case_texts,
+    store_case_texts,
     waiting_statuses,
 )
 from evalplat.files import Storage
@@ -79,15 +81,17 @@ class CaseWork:
     case_id: int
     known: Mapping[str, Sequence[str]]
     documents: tuple[DocumentWork, ...]
+    facts: Mapping[str, str]  # the case's free-text fields (FACT_FIELDS)
 
 
 @dataclass(frozen=True, slots=True)
 class CaseResult:
-    """What :func:`compute_case` returns: per document id, the extraction (with its ciphertext) and redaction."""
+    """What :func:`compute_case` returns: per document id, the extraction (with its ciphertext); the redaction
+    of the documents (in reading order) and of the facts."""
 
     case_id: int
     extractions: dict[int, tuple[Extraction, str | None]]
-    redactions: dict[int, tuple[list[dict[str, Any]], str]]
+    texts: CaseTexts
 
 
 def compute_case(work: CaseWork, storage: Storage) -> CaseResult:
@@ -102,9 +106,7 @@ def compute_case(work: CaseWork, storage: Storage) -> CaseResult:
         else:
             text = decrypt_column(document.text_token, DOCUMENT_TEXT_CONTEXT)
         texts.append((text, document.spans))
-    computed = redact_texts(work.known, texts)
-    return CaseResult(work.case_id, extractions,
-                      {d.id: r for d, r in zip(work.documents, computed, strict=True) if r is not None})
+    return CaseResult(work.case_id, extractions, redact_case_texts(work.known, texts, work.facts))
 
 
 # --- worker processes ----------------------------------------------------------------------------------
@@ -170,13 +172,13 @@ def _load_cases(session: Session, case_ids: Sequence[int]) -> list[Case]:
     return list(session.scalars(
         sa.select(Case).where(Case.id.in_(case_ids)).order_by(Case.id).options(
             selectinload(Case.parties), selectinload(Case.documents).selectinload(Document.redaction),
-            selectinload(Case.lawyer), selectinload(Case.firm), selectinload(Case.agency))
+            selectinload(Case.facts_redaction), selectinload(Case.lawyer), selectinload(Case.firm), selectinload(Case.agency))
         .execution_options(populate_existing=True)))
 
 
 def _fingerprint(case: Case) -> tuple[Any, ...]:
     """Everything the computation read from the case's rows (ciphertexts compared as stored)."""
-    return (case.agency_id, case.lawyer_id, case.firm_id,
+    return (case.agency_id, case.lawyer_id, case.firm_id, tuple(facts_of_case(case).items()),
             tuple(sorted((str(p.role), p.name_ciphertext) for p in case.parties)),
             tuple((d.id, str(d.status), d.storage_key, d.extracted_ciphertext,
                    d.redaction.spans if d.redaction else None) for d in case.documents))
@@ -190,7 +192,7 @@ def _work_of(case: Case, wanted: Sequence[DocumentStatus]) -> CaseWork:
         documents.append(DocumentWork(d.id, d.original_filename, d.storage_key, extract,
                                       None if extract or failed else d.extracted_ciphertext,
                                       tuple(d.redaction.spans) if d.redaction else ()))
-    return CaseWork(case.id, known_for_case(case), tuple(documents))
+    return CaseWork(case.id, known_for_case(case), tuple(documents), facts_of_case(case))
 
 
 def _read_batch(session: Session, case_ids: Sequence[int], wanted: Sequence[DocumentStatus]
@@ -224,8 +226,7 @@ def _store_batch(session: Session, storage: Storage, results: Sequence[CaseResul
                     counts["extracted"] += 1
                 else:
                     counts["failed"] += 1
-            for doc_id, (stored, redacted_text) in result.redactions.items():
-                counts["redacted"] += store_redaction(documents[doc_id], stored, redacted_text)
+            counts["redacted"] += store_case_texts(case, result.texts)
         if after_batch is not None:
             after_batch(session, [cases[i] for i in ids if i in cases])
         session.commit()

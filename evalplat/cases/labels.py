@@ -39,6 +39,20 @@ LABELS: dict[str, Any] = register({
     "prosecutor": _l("Prosecutor"),
     "relative": _l("Relative"),
     "court": _l("Court"),
+    # the campaign's redaction queue (evalplat.cases.queue.QueueState)
+    "no_documents": _l("No files"),
+    "processing": _l("Processing"),
+    "proposed": _l("Approved, changes proposed"),
+    "to_check": _l("To check"),
+    # why a stretch is flagged for the checker (evalplat.cases.suspicion.REASONS)
+    "repeat": _l("A redacted name occurs here unredacted"),
+    "name_like": _l("Looks like a name"),
+    "after_role": _l("Unusual characters after a role word"),
+    "identifier": _l("Looks like an identifier"),
+    # the case's free-text fields (evalplat.cases.models.FACT_FIELDS)
+    "cause": _l("Cause"),
+    "stage_reached": _l("Stages reached"),
+    "result": _l("Result of the case"),
 })
 
 

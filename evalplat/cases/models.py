@@ -124,6 +124,7 @@ class Case(db.Model):
     documents: Mapped[list[Document]] = relationship(
         back_populates="case", cascade="all, delete-orphan", order_by="Document.position"
     )
+    facts_redaction: Mapped[CaseRedaction | None] = relationship(back_populates="case", cascade="all, delete-orphan")
 
     def can_view_original(self, user: User) -> bool:
         """Unredacted data: the organiser, and staff of the case's own agency."""
@@ -262,8 +263,46 @@ class Redaction(db.Model):
     approved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     approved_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # What the checker should look at: [{"start", "end", "reason", "dismissed"}] (offsets into the original
+    # text; see evalplat.cases.suspicion), and how many are not dismissed (for the campaign queue).
+    flags: Mapped[list[Any]] = mapped_column(default=list)
+    open_flags: Mapped[int] = mapped_column(default=0)
+    # A re-run of the redactor never replaces an approved redaction: it proposes its spans and text here,
+    # and the checker accepts or rejects them.
+    proposed_spans: Mapped[list[Any] | None] = mapped_column(sa.JSON)
+    proposed_text: Mapped[str | None] = mapped_column(sa.Text)
 
     document: Mapped[Document] = relationship(back_populates="redaction")
+
+
+#: The free-text fields of a case a reviewer reads (案由, 办理阶段, 办理结果), redacted like the documents.
+FACT_FIELDS = ("cause", "stage_reached", "result")
+
+
+class CaseRedaction(db.Model):
+    """The redaction of a case's free-text fields, and the approval of the case's redaction as a whole.
+
+    Computed with the documents' redaction (same known names, same placeholders) and approved with them;
+    reviewers read ``fields`` only, and are offered the case only once ``status`` is approved.
+    """
+
+    __tablename__ = "case_redactions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), unique=True)
+    # {field: redacted text} and {field: [spans as stored for documents]} for each of FACT_FIELDS
+    fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    spans: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    flags: Mapped[list[Any]] = mapped_column(default=list)  # as Redaction.flags, with a "field" key
+    open_flags: Mapped[int] = mapped_column(default=0)
+    proposed: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)  # {"fields", "spans"} of a re-run
+    status: Mapped[RedactionStatus] = mapped_column(enum_column(RedactionStatus), default=RedactionStatus.PENDING,
+                                                    index=True)
+    approved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    approved_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="facts_redaction")
 
 
 class EvidenceChange(db.Model):

@@ -23,7 +23,9 @@ from evalplat.anonymise import CaseMapping, Span, apply_corrections, redact
 from evalplat.audit.operations import record
 from evalplat.cases import importer
 from evalplat.cases.models import (
+    FACT_FIELDS,
     Case,
+    CaseRedaction,
     Document,
     DocumentKind,
     DocumentStatus,
@@ -33,6 +35,7 @@ from evalplat.cases.models import (
     RedactionStatus,
 )
 from evalplat.cases.page_ocr import start_pages
+from evalplat.cases.suspicion import flags_for, merge_flags, open_count
 from evalplat.db import utcnow
 from evalplat.errors import DomainError, InvalidTransition
 from evalplat.extensions import db
@@ -298,20 +301,37 @@ def _save_redaction(document: Document, text: str, spans: Sequence[Span],
     """Store spans and redacted text; a change sends an approved redaction back to pending. True if changed."""
     from evalplat.anonymise import render
 
-    return store_redaction(document, _stored(spans, removed), render(text, spans))
+    stored = _stored(spans, removed)
+    if document.redaction is not None:  # the checker's own change supersedes what a re-run proposed
+        document.redaction.proposed_spans = document.redaction.proposed_text = None
+    return store_redaction(document, stored, render(text, spans), flags_for(text, stored))
 
 
-def store_redaction(document: Document, stored: list[dict[str, Any]], redacted_text: str) -> bool:
-    """Store computed spans (as :func:`_stored` gives them) and the redacted text. True if the spans changed.
+def store_redaction(document: Document, stored: list[dict[str, Any]], redacted_text: str,
+                    flags: Sequence[Mapping[str, Any]] | None = None, *, propose: bool = False) -> bool:
+    """Store computed spans (as :func:`_stored` gives them), the redacted text and the checker's flags.
 
-    A change sends an approved redaction back to pending; the document becomes ``redacted`` unless it was
-    approved and nothing changed.
+    A change sends an approved redaction back to pending — unless ``propose`` (a re-run of the redactor):
+    then an approved redaction stays as approved, text and all, and the new spans and text are kept as a
+    proposal for the checker (:func:`settle_proposals`). The document becomes ``redacted`` unless it is
+    approved and stays so.
+
+    Returns
+    -------
+    bool
+        True if the spans (or, for an approved redaction re-run, the proposal) changed.
     """
     redaction = document.redaction
     if redaction is None:
-        redaction = Redaction(spans=stored, status=RedactionStatus.PENDING)
+        redaction = Redaction(spans=stored, status=RedactionStatus.PENDING, flags=[], open_flags=0)
         document.redaction = redaction
         changed = True
+    elif propose and redaction.status == RedactionStatus.APPROVED:
+        wanted = None if redaction.spans == stored else stored
+        changed = redaction.proposed_spans != wanted
+        redaction.proposed_spans = wanted
+        redaction.proposed_text = None if wanted is None else redacted_text
+        return changed
     else:
         changed = redaction.spans != stored
         if changed:
@@ -319,9 +339,73 @@ def store_redaction(document: Document, stored: list[dict[str, Any]], redacted_t
             redaction.status = RedactionStatus.PENDING
             redaction.approved_by_id = None
             redaction.approved_at = None
+    if flags is not None:
+        redaction.flags = merge_flags(flags, redaction.flags or [])
+        redaction.open_flags = open_count(redaction.flags)
     document.redacted_text = redacted_text
     if changed or document.status != DocumentStatus.APPROVED:
         document.status = DocumentStatus.REDACTED
+    return changed
+
+
+@dataclass(frozen=True, slots=True)
+class FactsResult:
+    """The redaction of a case's free-text fields (plain data: worker processes compute it)."""
+
+    fields: dict[str, str]
+    spans: dict[str, list[dict[str, Any]]]
+    flags: list[dict[str, Any]]
+
+
+def redact_facts(known: Mapping[str, Sequence[str]], facts: Mapping[str, str | None],
+                 mapping: CaseMapping | None = None) -> FactsResult:
+    """Redact the case's :data:`~evalplat.cases.models.FACT_FIELDS` as its documents are redacted.
+
+    ``mapping`` is the one the case's documents were redacted with, so that a name has the same
+    placeholder in the facts as in the documents.
+    """
+    mapping = mapping if mapping is not None else CaseMapping()
+    fields: dict[str, str] = {}
+    spans: dict[str, list[dict[str, Any]]] = {}
+    flags: list[dict[str, Any]] = []
+    for name in FACT_FIELDS:
+        text = (facts.get(name) or "").strip()
+        if not text:
+            fields[name], spans[name] = "", []
+            continue
+        automatic = redact(text, known, mapping=mapping)
+        for span in automatic.spans:
+            mapping.observe(span.kind, span.original, span.placeholder)
+        spans[name] = _stored(automatic.spans)
+        fields[name] = automatic.text
+        flags.extend({**flag, "field": name} for flag in flags_for(text, spans[name]))
+    return FactsResult(fields, spans, flags)
+
+
+def facts_of_case(case: Case) -> dict[str, str]:
+    """The case's free-text fields as :func:`redact_facts` reads them."""
+    return {name: getattr(case, name) or "" for name in FACT_FIELDS}
+
+
+def store_facts(case: Case, result: FactsResult) -> bool:
+    """Store the facts' redaction; as :func:`store_redaction` with ``propose``: an approved one is never
+    replaced, a different result becomes its proposal. True if something changed."""
+    row = case.facts_redaction
+    if row is None:
+        case.facts_redaction = CaseRedaction(fields=result.fields, spans=result.spans,
+                                             flags=list(result.flags), open_flags=open_count(result.flags),
+                                             status=RedactionStatus.PENDING)
+        return True
+    if row.status == RedactionStatus.APPROVED:
+        wanted = None if (row.fields, row.spans) == (result.fields, result.spans) else \
+            {"fields": result.fields, "spans": result.spans}
+        changed = row.proposed != wanted
+        row.proposed = wanted
+        return changed
+    changed = (row.fields, row.spans) != (result.fields, result.spans)
+    row.fields, row.spans = result.fields, result.spans
+    row.flags = merge_flags(result.flags, row.flags or [])
+    row.open_flags = open_count(row.flags)
     return changed
 
 
@@ -333,7 +417,8 @@ def _lock_case(session: Session, case_id: int) -> None:
 def _load_case(session: Session, case_id: int) -> Case:
     case = session.execute(
         sa.select(Case).where(Case.id == case_id).options(
-            selectinload(Case.parties), selectinload(Case.documents).selectinload(Document.redaction))
+            selectinload(Case.parties), selectinload(Case.documents).selectinload(Document.redaction),
+            selectinload(Case.facts_redaction))
         .execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if case is None:
@@ -342,8 +427,8 @@ def _load_case(session: Session, case_id: int) -> Case:
 
 
 def redact_texts(known: Mapping[str, Sequence[str]],
-                 documents: Sequence[tuple[str | None, Sequence[Mapping[str, Any]]]]
-                 ) -> list[tuple[list[dict[str, Any]], str] | None]:
+                 documents: Sequence[tuple[str | None, Sequence[Mapping[str, Any]]]],
+                 mapping: CaseMapping | None = None) -> list[tuple[list[dict[str, Any]], str] | None]:
     """The automatic redaction of a case's documents, in reading order, keeping an organiser's corrections.
 
     Pure computation (no database): worker processes run it too (:mod:`evalplat.cases.batch_redaction`).
@@ -355,13 +440,16 @@ def redact_texts(known: Mapping[str, Sequence[str]],
     documents : sequence of (text, stored spans)
         Every document of the case in reading order: its extracted text (None when it is not to be
         redacted: no text yet, or failed) and its currently stored spans (manual and removed ones are kept).
+    mapping : CaseMapping, optional
+        The case's placeholders (a new one when None); the caller may go on with it (:func:`redact_facts`).
 
     Returns
     -------
     list
         Per document, ``(spans as stored, redacted text)``, or None where the text was None.
     """
-    mapping = CaseMapping()  # shared, so the same person has the same placeholder in every document
+    # shared, so the same person has the same placeholder in every document
+    mapping = mapping if mapping is not None else CaseMapping()
     out: list[tuple[list[dict[str, Any]], str] | None] = []
     for text, stored in documents:
         if text is None:
@@ -387,6 +475,40 @@ def redact_texts(known: Mapping[str, Sequence[str]],
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class CaseTexts:
+    """Everything :func:`redact_case_texts` computes for one case (plain data)."""
+
+    documents: list[tuple[list[dict[str, Any]], str, list[dict[str, Any]]] | None]
+    facts: FactsResult
+
+
+def redact_case_texts(known: Mapping[str, Sequence[str]],
+                      documents: Sequence[tuple[str | None, Sequence[Mapping[str, Any]]]],
+                      facts: Mapping[str, str | None]) -> CaseTexts:
+    """The documents (:func:`redact_texts`) with their flags, then the facts, with one mapping. Pure."""
+    mapping = CaseMapping()
+    computed = redact_texts(known, documents, mapping)
+    out: list[tuple[list[dict[str, Any]], str, list[dict[str, Any]]] | None] = []
+    for (text, _spans), result in zip(documents, computed, strict=True):
+        out.append(None if result is None or text is None else (*result, flags_for(text, result[0])))
+    return CaseTexts(out, redact_facts(known, facts, mapping))
+
+
+def store_case_texts(case: Case, computed: CaseTexts) -> int:
+    """Store what :func:`redact_case_texts` computed for the case's documents (in reading order) and facts.
+
+    A re-run never replaces an approved redaction: it proposes (:func:`store_redaction`). Returns the
+    documents whose redaction (or proposal) changed.
+    """
+    changed = 0
+    for document, result in zip(case.documents, computed.documents, strict=True):
+        if result is not None:
+            changed += store_redaction(document, result[0], result[1], result[2], propose=True)
+    store_facts(case, computed.facts)
+    return changed
+
+
 def redactable_text(document: Document) -> str | None:
     """The text :func:`redact_case` redacts: the extracted text, unless the document failed."""
     if document.status == DocumentStatus.FAILED:
@@ -397,9 +519,10 @@ def redactable_text(document: Document) -> str | None:
 def redact_case(session: Session, case_id: int) -> int:
     """(Re)compute the automatic redaction of every extracted document of a case, in reading order.
 
-    One :class:`~evalplat.anonymise.CaseMapping` is shared by the documents, so the same person has the
-    same placeholder everywhere; an organiser's added and removed spans are kept. A redaction whose spans
-    change goes back to pending.
+    One :class:`~evalplat.anonymise.CaseMapping` is shared by the documents and the case's free-text
+    fields, so the same person has the same placeholder everywhere; an organiser's added and removed spans
+    are kept. A pending redaction whose spans change is replaced; an approved one keeps its text and gets
+    the new result as a proposal for the checker.
 
     Returns
     -------
@@ -408,14 +531,10 @@ def redact_case(session: Session, case_id: int) -> int:
     """
     _lock_case(session, case_id)
     case = _load_case(session, case_id)
-    documents = list(case.documents)
-    computed = redact_texts(known_for_case(case), [
-        (redactable_text(d), d.redaction.spans if d.redaction else []) for d in documents])
-    changed = 0
-    for document, result in zip(documents, computed, strict=True):
-        if result is not None:
-            changed += store_redaction(document, *result)
-    return changed
+    computed = redact_case_texts(known_for_case(case), [
+        (redactable_text(d), d.redaction.spans if d.redaction else []) for d in case.documents],
+        facts_of_case(case))
+    return store_case_texts(case, computed)
 
 
 def _case_mapping(case: Case) -> CaseMapping:
@@ -427,6 +546,14 @@ def _case_mapping(case: Case) -> CaseMapping:
         for span in _spans_of(document, text):
             mapping.observe(span.kind, span.original, span.placeholder)
     return mapping
+
+
+def redact_for_case(case: Case, text: str) -> str:
+    """Any other text about the case (an appeal's reason, an attachment) redacted as its documents are: the
+    same known names, and the placeholders its documents already use."""
+    if not text.strip():
+        return text
+    return redact(text, known_for_case(case), mapping=_case_mapping(case)).text
 
 
 def _editable(document: Document) -> str:
@@ -558,7 +685,10 @@ def _approvable(case: Case) -> list[Document]:
 
 
 def _approve_documents(actor: User, case: Case, now: datetime) -> list[int]:
-    """Mark every document of a checked case approved; the ids whose redaction was not approved yet."""
+    """Mark every document and the facts of a checked case approved; the document ids not approved yet.
+
+    From then on the case is released: reviewers are offered it (:func:`evalplat.cases.queries.released`).
+    """
     approved = []
     for document in _approvable(case):
         assert document.redaction is not None
@@ -568,7 +698,88 @@ def _approve_documents(actor: User, case: Case, now: datetime) -> list[int]:
             document.redaction.approved_at = now
             approved.append(document.id)
         document.status = DocumentStatus.APPROVED
+    if case.facts_redaction is None:  # a case redacted before the facts were: redact them now
+        store_facts(case, redact_facts(known_for_case(case), facts_of_case(case), _case_mapping(case)))
+    facts = case.facts_redaction
+    assert facts is not None
+    if facts.status != RedactionStatus.APPROVED:
+        facts.status, facts.approved_by_id, facts.approved_at = RedactionStatus.APPROVED, actor.id, now
     return approved
+
+
+def settle_proposals(session: Session, *, actor: User, case: Case, accept: bool) -> int:
+    """Accept (the proposed text becomes the approved one) or reject what a re-run of the redactor proposed.
+
+    Accepting is the checker's approval of the new text: it stays approved, under the actor's name.
+    Returns the number of proposals settled (documents, and the facts counted as one).
+    """
+    now = utcnow()
+    settled: list[str] = []
+    for document in case.documents:
+        redaction = document.redaction
+        if redaction is None or redaction.proposed_spans is None:
+            continue
+        if accept:
+            text = document.extracted_text or ""
+            redaction.spans = redaction.proposed_spans
+            document.redacted_text = redaction.proposed_text
+            redaction.flags = merge_flags(flags_for(text, redaction.spans), redaction.flags or [])
+            redaction.open_flags = open_count(redaction.flags)
+            redaction.approved_by_id, redaction.approved_at = actor.id, now
+        redaction.proposed_spans = redaction.proposed_text = None
+        settled.append(f"document:{document.id}")
+    facts = case.facts_redaction
+    if facts is not None and facts.proposed is not None:
+        if accept:
+            facts.fields, facts.spans = facts.proposed["fields"], facts.proposed["spans"]
+            texts = facts_of_case(case)
+            facts.flags = merge_flags([{**f, "field": name} for name in FACT_FIELDS
+                                       for f in flags_for(texts[name], facts.spans.get(name, []))], facts.flags or [])
+            facts.open_flags = open_count(facts.flags)
+            facts.approved_by_id, facts.approved_at = actor.id, now
+        facts.proposed = None
+        settled.append("facts")
+    if settled:
+        record(session, actor_id=actor.id, action="cases.redaction_proposal_accept" if accept
+               else "cases.redaction_proposal_reject", object_type="case", object_id=case.id,
+               after={"settled": settled})
+    return len(settled)
+
+
+def dismiss_flags(session: Session, *, actor: User, case: Case, target: str | None = None,
+                  start: int | None = None, end: int | None = None) -> int:
+    """The checker has looked: mark flags as fine. One flag (``target`` "document:<id>" or "facts:<field>"
+    with its offsets), or every open flag of the case when ``target`` is None. Returns flags dismissed."""
+    def dismiss(flags: list[Any], field: str | None, doc: bool) -> tuple[list[Any], int]:
+        out, n = [], 0
+        for flag in flags:
+            item = dict(flag)
+            hit = target is None or (item["start"], item["end"]) == (start, end) and (doc or item.get("field") == field)
+            if hit and not item.get("dismissed"):
+                item["dismissed"] = True
+                n += 1
+            out.append(item)
+        return out, n
+
+    total = 0
+    for document in case.documents:
+        redaction = document.redaction
+        if redaction is None or (target is not None and target != f"document:{document.id}"):
+            continue
+        redaction.flags, n = dismiss(redaction.flags or [], None, True)
+        redaction.open_flags = open_count(redaction.flags)
+        total += n
+    facts = case.facts_redaction
+    if facts is not None and (target is None or target.startswith("facts:")):
+        field = None if target is None else target.partition(":")[2]
+        facts.flags, n = dismiss(facts.flags or [], field, False)
+        facts.open_flags = open_count(facts.flags)
+        total += n
+    if target is not None and total == 0:
+        raise DomainError(_l("That flag does not exist (any more); reload the page."), code="no_flag")
+    record(session, actor_id=actor.id, action="cases.redaction_flags_dismiss", object_type="case", object_id=case.id,
+           after={"target": target or "all", "dismissed": total})
+    return total
 
 
 # --- background jobs -------------------------------------------------------------------------------------
@@ -696,14 +907,33 @@ def campaign_case_ids(session: Session, campaign_id: int) -> list[int]:
                                 .order_by(Sample.case_id)).scalars())
 
 
+#: cases per job when a campaign's redaction fans out over a distributed job backend (the default of
+#: ``EVALPLAT_REDACTION_CHUNK``)
+CHUNK_SIZE = 100
+
+
+def _distributed() -> bool:
+    """Whether jobs run on workers outside this process (RQ), so a campaign's redaction should fan out."""
+    return not isinstance(jobs.get_backend(), jobs.InProcessBackend)
+
+
 @jobs.task("cases.redact_campaign", timeout=24 * 3600)
 def redact_campaign_task(job_id: str, campaign_id: int) -> str:
     """Background task: extract and redact every document of every case drawn into a campaign.
 
-    The redaction runs on every core (:func:`evalplat.cases.batch_redaction.redact_cases`), committed per
-    batch of cases.
+    On RQ the work fans out: :func:`fan_out_campaign_redaction` queues one ``cases.redact_chunk`` job per
+    :data:`CHUNK_SIZE` cases, which workers on any number of machines share; this job's record follows
+    its parts and is done when the last one is. In-process, the redaction runs here on every core
+    (:func:`evalplat.cases.batch_redaction.redact_cases`), committed per batch of cases.
     """
     from evalplat.cases.batch_redaction import redact_cases
+
+    if _distributed():
+        from flask import current_app
+
+        size = int(current_app.config.get("EVALPLAT_REDACTION_CHUNK") or CHUNK_SIZE)
+        chunks = fan_out_campaign_redaction(db.session, campaign_id, job_id, chunk_size=size)
+        return f"{chunks} chunk(s) queued"
 
     def work(progress: ProgressFn) -> str:
         counts = redact_cases(db.session, campaign_case_ids(db.session, campaign_id), progress)
@@ -712,6 +942,83 @@ def redact_campaign_task(job_id: str, campaign_id: int) -> str:
         db.session.commit()
         return json.dumps(counts)
     return str(run_tracked(job_id, work))
+
+
+def fan_out_campaign_redaction(session: Session, campaign_id: int, job_id: str, *,
+                               chunk_size: int = CHUNK_SIZE) -> int:
+    """Queue the campaign's redaction as one job per chunk of cases; the record ``job_id`` follows them.
+
+    Every chunk's record is committed before the first chunk is queued, so the parent's progress always
+    counts all of them. Returns the number of chunks (0: nothing to redact, the parent is done at once).
+    """
+    case_ids = campaign_case_ids(session, campaign_id)
+    chunks = [case_ids[i:i + chunk_size] for i in range(0, len(case_ids), max(1, chunk_size))]
+    parent = session.get(JobRecord, job_id)
+    children = [JobRecord(id=uuid.uuid4().hex, task="cases.redact_chunk", state=JobState.QUEUED,
+                          object_type="campaign", object_id=campaign_id, parent_id=job_id,
+                          created_by_id=parent.created_by_id if parent else None, message="")
+                for _ in chunks]
+    session.add_all(children)
+    session.commit()
+    if not chunks:
+        _update_job(job_id, state=JobState.DONE, progress=1.0, message=json.dumps(_zero_counts()))
+        return 0
+    _update_job(job_id, state=JobState.RUNNING, progress=0.0, message=f"0/{len(chunks)}")
+    for child, chunk in zip(children, chunks, strict=True):
+        try:
+            jobs.enqueue("cases.redact_chunk", child.id, job_id, campaign_id, chunk)
+        except Exception as exc:
+            _update_job(child.id, state=JobState.FAILED, error=f"{type(exc).__name__}: {exc}")
+            _part_finished(job_id, campaign_id)
+            raise
+    return len(chunks)
+
+
+def _zero_counts() -> dict[str, int]:
+    return {"extracted": 0, "failed": 0, "redacted": 0}
+
+
+@jobs.task("cases.redact_chunk", timeout=6 * 3600)
+def redact_chunk_task(job_id: str, parent_id: str, campaign_id: int, case_ids: list[int]) -> str:
+    """Background task: one chunk of a campaign's redaction, in this worker's process (the workers are the
+    parallelism); then the parent job's progress, and its end when this was the last chunk."""
+    from evalplat.cases.batch_redaction import redact_cases
+
+    def work(progress: ProgressFn) -> str:
+        return json.dumps(redact_cases(db.session, case_ids, progress, workers=1))
+    try:
+        return str(run_tracked(job_id, work))
+    finally:
+        _part_finished(parent_id, campaign_id)
+
+
+def _part_finished(parent_id: str, campaign_id: int) -> None:
+    """Update the parent job from its parts; the part that finds all of them finished closes it (once)."""
+    db.session.rollback()  # a fresh snapshot: the parts' states were committed on other connections
+    parts = db.session.execute(sa.select(JobRecord.state, JobRecord.message)
+                               .where(JobRecord.parent_id == parent_id)).all()
+    db.session.rollback()
+    ended = [(state, message) for state, message in parts if state in (JobState.DONE, JobState.FAILED)]
+    if len(ended) < len(parts):
+        _update_job(parent_id, progress=len(ended) / max(len(parts), 1), message=f"{len(ended)}/{len(parts)}")
+        return
+    counts = _zero_counts()
+    for state, message in ended:
+        if state == JobState.DONE:
+            for key, value in json.loads(message or "{}").items():
+                counts[key] = counts.get(key, 0) + int(value)
+    failed = sum(state == JobState.FAILED for state, _ in ended)
+    with db.engine.begin() as connection:  # only one finishing part wins this update
+        won = connection.execute(
+            sa.update(JobRecord).where(JobRecord.id == parent_id, JobRecord.state != JobState.DONE,
+                                       JobRecord.state != JobState.FAILED)
+            .values(state=JobState.FAILED if failed else JobState.DONE, progress=1.0, updated_at=utcnow(),
+                    message=json.dumps(counts)[:500],
+                    error=f"{failed} of {len(parts)} chunk(s) failed; retry them" if failed else None)).rowcount
+    if won:
+        record(db.session, actor_id=None, action="cases.redact_campaign", object_type="campaign",
+               object_id=campaign_id, after={**counts, "chunks": len(parts), "failed_chunks": failed})
+        db.session.commit()
 
 
 @jobs.task("cases.process_case", timeout=6 * 3600)

@@ -12,7 +12,9 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from evalplat.accounts.models import Role, User
 from evalplat.cases.models import (
+    FACT_FIELDS,
     Case,
+    CaseRedaction,
     Document,
     DocumentKind,
     DocumentStatus,
@@ -30,7 +32,11 @@ __all__ = [
     "case_jobs",
     "case_list",
     "highlight",
+    "is_released",
+    "offer_visible",
+    "released",
     "reviewer_documents",
+    "reviewer_facts",
 ]
 
 
@@ -112,7 +118,7 @@ def case_detail(case_id: int) -> Case | None:
     return db.session.execute(
         sa.select(Case).where(Case.id == case_id).options(
             joinedload(Case.agency), joinedload(Case.lawyer), joinedload(Case.firm), selectinload(Case.parties),
-            selectinload(Case.documents).selectinload(Document.redaction))
+            selectinload(Case.documents).selectinload(Document.redaction), selectinload(Case.facts_redaction))
     ).unique().scalar_one_or_none()
 
 
@@ -151,6 +157,33 @@ def document_error_text(document: Document, lang: str) -> str:
     return str(data.get("en" if lang.startswith("en") else "zh", document.error_code))
 
 
+def released(case_id: Any) -> sa.ColumnElement[bool]:
+    """SQL: the case's redaction has been approved, so reviewers may be offered it (``case_id`` a column).
+
+    Every read that shows a reviewer an offer (inbox, to-do counts, decisions) adds this condition: an
+    offer made before the approval waits, invisible, until then.
+    """
+    return sa.exists().where(CaseRedaction.case_id == case_id, CaseRedaction.status == RedactionStatus.APPROVED)
+
+
+def offer_visible() -> sa.ColumnElement[bool]:
+    """SQL, for a select joined to ``Sample``: the assignment is not an offer still waiting for approval."""
+    from evalplat.campaigns.models import Assignment, AssignmentState, Sample
+
+    return sa.or_(Assignment.state != AssignmentState.OFFERED, released(Sample.case_id))
+
+
+def is_released(case_id: int) -> bool:
+    return bool(db.session.scalar(sa.select(released(sa.literal(case_id)))))
+
+
+def reviewer_facts(case_id: int) -> dict[str, str]:
+    """The case's free-text fields as approved redacted (empty until the case's redaction is approved)."""
+    fields = db.session.scalar(sa.select(CaseRedaction.fields).where(
+        CaseRedaction.case_id == case_id, CaseRedaction.status == RedactionStatus.APPROVED))
+    return {name: str((fields or {}).get(name) or "") for name in FACT_FIELDS}
+
+
 @dataclass(frozen=True)
 class ReviewerDocument:
     """What a reviewer may read of a document: its kind and its approved redacted text, nothing else."""
@@ -178,13 +211,15 @@ def reviewer_documents(case_id: int) -> list[ReviewerDocument]:
 
 @dataclass(frozen=True)
 class Segment:
-    """A piece of text for display; ``span`` is set for a redacted stretch."""
+    """A piece of text for display; ``span`` is set for a redacted stretch, ``flag`` for a suspicious one."""
 
     text: str
     span: dict[str, Any] | None = None
+    flag: dict[str, Any] | None = None
 
 
-def highlight(text: str, spans: Sequence[dict[str, Any]], *, redacted: bool) -> list[Segment]:
+def highlight(text: str, spans: Sequence[dict[str, Any]], *, redacted: bool,
+              flags: Sequence[dict[str, Any]] = ()) -> list[Segment]:
     """Cut a document's text into plain and highlighted segments.
 
     Parameters
@@ -196,16 +231,24 @@ def highlight(text: str, spans: Sequence[dict[str, Any]], *, redacted: bool) -> 
     redacted : bool
         False: the original text with each redacted stretch marked; True: the redacted text, each
         placeholder marked.
+    flags : sequence of dict
+        With ``redacted`` False: the open flags (offsets into ``text``), marked as such.
     """
+    marks = [(s["start"], s["end"], s, None) for s in spans if s.get("source") != "removed"]
+    if not redacted:
+        marks += [(f["start"], f["end"], None, f) for f in flags if not f.get("dismissed")]
     out: list[Segment] = []
     pos = 0
-    for span in sorted((s for s in spans if s.get("source") != "removed"), key=lambda s: s["start"]):
-        if span["start"] < pos:
+    for start, end, span, flag in sorted(marks, key=lambda m: (m[0], m[1])):
+        if start < pos:
             continue
-        if span["start"] > pos:
-            out.append(Segment(text[pos:span["start"]]))
-        out.append(Segment(span["placeholder"] if redacted else text[span["start"]:span["end"]], span))
-        pos = span["end"]
+        if start > pos:
+            out.append(Segment(text[pos:start]))
+        if span is not None:
+            out.append(Segment(span["placeholder"] if redacted else text[start:end], span))
+        else:
+            out.append(Segment(text[start:end], None, flag))
+        pos = end
     if pos < len(text):
         out.append(Segment(text[pos:]))
     return out

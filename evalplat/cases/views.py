@@ -16,10 +16,10 @@ from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 
 from evalplat.accounts.models import Role
-from evalplat.cases import importer, operations, page_ocr, queries
+from evalplat.cases import importer, operations, page_ocr, queries, queue
 from evalplat.cases.evidence import evidence_panel
 from evalplat.cases.labels import case_label
-from evalplat.cases.models import Case, Document, DocumentKind, DocumentPage
+from evalplat.cases.models import FACT_FIELDS, Case, Document, DocumentKind, DocumentPage
 from evalplat.confirm import require_confirmation
 from evalplat.errors import flash_form_errors
 from evalplat.extensions import db
@@ -29,7 +29,15 @@ from evalplat.params import int_arg, page_arg
 from evalplat.reviews.views import register_case_panel
 from evalplat.security import load_or_404, roles
 from evalplat.services import get_storage
-from forms.cases import AddSpanForm, EvidenceReasonForm, ImportForm, RemoveSpanForm, UploadForm
+from forms.cases import (
+    AddSpanForm,
+    BulkApproveForm,
+    DismissFlagForm,
+    EvidenceReasonForm,
+    ImportForm,
+    RemoveSpanForm,
+    UploadForm,
+)
 
 bp = Blueprint("cases", __name__, url_prefix="/cases", template_folder="templates")
 bp.context_processor(lambda: {"case_label": case_label})
@@ -251,6 +259,25 @@ def redact_campaign(campaign_id: int) -> Any:
 
 
 # --- redaction review (organisers) -------------------------------------------------------------------------
+def _facts_panel(case: Case) -> list[dict[str, Any]]:
+    """Per free-text field: the original, what reviewers read (approved or not), its flags and proposal."""
+    row = case.facts_redaction
+    if row is None:
+        return []
+    proposed = (row.proposed or {}).get("fields", {})
+    out = []
+    for name in FACT_FIELDS:
+        original = getattr(case, name) or ""
+        if not original:
+            continue
+        spans = (row.spans or {}).get(name, [])
+        flags = [f for f in row.flags or [] if f.get("field") == name]
+        out.append({"field": name, "original": queries.highlight(original, spans, redacted=False, flags=flags),
+                    "redacted": (row.fields or {}).get(name, ""), "proposed": proposed.get(name),
+                    "flags": [dict(f, text=original[f["start"]:f["end"]]) for f in flags if not f.get("dismissed")]})
+    return out
+
+
 @bp.get("/<int:case_id>/redaction")
 @roles(Role.ORGANISER)
 def review(case_id: int) -> Any:
@@ -259,14 +286,120 @@ def review(case_id: int) -> Any:
     panels = []
     for document in case.documents:
         text = document.extracted_text
-        spans = document.redaction.spans if document.redaction else []
-        panels.append({"document": document, "ready": text is not None and document.redaction is not None,
-                       "original": queries.highlight(text or "", spans, redacted=False),
+        redaction = document.redaction
+        spans = redaction.spans if redaction else []
+        flags = [f for f in (redaction.flags or []) if not f.get("dismissed")] if redaction else []
+        panels.append({"document": document, "ready": text is not None and redaction is not None,
+                       "original": queries.highlight(text or "", spans, redacted=False, flags=flags),
                        "redacted": queries.highlight(text or "", spans, redacted=True),
+                       "proposed": queries.highlight(text or "", redaction.proposed_spans, redacted=True)
+                       if redaction is not None and redaction.proposed_spans is not None else None,
+                       "flags": [dict(f, text=(text or "")[f["start"]:f["end"]]) for f in flags],
                        "spans": [s for s in spans if s.get("source") != "removed"],
                        "length": len(text or "")})
+    campaign_id = _int_arg("campaign")
     return render_template("cases/review.html", case=case, panels=panels, add_form=AddSpanForm(),
+                           facts=_facts_panel(case), dismiss_form=DismissFlagForm(), campaign_id=campaign_id,
                            lang=_lang(), document_error=queries.document_error_text)
+
+
+def _back_to_review(case_id: int, anchor: str | None = None) -> Any:
+    campaign = request.values.get("campaign", "")
+    return redirect(url_for("cases.review", case_id=case_id, campaign=campaign if campaign.isdigit() else None,
+                            _anchor=anchor))
+
+
+@bp.post("/<int:case_id>/redaction/flags/dismiss")
+@roles(Role.ORGANISER)
+def dismiss_flags(case_id: int) -> Any:
+    case = _case(case_id)
+    form = DismissFlagForm()
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return _back_to_review(case.id)
+    n = operations.dismiss_flags(db.session, actor=current_user, case=case, target=form.target.data or None,
+                                 start=form.start.data, end=form.end.data)
+    db.session.commit()
+    flash(_("%(n)d flag(s) marked as looked at.", n=n), "success")
+    return _back_to_review(case.id)
+
+
+def _settle(case_id: int, accept: bool) -> Any:
+    case = _case(case_id)
+    n = operations.settle_proposals(db.session, actor=current_user, case=case, accept=accept)
+    db.session.commit()
+    flash(_("%(n)d proposed change(s) accepted; reviewers now read the new text.", n=n) if accept
+          else _("%(n)d proposed change(s) rejected; reviewers keep reading the approved text.", n=n), "success")
+    return _back_to_review(case.id)
+
+
+@bp.post("/<int:case_id>/redaction/proposals/accept")
+@roles(Role.ORGANISER)
+def accept_proposals(case_id: int) -> Any:
+    return _settle(case_id, True)
+
+
+@bp.post("/<int:case_id>/redaction/proposals/reject")
+@roles(Role.ORGANISER)
+def reject_proposals(case_id: int) -> Any:
+    return _settle(case_id, False)
+
+
+# --- the campaign's redaction queue (organisers) ------------------------------------------------------------
+def _campaign(campaign_id: int) -> Any:
+    from evalplat.campaigns.models import Campaign
+
+    return load_or_404(Campaign, campaign_id, lambda c: c.can_manage(current_user))
+
+
+@bp.get("/campaigns/<int:campaign_id>/redaction")
+@roles(Role.ORGANISER)
+def redaction_queue(campaign_id: int) -> Any:
+    campaign = _campaign(campaign_id)
+    page = _int_arg("page") or 1
+    filters = {"state": request.args.get("state") or None, "flags": request.args.get("flags") or None,
+               "agency_id": _int_arg("agency")}
+    rows, total = queue.queue(campaign.id, page=page, per_page=PER_PAGE, **filters)
+    return render_template("cases/queue.html", campaign=campaign, rows=rows, total=total, page=page,
+                           per_page=PER_PAGE, filters=filters, counts=queue.queue_counts(campaign.id),
+                           states=list(queue.QueueState), agencies=queries.agencies_for(current_user),
+                           approvable=len(queue.bulk_approvable(campaign.id)))
+
+
+@bp.get("/campaigns/<int:campaign_id>/redaction/next")
+@roles(Role.ORGANISER)
+def next_in_queue(campaign_id: int) -> Any:
+    campaign = _campaign(campaign_id)
+    case_id = queue.next_case(campaign.id, _int_arg("after"))
+    if case_id is None:
+        flash(_("No case of this campaign is waiting for the checker."), "success")
+        return redirect(url_for("cases.redaction_queue", campaign_id=campaign.id))
+    return redirect(url_for("cases.review", case_id=case_id, campaign=campaign.id))
+
+
+@bp.route("/campaigns/<int:campaign_id>/redaction/approve", methods=["GET", "POST"])
+@roles(Role.ORGANISER)
+def bulk_approve(campaign_id: int) -> Any:
+    campaign = _campaign(campaign_id)
+    case_ids = queue.bulk_approvable(campaign.id)
+    form = BulkApproveForm(data={"expected": len(case_ids)} if request.method == "GET" else None)
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit() and form.expected.data == len(case_ids):
+            cases = [queries.case_detail(i) for i in case_ids]
+            n = operations.approve_redactions(db.session, actor=current_user, cases=[c for c in cases if c])
+            db.session.commit()
+            flash(_("%(cases)d case(s) approved (%(docs)d document(s)); their reviewers can now be offered them.",
+                    cases=len(case_ids), docs=n), "success")
+            return redirect(url_for("cases.redaction_queue", campaign_id=campaign.id))
+        if not form.errors:
+            flash(_("The queue changed meanwhile: %(n)d case(s) can be approved now. Confirm again.",
+                    n=len(case_ids)), "error")
+            form = BulkApproveForm(formdata=None, data={"expected": len(case_ids)})
+        status = 422
+    rows, _total = queue.queue(campaign.id, state=queue.QueueState.TO_CHECK.value, flags="none", per_page=20)
+    return render_template("cases/bulk_approve.html", campaign=campaign, form=form, count=len(case_ids),
+                           rows=rows), status
 
 
 @bp.post("/documents/<int:document_id>/spans")
@@ -276,13 +409,13 @@ def add_span(document_id: int) -> Any:
     form = AddSpanForm()
     if not form.validate_on_submit():
         flash_form_errors(form)
-        return redirect(url_for("cases.review", case_id=document.case_id, _anchor=f"doc-{document.id}"))
+        return _back_to_review(document.case_id, f"doc-{document.id}")
     added = operations.add_span(db.session, actor=current_user, document=document,
                                 start=form.start.data, end=form.end.data, text=(form.text.data or "").strip(),
                                 kind=form.kind.data)
     db.session.commit()
     flash(_("%(n)d stretch(es) redacted; the case needs approval again.", n=added), "success")
-    return redirect(url_for("cases.review", case_id=document.case_id, _anchor=f"doc-{document.id}"))
+    return _back_to_review(document.case_id, f"doc-{document.id}")
 
 
 @bp.post("/documents/<int:document_id>/spans/remove")
@@ -296,7 +429,7 @@ def remove_span(document_id: int) -> Any:
                            end=form.end.data)
     db.session.commit()
     flash(_("The stretch is shown again; the case needs approval again."), "success")
-    return redirect(url_for("cases.review", case_id=document.case_id, _anchor=f"doc-{document.id}"))
+    return _back_to_review(document.case_id, f"doc-{document.id}")
 
 
 @bp.post("/<int:case_id>/redaction/approve")
@@ -307,4 +440,7 @@ def approve(case_id: int) -> Any:
     operations.approve_redaction(db.session, actor=current_user, case=case)
     db.session.commit()
     flash(_("The redaction of all documents is approved; reviewers can now read them."), "success")
+    campaign = request.values.get("campaign", "")
+    if campaign.isdigit():  # working through a campaign's queue: on to the next case
+        return redirect(url_for("cases.next_in_queue", campaign_id=int(campaign), after=case.id))
     return redirect(url_for("cases.review", case_id=case.id))

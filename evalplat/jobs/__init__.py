@@ -81,6 +81,7 @@ def backend_from_config(
     config : mapping
         ``EVALPLAT_JOBS_URL``: empty or ``"inprocess"`` for the thread pool, ``redis://…`` for RQ.
         ``EVALPLAT_JOB_WORKERS``: thread-pool size (default 2).
+        ``EVALPLAT_JOBS_QUEUE``: the RQ queue (default ``evalplat``); its workers listen on it.
     on_update : callable, optional
         In-process only: called with each :class:`JobStatus` change (to persist it). With RQ the
         status lives in Redis and is read by :func:`status`.
@@ -93,9 +94,9 @@ def backend_from_config(
         workers = int(config.get("EVALPLAT_JOB_WORKERS") or 2)
         return InProcessBackend(workers, on_update=on_update, context_factory=context_factory)
     if url.startswith(("redis://", "rediss://", "unix://")):
-        from .rq_backend import RQBackend
+        from .rq_backend import DEFAULT_QUEUE, RQBackend
 
-        return RQBackend(url)
+        return RQBackend(url, queue_name=str(config.get("EVALPLAT_JOBS_QUEUE") or DEFAULT_QUEUE))
     raise JobError(f"EVALPLAT_JOBS_URL must be empty, 'inprocess' or a redis:// URL, not {url!r}")
 
 

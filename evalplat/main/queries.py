@@ -27,6 +27,7 @@ from evalplat.campaigns.models import (
     Sample,
 )
 from evalplat.cases.models import Case, Document, Redaction, RedactionStatus
+from evalplat.cases.queries import offer_visible
 from evalplat.errors import DomainError
 from evalplat.extensions import db
 from evalplat.i18n import lazy_gettext as _l
@@ -204,7 +205,8 @@ def reviewer_overview(user: User, *, now: datetime) -> dict[str, Any]:
                   Review.state)
         .join(Sample, Sample.id == Assignment.sample_id).join(Campaign, Campaign.id == Sample.campaign_id)
         .outerjoin(Review, Review.assignment_id == Assignment.id)
-        .where(Assignment.reviewer_id == profile.id, Assignment.state.in_(OPEN))
+        .where(Assignment.reviewer_id == profile.id, Assignment.state.in_(OPEN),
+               offer_visible())  # an offer waits until its case's redaction is approved
         .order_by(Assignment.due_at.is_(None), Assignment.due_at, Sample.code)).all()
     items = [OpenAssignment(aid, code, rnd, state, due, name, review_state == ReviewState.DRAFT,
                             due is not None and due < now, due is not None and now <= due < now + DUE_SOON)

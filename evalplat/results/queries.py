@@ -21,6 +21,7 @@ from evalplat.accounts.models import User
 from evalplat.appeals.models import Appeal
 from evalplat.campaigns.models import Assignment, AssignmentRound, Campaign, Sample
 from evalplat.cases.models import Case
+from evalplat.cases.queries import offer_visible
 from evalplat.extensions import db
 from evalplat.organisations.models import Agency, Region, ReviewerProfile
 from evalplat.results.models import Result
@@ -375,7 +376,8 @@ def earlier_reviews(sample_id: int, *, rounds: tuple[AssignmentRound, ...] = (As
 
 
 def open_decisions(user: User) -> list[Any]:
-    """The user's open adjudication and appeal assignments, with the case code (one query)."""
+    """The user's open adjudication and appeal assignments, with the case code (one query); an offer of a
+    case whose redaction is not approved waits."""
     profile = user.reviewer_profile
     if profile is None:
         return []
@@ -383,7 +385,7 @@ def open_decisions(user: User) -> list[Any]:
         sa.select(Assignment.id, Assignment.round, Assignment.state, Assignment.due_at, Sample.code, Campaign.name)
         .join(Sample, Sample.id == Assignment.sample_id).join(Campaign, Campaign.id == Sample.campaign_id)
         .where(Assignment.reviewer_id == profile.id, Assignment.state.in_(OPEN),
-               Assignment.round.in_([AssignmentRound.ADJUDICATION, AssignmentRound.APPEAL]))
+               Assignment.round.in_([AssignmentRound.ADJUDICATION, AssignmentRound.APPEAL]), offer_visible())
         .order_by(Assignment.due_at, Assignment.id)).all())
 
 

@@ -25,7 +25,8 @@ from evalplat.campaigns.models import (
     CampaignRubric,
     Sample,
 )
-from evalplat.cases.models import Case
+from evalplat.cases.models import Case, CaseRedaction, RedactionStatus
+from evalplat.cases.queries import offer_visible
 from evalplat.organisations.models import ReviewerProfile
 from evalplat.reviews.models import CalibrationReference, Review, ReviewItem, ReviewState, RubricVersion
 from forms.review import ItemEntry
@@ -74,6 +75,8 @@ def status_of(state: AssignmentState, review_state: ReviewState | None, due_at: 
 def inbox(session: Session, profile: ReviewerProfile | None, *, now: datetime) -> list[InboxRow]:
     """The reviewer's open and submitted assignments (declined and withdrawn ones left out), in one query.
 
+    An offer of a case whose redaction is not approved yet waits: it is left out until the approval.
+
     Ordered: unfinished first, by due date (none last), then by case code.
     """
     if profile is None:
@@ -86,7 +89,8 @@ def inbox(session: Session, profile: ReviewerProfile | None, *, now: datetime) -
             .outerjoin(Review, Review.assignment_id == Assignment.id)
             .where(Assignment.reviewer_id == profile.id,
                    Assignment.state.in_([AssignmentState.OFFERED, AssignmentState.ACCEPTED,
-                                         AssignmentState.SUBMITTED]))
+                                         AssignmentState.SUBMITTED]),
+                   offer_visible())
             .order_by((Assignment.state == AssignmentState.SUBMITTED).asc(), Assignment.due_at.is_(None),
                       Assignment.due_at, Sample.code))
     rows = []
@@ -112,12 +116,17 @@ class Interval:
 
 @dataclass(frozen=True)
 class CaseFacts:
-    """What a reviewer may know of a case: never its number, agency, lawyer, firm, region or parties."""
+    """What a reviewer may know of a case: never its number, agency, lawyer, firm, region or parties.
+
+    ``cause``, ``stage_reached`` and ``result`` are the approved redacted texts of those fields (empty
+    until the case's redaction is approved), never the imported values.
+    """
 
     code: str
     case_type: str
     cause: str
     stage_reached: str
+    result: str
     applied_on: date | None
     assigned_on: date | None
     first_meeting_on: date | None
@@ -129,25 +138,32 @@ def _days(start: date | None, end: date | None) -> int | None:
     return (end - start).days if start is not None and end is not None else None
 
 
-#: The columns of a case a reviewer may read (see :class:`CaseFacts`).
-FACT_COLUMNS = (Case.case_type, Case.cause, Case.stage_reached, Case.applied_on, Case.assigned_on,
-                Case.first_meeting_on, Case.closed_on)
+#: The columns of a case a reviewer may read (see :class:`CaseFacts`); its free text only redacted.
+FACT_COLUMNS = (Case.case_type, Case.applied_on, Case.assigned_on, Case.first_meeting_on, Case.closed_on)
+
+
+def _approved_fields(row: CaseRedaction | None) -> dict[str, Any]:
+    return dict(row.fields or {}) if row is not None and row.status == RedactionStatus.APPROVED else {}
 
 
 def case_facts(session: Session, sample_id: int) -> CaseFacts:
     """The facts that matter for judging the sampled case (only the columns listed are read)."""
-    code, *facts = session.execute(sa.select(Sample.code, *FACT_COLUMNS).join(Case, Case.id == Sample.case_id)
-                                   .where(Sample.id == sample_id)).one()
-    return _facts(code, *facts)
+    code, *facts, fields = session.execute(
+        sa.select(Sample.code, *FACT_COLUMNS, CaseRedaction.fields).join(Case, Case.id == Sample.case_id)
+        .outerjoin(CaseRedaction, sa.and_(CaseRedaction.case_id == Case.id,
+                                          CaseRedaction.status == RedactionStatus.APPROVED))
+        .where(Sample.id == sample_id)).one()
+    return _facts(code, fields or {}, *facts)
 
 
 def facts_of(sample: Sample) -> CaseFacts:
     """The facts of a sample loaded by :func:`case_assignment` (its case holds only :data:`FACT_COLUMNS`)."""
     case = sample.case
-    return _facts(sample.code, *(getattr(case, column.key) for column in FACT_COLUMNS))
+    return _facts(sample.code, _approved_fields(case.facts_redaction),
+                  *(getattr(case, column.key) for column in FACT_COLUMNS))
 
 
-def _facts(code: str, case_type: Any, cause: str | None, stage: str | None, applied: date | None,
+def _facts(code: str, fields: dict[str, Any], case_type: Any, applied: date | None,
            assigned: date | None, first: date | None, closed: date | None) -> CaseFacts:
     intervals = []
     for label, start, end in (("applied_to_assigned", applied, assigned),
@@ -156,8 +172,8 @@ def _facts(code: str, case_type: Any, cause: str | None, stage: str | None, appl
         days = _days(start, end)
         if days is not None:
             intervals.append(Interval(label, days))
-    return CaseFacts(code, case_type.value, cause or "", stage or "", applied, assigned, first, closed,
-                     tuple(intervals))
+    return CaseFacts(code, case_type.value, str(fields.get("cause") or ""), str(fields.get("stage_reached") or ""),
+                     str(fields.get("result") or ""), applied, assigned, first, closed, tuple(intervals))
 
 
 def case_assignment(session: Session, assignment_id: int) -> Assignment | None:
@@ -170,7 +186,8 @@ def case_assignment(session: Session, assignment_id: int) -> Assignment | None:
     review = joinedload(Assignment.review)
     stmt = (sa.select(Assignment).where(Assignment.id == assignment_id)
             .options(joinedload(Assignment.sample).joinedload(Sample.campaign),
-                     joinedload(Assignment.sample).joinedload(Sample.case).load_only(*FACT_COLUMNS),
+                     joinedload(Assignment.sample).joinedload(Sample.case).load_only(*FACT_COLUMNS)
+                     .joinedload(Case.facts_redaction),
                      review.joinedload(Review.rubric_version).defer(RubricVersion.definition),
                      review.joinedload(Review.items)))
     return session.scalars(stmt).unique().one_or_none()

@@ -37,3 +37,15 @@ def province(db: Any, make_region: Callable[..., Any], make_agency: Callable[...
     lawyer = make_lawyer("李明华", firm=firm)
     db.session.commit()
     return {"city": city, "agency": jianghai, "other_agency": wujiang, "firm": firm, "lawyer": lawyer}
+
+
+@pytest.fixture
+def redis_url() -> str:
+    url = "redis://127.0.0.1:6379/15"
+    try:
+        from redis import Redis
+
+        Redis.from_url(url, socket_connect_timeout=1).ping()
+    except Exception:  # noqa: BLE001 - any failure means no Redis here
+        pytest.skip("Redis is not reachable on 127.0.0.1:6379")
+    return url

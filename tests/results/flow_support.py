@@ -25,8 +25,6 @@ def build_flow(db: Any, make_region: Any, make_agency: Any, make_case: Any, make
                *, rules: dict[str, Any] | None = None) -> Flow:
     """4 cities × 1 agency × 2 criminal cases; 3 peers per city; census campaign, 2 reviewers per case, scoring."""
     from evalplat.accounts.models import Role
-    from evalplat.campaigns import assigning
-    from evalplat.campaigns import operations as ops
 
     organiser = make_user(Role.ORGANISER)
     cities = [make_region(f"城{i}", "city") for i in range(4)]
@@ -34,8 +32,17 @@ def build_flow(db: Any, make_region: Any, make_agency: Any, make_case: Any, make
     cases = [make_case(agency=a, case_type="criminal") for a in agencies for _ in range(2)]
     reviewers = [make_reviewer("peer", city=c, capacity=10) for c in cities for _ in range(3)]
     staff = [make_user(Role.AGENCY_STAFF, agency=a) for a in agencies]
-    s = db.session
-    campaign = ops.create_campaign(s, actor=organiser, name="2024 测试评估", year=2024, code_prefix="T2024",
+    campaign = campaign_in_scoring(db.session, organiser, rules=rules)
+    return Flow(organiser, agencies, staff, reviewers, campaign, cases)
+
+
+def campaign_in_scoring(s: Any, organiser: Any, *, name: str = "2024 测试评估", code_prefix: str = "T2024",
+                        rules: dict[str, Any] | None = None) -> Any:
+    """A census campaign of every case, 2 reviewers per case, assigned and in scoring (committed)."""
+    from evalplat.campaigns import assigning
+    from evalplat.campaigns import operations as ops
+
+    campaign = ops.create_campaign(s, actor=organiser, name=name, year=2024, code_prefix=code_prefix,
                                    reviewers_per_case=2, min_evaluators=0)
     campaign.disagreement_rules = {"max_spread": 15, "max_band_gap": 1, "veto_one_side": True,
                                    "escalate_extremes": False, **(rules or {})}
@@ -49,7 +56,7 @@ def build_flow(db: Any, make_region: Any, make_agency: Any, make_case: Any, make
     assigning.commit_run(s, run=run, actor=organiser, now=NOW)
     ops.transition(s, actor=organiser, campaign=campaign, to_state="scoring", now=NOW)
     s.commit()
-    return Flow(organiser, agencies, staff, reviewers, campaign, cases)
+    return campaign
 
 
 def samples(db: Any, campaign: Any) -> list[Any]:

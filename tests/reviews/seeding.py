@@ -30,6 +30,7 @@ from evalplat.campaigns.operations import pin_rubrics
 from evalplat.cases.models import (
     Case,
     CaseParty,
+    CaseRedaction,
     Document,
     DocumentKind,
     DocumentStatus,
@@ -125,6 +126,10 @@ def build_scene(session: Session, *, reviewers: int = 2, state: AssignmentState 
     session.add(pending)
     session.flush()
     session.add(Redaction(document_id=pending.id, spans=[], status=RedactionStatus.PENDING))
+    # The case's facts as the organiser approved them with its documents (reviewers read only these).
+    session.add(CaseRedaction(case_id=case.id, fields={"cause": "盗窃罪", "stage_reached": "审查起诉、一审",
+                                                       "result": "判处有期徒刑一年"},
+                              spans={}, flags=[], open_flags=0, status=RedactionStatus.APPROVED, approved_at=now))
     organiser = accounts.create_user(session, actor=None, username=f"organiser{n}", display_name="组织者",
                                      password=PASSWORD, roles=[Role.ORGANISER])
     campaign = Campaign(name=f"2024年度评估{n}", code_prefix=f"GD{n}", year=2024, reviewers_per_case=reviewers,
