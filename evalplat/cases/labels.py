@@ -47,8 +47,8 @@ LABELS: dict[str, Any] = register({
     # why a stretch is flagged for the checker (evalplat.cases.suspicion.REASONS)
     "repeat": _l("A redacted name occurs here unredacted"),
     "name_like": _l("Looks like a name"),
-    "after_role": _l("Unusual characters after a role word"),
-    "identifier": _l("Looks like an identifier"),
+    "after_role_word": _l("Unusual characters after a role word"),
+    "identifier_number": _l("Looks like an identifier"),
     # the case's free-text fields (evalplat.cases.models.FACT_FIELDS)
     "cause": _l("Cause"),
     "stage_reached": _l("Stages reached"),

@@ -297,15 +297,14 @@ def review(case_id: int) -> Any:
                        "flags": [dict(f, text=(text or "")[f["start"]:f["end"]]) for f in flags],
                        "spans": [s for s in spans if s.get("source") != "removed"],
                        "length": len(text or "")})
-    campaign_id = _int_arg("campaign")
+    campaign_id = int_arg("campaign")
     return render_template("cases/review.html", case=case, panels=panels, add_form=AddSpanForm(),
                            facts=_facts_panel(case), dismiss_form=DismissFlagForm(), campaign_id=campaign_id,
                            lang=_lang(), document_error=queries.document_error_text)
 
 
 def _back_to_review(case_id: int, anchor: str | None = None) -> Any:
-    campaign = request.values.get("campaign", "")
-    return redirect(url_for("cases.review", case_id=case_id, campaign=campaign if campaign.isdigit() else None,
+    return redirect(url_for("cases.review", case_id=case_id, campaign=int_arg("campaign", source=request.values),
                             _anchor=anchor))
 
 
@@ -356,9 +355,9 @@ def _campaign(campaign_id: int) -> Any:
 @roles(Role.ORGANISER)
 def redaction_queue(campaign_id: int) -> Any:
     campaign = _campaign(campaign_id)
-    page = _int_arg("page") or 1
+    page = page_arg()
     filters = {"state": request.args.get("state") or None, "flags": request.args.get("flags") or None,
-               "agency_id": _int_arg("agency")}
+               "agency_id": int_arg("agency")}
     rows, total = queue.queue(campaign.id, page=page, per_page=PER_PAGE, **filters)
     return render_template("cases/queue.html", campaign=campaign, rows=rows, total=total, page=page,
                            per_page=PER_PAGE, filters=filters, counts=queue.queue_counts(campaign.id),
@@ -370,7 +369,7 @@ def redaction_queue(campaign_id: int) -> Any:
 @roles(Role.ORGANISER)
 def next_in_queue(campaign_id: int) -> Any:
     campaign = _campaign(campaign_id)
-    case_id = queue.next_case(campaign.id, _int_arg("after"))
+    case_id = queue.next_case(campaign.id, int_arg("after"))
     if case_id is None:
         flash(_("No case of this campaign is waiting for the checker."), "success")
         return redirect(url_for("cases.redaction_queue", campaign_id=campaign.id))
@@ -440,7 +439,7 @@ def approve(case_id: int) -> Any:
     operations.approve_redaction(db.session, actor=current_user, case=case)
     db.session.commit()
     flash(_("The redaction of all documents is approved; reviewers can now read them."), "success")
-    campaign = request.values.get("campaign", "")
-    if campaign.isdigit():  # working through a campaign's queue: on to the next case
-        return redirect(url_for("cases.next_in_queue", campaign_id=int(campaign), after=case.id))
+    campaign = int_arg("campaign", source=request.values)
+    if campaign is not None:  # working through a campaign's queue: on to the next case
+        return redirect(url_for("cases.next_in_queue", campaign_id=campaign, after=case.id))
     return redirect(url_for("cases.review", case_id=case.id))
