@@ -81,10 +81,10 @@ def _lang() -> str:
 def _attachment_text(case: Any, data: bytes, name: str) -> str | None:
     """The attachment's text as re-reviewers read it (redacted like the case's documents); None when the file
     holds no readable text."""
-    from evalplat.extract import extract_text
+    from evalplat.extract.core import extract_text
 
     try:
-        text = extract_text(data, name).text
+        text = extract_text(data, name, ocr="never").text  # a scan is not OCR'd while the agency waits
     except CodedError:
         return None
     return redact_for_case(case, text) if text and text.strip() else None

@@ -503,24 +503,28 @@ class AppealForReReview:
 
 
 def appeal_for_rereview(appeal: Any, case: Any, rubric: Any, *, locale: str) -> AppealForReReview:
-    """Redact the appeal's reasons and its attachments' text with the case's known names (as the case file is).
+    """The appeal's reasons and its attachments' text redacted with the case's known names (as the case file is).
 
-    Attachments are read from their text layer (PDF), as Word documents or as plain text; a scan without a text
-    layer is not OCR'd on the page and says so.
+    The texts redacted when the appeal was filed (``Appeal.reason_redacted``, ``AppealAttachment.redacted_text``:
+    what the organiser saw before accepting it) are read as stored; only an appeal filed before they were kept,
+    or an attachment whose text could not be read then, is redacted here. Attachments are read from their text
+    layer (PDF), as Word documents or as plain text; a scan without a text layer is not OCR'd on the page and
+    says so.
     """
     from flask_babel import gettext as _
 
-    from evalplat.anonymise import redact
-    from evalplat.cases.operations import known_for_case
+    from evalplat.cases.operations import redact_for_case
     from evalplat.extract.core import extract_text
     from evalplat.files.errors import CodedError
     from evalplat.services import get_storage
 
-    known = known_for_case(case)
     items = [_item_label(code, rubric, locale) for code in appeal.contested_items or []]
     attachments: list[tuple[str, str | None, str]] = []
     for number, att in enumerate(appeal.attachments, start=1):
         name = _("Attachment %(n)d", n=number)
+        if att.redacted_text is not None:
+            attachments.append((name, att.redacted_text, ""))
+            continue
         try:
             text = extract_text(get_storage().get(att.storage_key), att.original_filename, ocr="never").text
         except (CodedError, OSError, ValueError):
@@ -529,8 +533,9 @@ def appeal_for_rereview(appeal: Any, case: Any, rubric: Any, *, locale: str) -> 
         if not text.strip():
             attachments.append((name, None, _("A scan without a text layer; the organiser has the file.")))
             continue
-        attachments.append((name, redact(text, known).text, ""))
-    return AppealForReReview(redact(appeal.reason or "", known).text, items, attachments)
+        attachments.append((name, redact_for_case(case, text), ""))
+    reason = appeal.reason_redacted if appeal.reason_redacted is not None else redact_for_case(case, appeal.reason or "")
+    return AppealForReReview(reason, items, attachments)
 
 
 def _item_label(code: str, rubric: Any, locale: str) -> str:
