@@ -6,7 +6,7 @@ keeps its reason and its attachments' text as re-reviewers read them; a job reco
 larger job (the chunks of a campaign's redaction, shared by RQ workers).
 
 Revision ID: anon_pages_1
-Revises: hard_a_3
+Revises: workflow_1
 Create Date: 2026-12-06 21:45:00
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'anon_pages_1'
-down_revision = 'hard_a_3'
+down_revision = 'workflow_1'
 branch_labels = None
 depends_on = None
 
