@@ -88,7 +88,8 @@ def reset(session: object) -> None:
     """Forget every redaction and job, as before a first campaign redaction."""
     import sqlalchemy as sa
 
-    from evalplat.cases.models import CaseRedaction, Document, DocumentStatus, JobRecord, Redaction
+    from evalplat.cases.models import CaseRedaction, Document, DocumentStatus, Redaction
+    from evalplat.jobs.models import JobRecord
 
     for model in (Redaction, CaseRedaction, JobRecord):
         session.execute(sa.delete(model))  # type: ignore[attr-defined]
@@ -98,9 +99,9 @@ def reset(session: object) -> None:
 
 def run(workers: int, campaign_id: int, env: dict[str, str], queue: str, chunk: int, simple: bool) -> tuple[float, float]:
     """Fan out, then ``workers`` burst workers until the queue is empty: (wall seconds, workers' CPU seconds)."""
-    from evalplat.cases.models import JobRecord, JobState
     from evalplat.cases.operations import fan_out_campaign_redaction
     from evalplat.extensions import db
+    from evalplat.jobs.models import JobRecord, JobState
 
     parent = JobRecord(id=uuid.uuid4().hex, task="cases.redact_campaign", state=JobState.RUNNING,
                        object_type="campaign", object_id=campaign_id, message="")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -42,7 +43,8 @@ from evalplat.extensions import db
 from evalplat.extract import extract_text
 from evalplat.files import CodedError, FileRejected, Storage
 from evalplat.i18n import lazy_gettext as _l
-from evalplat.jobs.tracking import ProgressFn, run_tracked, submit_job
+from evalplat.jobs.models import JobRecord, JobState
+from evalplat.jobs.tracking import ProgressFn, _update_job, run_tracked, submit_job
 from evalplat.services import get_storage
 
 log = logging.getLogger(__name__)

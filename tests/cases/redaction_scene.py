@@ -53,7 +53,7 @@ def build_scene(db: Any, make_region: Any, make_agency: Any, make_firm: Any, mak
     from evalplat.cases import importer
     from evalplat.cases.models import CaseParty, PartyRole
     from evalplat.cases.operations import approve_redaction, process_document
-    from evalplat.cases.setup import get_storage
+    from evalplat.services import get_storage
 
     s = db.session
     organiser = make_user(Role.ORGANISER)

@@ -36,7 +36,7 @@ def _offered(db: Any, case_id: int) -> Assignment:
 def _add_unknown_witness(db: Any, case: Case) -> Document:
     """A document naming a witness the case record does not know, after a role word."""
     from evalplat.cases import importer
-    from evalplat.cases.setup import get_storage
+    from evalplat.services import get_storage
 
     text = "证人笔录\n证人：皇甫嵩岳，住址不详。\n证人皇甫嵩岳称其当晚在场。\n"
     document = importer.add_document(db.session, case_id=case.id, data=text.encode(), filename="证人笔录.txt",
@@ -246,8 +246,10 @@ def test_campaign_redaction_fans_out_in_chunks_that_rq_workers_share(app: Any, d
 
     from evalplat import jobs
     from evalplat.audit.models import AuditEvent
-    from evalplat.cases.models import CaseRedaction, DocumentStatus, JobRecord, JobState, Redaction
+    from evalplat.cases.models import CaseRedaction, DocumentStatus, Redaction
+    from evalplat.jobs.models import JobRecord, JobState
     from evalplat.jobs.rq_backend import RQBackend
+    from evalplat.jobs.tracking import submit_job
 
     database = app.config["SQLALCHEMY_DATABASE_URI"]
     if database.startswith("sqlite:///:memory:"):
@@ -260,9 +262,9 @@ def test_campaign_redaction_fans_out_in_chunks_that_rq_workers_share(app: Any, d
     queue_name = f"evalplat-test-{uuid.uuid4().hex[:8]}"
     previous = jobs.set_backend(RQBackend(redis_url, queue_name=queue_name))
     try:
-        parent = operations.submit_job("cases.redact_campaign", actor_id=scene.organiser.id,
-                                       object_type="campaign", object_id=scene.campaign.id,
-                                       args=(scene.campaign.id,))
+        parent = submit_job(db.session, "cases.redact_campaign", actor_id=scene.organiser.id,
+                            object_type="campaign", object_id=scene.campaign.id, args=(scene.campaign.id,))
+        db.session.commit()  # the job is queued once its record is committed
         env = {**os.environ, "EVALPLAT_DATABASE_URL": database, "EVALPLAT_DATA_KEYS": DATA_KEYS,
                "EVALPLAT_STORAGE_URL": app.config["EVALPLAT_STORAGE_URL"], "EVALPLAT_ENV": "testing",
                "EVALPLAT_SECRET_KEY": app.config["SECRET_KEY"], "EVALPLAT_JOBS_URL": redis_url,

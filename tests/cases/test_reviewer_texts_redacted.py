@@ -96,8 +96,8 @@ def test_reviewers_adjudicators_and_re_reviewers_never_read_a_known_name_on_any_
     from evalplat.campaigns import operations as ops
     from evalplat.campaigns.models import Assignment, Campaign, Sample
     from evalplat.cases.models import Case
-    from evalplat.cases.setup import get_storage
     from evalplat.results.operations import decide
+    from evalplat.services import get_storage
 
     drawn = [sample.id for sample in samples(db, scene.campaign)]
     _score(db, db.session.get(Sample, drawn[0]), [0.35, 0.95], day=1)  # far apart: an adjudicator is asked
