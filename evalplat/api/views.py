@@ -25,12 +25,11 @@ from evalplat.accounts.models import Role
 from evalplat.api import openapi, operations
 from evalplat.api.auth import authenticate
 from evalplat.api.models import ApiToken
-from evalplat.campaigns.models import Campaign
+from evalplat.campaigns.models import PUBLISHED_STATES, Campaign
 from evalplat.db import utcnow
 from evalplat.extensions import db
 from evalplat.params import int_arg, parse_int
 from evalplat.rankings import exports, queries
-from evalplat.results.operations import PUBLISHED_STATES
 from evalplat.security import api_scope, load_or_404, public, roles
 from forms.api_tokens import ApiTokenForm
 

@@ -13,12 +13,12 @@ from evalplat import notifications
 from evalplat.accounts.models import Role
 from evalplat.appeals import operations, queries
 from evalplat.appeals.models import Appeal, AppealAttachment
-from evalplat.campaigns.models import Sample
+from evalplat.campaigns.models import PUBLISHED_STATES, Sample
 from evalplat.db import utcnow
 from evalplat.errors import flash_form_errors
 from evalplat.extensions import db
 from evalplat.params import page_arg
-from evalplat.results.operations import PUBLISHED_STATES, current_result
+from evalplat.results.operations import current_result
 from evalplat.results.queries import case_feedback
 from evalplat.security import load_or_404, roles
 from forms.appeals import AcceptAppealForm, AppealForm, RejectAppealForm

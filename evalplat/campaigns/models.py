@@ -30,6 +30,10 @@ class CampaignState(enum.StrEnum):
     FINAL = "final"
 
 
+#: The states in which a campaign's results are published (the one list; pages, API, rankings, notifications).
+PUBLISHED_STATES = frozenset({CampaignState.PUBLISHED, CampaignState.APPEALS_CLOSED, CampaignState.FINAL})
+
+
 class ScopeKind(enum.StrEnum):
     PROVINCE = "province"
     CITY = "city"
@@ -136,6 +140,11 @@ class Campaign(db.Model):
     plan: Mapped[SamplingPlan | None] = relationship(cascade="all, delete-orphan", back_populates="campaign")
 
     __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def results_published(self) -> bool:
+        """Whether the campaign's results are published (its state is one of :data:`PUBLISHED_STATES`)."""
+        return self.state in PUBLISHED_STATES
 
     def can_manage(self, user: User) -> bool:
         return user.is_organiser

@@ -155,7 +155,7 @@ def organiser_overview() -> dict[str, Any]:
 
 def agency_overview(user: User, *, now: datetime) -> dict[str, Any]:
     """The agency's to-do list: published results to read, open appeal windows, appeals under way."""
-    from evalplat.results.operations import PUBLISHED_STATES
+    from evalplat.campaigns.models import PUBLISHED_STATES
 
     if user.agency_id is None:
         return {"agency": None, "cases": 0, "by_type": [], "published": [], "appeals": {}}

@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 from evalplat.accounts.models import Role, User, UserRole
 from evalplat.appeals.models import Appeal, AppealState
 from evalplat.campaigns.models import (
+    PUBLISHED_STATES,
     Assignment,
     AssignmentRound,
     AssignmentState,
     Campaign,
-    CampaignState,
     Sample,
 )
 from evalplat.cases.models import Case
@@ -38,7 +38,6 @@ log = logging.getLogger(__name__)
 DUE_SOON = timedelta(days=2)
 OPEN = (AssignmentState.OFFERED, AssignmentState.ACCEPTED)
 DECISIONS = (AssignmentRound.ADJUDICATION, AssignmentRound.APPEAL)
-PUBLISHED = (CampaignState.PUBLISHED, CampaignState.APPEALS_CLOSED, CampaignState.FINAL)
 
 # What each kind says (its parameters come from the stored row).
 TEXT: dict[Kind, Any] = {
@@ -138,7 +137,7 @@ def _published_events(session: Session) -> list[Found]:
     rows = session.execute(
         sa.select(Campaign.id, Campaign.name, Campaign.appeal_closes_at, User.id)
         .join(agencies, agencies.c.campaign_id == Campaign.id).join(User, User.agency_id == agencies.c.agency_id)
-        .where(Campaign.state.in_(PUBLISHED), User.active.is_(True),
+        .where(Campaign.state.in_(PUBLISHED_STATES), User.active.is_(True),
                _not_yet(Kind.PUBLISHED, User.id, Campaign.id)))
     return [Found(user_id, Kind.PUBLISHED, cid, {"campaign": name, "closes": _iso(closes),
                                                  "args": {"campaign": cid}}, "results.agency_results")

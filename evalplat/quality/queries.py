@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from scipy import stats
 from sqlalchemy.orm import Session
 
-from evalplat.campaigns.models import Campaign, Sample
+from evalplat.campaigns.models import PUBLISHED_STATES, Campaign, Sample
 from evalplat.cases.models import Case
 from evalplat.closing.models import CheckLevel, CheckOutcome, ClosingCheck, ClosingReview
 from evalplat.followups.models import (
@@ -23,7 +23,6 @@ from evalplat.followups.models import (
 )
 from evalplat.organisations.models import Agency
 from evalplat.results.models import Result
-from evalplat.results.operations import PUBLISHED_STATES
 from evalplat.selfeval.models import SelfEvaluation
 
 LEVEL = 0.95

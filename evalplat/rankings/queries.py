@@ -10,7 +10,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from evalplat.campaigns.models import Campaign, Sample
+from evalplat.campaigns.models import PUBLISHED_STATES, Campaign, Sample
 from evalplat.cases.models import Case
 from evalplat.organisations.models import Agency, Firm, Lawyer, Region
 from evalplat.rankings.engine import (
@@ -24,7 +24,6 @@ from evalplat.rankings.engine import (
 )
 from evalplat.rankings.rules import RankingRules, parse_rules
 from evalplat.results.models import Result
-from evalplat.results.operations import PUBLISHED_STATES
 from evalplat.reviews.models import Grade
 
 GOOD_GRADES = (Grade.EXCELLENT.value, Grade.GOOD.value)

@@ -33,6 +33,7 @@ from evalplat.accounts.models import User
 from evalplat.appeals.models import Appeal, AppealState
 from evalplat.audit.operations import record
 from evalplat.campaigns.models import (
+    PUBLISHED_STATES,
     Assignment,
     AssignmentRound,
     AssignmentState,
@@ -67,7 +68,6 @@ __all__ = [
 OPEN = (AssignmentState.OFFERED, AssignmentState.ACCEPTED)
 LIVE = (AssignmentState.OFFERED, AssignmentState.ACCEPTED, AssignmentState.SUBMITTED)
 OFFICIAL_CHOICES = ("raw", "calibrated")
-PUBLISHED_STATES = frozenset({CampaignState.PUBLISHED, CampaignState.APPEALS_CLOSED, CampaignState.FINAL})
 #: Campaign states in which each decision round may be decided.
 DECISION_STATES: dict[AssignmentRound, frozenset[CampaignState]] = {
     AssignmentRound.ADJUDICATION: frozenset({CampaignState.SCORING, CampaignState.CONSOLIDATING}),

@@ -19,13 +19,13 @@ from sqlalchemy.orm import Session
 
 from evalplat.accounts.models import User
 from evalplat.appeals.models import Appeal
-from evalplat.campaigns.models import Assignment, AssignmentRound, Campaign, Sample
+from evalplat.campaigns.models import PUBLISHED_STATES, Assignment, AssignmentRound, Campaign, Sample
 from evalplat.cases.models import Case
 from evalplat.cases.queries import offer_visible
 from evalplat.extensions import db
 from evalplat.organisations.models import Agency, Region, ReviewerProfile
 from evalplat.results.models import Result
-from evalplat.results.operations import OPEN, PUBLISHED_STATES, campaign_ratings
+from evalplat.results.operations import OPEN, campaign_ratings
 from evalplat.reviews.models import Review, ReviewItem, ReviewState, RubricVersion
 from evalplat.reviews.rubrics import rubric_of
 from scoring import Ratings

@@ -210,7 +210,7 @@ def agency_results() -> Any:
 def _own_sample(sample_id: int) -> Sample:
     """A published sample of the user's agency (organiser: any); 404 otherwise."""
     return load_or_404(Sample, sample_id, lambda s: s.case.can_view_original(current_user)
-                       and s.campaign.state in operations.PUBLISHED_STATES and not s.is_training)
+                       and s.campaign.results_published and not s.is_training)
 
 
 @bp.get("/ours/<int:sample_id>")
@@ -229,7 +229,7 @@ def agency_case(sample_id: int) -> Any:
 @bp.get("/campaigns/<int:campaign_id>/circular")
 @roles(Role.AGENCY_STAFF, Role.ORGANISER)
 def circular(campaign_id: int) -> Any:
-    c = load_or_404(Campaign, campaign_id, lambda x: x.state in operations.PUBLISHED_STATES
+    c = load_or_404(Campaign, campaign_id, lambda x: x.results_published
                     and (current_user.is_organiser or x.circular_published_at is not None))
     rows = queries.circular(c)
     return render_template("results/circular.html", campaign=c, rows=rows, totals=queries.grade_totals(rows))
