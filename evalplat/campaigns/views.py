@@ -6,13 +6,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from evalplat import notifications
 from evalplat.accounts.models import Role
-from evalplat.campaigns import assigning, operations, pipeline, queries
+from evalplat.campaigns import assigning, exports, operations, pipeline, queries
 from evalplat.campaigns.models import AssignmentRun, Campaign, CampaignState, RunState, Sample, ScopeKind
 from evalplat.confirm import require_confirmation
 from evalplat.db import utcnow
@@ -280,6 +280,16 @@ def samples(campaign_id: int) -> Any:
     rows, total = queries.samples_page(campaign, page=page, per_page=PER_PAGE, redaction=redaction)
     return render_template("campaigns/samples.html", campaign=campaign, rows=rows, total=total, page=page,
                            per_page=PER_PAGE, redaction=redaction if redaction in queries.REDACTION_FILTERS else "")
+
+
+@bp.get("/campaigns/<int:campaign_id>/export/<what>.<fmt>")
+@roles(Role.ORGANISER)
+def export(campaign_id: int, what: str, fmt: str) -> Any:
+    campaign = _campaign(campaign_id)
+    if what not in exports.TABLES or fmt not in exports.FORMATS:
+        abort(404)
+    content, mimetype, name = exports.export(campaign, what, fmt)
+    return Response(content, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 # --- assignment runs ------------------------------------------------------------------------------------

@@ -196,3 +196,37 @@ def test_two_reviewers_of_the_same_name_are_told_apart_in_the_assignment_run(cli
     page = client.get(run.headers["Location"]).get_data(as_text=True)
     for profile in twins:
         assert f"李婷（{profile.user.username}" in page
+
+
+def test_exports_of_samples_assignments_and_report_are_labelled_and_never_formulas(
+        client: Any, login: Any, db: Any, province: Any, sampled_campaign: Any, now: Any) -> None:
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    agency = province.agencies[0]
+    agency.name = "=HYPERLINK(\"http://evil\",\"x\")法援"
+    db.session.commit()
+    _assigned(db, sampled_campaign, province.organiser, now)
+    login(client, province.organiser)
+    client.post("/language/en")
+    base = f"/campaigns/{sampled_campaign.id}/export"
+    samples = client.get(f"{base}/samples.csv")
+    assert samples.status_code == 200
+    assert samples.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(samples.get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[0][:4] == ["Code", "Agency", "Case number", "Case type"]
+    assert {r[3] for r in rows[1:]} <= {"Criminal", "Civil", "Administrative"}
+    assert "'=HYPERLINK(\"http://evil\",\"x\")法援" in {r[1] for r in rows[1:]}  # text, not a formula
+    book = load_workbook(io.BytesIO(client.get(f"{base}/assignments.xlsx").data))
+    sheet = book.active
+    header = [c.value for c in next(sheet.iter_rows(max_row=1))]
+    assert header == ["Code", "Round", "Reviewer", "State", "Due", "Created"]
+    values = [[c.value for c in row] for row in sheet.iter_rows(min_row=2)]
+    assert values
+    assert {v[1] for v in values} == {"Initial review"}
+    assert {v[3] for v in values} == {"To accept"}
+    report = client.get(f"{base}/sampling-report.csv").get_data(as_text=True)
+    assert "All strata" in report
+    assert client.get(f"{base}/nothing.csv").status_code == 404

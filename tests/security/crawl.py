@@ -21,7 +21,7 @@ from werkzeug.routing import Rule
 from evalplat.security import Policy, policy_for
 
 ARG = re.compile(r"<(?:[^:>]+:)?([^>]+)>")
-FORMATS = {"cases.template": ["csv", "xlsx"], "rankings.export": ["csv", "xlsx"],
+FORMATS = {"cases.template": ["csv", "xlsx"], "rankings.export": ["csv", "xlsx"], "campaigns.export": ["csv", "xlsx"],
            "rankings.report_download": ["pdf", "xlsx"]}
 
 
@@ -61,7 +61,7 @@ def object_values(session: Any, victim: int | None = None) -> dict[str, list[str
         "conflict_id": ids(Conflict), "decision": ["confirm", "dismiss"], "version_id": ids(RubricVersion),
         "token_id": ids(ApiToken), "to_state": [str(s) for s in CampaignState], "scope": ["all", *campaigns],
         "entity": list(exports.ENTITY), "table": list(exports.TABLES), "code": ["en"],
-        "run_id": ids(AssignmentRun),
+        "run_id": ids(AssignmentRun), "what": ["samples", "assignments", "results", "sampling-report"],
         # pairs are resolved in urls_for
         "_runs": [f"{c}/{r}" for r, c in session.execute(sa.select(AssignmentRun.id, AssignmentRun.campaign_id))],
         "_attachments": [f"{a.id}/{att.id}" for a in session.scalars(sa.select(Appeal)) for att in a.attachments],
