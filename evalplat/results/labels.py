@@ -11,7 +11,6 @@ from evalplat.labels import register
 LABELS: dict[str, Any] = register({
     "consensus": _l("Consensus"),
     "adjudicated": _l("Adjudicated"),
-    "appeal": _l("Appeal re-review"),
     "spread_above_threshold": _l("Totals too far apart"),
     "grades_apart": _l("Grades more than one band apart"),
     "veto_one_side": _l("Veto raised by only some reviewers"),

@@ -18,10 +18,12 @@ from markupsafe import Markup, escape
 
 from evalplat.accounts.models import Role
 from evalplat.campaigns.models import Assignment, AssignmentState, Campaign, Sample
+from evalplat.cases.labels import LABELS as CASE_LABELS
 from evalplat.cases.queries import reviewer_documents
 from evalplat.db import utcnow
 from evalplat.extensions import db
 from evalplat.i18n import lazy_gettext as _l
+from evalplat.labels import label
 from evalplat.reviews import operations, queries
 from evalplat.reviews.models import CalibrationReference, Review, ReviewState, RubricVersion
 from evalplat.reviews.rubrics import (
@@ -292,26 +294,16 @@ def interval_label(value: str) -> str:
     return str(_INTERVALS.get(value, value))
 
 
-_ROUNDS = {"calibration": _l("Calibration"), "initial": _l("Initial review"),
-           "adjudication": _l("Adjudication"), "appeal": _l("Appeal re-review")}
-
-
 @bp.app_template_filter("round_label")
 def round_label(value: Any) -> str:
-    key = getattr(value, "value", value)
-    return str(_ROUNDS.get(str(key), key))
-
-
-_DOC_KINDS = {"application": _l("Application"), "assignment_letter": _l("Assignment letter"),
-              "agreement": _l("Agreement"), "meeting_notes": _l("Meeting notes"),
-              "file_reading_notes": _l("File-reading notes"), "opinion": _l("Opinion"), "judgment": _l("Judgment"),
-              "closing_report": _l("Closing report"), "other": _l("Other document")}
+    """An assignment round's label, from the one table of rounds (evalplat.labels)."""
+    return label(value)
 
 
 @bp.app_template_filter("document_kind")
 def document_kind(value: Any) -> str:
-    key = getattr(value, "value", value)
-    return str(_DOC_KINDS.get(str(key), key))
+    """A document kind's label, from the one table of document kinds (evalplat.cases.labels)."""
+    return label(value, CASE_LABELS)
 
 
 __all__ = ["bp", "register_case_panel", "unregister_case_panel"]
