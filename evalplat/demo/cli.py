@@ -64,8 +64,9 @@ def demo(cases: int, seed: int, year: int, documents: str, if_empty: bool, campa
             from evalplat.db import utcnow
             from evalplat.demo.postcase import build_demo_postcase
 
-            build_demo_postcase(db.session, seed=seed, year=year, now=utcnow(),
-                                progress=lambda message: click.echo(f"  {message}", err=True))
+            post = build_demo_postcase(db.session, seed=seed, year=year, now=utcnow(),
+                                       progress=lambda message: click.echo(f"  {message}", err=True))
+            click.echo(f"  post-case supervision in {post.seconds:.1f} s", err=True)
         db.session.commit()
     except command.DemoError as exc:
         db.session.rollback()
