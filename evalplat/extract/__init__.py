@@ -1,5 +1,8 @@
 """Text extraction from case files: .docx, text-layer PDFs, scanned PDFs and images (OCR), .txt.
 
+OCR engines: :mod:`evalplat.extract.engines` (RapidOCR by default, Tesseract as the fallback). For matching
+OCR'd text: :func:`normalise_for_matching` and :func:`original_span` (:mod:`evalplat.extract.normalise`).
+
 Pure library code: bytes in, :class:`ExtractResult` out; no Flask and no database.
 
 Examples
@@ -12,6 +15,7 @@ Examples
 from evalplat.files.errors import FileRejected, Notice, OcrUnavailable
 
 from .core import ExtractResult, PageInfo, ProgressCallback, extract_text
+from .normalise import normalise_for_matching, original_span
 from .ocr import OcrConfig, OcrStatus, join_cjk_spaces, ocr_available
 
 __all__ = [
@@ -25,5 +29,7 @@ __all__ = [
     "ProgressCallback",
     "extract_text",
     "join_cjk_spaces",
+    "normalise_for_matching",
     "ocr_available",
+    "original_span",
 ]

@@ -25,7 +25,6 @@ __all__ = [
     "ProgressCallback",
     "extract_text",
     "finish_pdf",
-    "needs_ocr",
     "ocr_pdf_page",
     "plan_pdf",
     "ready_engine",
@@ -149,10 +148,6 @@ def ready_engine(filename: str, config: OcrConfig) -> OcrEngine:
         raise OcrUnavailable(filename, missing=status.missing)
     return engine
 
-
-def needs_ocr(text: str) -> bool:
-    """Whether a page's text layer is too short or too garbled to use (so the page is OCR'd)."""
-    return _needs_ocr(text)
 
 
 def _needs_ocr(text: str) -> bool:

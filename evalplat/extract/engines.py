@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from evalplat.files.errors import FileRejected, OcrUnavailable
 
-from .ocr import OcrConfig, OcrStatus, join_cjk_spaces, ocr_image, tesseract_status
+from .ocr import OcrConfig, OcrStatus, drop_red_ink, join_cjk_spaces, ocr_image, tesseract_status
 
 __all__ = [
     "ENGINE_NAMES",
@@ -74,6 +74,8 @@ class TesseractEngine:
             from .core import tiff_page_count
 
             pages = tiff_page_count(image.read_bytes())
+        elif self.config.drop_red:
+            image = _without_red(image, filename=filename, page=page)
         return ocr_image(image, self.config, filename=filename, page=page, timeout=self.config.page_timeout * pages)
 
 
@@ -294,7 +296,7 @@ class RapidOcrEngine:
     def read(self, image: Path, *, filename: str, page: int = 1) -> list[str]:
         with self._lock:  # build the engine once, even when threads ask at the same time
             ocr = self._ocr
-        frames = _image_frames(image, filename=filename, page=page)
+        frames = _image_frames(image, filename=filename, page=page, drop_red=self.config.drop_red)
         texts = []
         for offset, frame in enumerate(frames):
             try:
@@ -310,16 +312,34 @@ class RapidOcrEngine:
         return texts
 
 
-def _image_frames(image: Path, *, filename: str, page: int) -> list[Any]:
-    """The pages of an image file as RGB arrays (one, or one per TIFF frame)."""
+def _image_frames(image: Path, *, filename: str, page: int, drop_red: bool) -> list[Any]:
+    """The pages of an image file as BGR arrays (one, or one per TIFF frame), without red ink if asked."""
     import numpy as np
     from PIL import Image, ImageSequence, UnidentifiedImageError
 
     try:
         with Image.open(image) as opened:
-            return [np.asarray(frame.convert("RGB"))[:, :, ::-1].copy() for frame in ImageSequence.Iterator(opened)]
+            # each frame is converted at once: the iterator moves one image object from frame to frame
+            return [np.asarray((drop_red_ink(frame) if drop_red else frame).convert("RGB"))[:, :, ::-1].copy()
+                    for frame in ImageSequence.Iterator(opened)]
     except (OSError, UnidentifiedImageError, ValueError) as exc:
         raise FileRejected("ocr_failed", filename, page=page, reason=str(exc) or type(exc).__name__) from None
+
+
+def _without_red(image: Path, *, filename: str, page: int) -> Path:
+    """A greyscale copy of a single-page colour image without its red ink (the file itself if grey)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(image) as opened:
+            if opened.mode == "L":
+                return image
+            grey = drop_red_ink(opened)
+    except (OSError, UnidentifiedImageError, ValueError) as exc:
+        raise FileRejected("ocr_failed", filename, page=page, reason=str(exc) or type(exc).__name__) from None
+    out = image.with_name(f"{image.stem}-grey.png")
+    grey.save(out)
+    return out
 
 
 def _which(command: str) -> bool:

@@ -17,6 +17,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from evalplat.files.errors import OCR_INSTALL_HINT, FileRejected, OcrUnavailable, render_message
 
@@ -77,6 +78,10 @@ class OcrConfig:
     max_line_ratio : float
         RapidOCR cuts text lines wider than this many times their height before recognition, which
         bounds the memory of a page with long lines.
+    drop_red : bool
+        Read pages through their red channel (:func:`drop_red_ink`): a red seal pressed over names
+        turns pale instead of dark grey, so the names under it are read. Red text (the red header of
+        an official letter) fades too; switch it off with ``EVALPLAT_OCR_DROP_RED=0``.
     """
 
     tesseract: str = "tesseract"
@@ -91,10 +96,12 @@ class OcrConfig:
     engine: str = "auto"
     angle_classifier: bool = False
     max_line_ratio: float = 40.0
+    drop_red: bool = True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> OcrConfig:
         """Read ``EVALPLAT_OCR_ENGINE``, ``EVALPLAT_OCR_ANGLE_CLASSIFIER`` (``1`` to switch it on),
+        ``EVALPLAT_OCR_DROP_RED`` (``0`` to read pages in plain grey),
         ``EVALPLAT_TESSERACT``, ``EVALPLAT_PDFTOPPM``, ``EVALPLAT_OCR_LANGUAGES``, ``EVALPLAT_OCR_DPI``,
         ``EVALPLAT_OCR_PAGE_TIMEOUT`` and ``EVALPLAT_OCR_PAGE_WORKERS`` (each optional)."""
         env = os.environ if environ is None else environ
@@ -107,8 +114,15 @@ class OcrConfig:
             page_timeout=float(env.get("EVALPLAT_OCR_PAGE_TIMEOUT", default.page_timeout)),
             page_workers=int(env.get("EVALPLAT_OCR_PAGE_WORKERS", default.page_workers)),
             engine=(env.get("EVALPLAT_OCR_ENGINE") or default.engine).strip().lower(),
-            angle_classifier=env.get("EVALPLAT_OCR_ANGLE_CLASSIFIER", "").strip().lower() in ("1", "true", "yes", "on"),
+            angle_classifier=_flag(env.get("EVALPLAT_OCR_ANGLE_CLASSIFIER"), default.angle_classifier),
+            drop_red=_flag(env.get("EVALPLAT_OCR_DROP_RED"), default.drop_red),
         )
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or not value.strip():
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
 
 
 @dataclass(frozen=True)
@@ -257,7 +271,7 @@ def rasterise_pdf_page(pdf_path: Path, page: int, out_dir: Path, config: OcrConf
             str(page),
             "-r",
             str(config.dpi),
-            "-gray",
+            *(() if config.drop_red else ("-gray",)),
             "-png",
             "-singlefile",
             "--",
@@ -271,7 +285,24 @@ def rasterise_pdf_page(pdf_path: Path, page: int, out_dir: Path, config: OcrConf
     out = prefix.with_suffix(".png")
     if not out.is_file():
         raise FileRejected("ocr_failed", filename, page=page, reason="pdftoppm wrote no image")
+    if config.drop_red:
+        from PIL import Image
+
+        with Image.open(out) as image:
+            grey = drop_red_ink(image)
+        grey.save(out)
     return out
+
+
+def drop_red_ink(image: Any) -> Any:
+    """A greyscale page without its red ink: the red channel of a colour image (a grey one as it is).
+
+    Seals (公章) are red; in an ordinary greyscale conversion a seal over a signature line is as dark as
+    the names under it. In the red channel red is nearly white while black and blue ink stay dark.
+    """
+    if image.mode in ("RGB", "RGBA", "CMYK", "P", "YCbCr"):
+        return image.convert("RGB").getchannel("R")
+    return image if image.mode == "L" else image.convert("L")
 
 
 def ocr_image(

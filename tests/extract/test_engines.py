@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -171,3 +172,42 @@ def test_boxes_on_one_row_are_joined_left_to_right() -> None:
         [[10, 60], [200, 60], [200, 90], [10, 90]],
     ]
     assert join_boxes(boxes, ["张三", "姓名", "第二行"]) == "姓名 张三\n第二行"
+
+
+# --- red seals ---------------------------------------------------------------------------------------
+def test_red_ink_turns_pale_while_black_and_blue_ink_stay_dark() -> None:
+    from PIL import Image
+
+    from evalplat.extract.ocr import drop_red_ink
+
+    page = Image.new("RGB", (3, 1))
+    page.putdata([(205, 32, 38), (0, 0, 0), (20, 40, 160)])  # seal red, black print, blue ballpoint
+    seal, black, blue = (drop_red_ink(page).getpixel((x, 0)) for x in range(3))
+    assert seal >= 200
+    assert black == 0
+    assert blue <= 40
+
+
+def _sealed_scan(names: str) -> bytes:
+    """A one-page scanned PDF whose signature line is under the bench corpus's red seal."""
+    import random
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench" / "ocr"))
+    from make_corpus import red_seal
+    from PIL import Image
+
+    lines = scan_image(["江门市蓬江区法律援助处公函", f"经办人：{names}", "二〇二三年三月八日"])
+    page = Image.new("RGB", (lines.width, lines.height + 400), (255, 255, 255))
+    page.paste(lines.convert("RGB"), (0, 200))
+    pressed = red_seal(page, (330, 400), random.Random(8))
+    out = io.BytesIO()
+    pressed.save(out, format="PDF", resolution=300)
+    return out.getvalue()
+
+
+def test_names_under_a_red_seal_are_read() -> None:
+    require_rapidocr()
+    require_cjk_font()
+    read = extract_text(_sealed_scan("黄志刚　李建国"), "公函.pdf", config=OcrConfig(engine="rapidocr")).text
+    assert "黄志刚" in read
+    assert "李建国" in read

@@ -36,6 +36,8 @@ assert _spec.loader is not None
 _cases_fixtures = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_cases_fixtures)
 _intake_configured = _cases_fixtures._intake_configured  # the key ring and in-process jobs of intake tests
+from cases_support import DATA_KEYS  # noqa: E402
+from test_cases_access_jobs_cli import redis_url  # noqa: E402, F401 - Redis database 15, or a skip
 
 CLIENT = "冼国梁"
 
@@ -217,3 +219,42 @@ def test_when_no_engine_can_run_the_scan_gets_the_named_error_and_other_document
     assert "卷宗扫描.pdf" in failed.error_detail
     assert db.session.get(Document, text_document.id).status == DocumentStatus.REDACTED
     assert _page_jobs(db) == []
+
+
+@pytest.mark.redis
+def test_page_jobs_run_on_real_rq_workers_and_the_last_one_assembles_the_document(app, db, scanned_case,
+                                                                                   redis_url):  # noqa: F811
+    require_ocr()
+    import os
+    import subprocess
+    import uuid
+
+    from evalplat.jobs.rq_backend import RQBackend
+
+    database = app.config["SQLALCHEMY_DATABASE_URI"]
+    if database.startswith("sqlite:///:memory:"):
+        pytest.skip("the workers need a database they can reach")
+    case, document = scanned_case
+    queue = f"evalplat-test-{uuid.uuid4().hex[:8]}"
+    previous = jobs.set_backend(RQBackend(redis_url, queue_name=queue))
+    try:
+        assert page_ocr.start_pages(db.session, document, get_storage()) == 2
+        env = {**os.environ, "EVALPLAT_DATABASE_URL": database, "EVALPLAT_DATA_KEYS": DATA_KEYS,
+               "EVALPLAT_STORAGE_URL": app.config["EVALPLAT_STORAGE_URL"], "EVALPLAT_ENV": "testing",
+               "EVALPLAT_SECRET_KEY": app.config["SECRET_KEY"], "EVALPLAT_JOBS_URL": redis_url}
+        command = [sys.executable, "-m", "evalplat.jobs.worker", "--url", redis_url, "--queue", queue, "--burst"]
+        root = Path(__file__).resolve().parents[2]
+        workers = [subprocess.Popen(command, env=env, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    text=True) for _ in range(2)]
+        for worker in workers:
+            _, stderr = worker.communicate(timeout=600)
+            assert worker.returncode == 0, stderr[-2000:]
+        db.session.expire_all()
+        records = _page_jobs(db)
+        assert [r.state.value for r in records] == ["done", "done"], [r.error for r in records]
+        document = db.session.get(Document, document.id)
+        assert document.status == DocumentStatus.REDACTED
+        assert CLIENT in document.extracted_text
+        assert CLIENT not in document.redacted_text
+    finally:
+        jobs.set_backend(previous)
