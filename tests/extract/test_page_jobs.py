@@ -37,7 +37,6 @@ _cases_fixtures = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_cases_fixtures)
 _intake_configured = _cases_fixtures._intake_configured  # the key ring and in-process jobs of intake tests
 from cases_support import DATA_KEYS  # noqa: E402
-from test_cases_access_jobs_cli import redis_url  # noqa: E402, F401 - Redis database 15, or a skip
 
 CLIENT = "冼国梁"
 
@@ -223,7 +222,7 @@ def test_when_no_engine_can_run_the_scan_gets_the_named_error_and_other_document
 
 @pytest.mark.redis
 def test_page_jobs_run_on_real_rq_workers_and_the_last_one_assembles_the_document(app, db, scanned_case,
-                                                                                   redis_url):  # noqa: F811
+                                                                                   redis_url):
     require_ocr()
     import os
     import subprocess
