@@ -17,6 +17,7 @@ from evalplat.closing.labels import closing_label
 from evalplat.closing.models import ClosingState, MarkStatus, closing_scope
 from evalplat.db import utcnow
 from evalplat.extensions import db
+from evalplat.params import int_arg, page_arg
 from evalplat.security import load_or_404, roles
 from forms.closing import FirstLevelForm, SecondLevelForm, marks_from
 
@@ -26,11 +27,6 @@ bp.register_blueprint(api_bp)
 
 PER_PAGE = 50
 CHECKERS = (Role.ORGANISER, Role.AGENCY_STAFF, Role.SECOND_CHECKER)
-
-
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
 
 
 def _case(case_id: int) -> Case:
@@ -44,11 +40,11 @@ def _case(case_id: int) -> Case:
 @bp.get("/closing/")
 @roles(*CHECKERS)
 def index() -> Any:
-    page = max(1, _int_arg("page") or 1)
+    page = page_arg()
     state = request.args.get("state") or None
     overdue = request.args.get("overdue") == "1"
-    rows, total = queries.review_list(current_user, state=state, agency_id=_int_arg("agency"),
-                                      year=_int_arg("year"), q=request.args.get("q") or None,
+    rows, total = queries.review_list(current_user, state=state, agency_id=int_arg("agency"),
+                                      year=int_arg("year"), q=request.args.get("q") or None,
                                       overdue_on=utcnow().date() if overdue else None, page=page, per_page=PER_PAGE)
     return render_template("closing/index.html", rows=rows, total=total, page=page, per_page=PER_PAGE,
                            state=state, overdue=overdue, states=queries.STATES, closing_label=closing_label,

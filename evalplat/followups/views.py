@@ -26,6 +26,7 @@ from evalplat.followups.models import (
 )
 from evalplat.labels import label
 from evalplat.organisations.models import Agency
+from evalplat.params import page_arg
 from evalplat.security import load_or_404, roles
 from forms.followups import (
     QUESTION_LABELS,
@@ -41,11 +42,6 @@ bp = Blueprint("followups", __name__, url_prefix="/followups", template_folder="
 
 PER_PAGE = 50
 STAFF = (Role.ORGANISER, Role.AGENCY_STAFF)
-
-
-def _page() -> int:
-    raw = request.args.get("page", "")
-    return max(1, int(raw)) if raw.isdigit() else 1
 
 
 def _draw_form() -> DrawPlanForm:
@@ -95,8 +91,8 @@ def plan(plan_id: int) -> Any:
     state = request.args.get("state") or None
     if state not in {s.value for s in TargetState}:
         state = None
-    rows, total = queries.call_list(found, state=state, page=_page(), per_page=PER_PAGE)
-    return render_template("followups/plan.html", plan=found, rows=rows, total=total, page=_page(),
+    rows, total = queries.call_list(found, state=state, page=page_arg(), per_page=PER_PAGE)
+    return render_template("followups/plan.html", plan=found, rows=rows, total=total, page=page_arg(),
                            per_page=PER_PAGE, state=state, states=[s.value for s in TargetState],
                            agency=db.session.get(Agency, found.agency_id), import_form=ImportResultsForm(),
                            contacts=can_see_contacts(current_user, found.agency_id), followup_label=followup_label)
@@ -212,8 +208,8 @@ def visit(target_id: int) -> Any:
 @roles(*STAFF)
 def complaints() -> Any:
     state = request.args.get("state") or None
-    rows, total = queries.complaint_list(current_user, state=state, page=_page(), per_page=PER_PAGE)
-    return render_template("followups/complaints.html", rows=rows, total=total, page=_page(), per_page=PER_PAGE,
+    rows, total = queries.complaint_list(current_user, state=state, page=page_arg(), per_page=PER_PAGE)
+    return render_template("followups/complaints.html", rows=rows, total=total, page=page_arg(), per_page=PER_PAGE,
                            state=state, form=HandleComplaintForm(), followup_label=followup_label)
 
 

@@ -13,6 +13,7 @@ from evalplat.accounts.models import Role
 from evalplat.cases.models import Case
 from evalplat.db import utcnow
 from evalplat.extensions import db
+from evalplat.params import page_arg
 from evalplat.security import load_or_404, roles
 from evalplat.selfeval import operations, queries
 from evalplat.selfeval.form import load_form
@@ -32,8 +33,7 @@ def _case(case_id: int) -> Case:
 @bp.get("/")
 @roles(*STAFF)
 def index() -> Any:
-    raw = request.args.get("page", "")
-    page = max(1, int(raw)) if raw.isdigit() else 1
+    page = page_arg()
     todo = request.args.get("todo") == "1"
     rows, total = queries.evaluation_list(current_user, todo=todo, q=request.args.get("q") or None, page=page,
                                           per_page=PER_PAGE)
