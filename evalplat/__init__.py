@@ -142,12 +142,18 @@ def _init_extensions(app: Flask) -> None:
         import sqlalchemy as sa
         from sqlalchemy.orm import joinedload
 
-        # one round trip per request for the user, their roles and their reviewer profile
-        user = db.session.scalars(
-            sa.select(User).where(User.id == int(ident))
+        from evalplat.notifications.models import Notification
+
+        # one round trip per request for the user, their roles, their reviewer profile and their unread count
+        unread = (sa.select(sa.func.count()).where(Notification.user_id == User.id, Notification.read_at.is_(None))
+                  .correlate(User).scalar_subquery())
+        row = db.session.execute(
+            sa.select(User, unread).where(User.id == int(ident))
             .options(joinedload(User.role_rows), joinedload(User.reviewer_profile))).unique().first()
+        user = row[0] if row is not None else None
         if user is None or not user.active or user.session_token != token:
             return None
+        g.unread_notifications = row[1]
         return user
 
 

@@ -8,11 +8,12 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, DateField, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 DEFINITION_MAX_CHARS = 200_000
@@ -54,7 +55,9 @@ def parse_ids(text: str) -> list[int]:
 class CalibrationForm(FlaskForm):
     """Training cases (their ids in the cases list) and the due date of the calibration round."""
 
-    case_ids = TextAreaField(_l("Training case ids"), validators=[DataRequired()], render_kw={"rows": 3})
+    # the cases ticked in the search results (the picker), and any typed ids
+    picked = SelectMultipleField(coerce=int, validate_choice=False)
+    case_ids = TextAreaField(_l("Training case ids"), validators=[Optional()], render_kw={"rows": 2})
     due_on = DateField(_l("Due date"), validators=[Optional()])
     start = SubmitField(_l("Give these cases to every reviewer"))
 
@@ -64,8 +67,15 @@ class CalibrationForm(FlaskForm):
         except ValueError as error:
             raise ValidationError(_("%(value)s is not a case id (ids are whole numbers).",
                                     value=repr(str(error)))) from error
-        if not ids:
-            raise ValidationError(_("Give at least one case id."))
+        if not ids and not self.picked.data:
+            raise ValidationError(_("Choose at least one case."))
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        ok = super().validate(extra_validators)
+        if ok and not self.ids():
+            self.case_ids.errors = [*self.case_ids.errors, _("Choose at least one case.")]
+            return False
+        return ok
 
     def ids(self) -> list[int]:
-        return parse_ids(self.case_ids.data or "")
+        return list(dict.fromkeys([*(self.picked.data or []), *parse_ids(self.case_ids.data or "")]))

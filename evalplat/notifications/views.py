@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from evalplat.db import utcnow
@@ -34,6 +34,8 @@ def unread() -> dict[str, Any]:
     def unread_notifications() -> int:
         if not current_user.is_authenticated:
             return 0
+        if "unread_notifications" in g:  # counted with the user on loading (one query per request)
+            return int(g.unread_notifications or 0)
         return db.session.scalar(sa.select(sa.func.count()).select_from(Notification).where(
             Notification.user_id == current_user.id, Notification.read_at.is_(None))) or 0
 

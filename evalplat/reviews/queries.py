@@ -328,3 +328,15 @@ def reference_entries(reference: CalibrationReference) -> list[ItemEntry]:
     return [ItemEntry(code=code, level=v.get("level"), points=v.get("points"), not_applicable=bool(v.get("na")),
                       veto=bool(v.get("veto")), comment=v.get("comment") or "")
             for code, v in (reference.items or {}).items()]
+
+
+def case_search(session: Session, text: str, *, limit: int = 30) -> list[Any]:
+    """Closed cases whose number, cause or agency contains ``text`` (the calibration case picker), newest first."""
+    from evalplat.organisations.models import Agency, Region
+
+    like = f"%{text.replace('%', '').replace('_', '')}%"
+    return list(session.execute(
+        sa.select(Case.id, Case.case_number, Case.case_type, Case.cause, Agency.name, Region.name, Case.closed_on)
+        .join(Agency, Agency.id == Case.agency_id).join(Region, Region.id == Agency.city_id)
+        .where(sa.or_(Case.case_number.ilike(like), Case.cause.ilike(like), Agency.name.ilike(like)))
+        .order_by(Case.closed_on.desc().nulls_last(), Case.id.desc()).limit(limit)).all())

@@ -242,7 +242,9 @@ def calibration(campaign_id: int) -> Any:
         db.session.commit()
         flash(_("%(n)d calibration assignments offered.", n=len(made)), "success")
         return redirect(url_for(".calibration", campaign_id=campaign_id))
-    return render_template("reviews/calibration.html", campaign=campaign, form=form,
+    q = (request.args.get("q") or "").strip()[:64]
+    return render_template("reviews/calibration.html", campaign=campaign, form=form, q=q,
+                           found=queries.case_search(db.session, q) if q else [],
                            rows=queries.training_samples(db.session, campaign_id),
                            format_total=queries.format_total), 422 if form.errors else 200
 

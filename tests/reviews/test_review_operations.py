@@ -154,3 +154,23 @@ def test_calibration_round_compares_with_group_and_reference(client: Any, login:
     assert "calibration-title" in page
     mean = sum(given) / len(given)
     assert f"{mean:.1f} <small>(n=3)</small>" in page
+
+
+def test_organiser_picks_training_cases_by_search_not_by_typed_id(client: Any, login: Any, make_scene: Any, db: Any,
+                                                                 make_case: Any) -> None:
+    scene = make_scene(reviewers=2)
+    for a in scene.assignments:
+        a.state = AssignmentState.WITHDRAWN
+    training_case = make_case(case_type="criminal", number="(2024)粤0703刑初777号")
+    db.session.commit()
+    login(client, scene.organiser)
+    page = client.get(f"/calibration/{scene.campaign.id}?q=刑初777").get_data(as_text=True)
+    assert f'name="picked" value="{training_case.id}"' in page
+    assert "(2024)粤0703刑初777号" in page
+    empty = client.post(f"/calibration/{scene.campaign.id}", data={"case_ids": ""})
+    assert empty.status_code == 422
+    response = client.post(f"/calibration/{scene.campaign.id}", data={"picked": [str(training_case.id)]})
+    assert response.status_code == 302
+    sample = db.session.scalar(sa.select(Sample).where(Sample.case_id == training_case.id))
+    assert sample is not None
+    assert sample.is_training
