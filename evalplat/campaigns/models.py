@@ -195,6 +195,9 @@ class Sample(db.Model):
     stratum: Mapped[str] = mapped_column(sa.String(96))
     is_training: Mapped[bool] = mapped_column(default=False)
     drawn_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When the organiser last changed the frozen case's file (evalplat.cases.evidence): the reviewer's case
+    # page looks the changes up only when this is later than the reviewer's start.
+    evidence_changed_at: Mapped[datetime | None]
 
     campaign: Mapped[Campaign] = relationship()
     case: Mapped[Case] = relationship()

@@ -26,8 +26,9 @@ def changes_after(case_id: int, since: Any) -> list[EvidenceChange]:
 
 def evidence_panel(assignment: Any, review: Any) -> Markup | None:
     """The changes to the case's file since this reviewer began scoring it (None if they have not begun)."""
-    if review is None:
-        return None
+    changed = assignment.sample.evidence_changed_at
+    if review is None or changed is None or changed <= review.started_at:
+        return None  # no query on the usual page view
     changes = changes_after(assignment.sample.case_id, review.started_at)
     if not changes:
         return None

@@ -101,6 +101,10 @@ def record_evidence_change(session: Session, *, actor: User, case: Case, action:
         session.add(EvidenceChange(case_id=case.id, actor_id=actor.id, action=action,
                                    document_kind=DocumentKind(document.kind).value if document.kind else None,
                                    reason=reason, reason_redacted=redacted))
+    from evalplat.campaigns.models import Sample
+
+    session.execute(sa.update(Sample).where(Sample.case_id == case.id).values(evidence_changed_at=utcnow())
+                    .execution_options(synchronize_session=False))
     record(session, actor_id=actor.id, action="cases.frozen_evidence_changed", object_type="case",
            object_id=case.id, after={"change": action, "documents": [d.id for d in documents], "reason": reason})
 
