@@ -230,3 +230,13 @@ def test_exports_of_samples_assignments_and_report_are_labelled_and_never_formul
     report = client.get(f"{base}/sampling-report.csv").get_data(as_text=True)
     assert "All strata" in report
     assert client.get(f"{base}/nothing.csv").status_code == 404
+
+
+def test_sampling_report_reads_the_plan_as_sentences(client: Any, login: Any, province: Any,
+                                                     sampled_campaign: Any) -> None:
+    login(client, province.organiser)
+    client.post("/language/en")
+    page = client.get(f"/campaigns/{sampled_campaign.id}/report").get_data(as_text=True)
+    assert "1 cases from every stratum." in page
+    assert "Administrative cases are counted with civil cases." in page
+    assert '"per_stratum"' not in page
