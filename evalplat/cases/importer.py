@@ -653,7 +653,8 @@ def _resolve_folders(session: Session, plan: _FilePlan, lookups: _Lookups,
             continue
         code = "zip_unknown_case" if not candidates else "zip_ambiguous_case"
         _folder_problem(report, entries, code, folder)
-    frozen = _frozen_case_ids(session, [c for c in resolved.values() if isinstance(c, int)])
+    frozen = _frozen_case_ids(session, [c for c in resolved.values() if isinstance(c, int)],
+                              collecting=lookups.own_agency is None)
     for folder in [f for f, c in resolved.items() if c in frozen]:
         del resolved[folder]  # a frozen case's file changes only on its page, by the organiser, with a reason
         _folder_problem(report, plan.folders[folder], "zip_frozen_case", folder)
@@ -666,15 +667,25 @@ def _folder_problem(report: ImportReport, entries: Iterable[Any], code: str, fol
                                                 _zip_message(code, "en", folder)))
 
 
-def _frozen_case_ids(session: Session, case_ids: Sequence[int]) -> set[int]:
-    """The cases among ``case_ids`` sampled by a campaign whose population is frozen."""
-    from evalplat.campaigns.models import Campaign, Sample
+def _frozen_case_ids(session: Session, case_ids: Sequence[int], *, collecting: bool) -> set[int]:
+    """The cases among ``case_ids`` whose files this import may not touch.
 
+    A case sampled by a campaign whose population is frozen keeps its file. One exception: the
+    organiser's import (``collecting``) may add the files of sampled cases while their campaign has
+    offered nothing to any reviewer yet (draft or sampled) — the bureau collects the sampled cases'
+    files after the draw, before anyone has read them. Files are only ever added by an import (a file
+    already there is recognised by its content), never removed or replaced.
+    """
+    from evalplat.campaigns.models import Campaign, CampaignState, Sample
+
+    frozen_campaign = Campaign.population_frozen_at.is_not(None)
+    if collecting:
+        frozen_campaign = frozen_campaign & Campaign.state.not_in((CampaignState.DRAFT, CampaignState.SAMPLED))
     frozen: set[int] = set()
     for start in range(0, len(case_ids), LOOKUP_CHUNK):
         frozen.update(session.scalars(sa.select(Sample.case_id).join(Campaign, Campaign.id == Sample.campaign_id)
                                       .where(Sample.case_id.in_(case_ids[start:start + LOOKUP_CHUNK]),
-                                             Campaign.population_frozen_at.is_not(None))))
+                                             frozen_campaign)))
     return frozen
 
 
