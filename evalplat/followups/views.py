@@ -12,6 +12,7 @@ from flask_login import current_user
 from evalplat.accounts.models import Role
 from evalplat.cases.models import Case
 from evalplat.db import utcnow
+from evalplat.errors import flash_form_errors
 from evalplat.extensions import db
 from evalplat.followups import operations, queries
 from evalplat.followups.importer import ImportRefused, import_results
@@ -166,6 +167,9 @@ def target(target_id: int) -> Any:
 def contact(target_id: int) -> Any:
     found = _target(target_id)
     form = ContactForm()
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return redirect(url_for("followups.target", target_id=found.id))
     operations.set_contact(db.session, actor=current_user, target=found, phone=form.phone.data,
                            address=form.address.data, now=utcnow())
     db.session.commit()
@@ -218,6 +222,9 @@ def complaints() -> Any:
 def handle(complaint_id: int) -> Any:
     complaint = load_or_404(FollowupComplaint, complaint_id, lambda c: c.can_view(current_user))
     form = HandleComplaintForm()
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return redirect(url_for("followups.complaints"))
     operations.handle_complaint(db.session, actor=current_user, complaint=complaint, note=form.note.data or "",
                                 now=utcnow())
     db.session.commit()

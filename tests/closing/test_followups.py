@@ -240,3 +240,22 @@ def test_follow_up_staff_records_a_visit_through_the_page(client: Any, login: An
     page = client.get(f"/followups/targets/{target.id}").text
     assert "&lt;i&gt;好&lt;/i&gt;" in page
     assert db.session.scalar(sa.select(FollowupVisit.satisfaction)) == 4
+
+
+def test_contact_and_complaint_forms_are_validated_before_anything_is_saved(client: Any, login: Any, db: Any,
+                                                                            world: Any) -> None:
+    target = _targets(db, _plan(db, world))[0]
+    login(client, world.staff)
+    refused = client.post(f"/followups/targets/{target.id}/contact", data={"phone": "13800000000", "address": "路" * 201},
+                          headers={"Accept-Language": "en"}, follow_redirects=True)
+    assert "200" in refused.text  # the length rule names its limit
+    db.session.expire_all()
+    assert db.session.get(FollowupTarget, target.id).address is None
+    operations.record_visit(db.session, actor=world.staff, target=target,
+                            visit=operations.Visit({**GOOD, "private_fees": "yes"}, 2, "收了500元"), at=utcnow())
+    db.session.commit()
+    complaint = db.session.scalar(sa.select(FollowupComplaint))
+    login(client, world.organiser)
+    client.post(f"/followups/complaints/{complaint.id}/handle", data={"note": "理" * 8001})
+    db.session.expire_all()
+    assert db.session.get(FollowupComplaint, complaint.id).state.value == "open"
