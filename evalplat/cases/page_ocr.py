@@ -32,7 +32,7 @@ from evalplat.errors import InvalidTransition
 from evalplat.extensions import db
 from evalplat.extract.core import finish_pdf, ocr_pdf_page, plan_pdf, ready_engine
 from evalplat.extract.ocr import OcrConfig
-from evalplat.files import CodedError, Storage, sniff
+from evalplat.files import CodedError, FileRejected, Storage, sniff
 from evalplat.i18n import lazy_gettext as _l
 from evalplat.jobs.tracking import run_tracked, submit_job
 from evalplat.services import get_storage
@@ -145,9 +145,10 @@ def ocr_page(session: Session, page_id: int, storage: Storage, *, config: OcrCon
 
     Raises
     ------
-    CodedError
-        The page's named error (``ocr_failed``, ``ocr_timeout``, ``ocr_unavailable`` …), after the page
-        has been marked failed, so that its job shows failed too.
+    Exception
+        Whatever stopped the page (its named error: ``ocr_failed``, ``ocr_timeout``, ``ocr_unavailable`` …;
+        anything unexpected is stored as ``ocr_failed`` with its type and message), after the page has been
+        marked failed, so that its job shows failed too and the page can be retried alone.
     """
     page = session.get(DocumentPage, page_id)
     if page is None:
@@ -158,11 +159,13 @@ def ocr_page(session: Session, page_id: int, storage: Storage, *, config: OcrCon
     try:
         data = storage.get(document.storage_key or "")
         text, seconds, engine = ocr_pdf_page(data, document.original_filename, page.number, config)
-    except CodedError as exc:
+    except Exception as exc:  # the page fails, named; the other pages and the job backend go on
+        coded = exc if isinstance(exc, CodedError) else FileRejected(
+            "ocr_failed", document.original_filename, page=page.number, reason=f"{type(exc).__name__}: {exc}")
         session.rollback()
         page.state = PageState.FAILED
-        page.error_code = exc.code
-        page.error_detail = json.dumps({"zh": exc.message("zh"), "en": exc.message("en")}, ensure_ascii=False)
+        page.error_code = coded.code
+        page.error_detail = json.dumps({"zh": coded.message("zh"), "en": coded.message("en")}, ensure_ascii=False)
         session.commit()
         finish_document(session, document.id)
         raise

@@ -69,8 +69,8 @@ def _page_jobs(db: Any) -> list[JobRecord]:
                                    .order_by(JobRecord.object_id)).scalars())
 
 
-def _reads(monkeypatch: pytest.MonkeyPatch, fail: set[int] | None = None) -> list[int]:
-    """Record the page numbers OCR'd; the pages in ``fail`` fail once with ocr_failed."""
+def _reads(monkeypatch: pytest.MonkeyPatch, fail: set[int] | None = None, crash: bool = False) -> list[int]:
+    """Record the page numbers OCR'd; the pages in ``fail`` fail once with ocr_failed (or crash)."""
     calls: list[int] = []
     real = page_ocr.ocr_pdf_page
     failing = set(fail or ())
@@ -79,6 +79,8 @@ def _reads(monkeypatch: pytest.MonkeyPatch, fail: set[int] | None = None) -> lis
         calls.append(number)
         if number in failing:
             failing.discard(number)
+            if crash:
+                raise MemoryError("onnxruntime could not allocate 2 GB")
             raise FileRejected("ocr_failed", filename, page=number, reason="scanner noise")
         return real(data, filename, number, config)
 
@@ -141,6 +143,20 @@ def test_a_failed_page_fails_the_document_naming_it_and_is_retried_alone(db, sca
     document = db.session.get(Document, document.id)
     assert document.status == DocumentStatus.REDACTED
     assert "第二页" in document.extracted_text
+
+
+def test_an_unexpected_crash_on_a_page_fails_that_page_named_and_the_others_go_on(db, scanned_case, monkeypatch):
+    require_ocr()
+    case, document = scanned_case
+    _reads(monkeypatch, fail={2}, crash=True)
+    operations.process_documents(actor_id=None, document_ids=[document.id])
+    _run_jobs()
+    db.session.expire_all()
+    pages = {p.number: p for p in db.session.get(Document, document.id).pages}
+    assert (pages[2].state, pages[2].error_code) == (PageState.FAILED, "ocr_failed")
+    assert "MemoryError" in pages[2].error_detail
+    assert pages[3].state == PageState.DONE
+    assert db.session.get(Document, document.id).status == DocumentStatus.FAILED
 
 
 def test_retrying_a_page_that_did_not_fail_is_refused(db, scanned_case, monkeypatch, client, make_user, login):
