@@ -26,6 +26,7 @@ from evalplat.campaigns.models import (
     Sample,
 )
 from evalplat.cases.models import Case
+from evalplat.cases.queries import offer_visible
 from evalplat.i18n import lazy_gettext as _l  # str() is plain text for e-mails; in HTML arguments are escaped
 from evalplat.jobs import task
 from evalplat.labels import when
@@ -94,7 +95,8 @@ def _assignment_events(session: Session, now: datetime) -> list[Found]:
     base = (sa.select(Assignment.id, ReviewerProfile.user_id, Sample.code, Assignment.round, Assignment.due_at)
             .join(Sample, Sample.id == Assignment.sample_id)
             .join(ReviewerProfile, ReviewerProfile.id == Assignment.reviewer_id)
-            .where(Sample.is_training.is_(False)))
+            .where(Sample.is_training.is_(False),
+                   offer_visible()))  # an offer waits (unannounced) until its case's redaction is approved
     checks = [
         (Kind.OFFER, [Assignment.state == AssignmentState.OFFERED, Assignment.round.not_in(DECISIONS)]),
         (Kind.DECISION, [Assignment.state.in_(OPEN), Assignment.round.in_(DECISIONS)]),

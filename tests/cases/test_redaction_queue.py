@@ -67,6 +67,28 @@ def test_offer_waits_until_the_case_redaction_is_approved(app: Any, db: Any, sce
     assert "当事人" in page.get_data(as_text=True)  # the redacted cause and result, with placeholders
 
 
+def test_offer_notification_waits_until_the_case_redaction_is_approved(db: Any, scene: Any) -> None:
+    from redaction_scene import later
+
+    from evalplat.notifications import operations as notifications
+    from evalplat.notifications.models import Kind, Notification
+
+    case = scene.cases[0]
+    assignment = _offered(db, case.id)
+
+    def offers() -> set[int]:
+        return set(db.session.scalars(sa.select(Notification.object_id).where(Notification.kind == Kind.OFFER)))
+
+    notifications.sync(db.session, now=later(1), send_mail=False)
+    db.session.commit()
+    assert assignment.id not in offers()
+    operations.approve_redaction(db.session, actor=scene.organiser, case=db.session.get(Case, case.id))
+    db.session.commit()
+    notifications.sync(db.session, now=later(1), send_mail=False)
+    db.session.commit()
+    assert assignment.id in offers()
+
+
 def test_reviewer_reads_cause_and_result_redacted_with_the_case_known_names(app: Any, db: Any, scene: Any,
                                                                             login: Any) -> None:
     case = db.session.get(Case, scene.cases[0].id)
