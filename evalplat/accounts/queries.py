@@ -20,8 +20,8 @@ def agency(agency_id: int) -> Agency | None:
 def users_page(*, q: str, role: str, page: int, per_page: int) -> tuple[list[User], int]:
     stmt = sa.select(User)
     if q:
-        like = f"%{q}%"
-        stmt = stmt.where(sa.or_(User.username.ilike(like), User.display_name.ilike(like)))
+        stmt = stmt.where(sa.or_(User.username.icontains(q, autoescape=True),
+                                 User.display_name.icontains(q, autoescape=True)))
     if role in {r.value for r in Role}:
         stmt = stmt.where(User.id.in_(sa.select(UserRole.user_id).where(UserRole.role == Role(role))))
     total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0

@@ -92,6 +92,7 @@ class Case(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("agency_id", "case_number"),
         sa.Index("ix_cases_agency_year_type", "agency_id", "year", "case_type"),
+        sa.Index("ix_cases_list_order", "year", "agency_id", "case_number"),  # the cases list's order and keys
         sa.CheckConstraint("closed_on IS NULL OR assigned_on IS NULL OR closed_on >= assigned_on",
                            name="closed_after_assigned"),
         sa.CheckConstraint("sequence_no IS NULL OR sequence_no > 0", name="sequence_positive"),

@@ -30,6 +30,7 @@ __all__ = [
     "Segment",
     "case_detail",
     "case_jobs",
+    "campaigns_for",
     "case_list",
     "highlight",
     "is_released",
@@ -62,47 +63,92 @@ class CaseRow:
     failed: int
 
 
+def _redaction_filter(redaction: str | None) -> sa.ColumnElement[bool] | None:
+    """Cases by the state of their files, as EXISTS tests (no count over every document)."""
+    has = sa.select(Document.id).where(Document.case_id == Case.id)
+    unapproved = has.where(Document.status != DocumentStatus.APPROVED).exists()
+    if redaction == "approved":
+        return sa.and_(has.exists(), ~unapproved)
+    if redaction == "pending":
+        return unapproved
+    if redaction == "failed":
+        return has.where(Document.status == DocumentStatus.FAILED).exists()
+    if redaction == "none":
+        return ~has.exists()
+    return None
+
+
+#: the list's order: newest year first, then agency and case number (unique per agency, so the order is total);
+#: ix_cases_list_order serves it
+_ORDER = (Case.year.desc(), Case.agency_id, Case.case_number)
+
+
 def case_list(user: User, *, agency_id: int | None = None, year: int | None = None,
               case_type: str | None = None, q: str | None = None, redaction: str | None = None,
+              campaign_id: int | None = None, after: int | None = None,
               page: int = 1, per_page: int = 50) -> tuple[list[CaseRow], int]:
     """One page of cases the user may see, with document counts, and the total.
+
+    The page is read by key when ``after`` (the id of the last case of the previous page) is given, else by
+    position (``page``, for a jump); document counts are read for that page's cases only.
 
     Parameters
     ----------
     redaction : {"pending", "approved", "failed", "none"}, optional
         Cases with a document awaiting approval, fully approved, with a failed document, or without documents.
+    campaign_id : int, optional
+        Only the cases sampled by this campaign.
     """
-    docs = (sa.select(Document.case_id.label("case_id"),
-                      sa.func.count(Document.id).label("n"),
-                      sa.func.sum(sa.case((Document.status == DocumentStatus.APPROVED, 1), else_=0)).label("ok"),
-                      sa.func.sum(sa.case((Document.status == DocumentStatus.FAILED, 1), else_=0)).label("bad"))
-            .group_by(Document.case_id).subquery())
-    n = sa.func.coalesce(docs.c.n, 0)
-    ok = sa.func.coalesce(docs.c.ok, 0)
-    bad = sa.func.coalesce(docs.c.bad, 0)
-    query = (sa.select(Case.id, Case.case_number, Agency.name, Case.year, Case.case_type, Case.closed_on, n, ok, bad)
-             .join(Agency, Agency.id == Case.agency_id).outerjoin(docs, docs.c.case_id == Case.id))
-    query = _scope(query, user)
+    from evalplat.campaigns.models import Sample
+
+    query = _scope(sa.select(Case.id), user)
     if agency_id:
         query = query.where(Case.agency_id == agency_id)
     if year:
         query = query.where(Case.year == year)
     if case_type and case_type in {t.value for t in CaseType}:
         query = query.where(Case.case_type == CaseType(case_type))
-    if q:
+    if q and q.strip():
         query = query.where(Case.case_number.contains(q.strip(), autoescape=True))
-    if redaction == "approved":
-        query = query.where(n > 0, ok == n)
-    elif redaction == "pending":
-        query = query.where(n > 0, ok < n)
-    elif redaction == "failed":
-        query = query.where(bad > 0)
-    elif redaction == "none":
-        query = query.where(n == 0)
+    if campaign_id:
+        query = query.where(Case.id.in_(sa.select(Sample.case_id).where(Sample.campaign_id == campaign_id)))
+    condition = _redaction_filter(redaction)
+    if condition is not None:
+        query = query.where(condition)
     total = db.session.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar_one()
-    rows = db.session.execute(query.order_by(Case.year.desc(), Case.agency_id, Case.case_number)
-                              .limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
+    last = db.session.execute(sa.select(Case.year, Case.agency_id, Case.case_number)
+                              .where(Case.id == after)).one_or_none() if after else None
+    if last is not None:
+        query = query.where(sa.or_(Case.year < last.year,
+                                   sa.and_(Case.year == last.year,
+                                           sa.tuple_(Case.agency_id, Case.case_number)
+                                           > sa.tuple_(last.agency_id, last.case_number))))
+    else:
+        query = query.offset((max(page, 1) - 1) * per_page)
+    ids = list(db.session.execute(query.order_by(*_ORDER).limit(per_page)).scalars())
+    if not ids:
+        return [], int(total)
+    docs = (sa.select(Document.case_id.label("case_id"),
+                      sa.func.count(Document.id).label("n"),
+                      sa.func.sum(sa.case((Document.status == DocumentStatus.APPROVED, 1), else_=0)).label("ok"),
+                      sa.func.sum(sa.case((Document.status == DocumentStatus.FAILED, 1), else_=0)).label("bad"))
+            .where(Document.case_id.in_(ids)).group_by(Document.case_id).subquery())
+    rows = db.session.execute(
+        sa.select(Case.id, Case.case_number, Agency.name, Case.year, Case.case_type, Case.closed_on,
+                  sa.func.coalesce(docs.c.n, 0), sa.func.coalesce(docs.c.ok, 0), sa.func.coalesce(docs.c.bad, 0))
+        .join(Agency, Agency.id == Case.agency_id).outerjoin(docs, docs.c.case_id == Case.id)
+        .where(Case.id.in_(ids)).order_by(*_ORDER)).all()
     return [CaseRow(*row) for row in rows], int(total)
+
+
+def campaigns_for(user: User) -> list[tuple[int, str]]:
+    """Campaigns offered in the list's campaign filter (organisers only: staff see their agency's cases)."""
+    from evalplat.campaigns.models import Campaign
+
+    if Role.ORGANISER not in user.roles:
+        return []
+    return [(i, n) for i, n in db.session.execute(sa.select(Campaign.id, Campaign.name)
+                                                   .order_by(Campaign.id.desc()))]
 
 
 def agencies_for(user: User) -> list[tuple[int, str]]:

@@ -65,10 +65,11 @@ def index() -> Any:
     page = page_arg()
     filters = {"agency_id": int_arg("agency"), "year": int_arg("year", high=9999),
                "case_type": request.args.get("type") or None, "q": request.args.get("q") or None,
-               "redaction": request.args.get("redaction") or None}
-    rows, total = queries.case_list(current_user, page=page, per_page=PER_PAGE, **filters)
+               "redaction": request.args.get("redaction") or None, "campaign_id": int_arg("campaign")}
+    rows, total = queries.case_list(current_user, page=page, per_page=PER_PAGE, after=int_arg("after"), **filters)
     return render_template("cases/index.html", rows=rows, total=total, page=page, per_page=PER_PAGE,
-                           agencies=queries.agencies_for(current_user), filters=filters)
+                           agencies=queries.agencies_for(current_user), campaigns=queries.campaigns_for(current_user),
+                           filters=filters)
 
 
 @bp.get("/<int:case_id>")

@@ -44,9 +44,8 @@ def reviewers_page(*, q: str, city_id: int | None, kind: str, active: str, page:
             .join(User, User.id == ReviewerProfile.user_id).join(Region, Region.id == ReviewerProfile.city_id)
             .outerjoin(Firm, Firm.id == ReviewerProfile.firm_id))
     if q:
-        like = f"%{q}%"
-        stmt = stmt.where(sa.or_(User.display_name.ilike(like), User.username.ilike(like),
-                                 ReviewerProfile.licence_no.ilike(like), Firm.name.ilike(like)))
+        stmt = stmt.where(sa.or_(*(column.icontains(q, autoescape=True) for column in (
+            User.display_name, User.username, ReviewerProfile.licence_no, Firm.name))))
     if city_id:
         stmt = stmt.where(ReviewerProfile.city_id == city_id)
     if kind in ("peer", "evaluator"):
