@@ -5,7 +5,7 @@ The first version changed the column's type in place, which PostgreSQL did and S
 populated database; hard_a_2 was rewritten to add a new column instead, under the same revision id.
 
 Revision ID: hard_a_5
-Revises: hard_a_4
+Revises: lists_1
 Create Date: 2026-12-06 23:15:00
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'hard_a_5'
-down_revision = 'hard_a_4'
+down_revision = 'lists_1'
 branch_labels = None
 depends_on = None
 
