@@ -18,6 +18,8 @@ __all__ = ["FiniteDecimalField"]
 class FiniteDecimalField(DecimalField):
     """A ``DecimalField`` whose value is a finite number written in ASCII digits, or a field error."""
 
+    data: Any  # a Decimal or None (WTForms has no type information)
+
     def process_formdata(self, valuelist: list[Any]) -> None:
         super().process_formdata(valuelist)
         if self.data is not None and not self.data.is_finite():

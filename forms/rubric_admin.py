@@ -71,7 +71,7 @@ class CalibrationForm(FlaskForm):
             raise ValidationError(_("Choose at least one case."))
 
     def validate(self, extra_validators: Any = None) -> bool:
-        ok = super().validate(extra_validators)
+        ok = bool(super().validate(extra_validators))
         if ok and not self.ids():
             self.case_ids.errors = [*self.case_ids.errors, _("Choose at least one case.")]
             return False
