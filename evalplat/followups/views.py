@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -183,7 +183,8 @@ def attempt(target_id: int) -> Any:
     found = _target(target_id)
     form = AttemptForm()
     if not form.validate():
-        abort(400)
+        flash_form_errors(form)
+        return redirect(url_for("followups.target", target_id=found.id))
     operations.record_attempt(db.session, actor=current_user, target=found, outcome=form.outcome.data,
                               note=form.note.data or "", at=utcnow())
     db.session.commit()

@@ -259,3 +259,14 @@ def test_contact_and_complaint_forms_are_validated_before_anything_is_saved(clie
     client.post(f"/followups/complaints/{complaint.id}/handle", data={"note": "理" * 8001})
     db.session.expire_all()
     assert db.session.get(FollowupComplaint, complaint.id).state.value == "open"
+
+
+def test_call_attempt_with_a_too_long_note_says_why_and_records_nothing(client: Any, login: Any, db: Any,
+                                                                        world: Any) -> None:
+    target = _targets(db, _plan(db, world))[0]
+    login(client, world.staff)
+    refused = client.post(f"/followups/targets/{target.id}/attempt", data={"outcome": "no_answer", "note": "记" * 501},
+                          headers={"Accept-Language": "en"}, follow_redirects=True)
+    assert refused.status_code == 200
+    assert "500" in refused.text  # the length rule names its limit on the target's page
+    assert db.session.scalar(sa.select(sa.func.count(FollowupAttempt.id))) == 0
