@@ -11,7 +11,7 @@ one after the other. Printed per engine:
   not scored; punctuation is), on the clean pages, the degraded ones and all;
 - exact identifier recall by kind (names, ID numbers, case numbers, phones): an identifier counts when it
   appears character for character in the page's text with whitespace removed; "as read" on the text shown
-  to the checker, "normalised" after :func:`evalplat.extract.normalise.normalise_for_matching`;
+  to the checker, "normalised" after :func:`evalplat.ocr_text.normalise_for_matching`;
 - CPU seconds per page (the worker's own CPU plus its children's: pdftoppm, Tesseract) and peak memory;
 - then, for the first engine, the wall time of all pages with one and with two worker processes (the
   speed-up of a second worker).
@@ -162,7 +162,7 @@ def main() -> None:
     args = parser.parse_args()
     from evalplat.extract import OcrConfig
     from evalplat.extract.engines import get_engine
-    from evalplat.extract.normalise import normalise_for_matching
+    from evalplat.ocr_text import normalise_for_matching
 
     print(f"machine: {machine()}")
     pages = corpus()

@@ -7,18 +7,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from evalplat.ocr_text import fold_width
+
 from .lexicon import COMPOUND_SURNAMES, PROTECTED_TERMS, SURNAMES
 from .spans import Candidate, CaseMapping
 
-# Full-width forms folded to half-width, one character for one, so offsets stay valid.
-_FOLD = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
-_FOLD.update({0x3000: 0x20, 0x2014: ord("-"), 0x2013: ord("-"), 0x2212: ord("-")})
-_FOLD_TABLE = str.maketrans({chr(k): chr(v) for k, v in _FOLD.items()})
-
-
-def normalise(text: str) -> str:
-    """Fold full-width ASCII forms (０-９, Ａ-Ｚ, （）, －, ＠ …) to half-width; length is preserved."""
-    return text.translate(_FOLD_TABLE)
+#: full-width ASCII forms folded to half-width, one character for one, so offsets stay valid
+#: (the one rule of :mod:`evalplat.ocr_text`, shared with the OCR side)
+normalise = fold_width
 
 
 _NUMERAL = "一二三四五六七八九十百千零〇两0-9"

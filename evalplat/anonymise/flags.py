@@ -12,11 +12,12 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from evalplat.ocr_text import repair_digits
+
 from . import ner, tagger
 from .context import normalise, trie_pattern
 from .lexicon import ROLE_WORDS
 from .names import ALL_SURNAMES, is_word_at
-from .structured import digit_view
 
 #: reason codes (the review translates them)
 NAME_LIKE = "name_like"
@@ -77,7 +78,7 @@ def suspicious(text: str, result: Any) -> list[dict[str, Any]]:
         return end > start and covered.find(1, start, end) == -1
 
     # numbers shaped like identifiers
-    view = digit_view(norm)
+    view = repair_digits(norm)
     for m in _NUMBER.finditer(view):
         digits = sum(ch.isdigit() for ch in m.group())
         if digits < 6 or not open_(m.start(), m.end()) or _SUBSTANCE_AFTER.match(view, m.end()):

@@ -7,6 +7,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from evalplat.ocr_text import collapse_spacing
+
 from . import ner, tagger
 from .context import Context, Detector
 from .known import KnownDetector, KnownIndex, canonical_kind, known_index, split_name
@@ -24,7 +26,6 @@ from .names import (
     SpeakerDetector,
     TitleNameDetector,
 )
-from .ocr import collapse_spacing
 from .places import LocalPlaceDetector, OrgCoreDetector, OrgNameDetector, PlaceDetector
 from .spans import KIND_CATEGORY, KIND_LABELS, ROLE_KINDS, Candidate, CaseMapping, Span, render, resolve
 from .structured import (

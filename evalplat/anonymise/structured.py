@@ -10,6 +10,8 @@ import re
 from collections.abc import Iterator
 from datetime import date
 
+from evalplat.ocr_text import repair_digits
+
 from .context import Context, Detector
 from .spans import PRIORITY_ADDRESS, PRIORITY_STRUCTURED, Candidate
 
@@ -95,23 +97,11 @@ def classify_digits(digits: str, context: str) -> str | None:
 _NOT_DIGIT = re.compile(r"[^\dXx]")
 
 
-#: OCR's letters for digits inside a digit string: O/o for 0, l/I for 1
-_OCR_DIGIT = re.compile(r"(?<=[0-9])[OolI](?=[0-9OolI])|(?<=[0-9OolI])[OolI](?=[0-9])|(?<![A-Za-z])[OolI](?=[0-9]{2})")
-_OCR_TABLE = {"O": "0", "o": "0", "l": "1", "I": "1"}
-
-
-def digit_view(norm: str) -> str:
-    """``norm`` with OCR's letter-for-digit confusions inside digit strings undone (length kept)."""
-    if not any(ch in norm for ch in "OolI"):
-        return norm
-    return _OCR_DIGIT.sub(lambda m: _OCR_TABLE[m.group()], norm)
-
-
 def ctx_digits(ctx: Context) -> str:
-    """:func:`digit_view` of the run's text, computed once and shared by the number detectors."""
+    """:func:`~evalplat.ocr_text.repair_digits` of the run's text (OCR's O/l/I for 0/1), computed once and shared by the number detectors."""
     view = ctx.cache.get("digits")
     if view is None:
-        view = ctx.cache["digits"] = digit_view(ctx.norm)
+        view = ctx.cache["digits"] = repair_digits(ctx.norm)
     return view  # type: ignore[return-value]
 
 

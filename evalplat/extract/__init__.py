@@ -1,7 +1,7 @@
 """Text extraction from case files: .docx, text-layer PDFs, scanned PDFs and images (OCR), .txt.
 
 OCR engines: :mod:`evalplat.extract.engines` (RapidOCR by default, Tesseract as the fallback). For matching
-OCR'd text: :func:`normalise_for_matching` and :func:`original_span` (:mod:`evalplat.extract.normalise`).
+OCR'd text: :func:`normalise_for_matching` and :func:`original_span` (:mod:`evalplat.ocr_text`, shared with the anonymiser).
 
 Pure library code: bytes in, :class:`ExtractResult` out; no Flask and no database.
 
@@ -13,9 +13,9 @@ Examples
 """
 
 from evalplat.files.errors import FileRejected, Notice, OcrUnavailable
+from evalplat.ocr_text import normalise_for_matching, original_span
 
 from .core import ExtractResult, PageInfo, ProgressCallback, extract_text
-from .normalise import normalise_for_matching, original_span
 from .ocr import OcrConfig, OcrStatus, join_cjk_spaces, ocr_available
 
 __all__ = [

@@ -1,10 +1,12 @@
-"""Normalisation of OCR'd text for the anonymiser: folded forms, repaired digits, a map back to what was read."""
+"""OCR-tolerant matching (evalplat.ocr_text): folded forms, repaired digits, closed gaps, a map back to what was read;
+the anonymiser's detectors and normalise_for_matching share every rule."""
 
 from __future__ import annotations
 
 import pytest
 
-from evalplat.extract.normalise import normalise_for_matching, original_span
+from evalplat.anonymise import redact
+from evalplat.ocr_text import collapse_spacing, normalise_for_matching, ocr_gaps, original_span, repair_digits
 
 
 def _normalised(text: str) -> str:
@@ -41,13 +43,46 @@ def test_words_and_letters_beside_numbers_are_not_turned_into_digits() -> None:
     assert _normalised("第l0条") == "第l0条"  # too short to tell
 
 
-def test_spaces_inside_numbers_and_between_chinese_characters_are_removed() -> None:
-    assert _normalised("冼 国 梁，电话 138 0013 8000") == "冼国梁，电话13800138000"
-    assert _normalised("Legal aid 案 件") == "Legal aid 案件"
+def test_spaces_inside_numbers_and_ocr_gaps_inside_words_are_removed_layout_spaces_stay() -> None:
+    assert _normalised("冼 国 梁，电话 138 0013 8000") == "冼国梁，电话 13800138000"
+    # two-character words between spaces and spaced-out headings are layout, not OCR damage
+    assert _normalised("审判长 黄卫国") == "审判长 黄卫国"
+    assert _normalised("刑 事 判 决 书") == "刑 事 判 决 书"
+    assert _normalised("Legal aid 案 件") == "Legal aid 案 件"
+
+
+def test_a_line_wrapped_inside_a_name_is_joined_a_line_ending_a_sentence_is_not() -> None:
+    wrapped = "本院受理原告与被告民间借贷纠纷一案，原告委托代理人欧\n阳建华到庭参加诉讼。"
+    assert "欧阳建华" in _normalised(wrapped)
+    ended = "本院受理原告与被告民间借贷纠纷一案已经审理终结。\n阳光公司未到庭。"
+    assert _normalised(ended) == ended
+
+
+def test_the_anonymiser_and_normalise_for_matching_close_the_same_gaps() -> None:
+    read = "证人梁 伟 强到庭作证，审判长 黄卫国，刑 事 判 决 书"
+    closed = [i for i, flag in enumerate(ocr_gaps(read)) if flag]
+    normalised, offsets = normalise_for_matching(read)
+    dropped = sorted(set(range(len(read))) - set(offsets[:-1]))
+    assert dropped == closed == [read.index(" 伟"), read.index(" 强")]
+    collapsed = collapse_spacing(read)
+    assert collapsed is not None
+    assert "证人梁伟强到庭" in collapsed[0]
+    assert "审判长 黄卫国" in collapsed[0]
+    redacted = redact(read).text  # the anonymiser detects on the closed-up excerpt and removes the spaced name
+    assert "伟" not in redacted
+    assert "梁" not in redacted
+
+
+def test_the_anonymiser_repairs_the_digits_normalise_for_matching_repairs() -> None:
+    read = "身份证号44O7O3l988O1O11232，电话l3800138OOO"  # a valid check digit
+    assert repair_digits(read) == _normalised(read) == "身份证号440703198801011232，电话13800138000"
+    text = redact(read).text
+    assert "44O7" not in text
+    assert "l3800" not in text
 
 
 def test_full_width_digits_and_letters_become_ascii() -> None:
-    assert _normalised("２０２３年　５月ＡＢ") == "2023年5月AB"
+    assert _normalised("２０２３年　５月ＡＢ") == "2023年 5月AB"  # the ideographic space is a space
 
 
 def test_spans_found_in_the_normalised_text_map_back_to_the_text_as_read() -> None:
