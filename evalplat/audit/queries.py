@@ -16,8 +16,9 @@ def events_page(*, action: str = "", object_type: str = "", object_id: str = "",
                 per_page: int = 50) -> tuple[list[tuple[AuditEvent, str | None]], int]:
     """A page of events, newest first, with the actor's username (one query, no N+1)."""
     stmt = sa.select(AuditEvent, User.username).outerjoin(User, User.id == AuditEvent.actor_id)
-    if action:
-        stmt = stmt.where(AuditEvent.action.startswith(action))
+    wanted = [part.strip() for part in action.split(",") if part.strip()]
+    if wanted:  # codes or prefixes ("campaign."), any of them
+        stmt = stmt.where(sa.or_(*(AuditEvent.action.startswith(part, autoescape=True) for part in wanted)))
     if object_type:
         stmt = stmt.where(AuditEvent.object_type == object_type)
     if object_id:

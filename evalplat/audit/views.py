@@ -9,6 +9,7 @@ from flask import Blueprint, render_template, request
 
 from evalplat.accounts.models import Role
 from evalplat.audit import queries
+from evalplat.audit.actions import action_choices, action_label
 from evalplat.params import date_arg, page_arg
 from evalplat.security import roles
 
@@ -33,4 +34,11 @@ def index() -> Any:
         actor=filters["actor"], since=_day("since"), until=until + timedelta(days=1) if until else None,
         page=page, per_page=50)
     return render_template("audit/index.html", rows=rows, total=total, page=page, per_page=50, filters=filters,
-                           object_types=queries.object_types())
+                           object_types=queries.object_types(), action_groups=action_choices(),
+                           action_label=action_label, domain_prefixes=_domain_prefixes())
+
+
+def _domain_prefixes() -> dict[str, str]:
+    """Each filter group's "all actions of …" option: its label → the codes' prefixes, comma-separated."""
+    return {name: ",".join(sorted({code.split(".", 1)[0] + "." for code, _ in items}))
+            for name, items in action_choices()}

@@ -480,8 +480,9 @@ def decide(session: Session, *, assignment: Assignment, actor: User, total: floa
         appeal.decided_by_id = actor.id
         appeal.decided_at = now
     session.flush()
-    record(session, actor_id=actor.id, action=f"result.{kind.value}", object_type="sample", object_id=sample.id,
-           at=now, before={"result_id": previous.id, "total": previous.total, "grade": previous.grade}
+    record(session, actor_id=actor.id, action="result.adjudicated" if kind == ResultKind.ADJUDICATED
+           else "result.appeal", object_type="sample", object_id=sample.id, at=now,
+           before={"result_id": previous.id, "total": previous.total, "grade": previous.grade}
            if previous is not None else None,
            after={"result_id": result.id, "assignment_id": assignment.id, "total": result.total,
                   "grade": result.grade, "vetoes": wanted, "reasons": text[:2000],
