@@ -161,7 +161,8 @@ def ocr_page(session: Session, page_id: int, storage: Storage, *, config: OcrCon
         text, seconds, engine = ocr_pdf_page(data, document.original_filename, page.number, config)
     except Exception as exc:  # the page fails, named; the other pages and the job backend go on
         coded = exc if isinstance(exc, CodedError) else FileRejected(
-            "ocr_failed", document.original_filename, page=page.number, reason=f"{type(exc).__name__}: {exc}")
+            "ocr_failed", document.original_filename, page=page.number, reason="ocr_engine_error",
+            detail=f"{type(exc).__name__}: {exc}")
         session.rollback()
         page.state = PageState.FAILED
         page.error_code = coded.code

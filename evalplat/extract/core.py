@@ -198,10 +198,13 @@ def _extract_docx(data: bytes, filename: str) -> ExtractResult:
         document = Document(io.BytesIO(data))
         blocks = [_block_text(block) for block in document.iter_inner_content()]
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise FileRejected("corrupt_docx", filename, reason=str(exc) or type(exc).__name__) from None
+        raise FileRejected("corrupt_docx", filename,
+                           reason="not_a_package" if isinstance(exc, (PackageNotFoundError, zipfile.BadZipFile))
+                           else "damaged_content", detail=f"{type(exc).__name__}: {exc}") from None
     except Exception as exc:  # lxml.etree.XMLSyntaxError and other parser failures
         if type(exc).__module__.startswith(("lxml", "docx")):
-            raise FileRejected("corrupt_docx", filename, reason=str(exc) or type(exc).__name__) from None
+            raise FileRejected("corrupt_docx", filename, reason="damaged_content",
+                               detail=f"{type(exc).__name__}: {exc}") from None
         raise
     return ExtractResult(text="\n".join(blocks), kind="docx", page_count=None, ocr_used=False)
 

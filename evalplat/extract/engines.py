@@ -305,7 +305,8 @@ class RapidOcrEngine:
                 raise OcrUnavailable(filename, missing=[str(exc)]) from None
             except Exception as exc:  # a damaged image or an onnxruntime failure: this page failed
                 raise FileRejected(
-                    "ocr_failed", filename, page=page + offset, reason=f"{type(exc).__name__}: {exc}"
+                    "ocr_failed", filename, page=page + offset, reason="ocr_engine_error",
+                    detail=f"{type(exc).__name__}: {exc}"
                 ) from None
             boxes, txts = getattr(result, "boxes", None), getattr(result, "txts", None)
             texts.append(join_cjk_spaces(join_boxes(boxes, txts)) if boxes is not None and txts else "")
@@ -323,7 +324,8 @@ def _image_frames(image: Path, *, filename: str, page: int, drop_red: bool) -> l
             return [np.asarray((drop_red_ink(frame) if drop_red else frame).convert("RGB"))[:, :, ::-1].copy()
                     for frame in ImageSequence.Iterator(opened)]
     except (OSError, UnidentifiedImageError, ValueError) as exc:
-        raise FileRejected("ocr_failed", filename, page=page, reason=str(exc) or type(exc).__name__) from None
+        raise FileRejected("ocr_failed", filename, page=page, reason="image_unreadable",
+                             detail=f"{type(exc).__name__}: {exc}") from None
 
 
 def _without_red(image: Path, *, filename: str, page: int) -> Path:
@@ -336,7 +338,8 @@ def _without_red(image: Path, *, filename: str, page: int) -> Path:
                 return image
             grey = drop_red_ink(opened)
     except (OSError, UnidentifiedImageError, ValueError) as exc:
-        raise FileRejected("ocr_failed", filename, page=page, reason=str(exc) or type(exc).__name__) from None
+        raise FileRejected("ocr_failed", filename, page=page, reason="image_unreadable",
+                             detail=f"{type(exc).__name__}: {exc}") from None
     out = image.with_name(f"{image.stem}-grey.png")
     grey.save(out)
     return out

@@ -251,11 +251,12 @@ def _run(
     except subprocess.TimeoutExpired:
         raise FileRejected("ocr_timeout", filename, page=page, seconds=round(timeout)) from None
     except OSError as exc:
-        raise FileRejected("ocr_failed", filename, page=page, reason=str(exc)) from None
+        raise FileRejected("ocr_failed", filename, page=page, reason="ocr_engine_error",
+                           detail=f"{type(exc).__name__}: {exc}") from None
     if done.returncode != 0:
         err = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        reason = err[-1] if err else f"exit status {done.returncode}"
-        raise FileRejected("ocr_failed", filename, page=page, reason=reason)
+        detail = err[-1] if err else f"exit status {done.returncode}"
+        raise FileRejected("ocr_failed", filename, page=page, reason="ocr_engine_error", detail=f"{args[0]}: {detail}")
     return done.stdout.decode("utf-8", "replace")
 
 
@@ -284,7 +285,7 @@ def rasterise_pdf_page(pdf_path: Path, page: int, out_dir: Path, config: OcrConf
     )
     out = prefix.with_suffix(".png")
     if not out.is_file():
-        raise FileRejected("ocr_failed", filename, page=page, reason="pdftoppm wrote no image")
+        raise FileRejected("ocr_failed", filename, page=page, reason="no_page_image", detail="pdftoppm wrote no image")
     if config.drop_red:
         from PIL import Image
 

@@ -161,15 +161,15 @@ def decode_entry_name(info: zipfile.ZipInfo) -> str:
 
 
 def _path_problem(name: str) -> str | None:
-    """Why ``name`` is unsafe as a path, or None."""
+    """Why ``name`` is unsafe as a path (a reason code of :data:`evalplat.files.errors.REASONS`), or None."""
     if any(ord(ch) < 32 for ch in name):
-        return "control characters in the name"
+        return "control_characters"
     if name.startswith("/"):
-        return "absolute path"
+        return "absolute_path"
     if _DRIVE_RE.match(name):
-        return "drive letter"
+        return "drive_letter"
     if any(part == ".." for part in name.split("/")):
-        return "parent directory (..)"
+        return "parent_directory"
     return None
 
 
@@ -211,7 +211,8 @@ class SafeZip:
             with self._zf.open(entry.info) as fh:
                 data = fh.read(limit + 1)
         except (zipfile.BadZipFile, NotImplementedError, zlib.error, EOFError) as exc:
-            raise FileRejected("zip_corrupt", entry.path, reason=str(exc) or type(exc).__name__) from None
+            raise FileRejected("zip_corrupt", entry.path, reason="damaged_archive",
+                               detail=f"{type(exc).__name__}: {exc}") from None
         if len(data) > limit:
             raise FileRejected(
                 "zip_entry_too_large",
@@ -246,7 +247,7 @@ def _check_overlaps(infos: list[zipfile.ZipInfo], archive_name: str) -> None:
     for current, following in zip(ordered, ordered[1:], strict=False):
         if current.header_offset + current.compress_size > following.header_offset:
             raise FileRejected(
-                "zip_corrupt", archive_name, reason="entries overlap (a decompression bomb or a damaged file)"
+                "zip_corrupt", archive_name, reason="entries_overlap"
             )
 
 
@@ -342,7 +343,8 @@ def open_zip(
     try:
         zf = zipfile.ZipFile(fileobj)
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise FileRejected("zip_corrupt", archive_name, reason=str(exc) or type(exc).__name__) from None
+        raise FileRejected("zip_corrupt", archive_name, reason="damaged_archive",
+                           detail=f"{type(exc).__name__}: {exc}") from None
     try:
         infos = zf.infolist()
         if len(infos) > limits.max_entries:

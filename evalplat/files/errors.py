@@ -15,12 +15,16 @@ Hierarchy::
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+log = logging.getLogger(__name__)
+
 __all__ = [
     "MESSAGES",
+    "REASONS",
     "CodedError",
     "CryptoError",
     "FileRejected",
@@ -224,6 +228,35 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
+# Why a file could not be read: reason code -> (zh, en). A file error's ``reason`` parameter is one of these
+# codes, so that the user reads it in their language; what the library said goes to the log only (issue 13).
+REASONS: dict[str, tuple[str, str]] = {
+    "unreadable": ("文件无法读取", "the file cannot be read"),
+    "no_pages": ("文件中没有任何页面", "the document has no pages"),
+    "damaged_structure": ("文件结构不完整或已损坏，无法解析", "its structure is incomplete or damaged and cannot be parsed"),
+    "objects_unreadable": ("文件内部的对象无法读取", "its internal objects cannot be read"),
+    "not_a_package": ("不是有效的 Word（.docx）文件包", "it is not a valid Word (.docx) package"),
+    "damaged_content": ("文档内容已损坏，无法解析", "its content is damaged and cannot be parsed"),
+    "damaged_archive": ("压缩数据已损坏或不完整", "its compressed data is damaged or incomplete"),
+    "entries_overlap": ("条目相互重叠（压缩炸弹或文件已损坏）", "its entries overlap (a decompression bomb or a damaged file)"),
+    "control_characters": ("名称中含有控制字符", "control characters in the name"),
+    "absolute_path": ("绝对路径", "absolute path"),
+    "drive_letter": ("含有盘符", "drive letter"),
+    "parent_directory": ("指向上级目录（..）", "parent directory (..)"),
+    "image_unreadable": ("图像无法打开或已损坏", "the image cannot be opened or is damaged"),
+    "ocr_engine_error": ("文字识别程序出错", "the OCR engine failed on it"),
+    "no_page_image": ("无法将该页转换为图像", "the page could not be turned into an image"),
+}
+
+
+def reason_text(reason: Any, lang: str = "zh") -> str:
+    """A reason code in ``lang``; anything else as it is (messages built before reasons were codes)."""
+    texts = REASONS.get(reason) if isinstance(reason, str) else None
+    if texts is None:
+        return str(reason)
+    return texts[1 if lang.lower().startswith("en") else 0]
+
+
 class _SafeParams(dict[str, Any]):
     """Format mapping that leaves unknown placeholders visible instead of raising."""
 
@@ -253,6 +286,8 @@ def render_message(code: str, lang: str = "zh", **params: Any) -> str:
         detail = ", ".join(f"{k}={v!r}" for k, v in sorted(params.items()))
         return f"{code} ({detail})" if detail else code
     index = 1 if lang.lower().startswith("en") else 0
+    if "reason" in params:
+        params = {**params, "reason": reason_text(params["reason"], lang)}
     return templates[index].format_map(_SafeParams(params))
 
 
@@ -296,7 +331,22 @@ class CodedError(Exception):
 
 
 class FileRejected(CodedError):
-    """A file or zip entry the platform will not accept or cannot read."""
+    """A file or zip entry the platform will not accept or cannot read.
+
+    ``reason`` (when the message has one) is a key of :data:`REASONS`; ``detail`` is what the library said,
+    written to the log and kept on ``self.detail``, never put into the message. A reason that is not a key
+    (a library's text) is treated as detail, and the message says only that the file cannot be read.
+    """
+
+    def __init__(self, code: str, filename: str | None = None, *, detail: str | None = None, **params: Any) -> None:
+        reason = params.get("reason")
+        if reason is not None and reason not in REASONS:
+            detail = f"{detail}; {reason}" if detail else str(reason)
+            params["reason"] = "unreadable"
+        self.detail = detail
+        super().__init__(code, filename, **params)
+        if detail:
+            log.warning("file %r refused (%s, %s): %s", filename, code, params.get("reason", "-"), detail)
 
 
 class OcrUnavailable(FileRejected):

@@ -153,16 +153,17 @@ def open_pdf(data: bytes, filename: str) -> tuple[Any, bool]:
             try:
                 decrypted = reader.decrypt("")
             except (NotImplementedError, PdfReadError) as exc:
-                raise FileRejected("encrypted_pdf", filename, reason=str(exc)) from None
+                raise FileRejected("encrypted_pdf", filename, detail=str(exc)) from None
             if not decrypted:
                 raise FileRejected("encrypted_pdf", filename)
             owner_only = True
         if len(reader.pages) == 0:
-            raise FileRejected("corrupt_pdf", filename, reason="the document has no pages")
+            raise FileRejected("corrupt_pdf", filename, reason="no_pages")
     except FileRejected:
         raise
     except Exception as exc:  # pypdf raises many types on damaged files
-        raise FileRejected("corrupt_pdf", filename, reason=str(exc) or type(exc).__name__) from None
+        raise FileRejected("corrupt_pdf", filename, reason="damaged_structure",
+                           detail=f"{type(exc).__name__}: {exc}") from None
     return reader, owner_only
 
 
@@ -226,7 +227,7 @@ def _check_zip_kind(data: bytes, filename: str, max_bytes: int) -> str:
                 detected = "xlsx" if "xl/workbook.xml" in names else "pptx"
                 raise FileRejected("unsupported_type", filename, detected=detected)
     except zipfile.BadZipFile as exc:
-        raise FileRejected("corrupt_docx", filename, reason=str(exc)) from None
+        raise FileRejected("corrupt_docx", filename, reason="not_a_package", detail=f"{type(exc).__name__}: {exc}") from None
     raise FileRejected("archive_not_allowed", filename, detected="zip")
 
 
@@ -282,8 +283,9 @@ def sniff(
             reader, owner_only = open_pdf(data, filename)
             try:
                 active = pdf_active_content(reader)
-            except Exception:  # pypdf raises many types on damaged object graphs
-                raise FileRejected("corrupt_pdf", filename, reason="its objects cannot be read") from None
+            except Exception as exc:  # pypdf raises many types on damaged object graphs
+                raise FileRejected("corrupt_pdf", filename, reason="objects_unreadable",
+                                   detail=f"{type(exc).__name__}: {exc}") from None
             if active:
                 raise FileRejected("pdf_javascript", filename, detected=active)
     elif is_zip(data):

@@ -27,7 +27,7 @@ def fail_once(flag_file: str) -> str:
     flag = Path(flag_file)
     if not flag.exists():
         flag.write_text("attempted")
-        raise FileRejected("corrupt_pdf", "判决书.pdf", reason="xref table broken")
+        raise FileRejected("corrupt_pdf", "判决书.pdf", reason="damaged_structure", detail="xref table broken")
     return "second attempt worked"
 
 
