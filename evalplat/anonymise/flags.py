@@ -108,20 +108,55 @@ def suspicious(text: str, result: Any) -> list[dict[str, Any]]:
     return out
 
 
+#: how often a word must occur in jieba's dictionary corpus to count as a common word (审理 1029, 人次 575;
+#: 原告方 5, a rare compound that happens to take a surname: 原告方秀英)
+_COMMON_WORD = 100
+
+
+def straddles_word(norm: str, start: int, end: int, *, context: int = 4) -> bool:
+    """True when ``norm[start:end]`` is cut out of ordinary words: a common word that is not a name
+    runs across one of its edges and every character of it belongs to a word of two or more
+    characters (理查明 in 经审理查明, which cuts as 经/审理/查明). A name's characters are mostly unknown
+    to the dictionary and stand alone, or make a name word (被告人/次仁多吉), and the words that take
+    a surname from a name are rare (原告方/秀英), so a name is not taken for such a piece.
+    """
+    a = max(0, start - context)
+    piece = norm[a:min(len(norm), end + context)]
+    words = tagger.dictionary_words(piece)
+    first, last = start - a, end - a
+    crossing = [piece[s:e] for s, e in words if s < first < e or s < last < e]
+    if not crossing or any(tagger.word_freq(w) < _COMMON_WORD or (tagger.word_tag(w) or "").startswith("nr")
+                           for w in crossing):
+        return False
+    return all(e - s >= 2 for s, e in words if s < last and e > first)
+
+
 def _name_like(norm: str, covered: bytearray) -> list[tuple[int, int]]:
-    """Uncovered tokens tagged as people, or surname-led tokens jieba does not know as words."""
+    """Uncovered tokens tagged as people, or surname-led tokens jieba does not know as words.
+
+    Windows overlap by 8 characters; where an entity touching a cut edge of its window overlaps one
+    that the neighbouring window sees whole, the latter is taken (吉克阿依贩 at an edge, 吉克阿依 inside).
+    A token cut out of ordinary words is not a name (:func:`straddles_word`).
+    """
     found: list[tuple[int, int]] = []
     if ner.available():
+        inner: list[tuple[int, int]] = []
+        edge: list[tuple[int, int]] = []
         starts = list(range(0, max(1, len(norm) - 8), _WINDOW - 8))
         windows = [norm[s:s + _WINDOW].replace("\n", "，") for s in starts]
         for s, entities in zip(starts, ner.tag_windows(windows), strict=True):
+            w_len = min(_WINDOW, len(norm) - s)
             for es, ee, label in entities:
                 a, b = s + es, s + ee
-                if label == "PER" and b - a >= 2 and _CJK.search(norm[a:b]) and is_word_at(norm, a, b):
-                    found.append((a, b))
+                if label == "PER" and b - a >= 2 and _CJK.search(norm[a:b]) and is_word_at(norm, a, b) \
+                        and not straddles_word(norm, a, b):
+                    at_edge = (es == 0 and s > 0) or (ee == w_len and s + w_len < len(norm))
+                    (edge if at_edge else inner).append((a, b))
+        found = inner + [(a, b) for a, b in edge if not any(x < b and a < y for x, y in inner)]
     else:
         for m in re.finditer("[" + "".join(sorted(ALL_SURNAMES)) + "][\u4e00-\u9fff]{1,2}", norm):
             a, b = m.span()
-            if not covered[a] and tagger.word_freq(norm[a:b]) == 0 and tagger.word_freq(norm[a:a + 2]) == 0:
+            if not covered[a] and tagger.word_freq(norm[a:b]) == 0 and tagger.word_freq(norm[a:a + 2]) == 0 \
+                    and not straddles_word(norm, a, b):
                 found.append((a, b))
     return found

