@@ -32,14 +32,8 @@ def _insert(session: Any, model: Any, rows: list[dict[str, Any]], chunk: int = 2
 
 def build(session: Any, n_cases: int, n_reviewers: int, seed: int) -> Any:
     from evalplat.accounts.models import Role, User, UserRole
-    from evalplat.campaigns.models import (
-        Assignment,
-        AssignmentRound,
-        AssignmentState,
-        Campaign,
-        CampaignState,
-        Sample,
-    )
+    from evalplat.assignments.models import Assignment, AssignmentRound, AssignmentState
+    from evalplat.campaigns.models import Campaign, CampaignState, Sample
     from evalplat.campaigns.operations import ensure_rubric_versions
     from evalplat.cases.models import Case
     from evalplat.organisations.models import (

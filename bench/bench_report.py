@@ -25,7 +25,8 @@ from evalplat.extensions import db
 
 def build(n_cases: int, seed: int = 0) -> int:
     from evalplat.accounts.models import User
-    from evalplat.campaigns.models import Assignment, Campaign, CampaignRubric, Sample
+    from evalplat.assignments.models import Assignment
+    from evalplat.campaigns.models import Campaign, CampaignRubric, Sample
     from evalplat.cases.models import Case
     from evalplat.organisations.models import Agency, Firm, Lawyer, Region, ReviewerProfile
     from evalplat.results.models import Result

@@ -3,16 +3,9 @@
 from evalplat.accounts.models import LoginAttempt, Role, User, UserRole
 from evalplat.api.models import ApiToken
 from evalplat.appeals.models import Appeal, AppealAttachment
+from evalplat.assignments.models import Assignment, AssignmentRun, Conflict
 from evalplat.audit.models import AuditEvent
-from evalplat.campaigns.models import (
-    Assignment,
-    AssignmentRun,
-    Campaign,
-    CampaignRubric,
-    Conflict,
-    Sample,
-    SamplingPlan,
-)
+from evalplat.campaigns.models import Campaign, CampaignRubric, Sample, SamplingPlan
 from evalplat.cases.models import Case, CaseParty, Document, EvidenceChange, Redaction
 from evalplat.closing.models import ClosingCheck, ClosingMark, ClosingReview
 from evalplat.followups.models import (

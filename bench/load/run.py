@@ -63,7 +63,8 @@ import sqlalchemy as sa
 sys.path.insert(0, {str(ROOT)!r})
 from evalplat import create_app
 from evalplat.extensions import db
-from evalplat.campaigns.models import Assignment, AssignmentRound, AssignmentState, Campaign, CampaignState, Sample
+from evalplat.campaigns.models import Campaign, CampaignState, Sample
+from evalplat.assignments.models import Assignment, AssignmentRound, AssignmentState
 from evalplat.demo.province import DEMO_PASSWORD
 from evalplat.reviews.rubrics import rubric_for_assignment
 from forms.rubrics import level_for_points

@@ -340,8 +340,9 @@ def database(kind: str, folder: Path) -> Iterator[str]:
 # --- simulated reviews (bulk) -------------------------------------------------------------------------------
 def bulk_reviews(session: Any, campaign: Any, seed: int) -> dict[str, int]:
     """A submitted review for every open initial assignment, written in bulk (see the module docstring)."""
+    from evalplat.assignments.models import Assignment, AssignmentRound, AssignmentState
     from evalplat.audit.operations import record
-    from evalplat.campaigns.models import Assignment, AssignmentRound, AssignmentState, CampaignRubric, Sample
+    from evalplat.campaigns.models import CampaignRubric, Sample
     from evalplat.cases.models import Case
     from evalplat.demo.campaigns import review_scores
     from evalplat.reviews.models import Review, ReviewItem, ReviewState, RubricVersion
@@ -411,9 +412,10 @@ def run_pipeline(kind: str, sizes: dict[str, int], workers: int, folder: Path, s
 
     from evalplat import create_app
     from evalplat.accounts.models import User
+    from evalplat.assignments.models import Assignment, AssignmentRound, AssignmentState
     from evalplat.campaigns import assigning
     from evalplat.campaigns import operations as ops
-    from evalplat.campaigns.models import Assignment, AssignmentRound, AssignmentState, CampaignState, Sample
+    from evalplat.campaigns.models import CampaignState, Sample
     from evalplat.cases import importer
     from evalplat.cases.batch_redaction import redact_cases
     from evalplat.cases.operations import approve_redactions, campaign_case_ids

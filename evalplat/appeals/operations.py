@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session
 
 from evalplat.accounts.models import User
 from evalplat.appeals.models import Appeal, AppealAttachment, AppealState
+from evalplat.assignments.models import AssignmentRound
 from evalplat.audit.operations import record
-from evalplat.campaigns.models import AssignmentRound, Campaign, CampaignState, Sample
+from evalplat.campaigns.models import Campaign, CampaignState, Sample
 from evalplat.cases.operations import redact_for_case
 from evalplat.errors import DomainError, InvalidTransition, NotAllowed
 from evalplat.files import CodedError, FileRejected, Storage, sniff

@@ -24,18 +24,10 @@ from evalplat.accounts.models import User
 from evalplat.assignment import Case as EngineCase
 from evalplat.assignment import InfeasibleAssignment, Rules, solve
 from evalplat.assignment import Reviewer as EngineReviewer
+from evalplat.assignments.models import Assignment, AssignmentRound, AssignmentRun, AssignmentState, RunState
 from evalplat.audit.operations import record
 from evalplat.campaigns import states
-from evalplat.campaigns.models import (
-    Assignment,
-    AssignmentRound,
-    AssignmentRun,
-    AssignmentState,
-    Campaign,
-    CampaignState,
-    RunState,
-    Sample,
-)
+from evalplat.campaigns.models import Campaign, CampaignState, Sample
 from evalplat.cases.models import Case
 from evalplat.errors import ConcurrentChange, DomainError, InvalidTransition
 from evalplat.i18n import lazy_gettext as _l

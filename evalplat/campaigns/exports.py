@@ -11,8 +11,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from evalplat.assignments.models import Assignment
 from evalplat.campaigns import queries
-from evalplat.campaigns.models import Assignment, Campaign, Sample
+from evalplat.campaigns.models import Campaign, Sample
 from evalplat.cases.models import Case
 from evalplat.extensions import db
 from evalplat.i18n import lazy_gettext as _l

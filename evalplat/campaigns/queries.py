@@ -7,16 +7,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from evalplat.assignments.models import Assignment, AssignmentRound, AssignmentRun, AssignmentState, RunState
 from evalplat.campaigns import states
-from evalplat.campaigns.models import (
-    Assignment,
-    AssignmentRound,
-    AssignmentRun,
-    AssignmentState,
-    Campaign,
-    RunState,
-    Sample,
-)
+from evalplat.campaigns.models import Campaign, Sample
 from evalplat.cases.models import Case
 from evalplat.extensions import db
 from evalplat.organisations.models import Agency, Region, ReviewerProfile

@@ -30,18 +30,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from evalplat.accounts.models import User
+from evalplat.assignments.models import Assignment, AssignmentRound, AssignmentRun, AssignmentState, RunState
 from evalplat.audit.operations import record
-from evalplat.campaigns.models import (
-    Assignment,
-    AssignmentRound,
-    AssignmentRun,
-    AssignmentState,
-    Campaign,
-    CampaignRubric,
-    CampaignState,
-    RunState,
-    Sample,
-)
+from evalplat.campaigns.models import Campaign, CampaignRubric, CampaignState, Sample
 from evalplat.errors import InvalidTransition
 from evalplat.i18n import lazy_gettext as _l
 from evalplat.labels import label, when

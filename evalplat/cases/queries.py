@@ -214,7 +214,8 @@ def released(case_id: Any) -> sa.ColumnElement[bool]:
 
 def offer_visible() -> sa.ColumnElement[bool]:
     """SQL, for a select joined to ``Sample``: the assignment is not an offer still waiting for approval."""
-    from evalplat.campaigns.models import Assignment, AssignmentState, Sample
+    from evalplat.assignments.models import Assignment, AssignmentState
+    from evalplat.campaigns.models import Sample
 
     return sa.or_(Assignment.state != AssignmentState.OFFERED, released(Sample.case_id))
 

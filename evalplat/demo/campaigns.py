@@ -22,14 +22,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from evalplat.accounts.models import Role, User, UserRole
-from evalplat.campaigns.models import (
-    Assignment,
-    AssignmentRound,
-    AssignmentState,
-    Campaign,
-    CampaignState,
-    Sample,
-)
+from evalplat.assignments.models import Assignment, AssignmentRound, AssignmentState
+from evalplat.campaigns.models import Campaign, CampaignState, Sample
 from evalplat.errors import InvalidTransition
 from evalplat.organisations.models import Agency, Region, RegionLevel
 from forms.review import SUBMIT, ItemEntry, ReviewScores

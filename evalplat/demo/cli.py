@@ -94,7 +94,7 @@ def _starting_points() -> list[tuple[str, str]]:
 
     from evalplat.accounts.models import User
     from evalplat.appeals.models import Appeal
-    from evalplat.campaigns.models import Assignment, AssignmentRound, AssignmentState
+    from evalplat.assignments.models import Assignment, AssignmentRound, AssignmentState
     from evalplat.organisations.models import ReviewerProfile
 
     out: list[tuple[str, str]] = []

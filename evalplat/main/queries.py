@@ -15,17 +15,9 @@ from flask import url_for
 
 from evalplat.accounts.models import User
 from evalplat.appeals.models import Appeal, AppealState
+from evalplat.assignments.models import Assignment, AssignmentRound, AssignmentState, Conflict, ConflictStatus
 from evalplat.campaigns import states
-from evalplat.campaigns.models import (
-    Assignment,
-    AssignmentRound,
-    AssignmentState,
-    Campaign,
-    CampaignState,
-    Conflict,
-    ConflictStatus,
-    Sample,
-)
+from evalplat.campaigns.models import Campaign, CampaignState, Sample
 from evalplat.cases.models import Case, Document, Redaction, RedactionStatus
 from evalplat.cases.queries import offer_visible
 from evalplat.errors import DomainError

@@ -17,14 +17,8 @@ from sqlalchemy.orm import Session
 
 from evalplat.accounts.models import Role, User, UserRole
 from evalplat.appeals.models import Appeal, AppealState
-from evalplat.campaigns.models import (
-    PUBLISHED_STATES,
-    Assignment,
-    AssignmentRound,
-    AssignmentState,
-    Campaign,
-    Sample,
-)
+from evalplat.assignments.models import Assignment, AssignmentRound, AssignmentState
+from evalplat.campaigns.models import PUBLISHED_STATES, Campaign, Sample
 from evalplat.cases.models import Case
 from evalplat.cases.queries import offer_visible
 from evalplat.i18n import lazy_gettext as _l  # str() is plain text for e-mails; in HTML arguments are escaped

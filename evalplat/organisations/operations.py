@@ -30,8 +30,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from evalplat.accounts.models import User
+from evalplat.assignments.models import Conflict, ConflictSource, ConflictStatus
 from evalplat.audit.operations import record
-from evalplat.campaigns.models import Conflict, ConflictSource, ConflictStatus
 from evalplat.cases.models import (
     DOCUMENT_TEXT_CONTEXT,
     PARTY_NAME_CONTEXT,

@@ -8,7 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from evalplat.accounts.models import User
-from evalplat.campaigns.models import Conflict, ConflictStatus, Sample
+from evalplat.assignments.models import Conflict, ConflictStatus
+from evalplat.campaigns.models import Sample
 from evalplat.cases.models import Case
 from evalplat.extensions import db
 from evalplat.i18n import lazy_gettext as _l

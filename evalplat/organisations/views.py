@@ -10,7 +10,7 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from evalplat.accounts.models import Role
-from evalplat.campaigns.models import Conflict
+from evalplat.assignments.models import Conflict
 from evalplat.db import utcnow
 from evalplat.extensions import db
 from evalplat.i18n import lazy_gettext as _l

@@ -20,7 +20,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from evalplat.appeals.models import Appeal, AppealState
-from evalplat.campaigns.models import Assignment, AssignmentRound, Campaign, CampaignRubric, Sample
+from evalplat.assignments.models import Assignment, AssignmentRound
+from evalplat.campaigns.models import Campaign, CampaignRubric, Sample
 from evalplat.db import utcnow
 from evalplat.rankings.engine import Ranking, RankRow, rank_groups
 from evalplat.rankings.queries import (

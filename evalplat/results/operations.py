@@ -31,16 +31,9 @@ from sqlalchemy.orm import Session
 
 from evalplat.accounts.models import User
 from evalplat.appeals.models import Appeal, AppealState
+from evalplat.assignments.models import Assignment, AssignmentRound, AssignmentState
 from evalplat.audit.operations import record
-from evalplat.campaigns.models import (
-    PUBLISHED_STATES,
-    Assignment,
-    AssignmentRound,
-    AssignmentState,
-    Campaign,
-    CampaignState,
-    Sample,
-)
+from evalplat.campaigns.models import PUBLISHED_STATES, Campaign, CampaignState, Sample
 from evalplat.errors import ConcurrentChange, DomainError, InvalidTransition, NotAllowed
 from evalplat.i18n import lazy_gettext as _l
 from evalplat.results.models import Result, ResultKind

@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 
 from evalplat.accounts.models import User
 from evalplat.appeals.models import Appeal
-from evalplat.campaigns.models import PUBLISHED_STATES, Assignment, AssignmentRound, Campaign, Sample
+from evalplat.assignments.models import Assignment, AssignmentRound
+from evalplat.campaigns.models import PUBLISHED_STATES, Campaign, Sample
 from evalplat.cases.models import Case
 from evalplat.cases.queries import offer_visible
 from evalplat.extensions import db

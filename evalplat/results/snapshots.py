@@ -26,8 +26,9 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from evalplat import jobs
+from evalplat.assignments.models import Assignment, AssignmentRound
 from evalplat.audit.operations import record
-from evalplat.campaigns.models import Assignment, AssignmentRound, Campaign, Sample
+from evalplat.campaigns.models import Campaign, Sample
 from evalplat.db import utcnow
 from evalplat.extensions import db
 from evalplat.jobs.models import JobRecord, JobState

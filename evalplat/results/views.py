@@ -12,7 +12,8 @@ from wtforms.fields.choices import SelectChoice
 
 from evalplat import notifications
 from evalplat.accounts.models import Role
-from evalplat.campaigns.models import Assignment, AssignmentRound, Campaign, Sample
+from evalplat.assignments.models import Assignment, AssignmentRound
+from evalplat.campaigns.models import Campaign, Sample
 from evalplat.cases.queries import reviewer_documents
 from evalplat.confirm import require_confirmation
 from evalplat.db import utcnow

@@ -14,7 +14,7 @@ from evalplat.extensions import db
 
 if TYPE_CHECKING:
     from evalplat.accounts.models import User
-    from evalplat.campaigns.models import Assignment
+    from evalplat.assignments.models import Assignment
 
 
 class ReviewState(enum.StrEnum):

@@ -32,17 +32,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from evalplat.accounts.models import User
+from evalplat.assignments.models import Assignment, AssignmentRound, AssignmentState, Conflict, ConflictStatus
 from evalplat.audit.operations import record
-from evalplat.campaigns.models import (
-    Assignment,
-    AssignmentRound,
-    AssignmentState,
-    Campaign,
-    CampaignState,
-    Conflict,
-    ConflictStatus,
-    Sample,
-)
+from evalplat.campaigns.models import Campaign, CampaignState, Sample
 from evalplat.cases.models import Case
 from evalplat.errors import ConcurrentChange, DomainError, InvalidTransition, NotAllowed
 from evalplat.i18n import lazy_gettext as _l

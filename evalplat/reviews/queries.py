@@ -17,14 +17,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
-from evalplat.campaigns.models import (
-    Assignment,
-    AssignmentRound,
-    AssignmentState,
-    Campaign,
-    CampaignRubric,
-    Sample,
-)
+from evalplat.assignments.models import Assignment, AssignmentRound, AssignmentState
+from evalplat.campaigns.models import Campaign, CampaignRubric, Sample
 from evalplat.cases.models import Case, CaseRedaction, RedactionStatus
 from evalplat.cases.queries import offer_visible
 from evalplat.organisations.models import ReviewerProfile

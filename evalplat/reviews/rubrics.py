@@ -21,8 +21,9 @@ import yaml
 from sqlalchemy.orm import Session
 
 from evalplat.accounts.models import User
+from evalplat.assignments.models import Assignment
 from evalplat.audit.operations import record
-from evalplat.campaigns.models import Assignment, Campaign, CampaignRubric, Sample, SamplingPlan
+from evalplat.campaigns.models import Campaign, CampaignRubric, Sample, SamplingPlan
 from evalplat.cases.models import Case
 from evalplat.errors import DomainError, InvalidTransition
 from evalplat.i18n import lazy_gettext as _l

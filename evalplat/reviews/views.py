@@ -17,7 +17,8 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 
 from evalplat.accounts.models import Role
-from evalplat.campaigns.models import Assignment, AssignmentState, Campaign, Sample
+from evalplat.assignments.models import Assignment, AssignmentState
+from evalplat.campaigns.models import Campaign, Sample
 from evalplat.cases.labels import LABELS as CASE_LABELS
 from evalplat.cases.queries import reviewer_documents
 from evalplat.db import utcnow

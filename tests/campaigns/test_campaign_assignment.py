@@ -9,17 +9,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from evalplat.assignments.models import Assignment, AssignmentRound, AssignmentRun, AssignmentState, RunState
 from evalplat.audit.models import AuditEvent
 from evalplat.campaigns import assigning
-from evalplat.campaigns.models import (
-    Assignment,
-    AssignmentRound,
-    AssignmentRun,
-    AssignmentState,
-    CampaignState,
-    RunState,
-    Sample,
-)
+from evalplat.campaigns.models import CampaignState, Sample
 from evalplat.errors import DomainError
 from evalplat.organisations.models import ReviewerProfile
 

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from evalplat.campaigns.models import Assignment, Campaign, CampaignState, Sample
+from evalplat.assignments.models import Assignment
+from evalplat.campaigns.models import Campaign, CampaignState, Sample
 
 CONFIRMED = {"confirmed": "yes"}
 

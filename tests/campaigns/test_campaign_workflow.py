@@ -9,7 +9,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from evalplat.campaigns.models import Assignment, AssignmentRound, Campaign, CampaignState, Conflict
+from evalplat.assignments.models import Assignment, AssignmentRound, Conflict
+from evalplat.campaigns.models import Campaign, CampaignState
 from evalplat.labels import when
 from evalplat.params import opaque_id
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from evalplat.campaigns.models import Assignment
+from evalplat.assignments.models import Assignment
 from evalplat.db import utcnow
 from evalplat.notifications import operations
 from evalplat.notifications.models import EmailChoice, Kind, Notification

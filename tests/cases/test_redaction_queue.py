@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from redaction_scene import CLIENTS, build_scene, samples
 from tests_support import csrf_token
 
-from evalplat.campaigns.models import Assignment, AssignmentState, Sample
+from evalplat.assignments.models import Assignment, AssignmentState
+from evalplat.campaigns.models import Sample
 from evalplat.cases import operations, queue
 from evalplat.cases.models import Case, CaseParty, Document, PartyRole, RedactionStatus
 from evalplat.params import opaque_id

@@ -33,7 +33,7 @@ def scene(db: Any, make_region: Any, make_agency: Any, make_firm: Any, make_lawy
 
 
 def _score(db: Any, sample: Any, fractions: list[float], day: int) -> None:
-    from evalplat.campaigns.models import Assignment, AssignmentRound
+    from evalplat.assignments.models import Assignment, AssignmentRound
     from evalplat.demo.campaigns import review_scores, score_assignment
     from evalplat.reviews.rubrics import rubric_for_assignment
 
@@ -52,7 +52,7 @@ def _user(db: Any, user_id: int) -> Any:
 
 
 def _round(db: Any, sample_id: int, round_: str) -> Any:
-    from evalplat.campaigns.models import Assignment, AssignmentRound
+    from evalplat.assignments.models import Assignment, AssignmentRound
 
     return db.session.scalar(sa.select(Assignment).where(Assignment.sample_id == sample_id,
                                                          Assignment.round == AssignmentRound(round_)))
@@ -93,8 +93,9 @@ def _leaks(texts: dict[str, str], secrets: set[str]) -> list[tuple[str, str]]:
 def test_reviewers_adjudicators_and_re_reviewers_never_read_a_known_name_on_any_page(
         app: Any, db: Any, scene: Any, login: Any) -> None:
     from evalplat.appeals.operations import accept_appeal, file_appeal
+    from evalplat.assignments.models import Assignment
     from evalplat.campaigns import operations as ops
-    from evalplat.campaigns.models import Assignment, Campaign, Sample
+    from evalplat.campaigns.models import Campaign, Sample
     from evalplat.cases.models import Case
     from evalplat.results.operations import decide
     from evalplat.services import get_storage

@@ -20,8 +20,8 @@ import pytest
 import sqlalchemy as sa
 from faults_support import Rendezvous, Reply, Web, fire_together, form_fields
 
+from evalplat.assignments.models import Assignment, AssignmentRound, AssignmentRun, AssignmentState, RunState
 from evalplat.audit.models import AuditEvent
-from evalplat.campaigns.models import Assignment, AssignmentRound, AssignmentRun, AssignmentState, RunState
 from evalplat.params import opaque_id
 from evalplat.results.models import Result, ResultKind
 from evalplat.reviews.models import Review, ReviewItem, ReviewState

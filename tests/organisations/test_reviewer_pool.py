@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from evalplat.accounts.models import User
-from evalplat.campaigns.models import Conflict, ConflictStatus
+from evalplat.assignments.models import Conflict, ConflictStatus
 from evalplat.errors import DomainError
 from evalplat.organisations import importer, operations
 from evalplat.organisations.models import Firm, Lawyer, ReviewerProfile

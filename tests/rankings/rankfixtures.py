@@ -6,15 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from evalplat.appeals.models import Appeal, AppealState
-from evalplat.campaigns.models import (
-    Assignment,
-    AssignmentRound,
-    AssignmentState,
-    Campaign,
-    CampaignRubric,
-    CampaignState,
-    Sample,
-)
+from evalplat.assignments.models import Assignment, AssignmentRound, AssignmentState
+from evalplat.campaigns.models import Campaign, CampaignRubric, CampaignState, Sample
 from evalplat.results.models import Result, ResultKind
 from evalplat.reviews.models import Grade, Review, ReviewState, RubricVersion
 

@@ -66,7 +66,7 @@ def samples(db: Any, campaign: Any) -> list[Any]:
 
 
 def initial_assignments(db: Any, sample: Any) -> list[Any]:
-    from evalplat.campaigns.models import Assignment, AssignmentRound
+    from evalplat.assignments.models import Assignment, AssignmentRound
 
     return list(db.session.scalars(sa.select(Assignment).where(
         Assignment.sample_id == sample.id, Assignment.round == AssignmentRound.INITIAL).order_by(Assignment.id)))
@@ -87,7 +87,7 @@ def score(db: Any, sample: Any, fractions: list[float], *, veto: list[str | None
 
 
 def decision_assignment(db: Any, sample: Any, round_: str = "adjudication") -> Any:
-    from evalplat.campaigns.models import Assignment, AssignmentRound
+    from evalplat.assignments.models import Assignment, AssignmentRound
 
     return db.session.scalar(sa.select(Assignment).where(Assignment.sample_id == sample.id,
                                                          Assignment.round == AssignmentRound(round_)))

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from evalplat.assignments.models import AssignmentRound, AssignmentState
 from evalplat.audit.models import AuditEvent
-from evalplat.campaigns.models import AssignmentRound, AssignmentState
 from evalplat.errors import ConcurrentChange, DomainError, InvalidTransition
 from evalplat.params import opaque_id
 from evalplat.results.models import Result, ResultKind
@@ -197,8 +197,8 @@ def test_two_adjudicators_cannot_both_decide(app: Any, db: Any, flow: Any, fs: A
 
     from sqlalchemy.orm import Session
 
+    from evalplat.assignments.models import Assignment
     from evalplat.campaigns.assigning import create_adjudication_assignment
-    from evalplat.campaigns.models import Assignment
 
     if db.engine.dialect.name != "postgresql":
         pytest.skip("row locks need PostgreSQL (EVALPLAT_TEST_DATABASE_URL)")

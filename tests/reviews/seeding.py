@@ -18,14 +18,8 @@ from sqlalchemy.orm import Session
 
 from evalplat.accounts import operations as accounts
 from evalplat.accounts.models import Role, User
-from evalplat.campaigns.models import (
-    Assignment,
-    AssignmentRound,
-    AssignmentState,
-    Campaign,
-    CampaignState,
-    Sample,
-)
+from evalplat.assignments.models import Assignment, AssignmentRound, AssignmentState
+from evalplat.campaigns.models import Campaign, CampaignState, Sample
 from evalplat.campaigns.operations import pin_rubrics
 from evalplat.cases.models import (
     Case,

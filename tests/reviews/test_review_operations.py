@@ -10,7 +10,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from evalplat.campaigns.models import Assignment, AssignmentRound, AssignmentState, Sample
+from evalplat.assignments.models import Assignment, AssignmentRound, AssignmentState
+from evalplat.campaigns.models import Sample
 from evalplat.db import utcnow
 from evalplat.errors import ConcurrentChange, InvalidTransition, NotAllowed
 from evalplat.params import opaque_id

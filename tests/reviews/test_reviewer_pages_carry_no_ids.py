@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from evalplat.campaigns.models import AssignmentState
+from evalplat.assignments.models import AssignmentState
 from evalplat.cases.models import Document
 from evalplat.params import opaque_id, reveal_id
 

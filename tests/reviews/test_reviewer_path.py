@@ -6,8 +6,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from evalplat.assignments.models import Assignment, AssignmentState, Conflict
 from evalplat.audit.models import AuditEvent
-from evalplat.campaigns.models import Assignment, AssignmentState, Conflict
 from evalplat.params import opaque_id
 from evalplat.reviews.models import Review, ReviewItem, ReviewState, RubricVersion
 

@@ -205,7 +205,7 @@ def busiest(session: Any, kind: str) -> int:
     """The user id of the reviewer of ``kind`` (peer/evaluator) with the most assignments."""
     import sqlalchemy as sa
 
-    from evalplat.campaigns.models import Assignment
+    from evalplat.assignments.models import Assignment
     from evalplat.organisations.models import ReviewerProfile
 
     return session.execute(

@@ -42,7 +42,8 @@ def object_values(session: Any, victim: int | None = None) -> dict[str, list[str
     from evalplat.accounts.models import User
     from evalplat.api.models import ApiToken
     from evalplat.appeals.models import Appeal
-    from evalplat.campaigns.models import Assignment, AssignmentRun, Campaign, CampaignState, Conflict, Sample
+    from evalplat.assignments.models import Assignment, AssignmentRun, Conflict
+    from evalplat.campaigns.models import Campaign, CampaignState, Sample
     from evalplat.cases.models import Case, Document
     from evalplat.jobs.models import JobRecord
     from evalplat.organisations.models import ReviewerProfile

@@ -10,7 +10,8 @@ from crawl import methods, object_values, routes, urls_for
 from world import digest
 
 from evalplat.appeals.models import Appeal
-from evalplat.campaigns.models import Assignment, AssignmentRound, Sample
+from evalplat.assignments.models import Assignment, AssignmentRound
+from evalplat.campaigns.models import Sample
 from evalplat.cases.models import Case, Document
 from evalplat.extensions import db
 from evalplat.organisations.models import ReviewerProfile

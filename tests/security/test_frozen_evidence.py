@@ -12,8 +12,9 @@ from typing import Any
 import sqlalchemy as sa
 from conftest import sign_in
 
+from evalplat.assignments.models import Assignment
 from evalplat.audit.models import AuditEvent
-from evalplat.campaigns.models import Assignment, Sample
+from evalplat.campaigns.models import Sample
 from evalplat.cases.models import Case, Document, EvidenceChange
 from evalplat.extensions import db
 from evalplat.reviews.models import Review

@@ -15,7 +15,7 @@ from conftest import activate, restore, sign_in
 from crawl import Fetched, allows, fetch, methods, object_values, routes, urls_for
 
 from evalplat.accounts.models import User
-from evalplat.campaigns.models import Assignment
+from evalplat.assignments.models import Assignment
 from evalplat.cases.models import Case
 from evalplat.extensions import db
 from evalplat.organisations.models import ReviewerProfile

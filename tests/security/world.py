@@ -82,7 +82,8 @@ def build_world(session: Session, storage: Any) -> World:  # noqa: PLR0915 - one
     """Build the world into an empty, migrated database (committed)."""
     from evalplat.api.operations import issue_token
     from evalplat.appeals.models import Appeal, AppealAttachment
-    from evalplat.campaigns.models import Assignment, AssignmentRound, AssignmentState, Sample
+    from evalplat.assignments.models import Assignment, AssignmentRound, AssignmentState
+    from evalplat.campaigns.models import Sample
     from evalplat.cases import importer
     from evalplat.cases.models import Case, CaseParty, Document, PartyRole
     from evalplat.cases.operations import process_document
