@@ -167,6 +167,7 @@ def _init_templates(app: Flask) -> None:
 
     app.jinja_env.globals.update(labels=labels)
     app.jinja_env.filters.update(labels.FILTERS)
+    app.jinja_env.globals.update(labels.GLOBALS)
 
     @app.context_processor
     def inject() -> dict[str, Any]:

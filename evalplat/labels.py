@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any
@@ -11,6 +10,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app, has_app_context
 
 from evalplat.i18n import lazy_gettext as _l
+from reports import numbers
 
 LABELS: dict[str, Any] = {
     # roles
@@ -195,31 +195,23 @@ def day(value: datetime | date | None) -> str:
     return when(value, "%Y-%m-%d")
 
 
-def number(value: Any, digits: int = 1, missing: Any = None) -> str:
-    """A figure for people: fixed decimals, never ``nan`` or exponent notation.
+def number(value: Any, digits: int = 1, missing: Any = None, sign: bool = False, trim: bool = False) -> str:
+    """A figure for people (``reports.numbers.number``): fixed decimals, never ``nan`` or exponent notation.
 
     ``missing`` says why a value is absent (for example "too few reviews"); without it a dash is shown.
     """
-    try:
-        figure = float(value)
-    except (TypeError, ValueError):
-        figure = math.nan
-    if value is None or not math.isfinite(figure):
-        return str(missing) if missing is not None else "—"
-    if digits <= 0:
-        return str(round(figure) or 0)
-    text = f"{figure:.{digits}f}"
-    return "0" + text[2:] if text.startswith("-0") and float(text) == 0 else text
+    return numbers.number(value, digits, sign=sign, trim=trim, missing=missing)
 
 
-def percent(value: Any, digits: int = 0, missing: Any = None) -> str:
+def percent(value: Any, digits: int = 0, missing: Any = None, sign: bool = False, trim: bool = False) -> str:
     """A share (0–1) as a percentage."""
-    try:
-        figure = float(value) * 100
-    except (TypeError, ValueError):
-        return number(None, missing=missing)
-    shown = number(figure, digits, missing)
-    return shown + "%" if shown[0].isdigit() or shown[0] == "-" else shown
+    return numbers.percent(value, digits, sign=sign, trim=trim, missing=missing)
+
+
+def interval(low: Any, high: Any, digits: int = 1, missing: Any = None, share: bool = False,
+             sign: bool = False) -> str:
+    """``low–high`` (shares as percentages with ``share=True``); a dash when an end is missing."""
+    return numbers.interval(low, high, digits, share=share, sign=sign, missing=missing)
 
 
 def per_request(func: Any) -> Any:
@@ -235,4 +227,7 @@ def per_request(func: Any) -> Any:
 
 
 FILTERS = {name: per_request(func) for name, func in
-           {"label": label, "when": when, "day": day, "number": number, "percent": percent}.items()}
+           {"label": label, "when": when, "day": day, "number": number, "percent": percent,
+            "interval": interval}.items()}
+# ``interval(low, high)`` takes two values, so templates call it as a function.
+GLOBALS = {"interval": interval}

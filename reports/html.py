@@ -13,7 +13,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from reports import charts
+from reports import charts, numbers
 from reports.model import ReportData
 from reports.tables import (
     count_table,
@@ -49,7 +49,7 @@ def report_context(data: ReportData, lang: str = "zh", *, agency: str | None = N
     ctx: dict[str, Any] = {"data": data, "t": tr, "lang": lang, "agency": None,
                            "generated": t("generated", lang, at=data.generated_at.strftime("%Y-%m-%d %H:%M:%S"),
                                           version=data.data_version),
-                           "note": t("level_note", lang, pct=f"{100 * data.level:g}")}
+                           "note": t("level_note", lang, pct=numbers.number(100 * data.level, 1, trim=True))}
     if agency is not None:
         section = data.for_agency(agency)
         if section is None:

@@ -19,7 +19,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from reports import charts
+from reports import charts, numbers
 from reports.fonts import cjk_font
 from reports.model import ReportData
 from reports.tables import (
@@ -85,7 +85,7 @@ def render_pdf(data: ReportData, lang: str = "zh", *, agency: str | None = None)
         Paragraph(escape(data.campaign_name), st["body"]),
         Paragraph(escape(t("generated", lang, at=data.generated_at.strftime("%Y-%m-%d %H:%M:%S"),
                            version=data.data_version)), st["body"]),
-        Paragraph(escape(t("level_note", lang, pct=f"{100 * data.level:g}")), st["body"]),
+        Paragraph(escape(t("level_note", lang, pct=numbers.number(100 * data.level, 1, trim=True))), st["body"]),
     ]
 
     def h1(key: str) -> None:

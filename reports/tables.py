@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from reports import numbers
 from reports.model import Count, Figure, ItemLoss, ReportData, Separation, TrendPoint
 from reports.text import fmt, pct, t
 
@@ -95,7 +96,7 @@ def distribution_table(data: ReportData, lang: str) -> Table:
     head = [t("bin", lang)] + [t(key, lang) for key, _ in d.series]
     rows = []
     for i in range(len(d.edges) - 1):
-        band = f"{d.edges[i]:g}–{d.edges[i + 1]:g}"
+        band = f"{numbers.number(d.edges[i], 2, trim=True)}–{numbers.number(d.edges[i + 1], 2, trim=True)}"
         rows.append([band] + [counts[i] for _, counts in d.series])
     return head, rows
 
@@ -113,7 +114,7 @@ def trend_table(points: tuple[TrendPoint, ...], lang: str, *, numeric: bool = Fa
 def separation_text(sep: Separation, entity: str, lang: str, level: float) -> str:
     """The statement of how well the data separate lawyers or agencies (``entity``: "lawyer", "agency")."""
     params = {"entity": t(entity, lang).lower(), "entities": t(f"entities_{entity}", lang), "tau2": fmt(sep.tau2),
-              "low": fmt(sep.tau2_low), "high": fmt(sep.tau2_high), "pct": f"{100 * level:g}",
+              "low": fmt(sep.tau2_low), "high": fmt(sep.tau2_high), "pct": numbers.number(100 * level, 1, trim=True),
               "cases": fmt(sep.cases_per_entity), "mean": fmt(sep.mean)}
     if not sep.separable:
         return t("cannot_separate", lang, **params)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from reports import numbers
+
 TEXT: dict[str, tuple[str, str]] = {
     "title": ("{year}年度法律援助案件质量同行评估报告", "Legal-aid case quality peer review {year}: annual report"),
     "generated": ("生成时间 {at}（UTC）；数据版本 {version}", "Generated {at} (UTC); data version {version}"),
@@ -139,13 +141,10 @@ def t(key: str, lang: str = "zh", **params: Any) -> str:
 
 
 def fmt(value: float | None, digits: int = 1) -> str:
-    """A number for display; a dash when missing."""
-    if value is None or value != value:  # NaN
-        return "—"
-    return f"{value:.{digits}f}"
+    """A number for display; a dash when missing (``reports.numbers.number``)."""
+    return numbers.number(value, digits)
 
 
 def pct(value: float | None, digits: int = 1) -> str:
-    if value is None or value != value:
-        return "—"
-    return f"{100 * value:.{digits}f}%"
+    """A share as a percentage; a dash when missing (``reports.numbers.percent``)."""
+    return numbers.percent(value, digits)

@@ -15,6 +15,7 @@ from evalplat.closing.queries import closing_summary, item_label
 from evalplat.followups.models import SATISFIED, FollowupComplaint, FollowupTarget, FollowupVisit
 from evalplat.followups.queries import rates, totals
 from evalplat.quality.queries import leniency
+from reports.numbers import interval, number, percent
 
 TEXT = {
     "title": ("事后监督：结案审查、回访与机构自评", "Post-case supervision: closing review, follow-ups and self-evaluation"),
@@ -50,7 +51,7 @@ def _t(key: str, lang: str) -> str:
 
 
 def _pct(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1%}"
+    return percent(value, 1)
 
 
 def postcase_section(session: Session, *, year: int, lang: str = "zh", top: int = 10) -> dict[str, Any]:
@@ -89,7 +90,7 @@ def postcase_section(session: Session, *, year: int, lang: str = "zh", top: int 
     sections.append((_t("self_peer", lang), _t("self_peer_note", lang), (
         (_t("agency", lang), _t("n", lang), _t("mean_self", lang), _t("mean_peer", lang), _t("leniency", lang),
          _t("interval", lang)),
-        [(r.agency, str(r.n), f"{r.mean_self:.1f}", f"{r.mean_peer:.1f}", f"{r.difference:+.1f}",
-          f"{r.low:+.1f} … {r.high:+.1f}" if r.low is not None and r.high is not None else "—")
+        [(r.agency, str(r.n), number(r.mean_self), number(r.mean_peer), number(r.difference, sign=True),
+          interval(r.low, r.high, sign=True))
          for r in rows[:top] + [r for r in rows[top:][-top:] if r not in rows[:top]]])))
     return {"title": _t("title", lang), "sections": sections}
