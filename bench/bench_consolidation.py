@@ -64,10 +64,11 @@ def build(session: Any, n_cases: int, n_reviewers: int, seed: int) -> Any:
     _insert(session, User, users)
     _insert(session, UserRole, [{"user_id": u["id"], "role": Role.PEER_REVIEWER} for u in users])
     _insert(session, ReviewerProfile, [{"id": i + 1, "user_id": i + 1, "kind": ReviewerKind.EVALUATOR,
-                                        "region_id": city.id, "city_id": city.id, "case_types": ["criminal"],
+                                        "region_id": city.id, "city_id": city.id, "jurisdiction_id": city.id,
+                                        "case_types": ["criminal"],
                                         "capacity": 10_000, "active": True} for i in range(n_reviewers)])
     campaign = Campaign(name="bench", code_prefix="BENCH", year=2024, state=CampaignState.SCORING,
-                        reviewers_per_case=3)
+                        reviewers_per_case=3, jurisdiction=city)
     session.add(campaign)
     session.flush()
     _insert(session, Case, [{"id": i + 1, "agency_id": 1 + i % 150, "case_number": f"B{i}", "year": 2024,

@@ -53,7 +53,7 @@ def seed(session: object, cases: int) -> tuple[int, int, int]:
     lawyer = Lawyer(name="温家明", licence_no="14407201010000001", firm=firm, years_of_practice=8,
                     case_types=["criminal"])
     campaign = Campaign(name="bench", code_prefix="B2024", year=2024, reviewers_per_case=2,
-                        state=CampaignState.SAMPLED)
+                        state=CampaignState.SAMPLED, jurisdiction=city)
     session.add_all([city, agency, firm, lawyer, campaign])  # type: ignore[attr-defined]
     session.flush()  # type: ignore[attr-defined]
     size = documents = 0

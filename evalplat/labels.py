@@ -20,6 +20,7 @@ LABELS: dict[str, Any] = {
     "evaluator": _l("Third-party evaluator"),
     "adjudicator": _l("Adjudicator"),
     "second_checker": _l("Second-level file checker"),
+    "ministry": _l("National read-only (ministry)"),
     # case types
     "criminal": _l("Criminal"),
     "civil": _l("Civil"),
@@ -57,6 +58,7 @@ LABELS: dict[str, Any] = {
     "adjudication": _l("Adjudication"),
     "appeal": _l("Appeal re-review"),
     # region levels (and campaign scope kinds)
+    "nation": _l("Nation"),
     "province": _l("Province"),
     "city": _l("Prefecture-level city"),
     "county": _l("County"),

@@ -312,13 +312,17 @@ def make_reviewer(db: Any, make_user: Callable[..., User], make_region: Callable
     from evalplat.organisations.models import ReviewerKind, ReviewerProfile
 
     def make(kind: str = "peer", city: Any = None, case_types: tuple[str, ...] = ("criminal", "civil"),
-             capacity: int = 10, user: User | None = None, lawyer: Any = None) -> ReviewerProfile:
+             capacity: int = 10, user: User | None = None, lawyer: Any = None,
+             jurisdiction: Any = None) -> ReviewerProfile:
+        from evalplat.organisations.jurisdiction import national_region
+
         city = city or make_region()
         role = Role.PEER_REVIEWER if kind == "peer" else Role.EVALUATOR
         user = user or make_user(role)
         if kind == "peer":
             lawyer = lawyer or make_lawyer()
         profile = ReviewerProfile(user=user, kind=ReviewerKind(kind), region=city, city=city,
+                                  jurisdiction=jurisdiction or national_region(db.session),
                                   firm_id=lawyer.firm_id if lawyer else None, lawyer=lawyer,
                                   case_types=list(case_types), capacity=capacity)
         db.session.add(profile)

@@ -16,7 +16,8 @@ from evalplat.extensions import db
 from evalplat.files.encrypted_type import EncryptedText
 
 if TYPE_CHECKING:
-    from evalplat.organisations.models import Agency, ReviewerProfile
+    from evalplat.campaigns.models import Campaign
+    from evalplat.organisations.models import Agency, Region, ReviewerProfile
 
 
 class Role(enum.StrEnum):
@@ -28,6 +29,8 @@ class Role(enum.StrEnum):
     # second level of the closing-file review (结案档案二级审查): the agency's reviewer (with an agency) or
     # the bureau's (without one); see evalplat.closing
     SECOND_CHECKER = "second_checker"
+    # national read-only role (司法部): reads what every province publishes, manages nothing
+    MINISTRY = "ministry"
 
 
 REVIEWER_ROLES = frozenset({Role.PEER_REVIEWER, Role.EVALUATOR, Role.ADJUDICATOR})
@@ -56,6 +59,9 @@ class User(UserMixin, db.Model):
     email: Mapped[str | None] = mapped_column(sa.String(128))
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     agency_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agencies.id"), index=True)
+    # The jurisdiction (a region of the tree nation → province → city → county) an organiser works for, or that
+    # the national read-only role reads: everything it manages lies in this region's subtree.
+    jurisdiction_id: Mapped[int | None] = mapped_column(sa.ForeignKey("regions.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
     locale: Mapped[str | None] = mapped_column(sa.String(8))
     # Changing the token ends every session that carries the old one (logout everywhere, password change,
@@ -75,6 +81,7 @@ class User(UserMixin, db.Model):
         cascade="all, delete-orphan", lazy="selectin", order_by=UserRole.role
     )
     agency: Mapped[Agency | None] = relationship()
+    jurisdiction: Mapped[Region | None] = relationship()
     reviewer_profile: Mapped[ReviewerProfile | None] = relationship(back_populates="user")
 
     # Flask-Login -----------------------------------------------------------------------------------
@@ -114,12 +121,51 @@ class User(UserMixin, db.Model):
 
     # Object-level permissions ----------------------------------------------------------------------
     def can_manage_users(self) -> bool:
-        return self.is_organiser
+        return self.is_organiser and self.jurisdiction_id is not None
 
     def can_view_agency(self, agency_id: int | None) -> bool:
+        if agency_id is None:
+            return False
         if self.is_organiser:
+            return self.manages_agency(agency_id)
+        return Role.AGENCY_STAFF in self.roles and self.agency_id == agency_id
+
+    # Jurisdiction (evalplat.organisations.jurisdiction) ----------------------------------------------
+    @property
+    def is_ministry(self) -> bool:
+        return Role.MINISTRY in self.roles
+
+    def manages_region(self, region_id: int | None) -> bool:
+        """Whether the region lies in this organiser's jurisdiction (its subtree, the jurisdiction included)."""
+        from evalplat.organisations.jurisdiction import is_within
+
+        if not self.is_organiser or self.jurisdiction_id is None or region_id is None:
+            return False
+        return is_within(region_id, self.jurisdiction_id)
+
+    def manages_agency(self, agency_id: int | None) -> bool:
+        """Whether the agency's region lies in this organiser's jurisdiction."""
+        from evalplat.organisations.jurisdiction import agency_region_id
+
+        return agency_id is not None and self.manages_region(agency_region_id(agency_id))
+
+    def can_manage_campaign(self, campaign: Campaign) -> bool:
+        """Only organisers of the campaign's own jurisdiction run it (not its parent, not its children)."""
+        return (self.is_organiser and self.jurisdiction_id is not None
+                and campaign.jurisdiction_id == self.jurisdiction_id)
+
+    def can_read_campaign(self, campaign: Campaign) -> bool:
+        """Its own jurisdiction's campaigns in any state; a sub-jurisdiction's once published (a higher level
+        reads what a lower one publishes); the national read-only role every published campaign. Never an
+        ancestor's or a sibling's campaign as a whole (a city sees a province's results for its own agencies
+        through the results queries, not the campaign)."""
+        if self.can_manage_campaign(campaign):
             return True
-        return agency_id is not None and Role.AGENCY_STAFF in self.roles and self.agency_id == agency_id
+        if not campaign.results_published:
+            return False
+        if self.is_ministry:
+            return True
+        return self.manages_region(campaign.jurisdiction_id)
 
 
 class LoginAttempt(db.Model):

@@ -16,7 +16,7 @@ from evalplat.audit.operations import record
 from evalplat.db import utcnow
 from evalplat.errors import DomainError
 from evalplat.i18n import lazy_gettext as _l
-from evalplat.organisations.models import Agency
+from evalplat.organisations.models import Agency, Region
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{2,64}$")
 
@@ -49,6 +49,7 @@ def create_user(
     password: str,
     roles: Iterable[Role | str],
     agency: Agency | None = None,
+    jurisdiction: Region | None = None,
     email: str | None = None,
     must_change_password: bool = False,
     check_password: bool = True,
@@ -64,18 +65,56 @@ def create_user(
         raise AccountError(_l("A user needs at least one role."), code="no_role")
     if Role.AGENCY_STAFF in role_set and agency is None:
         raise AccountError(_l("Agency staff must belong to an agency."), code="agency_required")
+    jurisdiction = _check_jurisdiction(session, actor, role_set, agency, jurisdiction)
     if check_password:
         _check_password(password, username, display_name)
     user = User(username=username, display_name=display_name.strip() or username, email=email,
                 password_hash=passwords.hash_password(password), agency=agency,
+                jurisdiction_id=jurisdiction.id if jurisdiction else None,
                 must_change_password=must_change_password)
     user.set_roles(role_set)
     session.add(user)
     session.flush()
     record(session, actor_id=actor.id if actor else None, action="user.created", object_type="user",
            object_id=user.id, after={"username": username, "roles": sorted(role_set),
-                                     "agency_id": agency.id if agency else None})
+                                     "agency_id": agency.id if agency else None,
+                                     "jurisdiction_id": user.jurisdiction_id})
     return user
+
+
+_JURISDICTION_ROLES = frozenset({Role.ORGANISER, Role.MINISTRY})
+
+
+def _check_jurisdiction(session: Session, actor: User | None, role_set: set[Role], agency: Agency | None,
+                        jurisdiction: Region | None) -> Region | None:
+    """The jurisdiction a new or changed account gets, checked against the actor's.
+
+    Organisers and the national read-only role have a jurisdiction: the one chosen, else the actor's, else
+    (the command line, no actor) the nation. An organiser gives accounts only inside its own subtree: never
+    an organiser above itself or in a sibling's, never staff of an agency outside it, and the national role
+    only from the nation.
+    """
+    from evalplat.organisations.jurisdiction import is_within, national_region
+
+    if actor is not None and agency is not None and not actor.manages_agency(agency.id):
+        raise AccountError(_l("The agency is outside your jurisdiction."), code="agency_outside_jurisdiction")
+    if not role_set & _JURISDICTION_ROLES:
+        return None
+    if Role.MINISTRY in role_set:
+        nation = national_region(session)
+        if jurisdiction is not None and jurisdiction.id != nation.id:
+            raise AccountError(_l("The national read-only role belongs to the nation, not to a region."),
+                               code="ministry_not_national")
+        jurisdiction = nation
+    if jurisdiction is None:
+        jurisdiction = actor.jurisdiction if actor is not None else national_region(session)
+    if jurisdiction is None:
+        raise AccountError(_l("An organiser needs a jurisdiction."), code="jurisdiction_required")
+    if actor is not None and not (actor.is_organiser and actor.jurisdiction_id is not None
+                                  and is_within(jurisdiction.id, actor.jurisdiction_id, session)):
+        raise AccountError(_l("You can give an organiser role only inside your own jurisdiction."),
+                           code="jurisdiction_outside")
+    return jurisdiction
 
 
 def set_password(session: Session, *, actor: User | None, user: User, password: str,
@@ -109,18 +148,23 @@ def set_active(session: Session, *, actor: User, user: User, active: bool) -> No
 
 
 def set_roles(session: Session, *, actor: User, user: User, roles: Iterable[Role | str],
-              agency: Agency | None) -> None:
+              agency: Agency | None, jurisdiction: Region | None = None) -> None:
     role_set = {Role(r) for r in roles}
     if not role_set:
         raise AccountError(_l("A user needs at least one role."), code="no_role")
     if Role.AGENCY_STAFF in role_set and agency is None:
         raise AccountError(_l("Agency staff must belong to an agency."), code="agency_required")
-    before = {"roles": sorted(user.roles), "agency_id": user.agency_id}
+    if jurisdiction is None and user.jurisdiction is not None and role_set & _JURISDICTION_ROLES:
+        jurisdiction = user.jurisdiction  # keeps its place unless another is chosen
+    resolved = _check_jurisdiction(session, actor, role_set, agency, jurisdiction)
+    before = {"roles": sorted(user.roles), "agency_id": user.agency_id, "jurisdiction_id": user.jurisdiction_id}
     user.set_roles(role_set)
     user.agency = agency
+    user.jurisdiction_id = resolved.id if resolved else None
     user.renew_session_token()
     record(session, actor_id=actor.id, action="user.roles_set", object_type="user", object_id=user.id,
-           before=before, after={"roles": sorted(role_set), "agency_id": agency.id if agency else None})
+           before=before, after={"roles": sorted(role_set), "agency_id": agency.id if agency else None,
+                                 "jurisdiction_id": user.jurisdiction_id})
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from evalplat.extensions import db
 if TYPE_CHECKING:
     from evalplat.accounts.models import User
     from evalplat.cases.models import Case
+    from evalplat.organisations.models import Region
     from evalplat.reviews.models import RubricVersion
 
 
@@ -79,6 +80,9 @@ class Campaign(db.Model):
     scope_kind: Mapped[ScopeKind] = mapped_column(enum_column(ScopeKind), default=ScopeKind.PROVINCE)
     scope_region_id: Mapped[int | None] = mapped_column(sa.ForeignKey("regions.id"))
     scope_agency_ids: Mapped[list[int]] = mapped_column(default=list)
+    # The jurisdiction that owns (runs) the campaign; its scope lies inside it (evalplat.campaigns.operations
+    # checks that), and its organisers alone manage it.
+    jurisdiction_id: Mapped[int] = mapped_column(sa.ForeignKey("regions.id"), index=True)
     state: Mapped[CampaignState] = mapped_column(enum_column(CampaignState), default=CampaignState.DRAFT,
                                                  index=True)
     reviewers_per_case: Mapped[int] = mapped_column(default=2)
@@ -104,8 +108,12 @@ class Campaign(db.Model):
 
     rubrics: Mapped[list[CampaignRubric]] = relationship(cascade="all, delete-orphan", back_populates="campaign")
     plan: Mapped[SamplingPlan | None] = relationship(cascade="all, delete-orphan", back_populates="campaign")
+    jurisdiction: Mapped[Region] = relationship(foreign_keys=[jurisdiction_id])
 
     __mapper_args__ = {"version_id_col": version}
+
+    def __repr__(self) -> str:
+        return f"<Campaign {self.id} {self.code_prefix} {self.state} jurisdiction={self.jurisdiction_id}>"
 
     @property
     def results_published(self) -> bool:
@@ -113,7 +121,10 @@ class Campaign(db.Model):
         return self.state in PUBLISHED_STATES
 
     def can_manage(self, user: User) -> bool:
-        return user.is_organiser
+        return user.can_manage_campaign(self)
+
+    def can_read(self, user: User) -> bool:
+        return user.can_read_campaign(self)
 
 
 class CampaignRubric(db.Model):

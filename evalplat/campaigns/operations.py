@@ -110,6 +110,9 @@ def _check_settings(session: Session, values: Mapping[str, Any], campaign: Campa
         if not wanted or found != wanted:
             raise CampaignError(_l("Choose at least one agency; unknown agency ids: %(ids)s.",
                                    ids=", ".join(map(str, sorted(wanted - found))) or "—"), code="bad_scope")
+    jurisdiction_id = values.get("jurisdiction_id", campaign.jurisdiction_id if campaign else None)
+    if jurisdiction_id is not None:
+        _check_scope_within(session, jurisdiction_id, ScopeKind(kind), region_id, agency_ids or [])
     opens = values.get("appeal_opens_at", campaign.appeal_opens_at if campaign else None)
     closes = values.get("appeal_closes_at", campaign.appeal_closes_at if campaign else None)
     if opens and closes and closes <= opens:
@@ -120,8 +123,47 @@ def _check_settings(session: Session, values: Mapping[str, Any], campaign: Campa
         raise CampaignError(_l("Grade bands must be numbers with excellent > good > pass."), code="bad_grade_bands")
 
 
+def _check_scope_within(session: Session, jurisdiction_id: int, kind: ScopeKind, region_id: int | None,
+                        agency_ids: list[int]) -> None:
+    """A campaign's scope lies inside its jurisdiction: its region, or every one of its agencies."""
+    from evalplat.organisations.jurisdiction import descendant_region_ids, in_subtree
+
+    if kind == ScopeKind.AGENCIES:
+        outside = sorted(session.scalars(sa.select(Agency.id).where(
+            Agency.id.in_(agency_ids), sa.not_(in_subtree(Agency.region_id, jurisdiction_id, session)))))
+        if outside:
+            raise CampaignError(_l("Agencies %(ids)s lie outside the campaign's jurisdiction.",
+                                   ids=", ".join(map(str, outside))), code="scope_outside_jurisdiction")
+    elif region_id is not None and region_id not in descendant_region_ids(jurisdiction_id, session):
+        raise CampaignError(_l("The campaign's region lies outside its jurisdiction."),
+                            code="scope_outside_jurisdiction")
+
+
+def _campaign_jurisdiction(session: Session, actor: User | None, jurisdiction: Region | int | None,
+                           values: Mapping[str, Any]) -> int:
+    """The owner of a new campaign: the one given, else the organiser's own jurisdiction, else (no actor: the
+    command line) the province containing its scope. An organiser creates campaigns only for its own."""
+    from evalplat.organisations.jurisdiction import default_jurisdiction_for_scope
+
+    wanted = jurisdiction.id if isinstance(jurisdiction, Region) else jurisdiction
+    if actor is not None:
+        if not actor.is_organiser or actor.jurisdiction_id is None:
+            raise CampaignError(_l("Only an organiser with a jurisdiction creates campaigns."),
+                                code="no_jurisdiction")
+        if wanted is not None and wanted != actor.jurisdiction_id:
+            raise CampaignError(_l("You can create campaigns only for your own jurisdiction."),
+                                code="jurisdiction_outside")
+        return actor.jurisdiction_id
+    if wanted is not None:
+        if session.get(Region, wanted) is None:
+            raise CampaignError(_l("Unknown jurisdiction."), code="unknown_jurisdiction")
+        return wanted
+    return default_jurisdiction_for_scope(session, scope_region_id=values.get("scope_region_id"),
+                                          scope_agency_ids=values.get("scope_agency_ids"))
+
+
 def create_campaign(session: Session, *, actor: User | None, name: str, year: int, code_prefix: str,
-                    **settings: Any) -> Campaign:
+                    jurisdiction: Region | int | None = None, **settings: Any) -> Campaign:
     """Create a campaign in state draft.
 
     Parameters
@@ -130,6 +172,9 @@ def create_campaign(session: Session, *, actor: User | None, name: str, year: in
     actor : User or None
     name, year, code_prefix
         Title, assessment year and the prefix of the anonymised sample codes (e.g. ``GD2024``).
+    jurisdiction : Region, region id or None
+        The owner; by default the actor's jurisdiction (an organiser may name no other), or with no actor the
+        province containing the scope. The scope must lie inside it.
     **settings
         Any of :data:`SETTINGS` (scope, reviewers per case, rules, appeal window …).
 
@@ -143,12 +188,13 @@ def create_campaign(session: Session, *, actor: User | None, name: str, year: in
     values = {"name": name.strip(), "year": int(year), "code_prefix": code_prefix.strip().upper(), **settings}
     if not values["name"]:
         raise CampaignError(_l("A campaign needs a name."), code="no_name")
+    values["jurisdiction_id"] = _campaign_jurisdiction(session, actor, jurisdiction, values)
     _check_settings(session, values, None)
     campaign = Campaign(created_by_id=actor.id if actor else None, **values)
     session.add(campaign)
     session.flush()
     record(session, actor_id=actor.id if actor else None, action="campaign.created", object_type="campaign",
-           object_id=campaign.id, after=_settings_of(campaign))
+           object_id=campaign.id, after={**_settings_of(campaign), "jurisdiction_id": campaign.jurisdiction_id})
     return campaign
 
 

@@ -26,8 +26,10 @@ def scope_agencies(campaign: Campaign) -> sa.Select[tuple[int]]:
     stmt = sa.select(Agency.id)
     if campaign.scope_kind == ScopeKind.AGENCIES:
         return stmt.where(Agency.id.in_(campaign.scope_agency_ids or [-1]))
-    if campaign.scope_region_id is None:  # the whole installation (one province)
-        return stmt
+    if campaign.scope_region_id is None:  # the whole of the campaign's jurisdiction
+        from evalplat.organisations.jurisdiction import in_subtree
+
+        return stmt.where(in_subtree(Agency.region_id, campaign.jurisdiction_id))
     if campaign.scope_kind == ScopeKind.CITY:
         return stmt.where(Agency.city_id == campaign.scope_region_id)
     cities = sa.select(Region.id).where(sa.or_(Region.parent_id == campaign.scope_region_id,

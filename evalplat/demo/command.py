@@ -28,6 +28,7 @@ from evalplat.cases.models import (
     decrypt_column,
     encrypt_column,
 )
+from evalplat.organisations.jurisdiction import national_region
 from evalplat.organisations.models import Agency, Firm, Lawyer, Region, ReviewerProfile
 
 from .cases import generate_batches, plan_cases
@@ -83,6 +84,17 @@ def not_empty_message(agencies: int) -> str:
 def _offsets(session: Session) -> dict[str, int]:
     return {model.__tablename__: session.scalar(sa.select(sa.func.coalesce(sa.func.max(model.id), 0))) or 0
             for model in _ID_TABLES}
+
+
+def _place_in_jurisdictions(province: Province, nation_id: int) -> None:
+    """Hang the province under the nation; its organisers and its reviewer pool belong to the province."""
+    top = next(r for r in province.regions if str(r["level"]) == "province")
+    top["parent_id"] = nation_id
+    organisers = {r["user_id"] for r in province.user_roles if str(r["role"]) == "organiser"}
+    for user in province.users:
+        user["jurisdiction_id"] = top["id"] if user["id"] in organisers else None
+    for profile in province.reviewers:
+        profile["jurisdiction_id"] = top["id"]
 
 
 def _insert(session: Session, model: type[Any], rows: Sequence[dict[str, Any]], chunk: int = CHUNK) -> None:
@@ -156,9 +168,11 @@ def generate(session: Session, *, cases: int = DEFAULT_CASES, seed: int = DEFAUL
     started = time.perf_counter()
     policy = documents_policy(cases, documents)
     now = datetime.now(UTC)
+    nation = national_region(session)  # before the offsets: the migration's nation row, or a new one
     offsets = _offsets(session)
     province = build_province(seed, year, offsets, passwords.hash_password(DEMO_PASSWORD), now)
     _check_usernames(session, province)
+    _place_in_jurisdictions(province, nation.id)
 
     _insert(session, Region, province.regions)
     _insert(session, Agency, province.agencies)

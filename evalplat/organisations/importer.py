@@ -273,6 +273,16 @@ def _check_against_database(session: Session, rows: list[_Row]) -> list[RowError
     return errors
 
 
+def _pool_for(session: Session, actor: User | None, city: Region) -> int:
+    """The pool a new reviewer joins: the importing organiser's jurisdiction; from the command line, the
+    province of the reviewer's city (else the nation)."""
+    from evalplat.organisations.jurisdiction import national_region, province_of
+
+    if actor is not None and actor.jurisdiction_id is not None:
+        return actor.jurisdiction_id
+    return province_of(city.id, session) or national_region(session).id
+
+
 def import_reviewers(session: Session, *, actor: User | None, data: bytes, filename: str) -> ImportSummary:
     """Import (create or update) reviewers from a CSV/XLSX file; all rows or none.
 
@@ -341,7 +351,7 @@ def import_reviewers(session: Session, *, actor: User | None, data: bytes, filen
                   "years_of_practice": row.years, "case_types": row.case_types, "capacity": row.capacity,
                   "available_from": row.available_from, "available_until": row.available_until}
         if profile is None:
-            profile = ReviewerProfile(user_id=user.id, **values)
+            profile = ReviewerProfile(user_id=user.id, jurisdiction_id=_pool_for(session, actor, row.city), **values)
             session.add(profile)
             summary.created += 1
         else:

@@ -17,9 +17,15 @@ if TYPE_CHECKING:
 
 
 class RegionLevel(enum.StrEnum):
+    NATION = "nation"
     PROVINCE = "province"
     CITY = "city"
     COUNTY = "county"
+
+
+#: The code of the one nation region, the root of the jurisdiction tree (nation → province → city → county).
+NATION_CODE = "000000"
+NATION_NAME = "全国"
 
 
 class CaseType(enum.StrEnum):
@@ -45,6 +51,13 @@ class Region(db.Model):
 
     parent: Mapped[Region | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Region]] = relationship(back_populates="parent")
+
+    @property
+    def is_nation(self) -> bool:
+        return self.level == RegionLevel.NATION
+
+    def __repr__(self) -> str:
+        return f"<Region {self.id} {self.code} {self.level}>"
 
     def city(self) -> Region:
         """The prefecture-level city this region belongs to (itself for a city or province)."""
@@ -112,6 +125,9 @@ class ReviewerProfile(db.Model):
     kind: Mapped[ReviewerKind] = mapped_column(enum_column(ReviewerKind))
     region_id: Mapped[int] = mapped_column(sa.ForeignKey("regions.id"), index=True)
     city_id: Mapped[int] = mapped_column(sa.ForeignKey("regions.id"), index=True)
+    # The jurisdiction whose pool the reviewer belongs to (a province's expert team, a city's bar committee):
+    # its organisers manage the reviewer, and campaigns of it and of its descendants may draw on the reviewer.
+    jurisdiction_id: Mapped[int] = mapped_column(sa.ForeignKey("regions.id"), index=True)
     firm_id: Mapped[int | None] = mapped_column(sa.ForeignKey("firms.id"), index=True)
     lawyer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("lawyers.id"), unique=True)
     organisation: Mapped[str | None] = mapped_column(sa.String(128))
@@ -128,6 +144,7 @@ class ReviewerProfile(db.Model):
     user: Mapped[User] = relationship(back_populates="reviewer_profile")
     region: Mapped[Region] = relationship(foreign_keys=[region_id])
     city: Mapped[Region] = relationship(foreign_keys=[city_id])
+    jurisdiction: Mapped[Region] = relationship(foreign_keys=[jurisdiction_id])
     firm: Mapped[Firm | None] = relationship()
     lawyer: Mapped[Lawyer | None] = relationship()
 

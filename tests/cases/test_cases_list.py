@@ -10,6 +10,7 @@ from evalplat.campaigns.models import Campaign, Sample
 from evalplat.cases import queries
 from evalplat.cases.models import Case, Document, DocumentStatus
 from evalplat.cases.views import PER_PAGE
+from evalplat.organisations.jurisdiction import national_region
 
 
 def _numbers(html: str) -> list[str]:
@@ -54,8 +55,8 @@ def test_cases_list_key_pages_follow_year_then_agency_order(db, province, make_u
 
 def test_cases_list_filters_by_campaign(db, province, client, make_user, login):
     cases = _cases(db, province["agency"], 4)
-    campaign = Campaign(name="抽样甲", code_prefix="LA", year=2024)
-    other = Campaign(name="抽样乙", code_prefix="LB", year=2024)
+    campaign = Campaign(name="抽样甲", code_prefix="LA", year=2024, jurisdiction=national_region())
+    other = Campaign(name="抽样乙", code_prefix="LB", year=2024, jurisdiction=national_region())
     db.session.add_all([campaign, other])
     db.session.flush()
     db.session.add_all([Sample(campaign_id=campaign.id, case_id=cases[1].id, code="LA-1", stratum="s"),

@@ -8,6 +8,7 @@ import pytest
 
 from evalplat.accounts.models import Role
 from evalplat.campaigns.models import Campaign, CampaignState, Sample
+from evalplat.organisations.jurisdiction import national_region
 from evalplat.quality.queries import leniency, profile
 from evalplat.results.models import Grade, Result, ResultKind
 from evalplat.selfeval.models import SelfEvaluation
@@ -17,8 +18,10 @@ from evalplat.selfeval.models import SelfEvaluation
 def scored(db: Any, make_agency: Any, make_case: Any, make_lawyer: Any) -> Any:
     """Three cases of one agency with self-scores 90, 86, 88 and calibrated peer scores 80, 80, 80."""
     agency, lawyer = make_agency(), make_lawyer()
-    campaign = Campaign(name="2024年度评估", code_prefix="Q2024", year=2024, state=CampaignState.PUBLISHED)
-    unpublished = Campaign(name="2025年度评估", code_prefix="Q2025", year=2025, state=CampaignState.SCORING)
+    campaign = Campaign(name="2024年度评估", code_prefix="Q2024", year=2024, state=CampaignState.PUBLISHED,
+                        jurisdiction=national_region())
+    unpublished = Campaign(name="2025年度评估", code_prefix="Q2025", year=2025, state=CampaignState.SCORING,
+                           jurisdiction=national_region())
     db.session.add_all([campaign, unpublished])
     db.session.flush()
     for i, (own, raw, calibrated) in enumerate(((90.0, 70.0, 80.0), (86.0, 75.0, 80.0), (88.0, 90.0, 80.0))):

@@ -82,3 +82,99 @@ def test_upgrade_of_a_populated_database_keeps_its_rows(fresh_database):
             assert conn.execute(sa.text("SELECT username FROM users")).scalars().all() == ["kept"]
             assert conn.execute(sa.text("SELECT actor_id FROM audit_events")).scalars().all() == [7]
         db.engine.dispose()
+
+
+def _populate_before_jurisdictions(conn: sa.Connection, *, provinces: int) -> None:
+    """Rows of an installation as it was before juris_1: provinces without a parent, their cities and counties,
+    agencies, reviewers, organisers and campaigns."""
+    sql = sa.text
+    for p in range(1, provinces + 1):
+        conn.execute(sql(f"INSERT INTO regions (id, code, name, level, parent_id) VALUES "
+                         f"({p}, '4{p}0000', '省{p}', 'province', NULL), "
+                         f"({10 + p}, '4{p}0700', '市{p}', 'city', {p}), "
+                         f"({20 + p}, '4{p}0703', '县{p}', 'county', {10 + p})"))
+        conn.execute(sql(f"INSERT INTO agencies (id, code, name, region_id, city_id, active) VALUES "
+                         f"({p}, 'A{p}', '法援{p}', {20 + p}, {10 + p}, true)"))
+    for uid, name in ((1, "org.one"), (2, "org.two"), (3, "org.idle"), (4, "reviewer")):
+        conn.execute(sql(
+            "INSERT INTO users (id, username, display_name, password_hash, active, session_token, "
+            f"must_change_password, created_at) VALUES ({uid}, '{name}', '{name}', 'x', true, 't{uid}', false, "
+            "CURRENT_TIMESTAMP)"))
+        role = "peer_reviewer" if name == "reviewer" else "organiser"
+        conn.execute(sql(f"INSERT INTO user_roles (user_id, role) VALUES ({uid}, '{role}')"))
+    conn.execute(sql(
+        "INSERT INTO reviewer_profiles (id, user_id, kind, region_id, city_id, years_of_practice, case_types, "
+        f"specialties, capacity, active, created_at) VALUES (1, 4, 'evaluator', {10 + provinces}, "
+        f"{10 + provinces}, 3, '[]', '', 5, true, CURRENT_TIMESTAMP)"))
+    campaigns = [(1, "agencies", "NULL", f"'[{provinces}]'", 2),  # the last province's agency, by org.two
+                 (2, "city", "11", "'[]'", 1),                      # province 1's city, by org.one
+                 (3, "province", "NULL", "'[]'", "NULL")]           # the whole installation
+    for cid, kind, region, agencies, creator in campaigns:
+        conn.execute(sql(
+            "INSERT INTO campaigns (id, name, code_prefix, year, scope_kind, scope_region_id, scope_agency_ids, "
+            "state, reviewers_per_case, min_evaluators, disagreement_rules, grade_bands, ranking_rules, "
+            "assignment_rules, due_days, official_scores, created_by_id, created_at, version) VALUES "
+            f"({cid}, 'c{cid}', 'C{cid}', 2024, '{kind}', {region}, {agencies}, 'draft', 2, 0, '{{}}', '{{}}', "
+            f"'{{}}', '{{}}', 21, 'raw', {creator}, CURRENT_TIMESTAMP, 1)"))
+
+
+def _jurisdiction_rows(conn: sa.Connection) -> dict[str, object]:
+    sql = sa.text
+    nation = conn.execute(sql("SELECT id, name, level, parent_id FROM regions WHERE code = '000000'")).one()
+    return {
+        "nation": nation,
+        "province_parents": conn.execute(sql(
+            "SELECT parent_id FROM regions WHERE level = 'province' ORDER BY id")).scalars().all(),
+        "campaigns": conn.execute(sql("SELECT jurisdiction_id FROM campaigns ORDER BY id")).scalars().all(),
+        "reviewer": conn.execute(sql("SELECT jurisdiction_id FROM reviewer_profiles")).scalar_one(),
+        "users": conn.execute(sql("SELECT jurisdiction_id FROM users ORDER BY id")).scalars().all(),
+    }
+
+
+def test_jurisdiction_upgrade_of_one_province_puts_everything_in_it_and_downgrades_without_loss(fresh_database):
+    from flask_migrate import downgrade, upgrade
+
+    other = create_app({"TESTING": True, "SECRET_KEY": "k" * 40, "SQLALCHEMY_DATABASE_URI": fresh_database})
+    with other.app_context():
+        upgrade(directory=MIGRATIONS, revision="hard_a_5")
+        with db.engine.begin() as conn:
+            _populate_before_jurisdictions(conn, provinces=1)
+        upgrade(directory=MIGRATIONS, revision="juris_1")
+        with db.engine.connect() as conn:
+            rows = _jurisdiction_rows(conn)
+        nation = rows["nation"]
+        assert (nation.name, nation.level, nation.parent_id) == ("全国", "nation", None)
+        assert rows["province_parents"] == [nation.id]
+        assert rows["campaigns"] == [1, 1, 1]  # every campaign is the province's
+        assert rows["reviewer"] == 1
+        assert rows["users"] == [1, 1, 1, None]  # organisers work for the province; the reviewer has none
+        downgrade(directory=MIGRATIONS, revision="hard_a_5")
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM regions WHERE code = '000000'")).scalar() == 0
+            assert conn.execute(sa.text("SELECT parent_id FROM regions WHERE id = 1")).scalar() is None
+            counts = [conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar()
+                      for t in ("regions", "agencies", "users", "user_roles", "campaigns", "reviewer_profiles")]
+        assert counts == [3, 1, 4, 4, 3, 1]
+        upgrade(directory=MIGRATIONS)
+        db.engine.dispose()
+
+
+def test_jurisdiction_upgrade_of_two_provinces_places_each_row_in_the_province_it_belongs_to(fresh_database):
+    from flask_migrate import upgrade
+
+    other = create_app({"TESTING": True, "SECRET_KEY": "k" * 40, "SQLALCHEMY_DATABASE_URI": fresh_database})
+    with other.app_context():
+        upgrade(directory=MIGRATIONS, revision="hard_a_5")
+        with db.engine.begin() as conn:
+            _populate_before_jurisdictions(conn, provinces=2)
+        upgrade(directory=MIGRATIONS)
+        with db.engine.connect() as conn:
+            rows = _jurisdiction_rows(conn)
+        nation_id = rows["nation"].id
+        assert rows["province_parents"] == [nation_id, nation_id]
+        # agency of province 2 → province 2; city of province 1 → province 1; the whole installation → nation
+        assert rows["campaigns"] == [2, 1, nation_id]
+        assert rows["reviewer"] == 2  # the reviewer's city lies in province 2
+        # org.one created province 1's campaign, org.two province 2's; org.idle touched nothing: the nation
+        assert rows["users"] == [1, 2, nation_id, None]
+        db.engine.dispose()

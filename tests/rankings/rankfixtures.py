@@ -8,6 +8,7 @@ from typing import Any
 from evalplat.appeals.models import Appeal, AppealState
 from evalplat.assignments.models import Assignment, AssignmentRound, AssignmentState
 from evalplat.campaigns.models import Campaign, CampaignRubric, CampaignState, Sample
+from evalplat.organisations.jurisdiction import national_region
 from evalplat.results.models import Result, ResultKind
 from evalplat.reviews.models import Grade, Review, ReviewState, RubricVersion
 
@@ -50,7 +51,8 @@ def build_campaign(db: Any, make_region: Any, make_agency: Any, make_lawyer: Any
         built = Built(None, reuse.cities, reuse.agencies, reuse.lawyers, reuse.reviewers)  # type: ignore[arg-type]
     rubric = RubricVersion(key=f"mini{prefix}", version=1, case_types=["criminal", "civil"], definition=RUBRIC,
                            content_hash="0" * 64, frozen=True)
-    campaign = Campaign(name=f"{year}年度评估", code_prefix=f"{prefix}{year}", year=year, state=state)
+    campaign = Campaign(name=f"{year}年度评估", code_prefix=f"{prefix}{year}", year=year, state=state,
+                        jurisdiction=national_region(s))
     s.add_all([rubric, campaign])
     s.flush()
     s.add_all([CampaignRubric(campaign_id=campaign.id, case_type=ct, rubric_version_id=rubric.id)

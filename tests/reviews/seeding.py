@@ -32,6 +32,7 @@ from evalplat.cases.models import (
     Redaction,
     RedactionStatus,
 )
+from evalplat.organisations.jurisdiction import national_region
 from evalplat.organisations.models import (
     Agency,
     CaseType,
@@ -127,7 +128,8 @@ def build_scene(session: Session, *, reviewers: int = 2, state: AssignmentState 
     organiser = accounts.create_user(session, actor=None, username=f"organiser{n}", display_name="组织者",
                                      password=PASSWORD, roles=[Role.ORGANISER])
     campaign = Campaign(name=f"2024年度评估{n}", code_prefix=f"GD{n}", year=2024, reviewers_per_case=reviewers,
-                        state=CampaignState.DRAFT)
+                        state=CampaignState.DRAFT,
+                        jurisdiction=national_region(session))
     session.add(campaign)
     session.flush()
     pin_rubrics(session, actor=organiser, campaign=campaign)
@@ -141,7 +143,7 @@ def build_scene(session: Session, *, reviewers: int = 2, state: AssignmentState 
     for k in range(reviewers):
         user = accounts.create_user(session, actor=None, username=f"reviewer{n}_{k}", display_name=f"评审员{k}",
                                     password=PASSWORD, roles=[Role.PEER_REVIEWER])
-        profile = ReviewerProfile(user=user, kind=ReviewerKind.PEER, region=other, city=other,
+        profile = ReviewerProfile(user=user, kind=ReviewerKind.PEER, region=other, city=other, jurisdiction=province,
                                   case_types=[case_type], capacity=10)
         session.add(profile)
         session.flush()

@@ -142,7 +142,8 @@ def build_world(session: Session, storage: Any) -> World:  # noqa: PLR0915 - one
             else:
                 organisation = f"隐秘第{n:02d}政法大学"
             profile = ReviewerProfile(user=user, kind=ReviewerKind.PEER if peer else ReviewerKind.EVALUATOR,
-                                      region=city, city=city, firm_id=firm.id if firm else None, lawyer=lawyer,
+                                      region=city, city=city, jurisdiction=province,
+                                      firm_id=firm.id if firm else None, lawyer=lawyer,
                                       organisation=organisation, case_types=["criminal", "civil"], capacity=12)
             session.add(profile)
             session.flush()

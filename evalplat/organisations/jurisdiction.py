@@ -1,0 +1,240 @@
+"""The jurisdiction tree (nation → province → prefecture-level city → county) and the scoping it gives.
+
+Every organiser works for one jurisdiction, a region of the tree (``User.jurisdiction_id``), and manages only
+what lies in its subtree: agencies (and so their cases) whose region is in it, campaigns it owns, reviewer
+pools it owns, and the users of those. A higher jurisdiction reads what its sub-jurisdictions publish; a lower
+one never sees a higher one's unpublished work, a sibling never anything. The national read-only role
+(``Role.MINISTRY``) reads every published campaign and manages nothing.
+
+The tree is read with a recursive CTE (the same SQL on SQLite and PostgreSQL) and kept for the rest of the
+request, so that per-row checks in a list cost one query. The nation is the whole country: every region lies
+within it, including one a careless import left without a parent.
+
+Object checks (``user.manages_region``, ``user.can_manage_campaign`` …) live on the models; the functions here
+also give the WHERE clauses list views use, so that lists are scoped in the query, never filtered in Python.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from flask import has_request_context, request
+from sqlalchemy.orm import Session
+
+from evalplat.extensions import db
+from evalplat.organisations.models import (
+    NATION_CODE,
+    NATION_NAME,
+    Agency,
+    Region,
+    RegionLevel,
+    ReviewerProfile,
+)
+
+if TYPE_CHECKING:
+    from evalplat.accounts.models import User
+
+_CACHE_ATTR = "_evalplat_region_tree"
+
+
+def _cache() -> dict[tuple[str, int], Any] | None:
+    """The current request's memo of tree look-ups (None outside a request: regions may change between calls)."""
+    if not has_request_context():
+        return None
+    req = request._get_current_object()  # type: ignore[attr-defined]
+    memo = getattr(req, _CACHE_ATTR, None)
+    if memo is None:
+        memo = {}
+        setattr(req, _CACHE_ATTR, memo)
+    return memo
+
+
+def _memoised(kind: str, region_id: int, compute: Any) -> Any:
+    memo = _cache()
+    if memo is None:
+        return compute()
+    key = (kind, region_id)
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
+def _session(session: Session | None) -> Session:
+    return session if session is not None else db.session
+
+
+def national_region(session: Session | None = None) -> Region:
+    """The nation region (code 000000), created when missing (the migration creates it; a wiped test
+    database or a hand-built one may not have it)."""
+    session = _session(session)
+    nation = session.scalar(sa.select(Region).where(Region.code == NATION_CODE))
+    if nation is None:
+        nation = Region(code=NATION_CODE, name=NATION_NAME, level=RegionLevel.NATION, parent_id=None)
+        session.add(nation)
+        session.flush()
+    return nation
+
+
+def _is_nation(session: Session, region_id: int) -> bool:
+    return bool(_memoised("nation", region_id, lambda: session.scalar(
+        sa.select(Region.level == RegionLevel.NATION).where(Region.id == region_id)) or False))
+
+
+def _descendants_cte(region_id: int) -> sa.CTE:
+    tree = sa.select(Region.id).where(Region.id == region_id).cte("subtree", recursive=True)
+    child = sa.orm.aliased(Region)
+    return tree.union_all(sa.select(child.id).where(child.parent_id == tree.c.id))
+
+
+def descendant_region_ids(region_id: int, session: Session | None = None) -> set[int]:
+    """The region and every region below it (the nation: every region there is)."""
+    session = _session(session)
+
+    def compute() -> set[int]:
+        if _is_nation(session, region_id):
+            return set(session.scalars(sa.select(Region.id)))
+        tree = _descendants_cte(region_id)
+        return set(session.scalars(sa.select(tree.c.id)))
+
+    return set(_memoised("descendants", region_id, compute))
+
+
+def ancestor_region_ids(region_id: int, session: Session | None = None) -> set[int]:
+    """The region and every region above it, up to the nation (which contains every region)."""
+    session = _session(session)
+
+    def compute() -> set[int]:
+        tree = sa.select(Region.id, Region.parent_id).where(Region.id == region_id).cte("ancestors",
+                                                                                        recursive=True)
+        parent = sa.orm.aliased(Region)
+        tree = tree.union_all(sa.select(parent.id, parent.parent_id).where(parent.id == tree.c.parent_id))
+        found = set(session.scalars(sa.select(tree.c.id)))
+        if found:
+            found |= set(session.scalars(sa.select(Region.id).where(Region.level == RegionLevel.NATION)))
+        return found
+
+    return set(_memoised("ancestors", region_id, compute))
+
+
+def is_within(region_id: int | None, ancestor_id: int | None, session: Session | None = None) -> bool:
+    """Whether ``region_id`` lies in the subtree of ``ancestor_id`` (a region lies within itself)."""
+    if region_id is None or ancestor_id is None:
+        return False
+    if region_id == ancestor_id:
+        return True
+    return ancestor_id in ancestor_region_ids(region_id, session)
+
+
+def province_of(region_id: int, session: Session | None = None) -> int | None:
+    """The province the region lies in (itself for a province; None for the nation or a region outside any)."""
+    session = _session(session)
+    ids = ancestor_region_ids(region_id, session)
+    return session.scalar(sa.select(Region.id).where(Region.id.in_(ids), Region.level == RegionLevel.PROVINCE)
+                          .order_by(Region.id).limit(1)) if ids else None
+
+
+def agency_region_id(agency_id: int, session: Session | None = None) -> int | None:
+    session = _session(session)
+    return _memoised("agency", agency_id, lambda: session.scalar(
+        sa.select(Agency.region_id).where(Agency.id == agency_id)))
+
+
+# --- query filters ---------------------------------------------------------------------------------------
+
+
+def in_subtree(column: Any, region_id: int | None, session: Session | None = None) -> sa.ColumnElement[bool]:
+    """``column`` (a region id column) lies in the subtree of ``region_id``; false when there is none."""
+    if region_id is None:
+        return sa.false()
+    session = _session(session)
+    if _is_nation(session, region_id):
+        return column.is_not(None)
+    return column.in_(sorted(descendant_region_ids(region_id, session)))
+
+
+def _jurisdiction(user: User) -> int | None:
+    return user.jurisdiction_id if user.is_organiser else None
+
+
+def regions_within(user: User) -> sa.ColumnElement[bool]:
+    """WHERE clause on ``Region``: the regions of the organiser's jurisdiction."""
+    return in_subtree(Region.id, _jurisdiction(user))
+
+
+def agencies_within(user: User) -> sa.Select[tuple[int]]:
+    """A select of the ids of the agencies in the organiser's jurisdiction (none for anyone else)."""
+    return sa.select(Agency.id).where(in_subtree(Agency.region_id, _jurisdiction(user)))
+
+
+def cases_within(user: User) -> sa.ColumnElement[bool]:
+    """WHERE clause on ``Case``: cases of the agencies in the organiser's jurisdiction."""
+    from evalplat.cases.models import Case
+
+    if _jurisdiction(user) is None:
+        return sa.false()
+    return Case.agency_id.in_(agencies_within(user))
+
+
+def campaigns_managed_by(user: User) -> sa.ColumnElement[bool]:
+    """WHERE clause on ``Campaign``: the campaigns the organiser runs (those its jurisdiction owns)."""
+    from evalplat.campaigns.models import Campaign
+
+    jurisdiction = _jurisdiction(user)
+    return sa.false() if jurisdiction is None else Campaign.jurisdiction_id == jurisdiction
+
+
+def campaigns_visible_to(user: User) -> sa.ColumnElement[bool]:
+    """WHERE clause on ``Campaign``: what :meth:`User.can_read_campaign` allows, as a query."""
+    from evalplat.campaigns.models import PUBLISHED_STATES, Campaign
+
+    published = Campaign.state.in_(sorted(PUBLISHED_STATES))
+    if user.is_ministry:
+        return sa.or_(published, campaigns_managed_by(user))
+    jurisdiction = _jurisdiction(user)
+    if jurisdiction is None:
+        return sa.false()
+    return sa.or_(Campaign.jurisdiction_id == jurisdiction,
+                  sa.and_(published, in_subtree(Campaign.jurisdiction_id, jurisdiction)))
+
+
+def reviewers_within(user: User) -> sa.ColumnElement[bool]:
+    """WHERE clause on ``ReviewerProfile``: the pools of the organiser's jurisdiction and below."""
+    return in_subtree(ReviewerProfile.jurisdiction_id, _jurisdiction(user))
+
+
+def pools_for_campaign(campaign: Any) -> sa.ColumnElement[bool]:
+    """WHERE clause on ``ReviewerProfile``: the pools a campaign may draw on — its jurisdiction's and those
+    of its ancestors (a city campaign uses the province's expert team as well as its own)."""
+    return ReviewerProfile.jurisdiction_id.in_(sorted(ancestor_region_ids(campaign.jurisdiction_id)))
+
+
+def users_within(user: User) -> sa.ColumnElement[bool]:
+    """WHERE clause on ``User``: the accounts an organiser administers — organisers and ministry accounts of
+    its subtree, staff of its agencies, reviewers of its pools. Nobody else's."""
+    from evalplat.accounts.models import User as UserModel
+
+    jurisdiction = _jurisdiction(user)
+    if jurisdiction is None:
+        return sa.false()
+    if _is_nation(db.session, jurisdiction):
+        return sa.true()
+    return sa.or_(
+        in_subtree(UserModel.jurisdiction_id, jurisdiction),
+        UserModel.agency_id.in_(agencies_within(user)),
+        UserModel.id.in_(sa.select(ReviewerProfile.user_id).where(reviewers_within(user))),
+    )
+
+
+def default_jurisdiction_for_scope(session: Session, *, scope_region_id: int | None,
+                                   scope_agency_ids: list[int] | None) -> int:
+    """The province containing a campaign's scope (as the migration assigned owners), else the nation."""
+    region_ids: set[int] = set()
+    if scope_region_id is not None:
+        region_ids.add(scope_region_id)
+    if scope_agency_ids:
+        region_ids |= set(session.scalars(sa.select(Agency.region_id).where(Agency.id.in_(scope_agency_ids))))
+    provinces = {province_of(r, session) for r in region_ids}
+    if len(provinces) == 1 and None not in provinces:
+        return provinces.pop()  # type: ignore[return-value]
+    return national_region(session).id
