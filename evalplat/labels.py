@@ -79,6 +79,7 @@ LABELS: dict[str, Any] = {
     "proportion": _l("Share of each stratum"),
     "designated": _l("Designated sequence numbers"),
     "census": _l("Every case"),
+    "risk": _l("Risk-weighted"),
     "agency": _l("Agency"),
     "case_type": _l("Case type"),
     "year": _l("Closing year"),

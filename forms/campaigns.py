@@ -16,12 +16,15 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from forms.numbers import FiniteDecimalField
+
 SCOPE_CHOICES = [SelectChoice("province", _l("Whole province")), SelectChoice("city", _l("One city")),
                  SelectChoice("agencies", _l("Chosen agencies"))]
 MODE_CHOICES = [SelectChoice("fixed", _l("Fixed number per stratum")),
                 SelectChoice("proportion", _l("Proportion per stratum")),
                 SelectChoice("designated", _l("Designated sequence numbers")),
-                SelectChoice("census", _l("Every case (census)"))]
+                SelectChoice("census", _l("Every case (census)")),
+                SelectChoice("risk", _l("Risk-weighted (over-samples cases flagged by the post-case checks)"))]
 STRATA_CHOICES = [SelectChoice("agency,case_type", _l("Agency × case type")),
                   SelectChoice("case_type", _l("Case type")), SelectChoice("agency", _l("Agency")),
                   SelectChoice("agency,case_type,year", _l("Agency × case type × closing year"))]
@@ -68,6 +71,13 @@ class PlanForm(FlaskForm):
     sequence_numbers = StringField(_l("Designated sequence numbers"), validators=[Optional(), Length(max=400)],
                                    description=_l("Comma-separated, e.g. 11, 12"))
     take_all = BooleanField(_l("Take the whole stratum when it has fewer cases than asked"))
+    boost = FiniteDecimalField(_l("Risk weight of one signal"), places=None,
+                               validators=[Optional(), NumberRange(0, 100)],
+                               description=_l("Risk-weighted mode: a case's chance grows with 1 + this × its risk "
+                                              "signals (returned at the second-level closing review, a self-score "
+                                              "below 60, a complaint from a follow-up visit). 0 gives every case the "
+                                              "same chance; default 3. Give either cases per stratum or a "
+                                              "proportion."))
 
 
 class SeedForm(FlaskForm):

@@ -111,6 +111,12 @@ def render_pdf(data: ReportData, lang: str = "zh", *, agency: str | None = None)
             story.append(Paragraph(escape(t(ctype, lang)), st["h2"]))
             table(loss_table(rows, lang))
     else:
+        weighted = data.extra.get("weighted")
+        if weighted:
+            story.append(Paragraph(escape(weighted["title"]), st["h1"]))
+            for _caption, note, tab in weighted["sections"]:
+                story.append(Paragraph(escape(note), st["body"]))
+                table((list(tab[0]), [list(row) for row in tab[1]]))
         g = data.glance
         h1("glance")
         table(glance_table(data, lang))

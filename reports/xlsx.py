@@ -48,6 +48,10 @@ def render_xlsx(data: ReportData, lang: str = "zh", *, agency: str | None = None
             blocks.append((t("item_losses", lang) + " · " + t(ctype, lang), loss_table(rows, lang, numeric=True)))
         _sheet(wb, t("agency_section", lang), blocks)
         return wb.to_bytes()
+    weighted = data.extra.get("weighted")
+    if weighted:  # a risk-weighted sample: its statement and estimates come first
+        _sheet(wb, weighted["sheet"], [(note, (list(tab[0]), [list(row) for row in tab[1]]))
+                                            for _caption, note, tab in weighted["sections"]])
     g = data.glance
     _sheet(wb, t("sheet_glance", lang), [
         (None, (["", ""], meta)),

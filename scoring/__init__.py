@@ -5,7 +5,7 @@ Pure numpy/scipy (no Flask, SQLAlchemy, pandas or evalplat imports). Ratings are
 units × raters array with NaN for a missing rating.
 """
 
-from . import calibration, consensus, ranking, reliability
+from . import calibration, consensus, ranking, reliability, survey
 from ._ratings import Ratings
 
-__all__ = ["Ratings", "calibration", "consensus", "ranking", "reliability"]
+__all__ = ["Ratings", "calibration", "consensus", "ranking", "reliability", "survey"]

@@ -27,9 +27,10 @@ FORMATS = ("csv", "xlsx")
 def _samples(campaign: Campaign) -> tuple[list[Any], list[list[Any]]]:
     rows, _total = queries.samples_page(campaign, page=1, per_page=10**9)
     head = [_l("Code"), _l("Agency"), _l("Case number"), _l("Case type"), _l("Stratum"), _l("Redaction"),
-            _l("Reviewers")]
-    return head, [[code, agency, case_number, label(case_type), stratum, label("redaction_" + state), reviewers]
-                  for _id, code, stratum, case_number, case_type, agency, reviewers, _case, state in rows]
+            _l("Reviewers"), _l("Inclusion probability"), _l("Weight (1 / probability)"), _l("Risk signals")]
+    return head, [[code, agency, case_number, label(case_type), stratum, label("redaction_" + state), reviewers,
+                   round(p, 6) if p is not None else "", round(1 / p, 4) if p else "", "" if risk is None else risk]
+                  for _id, code, stratum, case_number, case_type, agency, reviewers, _case, state, p, risk in rows]
 
 
 def _assignments(campaign: Campaign) -> tuple[list[Any], list[list[Any]]]:

@@ -45,6 +45,7 @@ class SamplingMode(enum.StrEnum):
     PROPORTION = "proportion"
     DESIGNATED = "designated"
     CENSUS = "census"
+    RISK = "risk"
 
 
 DEFAULT_GRADE_BANDS: dict[str, Any] = {"excellent": 90, "good": 80, "pass": 60}
@@ -152,6 +153,9 @@ class SamplingPlan(db.Model):
     fold_administrative: Mapped[bool] = mapped_column(default=True)
     closed_from: Mapped[datetime | None]
     closed_until: Mapped[datetime | None]
+    # Risk mode: the risk signals of the population's cases as they were when the population was frozen
+    # (case id as text → number of signals; cases without signals left out). Read only by the draw.
+    risk_signals: Mapped[dict[str, Any] | None] = mapped_column(deferred=True)
 
     campaign: Mapped[Campaign] = relationship(back_populates="plan")
 
@@ -175,6 +179,11 @@ class Sample(db.Model):
     # When the organiser last changed the frozen case's file (evalplat.cases.evidence): the reviewer's case
     # page looks the changes up only when this is later than the reviewer's start.
     evidence_changed_at: Mapped[datetime | None]
+    # The case's probability of being drawn under the plan (n/N of its stratum, or the risk mode's target
+    # probability); estimates weight the case by its inverse. None for designated numbers (not random).
+    inclusion_probability: Mapped[float | None]
+    # Risk mode: the case's risk signals at the freeze (what raised its probability).
+    risk_signals: Mapped[int | None]
 
     campaign: Mapped[Campaign] = relationship()
     case: Mapped[Case] = relationship()

@@ -42,6 +42,7 @@ from evalplat.organisations.models import Agency, Region, RegionLevel
 from evalplat.reviews.models import RubricVersion
 from evalplat.sampling import SampleResult, SamplingError, SamplingPlan, draw
 from evalplat.sampling.records import digest_lines, prepare_population
+from evalplat.sampling.risk import signals_digest
 
 CODE_PREFIX_RE = re.compile(r"^[A-Z][A-Z0-9]{1,11}$")
 _INSERT_CHUNK = 5000
@@ -447,10 +448,36 @@ def freeze_population(session: Session, *, actor: User | None, campaign: Campaig
     campaign.population_digest = digest
     campaign.population_size = len(ordered)
     campaign.population_frozen_at = now
+    after: dict[str, Any] = {"digest": digest, "size": len(ordered)}
+    if campaign.plan is not None and campaign.plan.mode == SamplingMode.RISK:
+        after.update(_freeze_signals(session, campaign))
     session.flush()
     record(session, actor_id=actor.id if actor else None, action="campaign.population_frozen",
-           object_type="campaign", object_id=campaign.id, after={"digest": digest, "size": len(ordered)}, at=now)
+           object_type="campaign", object_id=campaign.id, after=after, at=now)
     return FrozenPopulation(digest, len(ordered))
+
+
+def _freeze_signals(session: Session, campaign: Campaign) -> dict[str, Any]:
+    """Risk mode: keep the population's risk signals as they are now, so that the draw (and anyone checking it)
+    uses these and not whatever the closing reviews, self-evaluations and follow-ups say later."""
+    from evalplat.campaigns.population import population_filter
+    from evalplat.cases.models import Case
+    from evalplat.quality.queries import LOW_SELF_SCORE, risk_signals
+
+    assert campaign.plan is not None
+    signals = risk_signals(session, cases=sa.select(Case.id).where(*population_filter(campaign)))
+    campaign.plan.risk_signals = signals
+    summary = {"signals_digest": signals_digest(signals), "cases_with_signals": len(signals),
+               "low_self_score": LOW_SELF_SCORE}
+    campaign.plan.params = {**campaign.plan.params, "risk": summary}
+    return summary
+
+
+def frozen_signals(campaign: Campaign) -> dict[str, int] | None:
+    """The risk signals frozen with the population (risk mode), else None."""
+    if campaign.plan is None or campaign.plan.mode != SamplingMode.RISK:
+        return None
+    return {str(k): int(v) for k, v in (campaign.plan.risk_signals or {}).items()}
 
 
 def run_draw(session: Session, campaign: Campaign) -> SampleResult:
@@ -458,7 +485,8 @@ def run_draw(session: Session, campaign: Campaign) -> SampleResult:
     if not campaign.seed:
         raise CampaignError(_l("The campaign has no seed yet."), code="no_seed")
     try:
-        return draw(iter_population(session, campaign), engine_plan(campaign), campaign.seed)
+        return draw(iter_population(session, campaign), engine_plan(campaign), campaign.seed,
+                    signals=frozen_signals(campaign))
     except SamplingError as exc:
         raise CampaignError(sampling_message(exc), code=f"sampling_{exc.code}") from None
 
@@ -509,8 +537,11 @@ def draw_sample(session: Session, *, actor: User | None, campaign: Campaign, now
     stratum_of = _stratum_labeller(result)
     codes = sample_codes(campaign.code_prefix, campaign.seed or "",
                          ((r.case_id, canonical_key(r.key)) for r in result.selected))
+    signals = frozen_signals(campaign)
     rows = [{"campaign_id": campaign.id, "case_id": int(r.case_id), "code": codes[r.case_id],
-             "stratum": stratum_of(r)[:96], "is_training": False, "drawn_at": now} for r in result.selected]
+             "stratum": stratum_of(r)[:96], "is_training": False, "drawn_at": now,
+             "inclusion_probability": result.probabilities.get(r.case_id),
+             "risk_signals": signals.get(r.case_id, 0) if signals is not None else None} for r in result.selected]
     try:
         session.execute(sa.delete(Sample).where(Sample.campaign_id == campaign.id))
         for start in range(0, len(rows), _INSERT_CHUNK):
@@ -526,7 +557,7 @@ def draw_sample(session: Session, *, actor: User | None, campaign: Campaign, now
            object_id=campaign.id, at=now,
            after={"seed": result.seed, "plan": result.plan.to_dict(), "digest": result.population_digest,
                   "population": result.population_size, "sample": len(rows), "algorithm": result.algorithm,
-                  "selected_sha256": selection_digest(result)})
+                  "selected_sha256": selection_digest(result), "signals_digest": result.signals_digest})
     if campaign.state == CampaignState.DRAFT:
         states.transition(session, campaign, CampaignState.SAMPLED, actor=actor, now=now)
     return result
@@ -576,7 +607,7 @@ def verify_draw(session: Session, campaign: Campaign, *, seed: str | None = None
         raise CampaignError(_l("The campaign has no seed yet."), code="no_seed")
     try:
         engine = SamplingPlan.from_dict(plan) if plan is not None else engine_plan(campaign)
-        result = draw(iter_population(session, campaign), engine, seed_value)
+        result = draw(iter_population(session, campaign), engine, seed_value, signals=frozen_signals(campaign))
     except SamplingError as exc:
         raise CampaignError(sampling_message(exc), code=f"sampling_{exc.code}") from None
     published = digest if digest is not None else campaign.population_digest

@@ -57,7 +57,7 @@ def published_draw(campaign: Campaign) -> dict[str, Any]:
             "seed_fixed_at": params.get("seed_fixed_at"), "plan": params.get("engine"),
             "population_digest": campaign.population_digest, "population_size": campaign.population_size,
             "population_frozen_at": campaign.population_frozen_at, "algorithm": params.get("algorithm"),
-            "drawn_at": params.get("drawn_at"), "report": report}
+            "drawn_at": params.get("drawn_at"), "report": report, "risk": params.get("risk")}
 
 
 def agency_names(codes: list[str]) -> dict[str, str]:
@@ -100,8 +100,9 @@ def _redaction_state() -> Any:
 def samples_page(campaign: Campaign, *, page: int, per_page: int, redaction: str = "") -> tuple[list[Any], int]:
     """Samples with their case, agency, redaction state and live initial reviewer count (two queries a page).
 
-    Each row ends with the redaction state: ``approved`` (every document approved), ``pending`` (some document
-    not yet approved) or ``none`` (no document). ``redaction`` filters on it.
+    Each row carries the redaction state: ``approved`` (every document approved), ``pending`` (some document
+    not yet approved) or ``none`` (no document) — ``redaction`` filters on it — then the case's inclusion
+    probability and (risk mode) its risk signals.
     """
     live = (sa.select(Assignment.sample_id, sa.func.count().label("n")).where(
         Assignment.round == AssignmentRound.INITIAL,
@@ -115,7 +116,8 @@ def samples_page(campaign: Campaign, *, page: int, per_page: int, redaction: str
     if redaction in REDACTION_FILTERS:
         where.append(state == redaction)
     stmt = (sa.select(Sample.id, Sample.code, Sample.stratum, Case.case_number, Case.case_type, Agency.name,
-                      sa.func.coalesce(live.c.n, 0), Case.id, state.label("redaction"))
+                      sa.func.coalesce(live.c.n, 0), Case.id, state.label("redaction"), Sample.inclusion_probability,
+                      Sample.risk_signals)
             .join(Case, Case.id == Sample.case_id).join(Agency, Agency.id == Case.agency_id)
             .outerjoin(live, live.c.sample_id == Sample.id).outerjoin(red, red.c.case_id == Case.id).where(*where))
     if redaction in REDACTION_FILTERS:

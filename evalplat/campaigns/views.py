@@ -14,7 +14,7 @@ from evalplat import notifications
 from evalplat.accounts.models import Role
 from evalplat.assignments.models import AssignmentRun, RunState
 from evalplat.campaigns import assigning, exports, operations, pipeline, queries
-from evalplat.campaigns.models import Campaign, CampaignState, Sample, ScopeKind
+from evalplat.campaigns.models import Campaign, CampaignState, Sample, SamplingMode, ScopeKind
 from evalplat.confirm import require_confirmation
 from evalplat.db import utcnow
 from evalplat.errors import DomainError
@@ -204,7 +204,7 @@ def plan(campaign_id: int) -> Any:
                      fold_administrative=current["fold_administrative"], per_stratum=current.get("per_stratum"),
                      rate=current.get("rate") or "", minimum=current.get("minimum", 0), maximum=current.get("maximum"),
                      sequence_numbers=", ".join(map(str, current.get("sequence_numbers", []))),
-                     take_all=current.get("take_all", False))
+                     take_all=current.get("take_all", False), boost=current.get("boost"))
     if form.validate_on_submit():
         try:
             numbers = [int(n) for n in (form.sequence_numbers.data or "").replace("，", ",").split(",") if n.strip()]
@@ -213,10 +213,12 @@ def plan(campaign_id: int) -> Any:
         data: dict[str, Any] = {"mode": form.mode.data, "strata": form.strata.data.split(","),
                                 "fold_administrative": form.fold_administrative.data, "take_all": form.take_all.data,
                                 "minimum": form.minimum.data or 0, "maximum": form.maximum.data}
-        if form.mode.data == "fixed":
+        if form.mode.data == "fixed" or (form.mode.data == "risk" and not form.rate.data):
             data["per_stratum"] = form.per_stratum.data
-        if form.mode.data == "proportion":
+        if form.mode.data in ("proportion", "risk"):
             data["rate"] = form.rate.data or None
+        if form.mode.data == "risk" and form.boost.data is not None:
+            data["boost"] = float(form.boost.data)
         if form.mode.data == "designated":
             data["sequence_numbers"] = numbers
         operations.set_plan(db.session, actor=current_user, campaign=campaign, plan=data)
@@ -280,7 +282,8 @@ def samples(campaign_id: int) -> Any:
     redaction = request.args.get("redaction", "")
     rows, total = queries.samples_page(campaign, page=page, per_page=PER_PAGE, redaction=redaction)
     return render_template("campaigns/samples.html", campaign=campaign, rows=rows, total=total, page=page,
-                           per_page=PER_PAGE, redaction=redaction if redaction in queries.REDACTION_FILTERS else "")
+                           per_page=PER_PAGE, redaction=redaction if redaction in queries.REDACTION_FILTERS else "",
+                           risk=campaign.plan is not None and campaign.plan.mode == SamplingMode.RISK)
 
 
 @bp.get("/campaigns/<int:campaign_id>/export/<what>.<fmt>")

@@ -33,12 +33,13 @@ def leniency_command() -> None:
               help="How much one risk signal raises a case's chance (0: simple random sample).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="CSV to write.")
 def risk_sample(year: int, size: int, seed: str, boost: float, out: Path) -> None:
-    """Draw a risk-weighted sample of YEAR's closed cases; write each case with its inclusion probability."""
+    """Draw a risk-weighted sample of YEAR's closed cases; write each case with its inclusion probability.
+
+    The draw is the sampling engine's ``risk`` mode (as a campaign's plan draws it) over one stratum."""
     from evalplat.cases.models import Case
     from evalplat.organisations.models import Agency
     from evalplat.quality.queries import risk_signals
-    from evalplat.quality.risk import risk_draw
-    from evalplat.sampling import PopulationRecord
+    from evalplat.sampling import PopulationRecord, SamplingPlan, draw
     from reports.spreadsheet import csv_bytes
 
     rows = db.session.execute(sa.select(Case.id, Case.case_number, Case.case_type, Case.sequence_no, Case.closed_on,
@@ -46,18 +47,20 @@ def risk_sample(year: int, size: int, seed: str, boost: float, out: Path) -> Non
                               .where(Case.year == year, Case.closed_on.is_not(None))).all()
     if not rows:
         raise click.ClickException(f"no closed cases in {year}")
-    records = [PopulationRecord(str(r.id), (r.code, year, r.case_number), r.code, r.case_type.value, r.sequence_no,
+    records = [PopulationRecord(str(r.id), (r.code, r.case_number), r.code, r.case_type.value, r.sequence_no,
                                 r.closed_on) for r in rows]
     signals = risk_signals(db.session, year=year)
-    drawn = risk_draw(records, signals, n=size, seed=seed, boost=boost)
+    result = draw(records, SamplingPlan("risk", per_stratum=size, strata=(), boost=boost, take_all=True), seed,
+                  signals=signals)
     by_id = {str(r.id): r for r in rows}
     table = [("case_id", "agency", "case_number", "case_type", "risk_signals", "inclusion_probability")]
-    table += [(int(d.case_id), by_id[d.case_id].code, by_id[d.case_id].case_number, by_id[d.case_id].case_type.value,
-               d.signals, round(d.probability, 6)) for d in drawn.values()]
+    table += [(int(c), by_id[c].code, by_id[c].case_number, by_id[c].case_type.value, signals.get(c, 0),
+               round(result.probabilities[c], 6)) for c in result.case_ids]
     out.write_bytes(csv_bytes(table))
-    risky = sum(1 for d in drawn.values() if d.signals)
-    click.echo(f"{len(drawn)} of {len(records)} cases drawn ({risky} with risk signals, "
-               f"{sum(1 for s in signals.values() if s)} in the population) -> {out}")
+    risky = sum(1 for c in result.case_ids if signals.get(c))
+    click.echo(f"{len(result.case_ids)} of {len(records)} cases drawn ({risky} with risk signals, "
+               f"{sum(1 for s in signals.values() if s)} in the population; signals digest "
+               f"{result.signals_digest}) -> {out}")
 
 
 def register(app: Flask) -> None:

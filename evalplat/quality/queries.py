@@ -26,6 +26,8 @@ from evalplat.results.models import Result
 from evalplat.selfeval.models import SelfEvaluation
 
 LEVEL = 0.95
+#: A self-score below this is a risk signal.
+LOW_SELF_SCORE = 60.0
 
 
 def _peer_score() -> Any:
@@ -139,22 +141,26 @@ def profile(session: Session, *, agency_id: int | None = None, lawyer_id: int | 
     ]
 
 
-def risk_signals(session: Session, *, year: int, low_self_score: float = 60.0) -> dict[str, int]:
-    """Risk signals per case of ``year`` (case id as text → count): returned at the second level of the closing
-    review, a self-score below ``low_self_score``, a breach reported in a follow-up."""
+def risk_signals(session: Session, *, year: int | None = None, cases: sa.Select[Any] | None = None,
+                 low_self_score: float = LOW_SELF_SCORE) -> dict[str, int]:
+    """Risk signals per case (case id as text → count) of ``year``'s cases or of the ``cases`` select of case ids:
+    returned at the second level of the closing review, a self-score below ``low_self_score``, a breach
+    reported in a follow-up. One count per kind, so a case has 0–3."""
+    if (year is None) == (cases is None):
+        raise ValueError("give exactly one of year, cases")
     signals: dict[str, int] = {}
 
     def add(ids: Any) -> None:
         for case_id in ids:
             signals[str(case_id)] = signals.get(str(case_id), 0) + 1
 
-    in_year = sa.select(Case.id).where(Case.year == year)
+    chosen = sa.select(Case.id).where(Case.year == year) if cases is None else cases
     add(session.scalars(sa.select(ClosingReview.case_id).distinct()
                         .join(ClosingCheck, ClosingCheck.review_id == ClosingReview.id)
                         .where(ClosingCheck.level == CheckLevel.SECOND, ClosingCheck.outcome == CheckOutcome.RETURNED,
-                               ClosingReview.case_id.in_(in_year))))
+                               ClosingReview.case_id.in_(chosen))))
     add(session.scalars(sa.select(SelfEvaluation.case_id).where(SelfEvaluation.score < low_self_score,
-                                                                SelfEvaluation.case_id.in_(in_year))))
+                                                                SelfEvaluation.case_id.in_(chosen))))
     add(session.scalars(sa.select(FollowupComplaint.case_id).distinct()
-                        .where(FollowupComplaint.case_id.in_(in_year))))
+                        .where(FollowupComplaint.case_id.in_(chosen))))
     return signals

@@ -42,6 +42,22 @@ TEXT = {
     "leniency": ("宽严度", "Leniency"), "interval": ("区间", "Interval"),
     "money_or_gifts": ("收受财物", "Money or gifts taken"), "meals": ("接受吃请", "Meals accepted"),
     "private_fees": ("私自收费", "Private fees"), "on_time": ("未按时出庭", "Absent or late at court"),
+    "weighted_title": ("风险加权抽样：全部案件的估计", "Risk-weighted sample: estimates for all cases"),
+    "weighted_sheet": ("风险加权估计", "Weighted estimates"),
+    "weighted_note": ("本次抽样为风险加权抽样：结案审查二级退回、机构自评偏低或回访发现问题的案件以更高概率入样。"
+                      "下表按入样概率的倒数加权（Hájek 估计量），标准误按线性化方法、视各层案件为有放回抽取计算。"
+                      "未加权的平均分只描述被抽中的案件，不是全部案件的估计；本报告其他各表均为未加权的样本数字。",
+                      "This sample was risk-weighted: cases returned at the second-level closing review, with a low "
+                      "self-evaluation or with a complaint from a follow-up visit were drawn with a higher probability. "
+                      "The table weights each case by the inverse of its inclusion probability (Hájek estimator; "
+                      "standard errors by linearisation, treating each stratum's cases as drawn with replacement). "
+                      "Unweighted means describe the drawn cases only and are not population estimates; the other "
+                      "tables of this report are unweighted sample figures."),
+    "estimate": ("加权估计", "Weighted estimate"), "se": ("标准误", "Standard error"),
+    "unweighted": ("未加权（仅样本）", "Unweighted (sample only)"),
+    "mean_total": ("平均总分", "Mean total score"), "share_good": ("优良率", "Share excellent or good"),
+    "sample_n": ("有结果的样本案件（其中有风险信号）", "Sampled cases with results (with risk signals)"),
+    "population_n": ("代表的案件数（权重之和）", "Cases they stand for (sum of the weights)"),
 }
 
 
@@ -52,6 +68,26 @@ def _t(key: str, lang: str) -> str:
 
 def _pct(value: float | None) -> str:
     return percent(value, 1)
+
+
+def weighted_section(session: Session, campaign: Any, *, lang: str = "zh") -> dict[str, Any] | None:
+    """The report's statement and table for a risk-weighted campaign (None for other sampling plans)."""
+    from evalplat.results.queries import weighted_figures
+
+    figures = weighted_figures(session, campaign)
+    if figures is None:
+        return None
+    m, g = figures.mean, figures.share_good
+    interval = f"{m.level:.0%}"
+    head = (_t("figure", lang), _t("estimate", lang), _t("se", lang), interval, _t("unweighted", lang))
+    rows = [(_t("mean_total", lang), f"{m.estimate:.1f}", f"{m.se:.2f}", f"{m.low:.1f} – {m.high:.1f}",
+             f"{m.unweighted:.1f}"),
+            (_t("share_good", lang), _pct(g.estimate), _pct(g.se), f"{_pct(g.low)} – {_pct(g.high)}",
+             _pct(g.unweighted)),
+            (_t("sample_n", lang), f"{figures.n:,} ({figures.cases_with_signals:,})", "", "", ""),
+            (_t("population_n", lang), f"{figures.population:,.0f}", "", "", "")]
+    return {"title": _t("weighted_title", lang), "sheet": _t("weighted_sheet", lang),
+            "sections": [("", _t("weighted_note", lang), (head, rows))]}
 
 
 def postcase_section(session: Session, *, year: int, lang: str = "zh", top: int = 10) -> dict[str, Any]:

@@ -330,6 +330,12 @@ def postcase_section(session: Session, *, year: int, lang: str) -> dict[str, Any
     return section(session, year=year, lang=lang)
 
 
+def weighted_section(session: Session, campaign: Campaign, *, lang: str) -> dict[str, Any] | None:
+    from evalplat.quality.report import weighted_section as section
+
+    return section(session, campaign, lang=lang)
+
+
 def build_report_data(session: Session, campaign: Campaign, *, lang: str = "zh",
                       progress: Progress | None = None, now: datetime | None = None) -> ReportData:
     """Compute every figure of the annual report of ``campaign``.
@@ -406,6 +412,7 @@ def build_report_data(session: Session, campaign: Campaign, *, lang: str = "zh",
         top_agencies=_figures(lists.agencies, parent=city, rows=lists.agencies.top(TOP)),
         bottom_agencies=_figures(lists.agencies, parent=city, rows=lists.agencies.bottom(TOP)), trend=trend,
         agency_sections=sections, labels={"lang": lang},
-        extra={"postcase": postcase_section(session, year=campaign.year, lang=lang)},
+        extra={"postcase": postcase_section(session, year=campaign.year, lang=lang),
+               "weighted": weighted_section(session, campaign, lang=lang)},
         separation={"lawyer": _separation(lists.lawyers), "agency": _separation(lists.agencies)},
         list_years=lists.years if lists.record else ())

@@ -546,3 +546,44 @@ def _item_label(code: str, rubric: Any, locale: str) -> str:
     if code in {item.code for item in rubric.items}:
         return str(rubric.item(code).label.get(locale))
     return result_label(code)
+
+
+# --- estimates weighted by the inverse inclusion probability (risk-weighted samples) ------------------------------
+
+
+@dataclass(frozen=True)
+class WeightedFigures:
+    """Province-wide estimates from a risk-weighted sample (Hájek, each case weighted by 1 / its probability).
+
+    ``mean`` is the estimated mean total of all cases in the population, ``share_good`` the estimated share
+    graded excellent or good; their ``unweighted`` fields are the plain sample figures, which describe the drawn
+    cases only."""
+
+    n: int
+    mean: Any  # scoring.survey.WeightedEstimate
+    share_good: Any
+    population: float
+    cases_with_signals: int
+
+
+def weighted_figures(session: Session, campaign: Campaign, *, level: float = 0.95) -> WeightedFigures | None:
+    """The weighted estimates of a risk-weighted campaign's current results; None for other plans, when no case
+    has a result yet, or when a result's sample carries no inclusion probability."""
+    from evalplat.campaigns.models import SamplingMode
+    from scoring.survey import hajek_mean
+
+    if campaign.plan is None or campaign.plan.mode != SamplingMode.RISK:
+        return None
+    rows = session.execute(
+        sa.select(Result.total, Result.grade, Sample.inclusion_probability, Sample.stratum, Sample.risk_signals)
+        .join(Result, sa.and_(Result.sample_id == Sample.id, Result.current.is_(True)))
+        .where(Sample.campaign_id == campaign.id, Sample.is_training.is_(False))).all()
+    if not rows or any(r.inclusion_probability is None for r in rows):
+        return None
+    total = [float(r.total) for r in rows]
+    good = [1.0 if str(r.grade) in ("excellent", "good") else 0.0 for r in rows]
+    p = [float(r.inclusion_probability) for r in rows]
+    strata = [r.stratum for r in rows]
+    mean = hajek_mean(total, p, strata=strata, level=level)
+    return WeightedFigures(len(rows), mean, hajek_mean(good, p, strata=strata, level=level), mean.population,
+                           sum(1 for r in rows if r.risk_signals))

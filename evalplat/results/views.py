@@ -54,7 +54,8 @@ def campaign(campaign_id: int) -> Any:
     rows, total = queries.results_page(c, page=page, per_page=PER_PAGE)
     return render_template("results/campaign.html", campaign=c, overview=queries.overview(c), rows=rows,
                            total=total, page=page, per_page=PER_PAGE,
-                           official_form=OfficialScoresForm(choice=c.official_scores))
+                           official_form=OfficialScoresForm(choice=c.official_scores),
+                           weighted=queries.weighted_figures(db.session, c))
 
 
 @bp.post("/campaigns/<int:campaign_id>/consolidate")

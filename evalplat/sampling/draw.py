@@ -10,8 +10,12 @@ Procedure (version ``evalplat-sampling/1``), reproducible by anyone with the can
    ``SHA-256(UTF-8(seed) || 0x0A || UTF-8(canonical key))`` (ascending; no two keys are equal) and take
    the first *n*.  ``census``: take all.  ``designated``: for each designated number in plan order take
    the case with that sequence number if it is closed and not yet taken, else the next closed one by
-   sequence number (all of the stratum's cases are looked at, closed or not).
-4. Return the selected cases in population order.
+   sequence number (all of the stratum's cases are looked at, closed or not).  ``risk``: the stratum's
+   eligible cases in population order get target probabilities proportional to ``1 + boost × signals``
+   and are drawn by Pareto order sampling (see :mod:`evalplat.sampling.risk`).
+4. Return the selected cases in population order, with each one's inclusion probability: ``n / N`` of its
+   stratum for ``fixed`` and ``proportion``, 1 for ``census`` and for a stratum taken whole, the target
+   probability for ``risk``; none for ``designated`` (not a random draw).
 
 No step depends on Python's ``random`` module or on the order in which records arrive.
 """
@@ -20,10 +24,11 @@ from __future__ import annotations
 
 import gc
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from operator import attrgetter
 
+from evalplat.sampling import risk
 from evalplat.sampling.errors import SamplingError
 from evalplat.sampling.plan import ADMINISTRATIVE, CIVIL, SamplingPlan
 from evalplat.sampling.records import PopulationRecord, canonical_key, digest_lines, prepare_population
@@ -81,6 +86,10 @@ class SampleResult:
         The plan.
     algorithm : str
         Version tag of the procedure.
+    probabilities : dict of str to float
+        Case id → inclusion probability of each drawn case (empty for ``designated`` plans).
+    signals_digest : str or None
+        For ``risk`` plans: :func:`evalplat.sampling.risk.signals_digest` of the signals used.
     """
 
     selected: tuple[PopulationRecord, ...]
@@ -90,6 +99,8 @@ class SampleResult:
     seed: str
     plan: SamplingPlan
     algorithm: str = ALGORITHM
+    probabilities: Mapping[str, float] = field(default_factory=dict)
+    signals_digest: str | None = None
 
     @property
     def case_ids(self) -> list[str]:
@@ -162,7 +173,8 @@ def _designated(members: Sequence[PopulationRecord], plan: SamplingPlan,
 
 
 def draw(records: Iterable[PopulationRecord], plan: SamplingPlan, seed: str | int, *,
-         stratum_of: Callable[[PopulationRecord], StratumKey] | None = None) -> SampleResult:
+         stratum_of: Callable[[PopulationRecord], StratumKey] | None = None,
+         signals: Mapping[str, int] | None = None) -> SampleResult:
     """Draw a stratified sample.
 
     Parameters
@@ -176,6 +188,9 @@ def draw(records: Iterable[PopulationRecord], plan: SamplingPlan, seed: str | in
     stratum_of : callable, optional
         Replaces the plan's stratum fields; only for strata the fields cannot express, since the function
         is not part of the published plan.
+    signals : mapping of case id to int, optional
+        For ``risk`` plans: the number of risk signals of each case (missing: none). Published through its
+        digest (:func:`evalplat.sampling.risk.signals_digest`) with the plan.
 
     Returns
     -------
@@ -203,14 +218,14 @@ def draw(records: Iterable[PopulationRecord], plan: SamplingPlan, seed: str | in
     paused = gc.isenabled()
     gc.disable()
     try:
-        return _draw(records, plan, seed, stratum_of)
+        return _draw(records, plan, seed, stratum_of, signals or {})
     finally:
         if paused:
             gc.enable()
 
 
 def _draw(records: Iterable[PopulationRecord], plan: SamplingPlan, seed: str | int,
-          stratum_of: Callable[[PopulationRecord], StratumKey] | None) -> SampleResult:
+          stratum_of: Callable[[PopulationRecord], StratumKey] | None, signals: Mapping[str, int]) -> SampleResult:
     seed_value = seed_text(seed)
     ordered, lines = prepare_population(records)
     digest = digest_lines(lines)
@@ -220,6 +235,7 @@ def _draw(records: Iterable[PopulationRecord], plan: SamplingPlan, seed: str | i
         groups.setdefault(key_of(record), []).append(record)
 
     selected_ids: set[str] = set()
+    probabilities: dict[str, float] = {}
     lines: list[StratumReport] = []
     for stratum in sorted(groups):
         members = groups[stratum]
@@ -234,11 +250,19 @@ def _draw(records: Iterable[PopulationRecord], plan: SamplingPlan, seed: str | i
             count = min(requested, len(eligible))
             if count == len(eligible):
                 chosen = list(eligible)
+                probabilities.update(dict.fromkeys((r.case_id for r in chosen), 1.0))
+            elif plan.mode == "risk":
+                assert plan.boost is not None
+                picked = risk.select(eligible, signals, n=count, seed=seed_value, boost=plan.boost)
+                chosen = [r for r, _p in picked]
+                probabilities.update((r.case_id, p) for r, p in picked)
             else:
                 chosen = sorted(eligible, key=lambda r: rank_hash(seed_value, r))[:count]
+                probabilities.update(dict.fromkeys((r.case_id for r in chosen), count / len(eligible)))
         selected_ids.update(r.case_id for r in chosen)
         lines.append(StratumReport(stratum=stratum, population=len(eligible), requested=requested, sample=len(chosen)))
     selected = tuple(r for r in ordered if r.case_id in selected_ids)
     return SampleResult(selected=selected, strata=tuple(lines), population_digest=digest,
-                        population_size=len(ordered), seed=seed_value, plan=plan)
+                        population_size=len(ordered), seed=seed_value, plan=plan, probabilities=probabilities,
+                        signals_digest=risk.signals_digest(signals) if plan.mode == "risk" else None)
 

@@ -11,7 +11,8 @@ from typing import Any
 
 from evalplat.sampling.errors import SamplingError
 
-MODES = ("fixed", "proportion", "designated", "census")
+MODES = ("fixed", "proportion", "designated", "census", "risk")
+MAX_BOOST = 100.0
 STRATUM_FIELDS = ("agency", "case_type", "year")
 ROUNDINGS = ("half_up", "ceil", "floor")
 ADMINISTRATIVE = "administrative"
@@ -62,17 +63,20 @@ class SamplingPlan:
 
     Parameters
     ----------
-    mode : {"fixed", "proportion", "designated", "census"}
+    mode : {"fixed", "proportion", "designated", "census", "risk"}
         ``fixed``: ``per_stratum`` cases per stratum (Guangdong 2022: one per agency and type).
         ``proportion``: ``rate`` of each stratum, rounded by ``rounding``, then clipped to
         [``minimum``, ``maximum``] (Chaozhou 2023: 10 %).
         ``designated``: the cases with ``sequence_numbers`` in each stratum, or the next closed case when
         one is missing or not closed (Shaoguan 2021: each agency's No. 11-12).
         ``census``: every closed case.
+        ``risk``: ``per_stratum`` cases, or ``rate`` of the stratum as for ``proportion``, drawn with
+        probabilities proportional to ``1 + boost × risk signals`` (see :mod:`evalplat.sampling.risk`); the
+        inclusion probabilities are recorded so that estimates can be weighted.
     per_stratum : int, optional
-        Cases per stratum for ``fixed``.
+        Cases per stratum for ``fixed`` (and ``risk``, instead of ``rate``).
     rate : str, optional
-        Proportion for ``proportion`` as exact decimal text (``"0.1"`` or ``"10%"``); floats are accepted
+        Proportion for ``proportion`` (and ``risk``, instead of ``per_stratum``) as exact decimal text (``"0.1"`` or ``"10%"``); floats are accepted
         and converted through their shortest decimal text.
     minimum, maximum : int
         Bounds on a stratum's sample for ``proportion`` (``maximum=None``: no upper bound).
@@ -88,6 +92,8 @@ class SamplingPlan:
         When a stratum has fewer cases than asked, take all it has instead of failing.
     closed_only : bool
         Sample closed cases only (the rules cover closed cases).
+    boost : float, optional
+        For ``risk``: how much one risk signal raises a case's size measure (0: every case alike); default 3.
     """
 
     mode: str
@@ -101,6 +107,7 @@ class SamplingPlan:
     fold_administrative: bool = False
     take_all: bool = False
     closed_only: bool = True
+    boost: float | None = None
     _rate: Fraction | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -118,11 +125,22 @@ class SamplingPlan:
         _count("minimum", self.minimum, minimum=0)
         if self.maximum is not None and _count("maximum", self.maximum, minimum=1) < self.minimum:
             raise SamplingError("bad_parameter", parameter="maximum", reason="smaller than minimum")
-        if self.mode == "fixed":
+        if self.mode == "risk":
+            if (self.per_stratum is None) == (self.rate is None):
+                raise SamplingError("bad_parameter", parameter="per_stratum",
+                                    reason="mode risk needs either per_stratum or rate (one of them)")
+            boost = 3.0 if self.boost is None else self.boost
+            if isinstance(boost, bool) or not isinstance(boost, (int, float)) or not 0 <= boost <= MAX_BOOST:
+                raise SamplingError("bad_parameter", parameter="boost",
+                                    reason=f"must be a number from 0 to {MAX_BOOST:g}, got {self.boost!r}")
+            object.__setattr__(self, "boost", float(boost))
+        elif self.boost is not None:
+            raise SamplingError("bad_parameter", parameter="boost", reason=f"only used by mode risk, not {self.mode}")
+        if self.mode == "fixed" or (self.mode == "risk" and self.per_stratum is not None):
             _count("per_stratum", self.per_stratum, minimum=1)
         elif self.per_stratum is not None:
             raise SamplingError("bad_parameter", parameter="per_stratum", reason=f"only used by mode fixed, not {self.mode}")
-        if self.mode == "proportion":
+        if self.mode == "proportion" or (self.mode == "risk" and self.rate is not None):
             if self.rate is None:
                 raise SamplingError("bad_parameter", parameter="rate", reason="required by mode proportion")
             rate = _rate(self.rate)
@@ -145,8 +163,7 @@ class SamplingPlan:
 
     def requested(self, available: int) -> int:
         """Number of cases the plan asks of a stratum with ``available`` cases (``designated``: its count)."""
-        if self.mode == "fixed":
-            assert self.per_stratum is not None
+        if self.per_stratum is not None:  # fixed, or risk with a count per stratum
             return self.per_stratum
         if self.mode == "census":
             return available
@@ -165,13 +182,15 @@ class SamplingPlan:
         data.pop("_rate")
         data["sequence_numbers"] = list(self.sequence_numbers)
         data["strata"] = list(self.strata)
+        if self.boost is None:  # plans of the other modes read as they always did
+            data.pop("boost")
         return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SamplingPlan:
         """Build a plan from plain data, rejecting unknown keys."""
         known = {"mode", "per_stratum", "rate", "minimum", "maximum", "rounding", "sequence_numbers", "strata",
-                 "fold_administrative", "take_all", "closed_only"}
+                 "fold_administrative", "take_all", "closed_only", "boost"}
         for key in data:
             if key not in known:
                 raise SamplingError("bad_parameter", parameter=key, reason="unknown plan parameter")

@@ -177,4 +177,53 @@ def test_jurisdiction_upgrade_of_two_provinces_places_each_row_in_the_province_i
         assert rows["reviewer"] == 2  # the reviewer's city lies in province 2
         # org.one created province 1's campaign, org.two province 2's; org.idle touched nothing: the nation
         assert rows["users"] == [1, 2, nation_id, None]
+
+
+def test_postcase_4_gives_drawn_samples_their_probability_and_refuses_to_drop_risk_plans(fresh_database, capfd):
+    """Samples drawn before the inclusion-probability column get n/N of their stratum from the stored report on
+    upgrade; a downgrade is refused by name while a campaign uses the risk mode, and works once none does."""
+    from datetime import UTC, datetime
+
+    from flask_migrate import downgrade, upgrade
+
+    from evalplat.campaigns import operations as ops
+    from evalplat.campaigns.models import Sample
+    from evalplat.demo import command
+
+    now = datetime(2026, 1, 5, tzinfo=UTC)
+    other = create_app({"TESTING": True, "SECRET_KEY": "k" * 40, "SQLALCHEMY_DATABASE_URI": fresh_database})
+    with other.app_context():
+        upgrade(directory=MIGRATIONS)
+        command.generate(db.session, cases=300, documents="none")
+        year = command.DEFAULT_YEAR
+        campaigns = {}
+        for prefix, plan in (("FX2024", {"mode": "fixed", "per_stratum": 1, "strata": ["case_type"]}),
+                             ("RK2024", {"mode": "risk", "per_stratum": 5, "strata": ["case_type"]})):
+            campaign = ops.create_campaign(db.session, actor=None, name=prefix, year=year, code_prefix=prefix)
+            ops.set_plan(db.session, actor=None, campaign=campaign, plan=plan)
+            ops.fix_seed(db.session, actor=None, campaign=campaign, seed="s", source="test", now=now)
+            ops.freeze_population(db.session, actor=None, campaign=campaign, now=now)
+            ops.draw_sample(db.session, actor=None, campaign=campaign, now=now)
+            campaigns[prefix] = campaign.id
+        db.session.commit()
+        before = dict(db.session.execute(sa.select(Sample.id, Sample.inclusion_probability)
+                                         .where(Sample.campaign_id == campaigns["FX2024"])).all())
+        assert before
+        assert all(0 < p < 1 for p in before.values())
+        db.session.remove()
+        with pytest.raises(SystemExit):  # flask-migrate logs the migration's RuntimeError and exits
+            downgrade(directory=MIGRATIONS, revision="juris_1")
+        assert f"campaigns {campaigns['RK2024']} use the risk sampling mode" in capfd.readouterr().err
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "postcase_4"
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM samples WHERE campaign_id = :c"), {"c": campaigns["RK2024"]})
+            conn.execute(sa.text("DELETE FROM sampling_plans WHERE campaign_id = :c"), {"c": campaigns["RK2024"]})
+        downgrade(directory=MIGRATIONS, revision="juris_1")
+        with db.engine.connect() as conn:
+            assert "inclusion_probability" not in {c["name"] for c in sa.inspect(conn).get_columns("samples")}
+        upgrade(directory=MIGRATIONS)
+        with db.engine.connect() as conn:
+            after = dict(conn.execute(sa.text("SELECT id, inclusion_probability FROM samples")).all())
+        assert after == pytest.approx(before)
         db.engine.dispose()

@@ -42,7 +42,8 @@ def test_importing_scoring_loads_no_web_or_dataframe_library():
 
 
 @pytest.mark.parametrize("module", ["scoring._ratings", "scoring._reasons", "scoring.reliability",
-                                    "scoring.calibration", "scoring.consensus", "scoring.ranking"])
+                                    "scoring.calibration", "scoring.consensus", "scoring.ranking",
+                                    "scoring.survey"])
 def test_docstring_examples_run(module):
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0
@@ -52,7 +53,7 @@ def test_docstring_examples_run(module):
 def test_every_public_function_has_an_example():
     import scoring
 
-    for mod in (scoring.reliability, scoring.calibration, scoring.consensus, scoring.ranking):
+    for mod in (scoring.reliability, scoring.calibration, scoring.consensus, scoring.ranking, scoring.survey):
         for name in mod.__all__:
             obj = getattr(mod, name)
             if callable(obj) and not isinstance(obj, type):
