@@ -1,7 +1,7 @@
 """Imports every domain's models so that the metadata (and Alembic) sees the whole schema."""
 
 from evalplat.accounts.models import LoginAttempt, Role, User, UserRole
-from evalplat.api.models import ApiToken
+from evalplat.api.models import ApiToken, ApiTokenPolicy
 from evalplat.appeals.models import Appeal, AppealAttachment
 from evalplat.assignments.models import Assignment, AssignmentRun, Conflict
 from evalplat.audit.models import AuditEvent
@@ -23,7 +23,7 @@ from evalplat.reviews.models import Review, ReviewItem, RubricVersion
 from evalplat.selfeval.models import SelfEvaluation
 
 __all__ = [
-    "Agency", "ApiToken", "Appeal", "AppealAttachment", "Assignment", "AssignmentRun", "AuditEvent", "Campaign",
+    "Agency", "ApiToken", "ApiTokenPolicy", "Appeal", "AppealAttachment", "Assignment", "AssignmentRun", "AuditEvent", "Campaign",
     "CampaignRubric", "Case", "CaseParty", "ClosingCheck", "ClosingMark", "ClosingReview", "Conflict", "Document", "EvidenceChange", "Firm", "FollowupAttempt", "FollowupComplaint",
     "FollowupPlan", "FollowupTarget", "FollowupVisit", "JobRecord", "Lawyer", "LoginAttempt",
     "Redaction", "Region", "Result", "Review", "ReviewItem", "ReviewerProfile", "Role", "RubricVersion", "Sample",

@@ -103,3 +103,26 @@ class BulkApproveForm(FlaskForm):
     expected = IntegerField(validators=[DataRequired(), NumberRange(min=1, max=10**9)])
     confirm = BooleanField(_l("I have checked the flagged cases; approve these cases without opening them."),
                            validators=[DataRequired(_l("Tick the box to confirm the approval."))])
+
+
+class CaseCorrectionForm(FlaskForm):
+    """The organiser corrects a case's fields (values checked by evalplat.cases.corrections, which names a bad one)."""
+
+    cause = StringField(_l("Cause"), validators=[Optional(), Length(max=128)])
+    stage_reached = StringField(_l("Stages reached"), validators=[Optional(), Length(max=64)])
+    result = StringField(_l("Result of the case"), validators=[Optional(), Length(max=128)])
+    applied_on = StringField(_l("Application date"), validators=[Optional(), Length(max=32)],
+                             description=_l("YYYY-MM-DD; empty if unknown."))
+    assigned_on = StringField(_l("Assignment date"), validators=[Optional(), Length(max=32)],
+                              description=_l("YYYY-MM-DD; empty if unknown."))
+    first_meeting_on = StringField(_l("First meeting"), validators=[Optional(), Length(max=32)],
+                                   description=_l("YYYY-MM-DD; empty if unknown."))
+    lawyer = StringField(_l("Handling lawyer (licence number)"), validators=[Optional(), Length(max=32)],
+                         description=_l("The firm follows the lawyer."))
+    client = StringField(_l("Client"), validators=[Optional(), Length(max=2000)],
+                         description=_l("Several names separated by 、"))
+    opponent = StringField(_l("Opposing party"), validators=[Optional(), Length(max=2000)],
+                           description=_l("Several names separated by 、"))
+    court = StringField(_l("Court"), validators=[Optional(), Length(max=2000)])
+    reason = TextAreaField(_l("Reason for the correction"), validators=[DataRequired(), Length(max=2000)],
+                           description=_l("Audited; reviewers who began scoring the case read it (redacted)."))

@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -14,10 +15,13 @@ from evalplat.db import utcnow
 from evalplat.extensions import db
 
 API_SCOPES = ("rankings:read", "expert_pool:read", "priorities:read", "closing:read")
-# A token lives this many days unless its issuer chooses otherwise (EVALPLAT_API_TOKEN_DAYS), and never
-# longer than EVALPLAT_API_TOKEN_MAX_DAYS.
+# A token lives this many days unless its issuer chooses otherwise, and never longer than the maximum: both set
+# by the organiser on the token-lifetime page (ApiTokenPolicy); until then EVALPLAT_API_TOKEN_DAYS and
+# EVALPLAT_API_TOKEN_MAX_DAYS, whose defaults these are.
 DEFAULT_DAYS = 90
 MAX_DAYS = 365
+# No setting may let a token live longer than this (ten years).
+LIMIT_DAYS = 3650
 
 
 def hash_token(secret: str) -> str:
@@ -60,3 +64,31 @@ class ApiToken(db.Model):
 
     def allows_campaign(self, campaign_id: int) -> bool:
         return self.campaign_ids is None or campaign_id in self.campaign_ids
+
+
+class ApiTokenPolicy(db.Model):
+    """The lifetime of new API tokens as the organiser set it: one row, platform-wide; absent until first saved
+    (the environment's EVALPLAT_API_TOKEN_DAYS / _MAX_DAYS apply until then). Tokens already issued keep their
+    expiry."""
+
+    __tablename__ = "api_token_policy"
+    __table_args__ = (
+        sa.CheckConstraint("default_days >= 1 AND default_days <= max_days", name="default_within_max"),
+        sa.CheckConstraint(f"max_days <= {LIMIT_DAYS}", name="max_within_limit"),
+        sa.CheckConstraint("id = 1", name="single_row"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    default_days: Mapped[int]
+    max_days: Mapped[int]
+    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @staticmethod
+    def can_edit(user: Any) -> bool:
+        """Organisers. The setting is platform-wide (a security rule of the deployment, like the password rules);
+        once organisers belong to jurisdictions only those of the top jurisdiction should change it."""
+        return bool(user.is_organiser)
+
+    def __repr__(self) -> str:
+        return f"<ApiTokenPolicy default={self.default_days} max={self.max_days}>"

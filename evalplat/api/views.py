@@ -21,17 +21,17 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from evalplat.accounts.models import Role
+from evalplat.accounts.models import Role, User
 from evalplat.api import openapi, operations
 from evalplat.api.auth import authenticate
-from evalplat.api.models import ApiToken
+from evalplat.api.models import LIMIT_DAYS, ApiToken
 from evalplat.campaigns.models import PUBLISHED_STATES, Campaign
 from evalplat.db import utcnow
 from evalplat.extensions import db
 from evalplat.params import int_arg, parse_int
 from evalplat.rankings import exports, queries
 from evalplat.security import api_scope, load_or_404, public, roles
-from forms.api_tokens import ApiTokenForm
+from forms.api_tokens import ApiTokenForm, TokenLifetimeForm
 
 bp = Blueprint("api", __name__, template_folder="templates")
 bp.before_request(authenticate)
@@ -121,25 +121,43 @@ def priorities(scope: str) -> Any:
 @bp.route("/settings/api-tokens", methods=["GET", "POST"])
 @roles(Role.ORGANISER)
 def tokens() -> Any:
-    cfg = current_app.config
-    form = ApiTokenForm(days=cfg["EVALPLAT_API_TOKEN_DAYS"])
-    form.limit_days(cfg["EVALPLAT_API_TOKEN_MAX_DAYS"])
+    lifetime = operations.token_lifetime(db.session, current_app.config)
+    form = ApiTokenForm(days=lifetime.default_days)
+    form.limit_days(lifetime.max_days)
     form.campaigns.choices = [SelectChoice(c.id, f"{c.code_prefix} {c.name}") for c in
                               db.session.scalars(sa.select(Campaign).order_by(Campaign.year.desc(), Campaign.id))]
     secret = None
     if form.validate_on_submit():
         token, secret = operations.issue_token(db.session, actor=current_user, name=form.name.data,
                                                scopes=list(form.scopes.data),
-                                               days=form.days.data or cfg["EVALPLAT_API_TOKEN_DAYS"],
-                                               max_days=cfg["EVALPLAT_API_TOKEN_MAX_DAYS"],
+                                               days=form.days.data or lifetime.default_days,
+                                               max_days=lifetime.max_days,
                                                campaign_ids=list(form.campaigns.data) or None)
         db.session.commit()
-        form.process(formdata=None, days=cfg["EVALPLAT_API_TOKEN_DAYS"])
+        form.process(formdata=None, days=lifetime.default_days)
     rows = db.session.scalars(sa.select(ApiToken).order_by(ApiToken.revoked_at.is_not(None),
                                                            ApiToken.created_at.desc())).all()
     names = {c.id: c.code_prefix for c in db.session.scalars(sa.select(Campaign))}
     return render_template("api/tokens.html", form=form, tokens=rows, secret=secret, campaign_names=names,
-                           now=utcnow())
+                           now=utcnow(), lifetime=lifetime)
+
+
+@bp.route("/settings/api-tokens/lifetime", methods=["GET", "POST"])
+@roles(Role.ORGANISER)
+def lifetime() -> Any:
+    """The organiser sets the default and maximum lifetime of new API tokens (platform-wide)."""
+    current = operations.token_lifetime(db.session, current_app.config)
+    form = TokenLifetimeForm(default_days=current.default_days, max_days=current.max_days)
+    form.limit(LIMIT_DAYS)
+    if form.validate_on_submit():
+        operations.set_token_lifetime(db.session, actor=current_user, default_days=form.default_days.data,
+                                      max_days=form.max_days.data, config=current_app.config)
+        db.session.commit()
+        flash(_("New API tokens are valid for %(default)d days by default and for at most %(max)d days.",
+                default=form.default_days.data, max=form.max_days.data), "success")
+        return redirect(url_for("api.lifetime"))
+    editor = db.session.get(User, current.updated_by_id) if current.updated_by_id else None
+    return render_template("api/lifetime.html", form=form, current=current, editor=editor, limit=LIMIT_DAYS)
 
 
 @bp.post("/settings/api-tokens/<int:token_id>/revoke")

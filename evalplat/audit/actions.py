@@ -13,6 +13,7 @@ from evalplat.i18n import lazy_gettext as _l
 
 ACTIONS: dict[str, Any] = {
     "api_token.issue": _l("API token issued"),
+    "api_token.lifetime_set": _l("API token lifetime set"),
     "api_token.revoke": _l("API token revoked"),
     "appeal.accepted": _l("Appeal accepted for re-review"),
     "appeal.decided": _l("Appeal decided"),
@@ -44,6 +45,7 @@ ACTIONS: dict[str, Any] = {
     "cases.document_pages": _l("Scanned pages queued for OCR"),
     "cases.document_retry": _l("Document processing retried"),
     "cases.documents_upload": _l("Documents uploaded"),
+    "cases.fields_corrected": _l("Case fields corrected"),
     "cases.frozen_evidence_changed": _l("File of a frozen case changed"),
     "cases.import": _l("Cases imported"),
     "cases.page_retry": _l("OCR of a page retried"),

@@ -1,8 +1,8 @@
-"""What reviewers are told when an organiser changes the file of a case they have already scored.
+"""What reviewers are told when an organiser changes the file or the fields of a case they have begun scoring.
 
 A panel on the reviewer's case page (evalplat.reviews' case panels) lists the changes to the frozen case's
-file made after the reviewer started scoring it: when, what (a document of which kind added, removed or
-reprocessed), and the organiser's reason as redacted with the case's known names when it was written.
+file or fields made after the reviewer started scoring it: when, what (a document of which kind added, removed or
+reprocessed; which fields corrected), and the organiser's reason as redacted with the case's known names when it was written.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask import render_template
 from markupsafe import Markup
 
+from evalplat.cases.corrections import field_label
 from evalplat.cases.labels import case_label
 from evalplat.cases.models import EvidenceChange
 from evalplat.extensions import db
@@ -33,4 +34,4 @@ def evidence_panel(assignment: Any, review: Any) -> Markup | None:
     if not changes:
         return None
     return Markup(render_template("cases/_evidence_changes.html", changes=changes,  # noqa: S704 - autoescaped template
-                                  case_label=case_label))
+                                  case_label=case_label, field_label=field_label))

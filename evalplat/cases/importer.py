@@ -577,6 +577,18 @@ def _read_header(row: list[str], report: ImportReport, limit: int) -> dict[str, 
     return positions
 
 
+def case_digest(case: Case) -> str:
+    """The import digest of a case as it stands (what :meth:`_Validator.validate` computes for the row that would
+    import it), so that a re-import of a corrected case's row is a no-op and the old row is refused."""
+    iso = [d.isoformat() if d else None for d in (case.applied_on, case.assigned_on, case.first_meeting_on,
+                                                    case.closed_on)]
+    values = [case.agency_id, case.case_number, case.year, case.sequence_no, CaseType(case.case_type).value,
+              case.cause or "", case.stage_reached or "", *iso, case.result or "", case.lawyer_id, case.firm_id]
+    roles = {role.value for role in PARTY_COLUMNS.values()}
+    parties = [(PartyRole(p.role).value, p.name) for p in case.parties if PartyRole(p.role).value in roles]
+    return hashlib.sha256(repr((values, sorted(parties))).encode("utf-8")).hexdigest()
+
+
 def _key_hash(agency_id: int, case_number: str) -> int:
     return hash((agency_id, case_number))
 

@@ -149,6 +149,10 @@ class Case(db.Model):
         (with a reason once it is frozen)."""
         return self.can_edit(user) and (user.is_organiser or not self.evidence_frozen())
 
+    def can_correct(self, user: User) -> bool:
+        """Correct the case's fields (evalplat.cases.corrections): the organiser, frozen or not."""
+        return bool(user.is_organiser) and self.can_edit(user)
+
 
 class CaseParty(db.Model):
     """A named person or organisation in a case: the known entities for redaction, never shown to reviewers."""
@@ -307,8 +311,8 @@ class CaseRedaction(db.Model):
 
 
 class EvidenceChange(db.Model):
-    """A change an organiser made to a frozen case's file, with the reason; reviewers who had already scored
-    the case are shown it on their case page."""
+    """A change an organiser made to a frozen case's file or fields, with the reason; reviewers who had already
+    begun scoring the case are shown it on their case page and notified. The rows of one change share ``at``."""
 
     __tablename__ = "evidence_changes"
 
@@ -316,8 +320,11 @@ class EvidenceChange(db.Model):
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(default=utcnow)
-    action: Mapped[str] = mapped_column(sa.String(32))  # document_added | document_removed | document_reprocessed
+    # document_added | document_removed | document_reprocessed | fields_corrected
+    action: Mapped[str] = mapped_column(sa.String(32))
     document_kind: Mapped[str | None] = mapped_column(sa.String(32))  # a DocumentKind value
     reason: Mapped[str] = mapped_column(sa.Text)
     # The reason as reviewers read it: redacted with the case's known names when it was written.
     reason_redacted: Mapped[str] = mapped_column(sa.Text)
+    # fields_corrected: the keys of the corrected fields (CORRECTABLE_FIELDS); their values are in the audit log
+    fields: Mapped[list[str] | None]

@@ -95,16 +95,16 @@ def evidence_change_reason(actor: User, case: Case, reason: str | None) -> str |
 def record_evidence_change(session: Session, *, actor: User, case: Case, action: str, reason: str,
                            documents: Sequence[Document]) -> None:
     """Audit a change to a frozen case's file and keep it for the reviewers who had scored the case."""
+    from evalplat.cases.corrections import mark_samples_changed
+
     known = known_for_case(case)
     redacted = redact(reason, known).text
+    now = utcnow()  # one time for the rows of one change: the reviewers' notice groups them by it
     for document in documents:
-        session.add(EvidenceChange(case_id=case.id, actor_id=actor.id, action=action,
+        session.add(EvidenceChange(case_id=case.id, actor_id=actor.id, action=action, at=now,
                                    document_kind=DocumentKind(document.kind).value if document.kind else None,
                                    reason=reason, reason_redacted=redacted))
-    from evalplat.campaigns.models import Sample
-
-    session.execute(sa.update(Sample).where(Sample.case_id == case.id).values(evidence_changed_at=utcnow())
-                    .execution_options(synchronize_session=False))
+    mark_samples_changed(session, case.id, now)
     record(session, actor_id=actor.id, action="cases.frozen_evidence_changed", object_type="case",
            object_id=case.id, after={"change": action, "documents": [d.id for d in documents], "reason": reason})
 

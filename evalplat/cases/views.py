@@ -15,8 +15,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 
+from evalplat import notifications
 from evalplat.accounts.models import Role
-from evalplat.cases import importer, operations, page_ocr, queries, queue
+from evalplat.cases import corrections, importer, operations, page_ocr, queries, queue
 from evalplat.cases.evidence import evidence_panel
 from evalplat.cases.labels import case_label
 from evalplat.cases.models import FACT_FIELDS, Case, Document, DocumentKind, DocumentPage
@@ -25,6 +26,7 @@ from evalplat.errors import flash_form_errors
 from evalplat.extensions import db
 from evalplat.jobs.models import JobRecord
 from evalplat.jobs.tracking import submit_job
+from evalplat.labels import label
 from evalplat.params import int_arg, page_arg
 from evalplat.reviews.views import register_case_panel
 from evalplat.security import load_or_404, roles
@@ -32,6 +34,7 @@ from evalplat.services import get_storage
 from forms.cases import (
     AddSpanForm,
     BulkApproveForm,
+    CaseCorrectionForm,
     DismissFlagForm,
     EvidenceReasonForm,
     ImportForm,
@@ -164,6 +167,8 @@ def upload(case_id: int) -> Any:
                                          reason=form.reason.data)
     db.session.commit()
     operations.process_documents(actor_id=current_user.id, document_ids=[d.id for d in result.added])
+    if result.added and case.evidence_frozen():
+        notifications.soon()  # reviewers who began scoring the case are told
     for problem in result.problems:
         flash(problem.message(), "error")
     flash(_("%(n)d file(s) added and queued for text extraction.", n=len(result.added)), "success")
@@ -220,11 +225,57 @@ def delete_document(document_id: int) -> Any:
     require_confirmation()
     case_id = document.case_id
     form = EvidenceReasonForm()
+    frozen = document.case.evidence_frozen()
     operations.delete_document(db.session, actor=current_user, document=document,
                                reason=form.reason.data if form.validate_on_submit() else None)
     db.session.commit()
+    if frozen:
+        notifications.soon()  # reviewers who began scoring the case are told
     flash(_("The document was removed."), "success")
     return redirect(url_for("cases.detail", case_id=case_id))
+
+
+@bp.route("/<int:case_id>/correct", methods=["GET", "POST"])
+@roles(Role.ORGANISER)
+def correct(case_id: int) -> Any:
+    """The organiser corrects a case's fields with a reason (frozen cases included; see evalplat.cases.corrections)."""
+    case = load_or_404(Case, case_id, lambda c: c.can_correct(current_user))
+    form = CaseCorrectionForm(data=corrections.current_values(case))
+    status = 400 if request.method == "POST" else 200
+    if form.validate_on_submit():
+        try:
+            done = corrections.correct_case(db.session, actor=current_user, case=case,
+                                            values={name: form[name].data for name in corrections.CORRECTABLE},
+                                            reason=form.reason.data)
+        except corrections.CorrectionInvalid as exc:
+            db.session.rollback()
+            if exc.field:
+                form[exc.field].errors = [*form[exc.field].errors, str(exc.message)]
+            else:
+                flash(str(exc.message), "error")
+        else:
+            db.session.commit()
+            if done.reviewers_told:
+                notifications.soon()
+            _flash_correction(done)
+            return redirect(url_for("cases.detail", case_id=case.id))
+    return render_template("cases/correct.html", case=case, form=form, frozen=case.evidence_frozen(),
+                           fixed=corrections.FIXED, label=corrections.field_label), status
+
+
+def _flash_correction(done: corrections.Correction) -> None:
+    sep = "、" if _lang().startswith("zh") else ", "
+    flash(_("Corrected: %(fields)s.", fields=sep.join(corrections.field_label(name) for name in done.changed)),
+          "success")
+    if done.redaction_rerun:
+        flash(_("The redaction was computed again from the corrected fields: approve or reject the proposed "
+                "texts on the redaction review before reviewers read them."), "info")
+    if done.reviewers_told:
+        flash(_("%(n)d reviewer(s) who began scoring the case are notified.", n=done.reviewers_told), "info")
+    for item in done.conflicts:
+        flash(_("Reviewer %(reviewer)s (case %(code)s) now has a conflict with this case: %(why)s. Withdraw the "
+                "assignment and reassign the case.", reviewer=item["reviewer"], code=item["code"],
+                why=sep.join(label(c) for c in item["conflicts"])), "error")
 
 
 def _can_view_job(job: JobRecord) -> bool:

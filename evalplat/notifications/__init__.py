@@ -1,7 +1,8 @@
 """Notifications: an in-platform list per user, and e-mail through ``EVALPLAT_SMTP_URL``.
 
 Events are found by scanning the state of the platform (:func:`operations.sync`): new offers, decisions to make,
-deadlines approaching and passed, appeals filed and decided, results published. Each (user, kind, object) is
+deadlines approaching and passed, appeals filed and decided, results published, a case changed after its
+reviewer began scoring it. Each (user, kind, object) is
 notified once, so a scan may run as often as wanted: after the pages that cause events, from ``flask notify
 due`` and as the ``notifications.sync`` job on the job backend.
 """

@@ -22,6 +22,7 @@ class NotificationKind(enum.StrEnum):
     APPEAL_FILED = "appeal_filed"      # to organisers
     APPEAL_DECIDED = "appeal_decided"  # to the agency
     PUBLISHED = "published"            # results published, to the agency
+    CASE_CHANGED = "case_changed"      # a case's file or fields changed after the reviewer began scoring it
 
 
 Kind = NotificationKind

@@ -19,7 +19,7 @@ from evalplat.accounts.models import Role, User, UserRole
 from evalplat.appeals.models import Appeal, AppealState
 from evalplat.assignments.models import Assignment, AssignmentRound, AssignmentState
 from evalplat.campaigns.models import PUBLISHED_STATES, Campaign, Sample
-from evalplat.cases.models import Case
+from evalplat.cases.models import Case, EvidenceChange
 from evalplat.cases.queries import offer_visible
 from evalplat.i18n import lazy_gettext as _l  # str() is plain text for e-mails; in HTML arguments are escaped
 from evalplat.jobs import task
@@ -43,6 +43,8 @@ TEXT: dict[Kind, Any] = {
     Kind.APPEAL_FILED: _l("An appeal was filed on case %(code)s; it waits for your decision."),
     Kind.APPEAL_DECIDED: _l("The appeal on case %(code)s is decided."),
     Kind.PUBLISHED: _l("The results of %(campaign)s are published; the appeal window closes on %(closes)s."),
+    Kind.CASE_CHANGED: _l("The organiser changed case %(code)s after you began scoring it; see what changed and why "
+                          "on the case page."),
 }
 
 
@@ -140,12 +142,38 @@ def _published_events(session: Session) -> list[Found]:
             for cid, name, closes, user_id in rows]
 
 
+def _case_change_events(session: Session) -> list[Found]:
+    """Reviewers who had begun scoring a case when the organiser changed its file or fields (one notice per
+    change: the rows of one change share their time, the first row's id stands for it)."""
+    from evalplat.reviews.models import Review
+
+    first = (sa.select(sa.func.min(EvidenceChange.id).label("id"), EvidenceChange.case_id, EvidenceChange.at)
+             .group_by(EvidenceChange.case_id, EvidenceChange.at).subquery())
+    rows = session.execute(
+        sa.select(first.c.id, ReviewerProfile.user_id, Assignment.id, Sample.code)
+        .join(Sample, Sample.case_id == first.c.case_id)
+        .join(Assignment, Assignment.sample_id == Sample.id)
+        .join(Review, Review.assignment_id == Assignment.id)
+        .join(ReviewerProfile, ReviewerProfile.id == Assignment.reviewer_id)
+        .join(User, User.id == ReviewerProfile.user_id)
+        .where(Review.started_at < first.c.at, User.active.is_(True),
+               Assignment.state.in_([AssignmentState.ACCEPTED, AssignmentState.SUBMITTED]),
+               _not_yet(Kind.CASE_CHANGED, ReviewerProfile.user_id, first.c.id))
+        .order_by(first.c.id, Assignment.id.desc()))
+    out: dict[tuple[int, int], Found] = {}
+    for change_id, user_id, aid, code in rows:  # a reviewer with two assignments on the case: the latest one
+        out.setdefault((user_id, change_id), Found(user_id, Kind.CASE_CHANGED, change_id,
+                                                   {"code": code, "args": {"assignment_id": aid}}, "reviews.case"))
+    return list(out.values())
+
+
 def sync(session: Session, *, now: datetime, send_mail: bool = True) -> Counter[str]:
     """Store every notification not yet given, and e-mail those the user has not opted out of.
 
     Returns the number stored per kind. The caller commits.
     """
-    found = [*_assignment_events(session, now), *_appeal_events(session), *_published_events(session)]
+    found = [*_assignment_events(session, now), *_appeal_events(session), *_published_events(session),
+             *_case_change_events(session)]
     if not found:
         return Counter()
     rows = [Notification(user_id=f.user_id, kind=f.kind, object_id=f.object_id, params=f.params, endpoint=f.endpoint,

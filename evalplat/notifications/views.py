@@ -26,6 +26,7 @@ KIND_LABELS = {
     Kind.APPEAL_FILED: _l("An appeal is filed"),
     Kind.APPEAL_DECIDED: _l("An appeal of my agency is decided"),
     Kind.PUBLISHED: _l("Results of my agency are published"),
+    Kind.CASE_CHANGED: _l("A case I began scoring was changed (its file or its facts)"),
 }
 
 
