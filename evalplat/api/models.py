@@ -86,9 +86,13 @@ class ApiTokenPolicy(db.Model):
 
     @staticmethod
     def can_edit(user: Any) -> bool:
-        """Organisers. The setting is platform-wide (a security rule of the deployment, like the password rules);
-        once organisers belong to jurisdictions only those of the top jurisdiction should change it."""
-        return bool(user.is_organiser)
+        """Organisers of the nation or of a province. The setting is platform-wide (a security rule of the
+        deployment, like the password rules), so a city's or county's organiser reads it but does not change it."""
+        from evalplat.organisations.models import RegionLevel
+
+        jurisdiction = getattr(user, "jurisdiction", None)
+        return bool(user.is_organiser) and jurisdiction is not None and \
+            jurisdiction.level in (RegionLevel.NATION, RegionLevel.PROVINCE)
 
     def __repr__(self) -> str:
         return f"<ApiTokenPolicy default={self.default_days} max={self.max_days}>"

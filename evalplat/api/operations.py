@@ -67,7 +67,8 @@ def set_token_lifetime(session: Session, *, actor: User, default_days: int, max_
     Tokens already issued keep their expiry; a shorter maximum applies to the next token issued.
     """
     if not ApiTokenPolicy.can_edit(actor):
-        raise DomainError(_l("Only an organiser sets how long API tokens live."), code="forbidden", status=403)
+        raise DomainError(_l("Only an organiser of the nation or of a province sets how long API tokens live."),
+                          code="forbidden", status=403)
     check_lifetime(default_days, max_days)
     before = token_lifetime(session, config)
     row = session.scalar(sa.select(ApiTokenPolicy).order_by(ApiTokenPolicy.id).limit(1).with_for_update())

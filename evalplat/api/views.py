@@ -24,7 +24,7 @@ from wtforms.fields.choices import SelectChoice
 from evalplat.accounts.models import Role, User
 from evalplat.api import openapi, operations
 from evalplat.api.auth import authenticate
-from evalplat.api.models import LIMIT_DAYS, ApiToken
+from evalplat.api.models import LIMIT_DAYS, ApiToken, ApiTokenPolicy
 from evalplat.campaigns.models import PUBLISHED_STATES, Campaign
 from evalplat.db import utcnow
 from evalplat.extensions import db
@@ -149,6 +149,9 @@ def lifetime() -> Any:
     current = operations.token_lifetime(db.session, current_app.config)
     form = TokenLifetimeForm(default_days=current.default_days, max_days=current.max_days)
     form.limit(LIMIT_DAYS)
+    editable = ApiTokenPolicy.can_edit(current_user)
+    if request.method == "POST" and not editable:
+        abort(403)
     if form.validate_on_submit():
         operations.set_token_lifetime(db.session, actor=current_user, default_days=form.default_days.data,
                                       max_days=form.max_days.data, config=current_app.config)
@@ -157,7 +160,8 @@ def lifetime() -> Any:
                 default=form.default_days.data, max=form.max_days.data), "success")
         return redirect(url_for("api.lifetime"))
     editor = db.session.get(User, current.updated_by_id) if current.updated_by_id else None
-    return render_template("api/lifetime.html", form=form, current=current, editor=editor, limit=LIMIT_DAYS)
+    return render_template("api/lifetime.html", form=form, current=current, editor=editor, limit=LIMIT_DAYS,
+                           editable=editable)
 
 
 @bp.post("/settings/api-tokens/<int:token_id>/revoke")

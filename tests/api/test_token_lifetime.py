@@ -104,3 +104,17 @@ def test_only_organisers_set_the_token_lifetime(client: Any, db: Any, make_user:
     assert client.post("/settings/api-tokens/lifetime", data={"default_days": "3000", "max_days": "3650"}
                        ).status_code == 403
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ApiTokenPolicy)) == 0
+
+
+def test_a_city_organiser_reads_the_platform_wide_lifetime_but_does_not_set_it(client: Any, db: Any, make_user: Any,
+                                                                               make_region: Any, login: Any) -> None:
+    user = make_user(Role.ORGANISER)
+    user.jurisdiction_id = make_region("江门市").id
+    db.session.commit()
+    login(client, user)
+    page = client.get("/settings/api-tokens/lifetime")
+    assert page.status_code == 200
+    assert 'id="lifetime-read-only"' in page.get_data(as_text=True)
+    assert client.post("/settings/api-tokens/lifetime", data={"default_days": "30", "max_days": "3650"}
+                       ).status_code == 403
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ApiTokenPolicy)) == 0
