@@ -1,7 +1,7 @@
 """API token lifetime set by the organiser; corrected case fields in evidence_changes; 'case_changed' notices
 
 Revision ID: harden_1
-Revises: juris_1
+Revises: postcase_4
 Create Date: 2026-12-07 01:00:00
 
 """
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'harden_1'
-down_revision = 'juris_1'
+down_revision = 'postcase_4'
 branch_labels = None
 depends_on = None
 
