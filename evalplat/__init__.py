@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DOMAINS = (
     "accounts", "main", "organisations", "cases", "campaigns", "reviews", "results",
     "appeals", "rankings", "audit", "api", "demo", "ops",
-    "closing", "selfeval", "followups", "quality", "notifications",
+    "closing", "selfeval", "followups", "quality", "notifications", "levels",
 )
 
 

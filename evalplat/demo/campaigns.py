@@ -1,4 +1,11 @@
-"""Demo campaigns: one campaign through every stage and a second one still in scoring.
+"""Demo campaigns: at every level of the jurisdiction tree, each run by its own organiser.
+
+* Guangdong (``organiser``): one campaign through every stage (published, with appeals) over four cities —
+  Jiangmen among them, so that Jiangmen sees the province's published results for its agencies — and a second
+  one still in scoring;
+* Jiangmen (``organiser.jiangmen``): a city campaign of its own over its county agencies, published; its
+  reviewers come from the province's expert team and from Jiangmen's own pool, regional avoidance applied;
+* Guangxi (``organiser.guangxi``): the second province's own campaign, published.
 
 Everything goes through the real operations — sampling (plan, seed, freeze, draw), redaction approval,
 assignment (preview, commit), the reviewer's accept and submit, consolidation and adjudication, official
@@ -82,26 +89,45 @@ COMMENTS = ("会见笔录不够完整，未记录告知权利义务。", "证据
 
 @dataclass
 class DemoCampaigns:
-    """What :func:`build_demo_campaigns` made."""
+    """What :func:`build_demo_campaigns` made (``levels``: the city's and the second province's campaigns)."""
 
     published: int
     scoring: int
     counts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    levels: dict[str, int] = field(default_factory=dict)
 
 
-def _organiser(session: Session) -> User:
-    user = session.scalar(sa.select(User).join(UserRole, UserRole.user_id == User.id)
-                          .where(UserRole.role == Role.ORGANISER).order_by(User.id).limit(1))
+def _organiser(session: Session, username: str | None = None) -> User:
+    """The organiser called ``username``; by default the first organiser (the main province's)."""
+    query = sa.select(User).join(UserRole, UserRole.user_id == User.id).where(UserRole.role == Role.ORGANISER)
+    if username is not None:
+        query = query.where(User.username == username)
+    user = session.scalar(query.order_by(User.id).limit(1))
     if user is None:
-        raise RuntimeError("the demo province has no organiser; run `flask --app wsgi demo` first")
+        raise RuntimeError(f"the demo has no organiser {username or ''}; run `flask --app wsgi demo` first")
     return user
 
 
-def _city_agencies(session: Session, cities: int, skip: int) -> list[int]:
-    city_ids = list(session.scalars(sa.select(Region.id).where(Region.level == RegionLevel.CITY)
-                                    .order_by(Region.code).offset(skip).limit(cities)))
+def _city_agencies(session: Session, cities: int, skip: int, organiser: User, also: tuple[str, ...] = ()
+                   ) -> list[int]:
+    """Agencies of the organiser's cities number ``skip`` … ``skip + cities - 1`` in code order (and of its
+    cities named in ``also``)."""
+    from evalplat.organisations.jurisdiction import in_subtree
+
+    mine = sa.and_(Region.level == RegionLevel.CITY, in_subtree(Region.id, organiser.jurisdiction_id, session))
+    city_ids = list(session.scalars(sa.select(Region.id).where(mine).order_by(Region.code).offset(skip)
+                                    .limit(cities)))
+    city_ids += [c for c in session.scalars(sa.select(Region.id).where(mine, Region.name.in_(also)))
+                 if c not in city_ids]
     return list(session.scalars(sa.select(Agency.id).where(Agency.city_id.in_(city_ids)).order_by(Agency.id)))
+
+
+def _county_agencies(session: Session, city_name: str) -> list[int]:
+    """The county-level agencies of a city (not the city's own agency)."""
+    city = sa.select(Region.id).where(Region.name == city_name, Region.level == RegionLevel.CITY).scalar_subquery()
+    return list(session.scalars(sa.select(Agency.id).where(Agency.city_id == city, Agency.region_id != city)
+                                .order_by(Agency.id)))
 
 
 def _approve_redactions(session: Session, campaign: Campaign, organiser: User) -> int:
@@ -124,7 +150,7 @@ def _approve_redactions(session: Session, campaign: Campaign, organiser: User) -
 
 
 def _new_campaign(session: Session, organiser: User, *, name: str, prefix: str, year: int, agencies: list[int],
-                  seed: str, now: datetime) -> Campaign:
+                  seed: str, now: datetime, per_stratum: int = 1) -> Campaign:
     from evalplat.campaigns import assigning
     from evalplat.campaigns import operations as ops
 
@@ -132,7 +158,7 @@ def _new_campaign(session: Session, organiser: User, *, name: str, prefix: str, 
                                    scope_kind="agencies", scope_agency_ids=agencies, reviewers_per_case=3,
                                    min_evaluators=1)
     ops.set_plan(session, actor=organiser, campaign=campaign,
-                 plan={"mode": "fixed", "per_stratum": 1, "fold_administrative": True})
+                 plan={"mode": "fixed", "per_stratum": per_stratum, "fold_administrative": True})
     ops.fix_seed(session, actor=organiser, campaign=campaign, seed=seed, source="demo", now=now)
     ops.freeze_population(session, actor=organiser, campaign=campaign, now=now)
     ops.draw_sample(session, actor=organiser, campaign=campaign, now=now)
@@ -227,17 +253,50 @@ def _appeals(session: Session, campaign: Campaign, organiser: User, now: datetim
     return counts
 
 
-def build_demo_campaigns(session: Session, *, seed: int = 2024, year: int = 2024, now: datetime,
-                         cities: int = 3, progress: Callable[[str], None] | None = None) -> DemoCampaigns:
-    """Add the two demo campaigns to a demo province (in the caller's transaction; not committed).
-
-    The first campaign (agencies of ``cities`` cities) is sampled, anonymised, assigned, scored with some
-    disagreements adjudicated, consolidated, published with its circular, and has appeals accepted (and
-    re-reviewed), rejected and pending. The second (the next cities) is still in scoring, two thirds of its
-    reviews in.
-    """
+def _run_to_publication(session: Session, campaign: Campaign, organiser: User, rng: random.Random,
+                        quality: dict[int, float], leniency: dict[int, float], t0: datetime,
+                        now: datetime) -> dict[str, int]:
+    """Anonymise, score, consolidate, adjudicate and publish a freshly assigned campaign (with its circular)."""
     from evalplat.campaigns import operations as ops
     from evalplat.results.operations import consolidate, publish_circular, set_official_scores
+
+    redacted = _approve_redactions(session, campaign, organiser)
+    reviews = _score_round(session, campaign, rng, quality, leniency, t0 + timedelta(days=10))
+    consolidate(session, campaign=campaign, actor=organiser, now=t0 + timedelta(days=20), require_full=False)
+    adjudicated = _adjudicate(session, campaign, rng, quality, t0 + timedelta(days=25))
+    set_official_scores(session, campaign=campaign, actor=organiser, choice="raw", now=t0 + timedelta(days=26))
+    ops.transition(session, actor=organiser, campaign=campaign, to_state=CampaignState.CONSOLIDATING,
+                   now=t0 + timedelta(days=26))
+    ops.update_settings(session, actor=organiser, campaign=campaign, appeal_opens_at=t0 + timedelta(days=27),
+                        appeal_closes_at=now + timedelta(days=14))
+    ops.transition(session, actor=organiser, campaign=campaign, to_state=CampaignState.PUBLISHED,
+                   now=t0 + timedelta(days=27))
+    publish_circular(session, campaign=campaign, actor=organiser, now=t0 + timedelta(days=28))
+    return {"redacted_cases": redacted, "reviews": reviews, "adjudicated": adjudicated}
+
+
+def _has_user(session: Session, username: str) -> bool:
+    return session.scalar(sa.select(User.id).where(User.username == username)) is not None
+
+
+#: The demo's campaigns below and beside the province: (key, organiser, name, sample prefix, whose agencies)
+LEVEL_CAMPAIGNS: tuple[tuple[str, str, str, str, str], ...] = (
+    ("city", "organiser.jiangmen", "{year} 年度江门市法律援助案件质量评估（示例）", "JM{year}", "江门市"),
+    ("second_province", "organiser.guangxi", "{year} 年度广西法律援助案件质量同行评估（示例）", "GX{year}", "广西壮族自治区"),
+)
+
+
+def build_demo_campaigns(session: Session, *, seed: int = 2024, year: int = 2024, now: datetime,
+                         cities: int = 3, progress: Callable[[str], None] | None = None) -> DemoCampaigns:
+    """Add the demo campaigns to the demo provinces (in the caller's transaction; not committed).
+
+    The province's first campaign (agencies of ``cities`` cities, and of Jiangmen) is sampled, anonymised,
+    assigned, scored with some disagreements adjudicated, consolidated, published with its circular, and has
+    appeals accepted (and re-reviewed), rejected and pending. The second (the next cities) is still in scoring,
+    two thirds of its reviews in. Where the demo has them, Jiangmen's organiser runs a city campaign over its
+    county agencies and Guangxi's organiser a campaign over Guangxi's agencies, both to publication.
+    """
+    from evalplat.campaigns import operations as ops
 
     started = time.perf_counter()
     say = progress or (lambda _m: None)
@@ -250,31 +309,35 @@ def build_demo_campaigns(session: Session, *, seed: int = 2024, year: int = 2024
 
     say("published campaign: sampling and anonymising")
     first = _new_campaign(session, organiser, name=f"{year} 年度法律援助案件质量同行评估（示例）", prefix=f"GD{year}",
-                          year=year, agencies=_city_agencies(session, cities, 0), seed=f"demo-{seed}-1", now=t0)
-    redacted = _approve_redactions(session, first, organiser)
-    say("published campaign: scoring")
-    reviews = _score_round(session, first, rng, quality, leniency, t0 + timedelta(days=10))
-    consolidate(session, campaign=first, actor=organiser, now=t0 + timedelta(days=20), require_full=False)
-    adjudicated = _adjudicate(session, first, rng, quality, t0 + timedelta(days=25))
-    set_official_scores(session, campaign=first, actor=organiser, choice="raw", now=t0 + timedelta(days=26))
-    ops.transition(session, actor=organiser, campaign=first, to_state=CampaignState.CONSOLIDATING,
-                   now=t0 + timedelta(days=26))
-    ops.update_settings(session, actor=organiser, campaign=first, appeal_opens_at=t0 + timedelta(days=27),
-                        appeal_closes_at=now + timedelta(days=14))
-    ops.transition(session, actor=organiser, campaign=first, to_state=CampaignState.PUBLISHED,
-                   now=t0 + timedelta(days=27))
-    publish_circular(session, campaign=first, actor=organiser, now=t0 + timedelta(days=28))
+                          year=year, agencies=_city_agencies(session, cities, 0, organiser, also=("江门市",)),
+                          seed=f"demo-{seed}-1", now=t0)
+    say("published campaign: scoring and publication")
+    done = _run_to_publication(session, first, organiser, rng, quality, leniency, t0, now)
     say("published campaign: appeals")
     appeals = _appeals(session, first, organiser, now - timedelta(days=5))
 
     say("second campaign: still scoring")
     second = _new_campaign(session, organiser, name=f"{year} 年度第二批案件质量评估（示例，评分中）",
-                           prefix=f"GD{year}B", year=year, agencies=_city_agencies(session, cities, cities),
+                           prefix=f"GD{year}B", year=year, agencies=_city_agencies(session, cities, cities, organiser),
                            seed=f"demo-{seed}-2", now=now - timedelta(days=7))
     _approve_redactions(session, second, organiser)
     reviews_second = _score_round(session, second, rng, quality, leniency, now - timedelta(days=2), share=0.67)
+    counts = {**done, "reviews": done["reviews"] + reviews_second, **appeals}
+
+    levels: dict[str, int] = {}
+    for key, username, name, prefix, place in LEVEL_CAMPAIGNS:
+        if not _has_user(session, username):
+            continue
+        say(f"{key} campaign ({username}): sampling, scoring and publication")
+        owner = _organiser(session, username)
+        agencies = _county_agencies(session, place) if key == "city" else _city_agencies(session, 99, 0, owner)
+        campaign = _new_campaign(session, owner, name=name.format(year=year), prefix=prefix.format(year=year),
+                                 year=year, agencies=agencies, seed=f"demo-{seed}-{key}", now=t0 + timedelta(days=3))
+        made = _run_to_publication(session, campaign, owner, rng, quality, leniency, t0 + timedelta(days=3), now)
+        for k, v in made.items():
+            counts[k] = counts.get(k, 0) + v
+        levels[key] = campaign.id
     session.flush()
-    counts = {"redacted_cases": redacted, "reviews": reviews + reviews_second, "adjudicated": adjudicated,
-              "samples_published": session.scalar(sa.select(sa.func.count()).select_from(Sample)
-                                                  .where(Sample.campaign_id == first.id)) or 0, **appeals}
-    return DemoCampaigns(first.id, second.id, counts, time.perf_counter() - started)
+    counts["samples_published"] = session.scalar(sa.select(sa.func.count()).select_from(Sample)
+                                                 .where(Sample.campaign_id == first.id)) or 0
+    return DemoCampaigns(first.id, second.id, counts, time.perf_counter() - started, levels)

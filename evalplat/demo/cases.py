@@ -1,4 +1,4 @@
-"""A year of closed legal-aid cases for the demo province, as rows ready for bulk insertion (no database here).
+"""A year of closed legal-aid cases for a demo province, as rows ready for bulk insertion (no database here).
 
 The metadata of all cases is drawn at once with numpy (agency, type, dates, lawyer), then each case gets
 its file from :func:`evalplat.demo.textgen.generate_case`. The generated file is bound to the case: the
@@ -7,7 +7,7 @@ so metadata and documents tell the same story.
 
 Distributions (design choices, documented here):
 
-* agencies: a city's volume follows :data:`geography.CITY_INFO`; the city-level agency takes 30 % of it
+* agencies: a city's volume follows :attr:`geography.ProvinceGeo.city_info`; the city-level agency takes 30 % of it
   when the city has county agencies, the counties share the rest unevenly;
 * case types: 45 % criminal, 40 % civil, 3 % administrative, 12 % non-litigation overall, varying by agency;
 * dates: closing dates over the year (fewer around the Spring Festival and at weekends, a year-end peak);
@@ -29,8 +29,6 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
-
-from evalplat.anonymise.gazetteer import GUANGDONG
 
 from . import geography, textgen
 from .province import CASE_TYPES, Province
@@ -101,7 +99,7 @@ def _agency_weights(rng: np.random.Generator, province: Province) -> np.ndarray:
     for i, spec in enumerate(province.agency_specs):
         by_city.setdefault(spec.city.name, []).append(i)
     for city_name, members in by_city.items():
-        total = geography.CITY_INFO[city_name][2]
+        total = province.geo.city_info[city_name][2]
         if len(members) == 1:
             weights[members[0]] = total
             continue
@@ -139,12 +137,17 @@ def _lawyer_pools(rng: np.random.Generator, province: Province
     for ti, case_type in enumerate(CASE_TYPES):
         takes = np.array([case_type in lawyer["case_types"] for lawyer in province.lawyers])
         cities = np.array(province.lawyer_city)
-        for ci in range(-1, len(GUANGDONG)):
+        for ci in range(-1, len(province.geo.cities)):
             members = np.nonzero(takes & ((cities == ci) if ci >= 0 else True))[0]
             if len(members):
                 weights = activity[members]
                 pools[(ci, ti)] = (members, weights / weights.sum())
     return pools, activity
+
+
+def _stream(province: Province) -> tuple[int, ...]:
+    """Extra seed words of a province's random streams (none for the main province, so its cases stay as they were)."""
+    return () if province.geo.key == geography.GUANGDONG_DEMO.key else (int(province.geo.code),)
 
 
 def plan_cases(province: Province, n: int, seed: int, year: int, documents: str) -> CasePlan:
@@ -167,7 +170,7 @@ def plan_cases(province: Province, n: int, seed: int, year: int, documents: str)
     -------
     CasePlan
     """
-    rng = np.random.default_rng([seed, 0x64656D6F])
+    rng = np.random.default_rng([seed, 0x64656D6F, *_stream(province)])
     n_agencies = len(province.agency_specs)
     agency = rng.choice(n_agencies, size=n, p=_agency_weights(rng, province))
     type_cum = np.cumsum(rng.dirichlet(TYPE_SHARES * 150, size=n_agencies), axis=1)
@@ -189,12 +192,12 @@ def plan_cases(province: Province, n: int, seed: int, year: int, documents: str)
         probabilities = np.array([p for _, p in STAGES[case_type_name]])
         stage[mask] = rng.choice(len(probabilities), size=int(mask.sum()), p=probabilities)
 
-    city_of_agency = np.array([GUANGDONG.index(spec.city) for spec in province.agency_specs])
+    city_of_agency = np.array([province.geo.cities.index(spec.city) for spec in province.agency_specs])
     pools, _ = _lawyer_pools(rng, province)
     local = rng.random(n) < LOCAL_LAWYER_SHARE
     lawyer = np.empty(n, dtype=np.int64)
     city = city_of_agency[agency]
-    for ci in range(len(GUANGDONG)):
+    for ci in range(len(province.geo.cities)):
         for ti in range(len(CASE_TYPES)):
             for is_local in (True, False):
                 mask = (city == ci) & (case_type == ti) & (local == is_local)
@@ -329,6 +332,7 @@ def generate_batches(province: Province, plan: CasePlan, seed: int, first_case_i
     """
     now = now or datetime.now(UTC)
     firms = {f["id"]: f for f in province.firms}
+    stream = "/".join(map(str, _stream(province)))
     batch = CaseBatch([], [], [])
     for i in range(len(plan)):
         spec = province.agency_specs[int(plan.agency[i])]
@@ -345,7 +349,8 @@ def generate_batches(province: Province, plan: CasePlan, seed: int, first_case_i
             _cn_date(meeting + (closed - meeting) // 2), _cn_date(meeting + 3 * (closed - meeting) // 4),
             _cn_date(closed)))
         for attempt in range(50):
-            case_file = textgen.generate_case(random.Random(seed * 10_000_019 + i * 64 + attempt), facts)
+            case_seed = seed * 10_000_019 + i * 64 + attempt
+            case_file = textgen.generate_case(random.Random(f"{stream}/{case_seed}" if stream else case_seed), facts)
             documents = _bind(case_file, binding) if plan.with_documents[i] else list(case_file.documents)
             if documents is not None:
                 break

@@ -15,7 +15,7 @@ from .province import DEMO_PASSWORD
 
 #: Staff of county agencies outside Jiangmen (agency.<city>.<nn>) and reviewers after the first are
 #: summarised by a pattern instead of being listed one by one.
-_SUMMARISED = re.compile(r"^(agency\.(?!jiangmen\.)[a-z]+\.\d{2}|peer(?!001$)\d{3}|evaluator(?!001$)\d{3}"
+_SUMMARISED = re.compile(r"^(agency\.(?!jiangmen\.)[a-z]+\.\d{2}|(gx\.)?peer(?!001$)\d{3}|(gx\.)?evaluator(?!001$)\d{3}"
                          r"|checker\.(?!jiangmen)[a-z]+(\.\d{2})?)$")
 
 
@@ -130,7 +130,9 @@ def demo_logins() -> None:
         for username, text in starts:
             click.echo(f"  {username:<26} {text}")
         click.echo("Everyone:")
-    shown = [u for u in users if not _SUMMARISED.match(u.username)]
+    # the bureaus first (every level: province, city, the second province, the national read-only role)
+    shown = sorted((u for u in users if not _SUMMARISED.match(u.username)),
+                   key=lambda u: (not ({"organiser", "ministry"} & {str(r) for r in u.roles}), u.id))
     width = max(len(u.username) for u in shown)
     for user in shown:
         role = ", ".join(sorted(user.roles))
@@ -140,10 +142,15 @@ def demo_logins() -> None:
     counts = {"county agency staff": sum(1 for u in users if u.username.startswith("agency.")
                                          and u.username.count(".") == 2),
               "peer reviewers": sum(1 for u in users if u.username.startswith("peer")),
-              "evaluators": sum(1 for u in users if u.username.startswith("evaluator"))}
-    click.echo(f"  … and every county agency: agency.<city>.<nn> (nn as in agency code GD-XX-nn; "
+              "evaluators": sum(1 for u in users if u.username.startswith("evaluator")),
+              "gx peers": sum(1 for u in users if u.username.startswith("gx.peer")),
+              "gx evaluators": sum(1 for u in users if u.username.startswith("gx.evaluator"))}
+    click.echo(f"  … and every county agency: agency.<city>.<nn> (nn as in agency code GD-XX-nn or GX-XX-nn; "
                f"{counts['county agency staff']} in all), peer001–peer{counts['peer reviewers']:03d}, "
                f"evaluator001–evaluator{counts['evaluators']:03d}")
+    if counts["gx peers"]:
+        click.echo(f"  … Guangxi's pool: gx.peer001–gx.peer{counts['gx peers']:03d}, "
+                   f"gx.evaluator001–gx.evaluator{counts['gx evaluators']:03d}")
     checkers = sum(1 for u in users if u.username.startswith("checker."))
     if checkers:
         click.echo(f"  … and a second-level file checker of every agency: checker.<as the agency's staff> ({checkers})")

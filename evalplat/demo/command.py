@@ -1,4 +1,4 @@
-"""Write the demo province into the database: bulk inserts in one transaction.
+"""Write the demo provinces into the database: bulk inserts in one transaction.
 
 :func:`generate` is what ``flask --app wsgi demo`` runs; :func:`case_digest` fingerprints the cases of a
 database (used by the tests and the bench to show that a seed reproduces the same province).
@@ -31,8 +31,9 @@ from evalplat.cases.models import (
 from evalplat.organisations.jurisdiction import national_region
 from evalplat.organisations.models import Agency, Firm, Lawyer, Region, ReviewerProfile
 
+from . import geography
 from .cases import generate_batches, plan_cases
-from .province import DEMO_EMAIL_DOMAIN, DEMO_PASSWORD, Province, build_province
+from .province import DEMO_EMAIL_DOMAIN, DEMO_PASSWORD, Province, build_province, national_user
 from .rubrics import ensure_rubric_versions
 
 DEFAULT_CASES = 20_000
@@ -42,6 +43,8 @@ DEFAULT_YEAR = 2024
 #: With ``documents="auto"``: every case gets its file up to this many cases, above it the sampled subset.
 ALL_DOCUMENTS_UP_TO = 100_000
 CHUNK = 10_000
+#: Share of the demo's cases that are the second province's (Guangxi: three cities beside Guangdong's 21).
+SECOND_PROVINCE_SHARE = 0.1
 
 _ID_TABLES = (Region, Agency, Firm, Lawyer, User, ReviewerProfile, Case)
 
@@ -87,14 +90,18 @@ def _offsets(session: Session) -> dict[str, int]:
 
 
 def _place_in_jurisdictions(province: Province, nation_id: int) -> None:
-    """Hang the province under the nation; its organisers and its reviewer pool belong to the province."""
+    """Hang the province under the nation; its organisers and its reviewer pool belong to the province, except
+    those the province names for a city (organiser.jiangmen and Jiangmen's own pool)."""
     top = next(r for r in province.regions if str(r["level"]) == "province")
     top["parent_id"] = nation_id
+    region_ids = {r["code"]: r["id"] for r in province.regions}
     organisers = {r["user_id"] for r in province.user_roles if str(r["role"]) == "organiser"}
     for user in province.users:
-        user["jurisdiction_id"] = top["id"] if user["id"] in organisers else None
+        below = province.user_jurisdictions.get(user["id"])
+        user["jurisdiction_id"] = (region_ids[below] if below else top["id"]) if user["id"] in organisers else None
     for profile in province.reviewers:
-        profile["jurisdiction_id"] = top["id"]
+        pool = province.reviewer_pools.get(profile["id"])
+        profile["jurisdiction_id"] = region_ids[pool] if pool else top["id"]
 
 
 def _insert(session: Session, model: type[Any], rows: Sequence[dict[str, Any]], chunk: int = CHUNK) -> None:
@@ -122,17 +129,36 @@ def _advance_sequences(session: Session) -> None:
             f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)"))
 
 
-def _check_usernames(session: Session, province: Province) -> None:
-    names = [u["username"] for u in province.users]
+def _check_usernames(session: Session, provinces: Sequence[Province]) -> None:
+    names = [u["username"] for province in provinces for u in province.users]
     taken = session.scalars(sa.select(User.username).where(User.username.in_(names))).all()
     if taken:
         raise DemoError(f"demo usernames already exist: {', '.join(sorted(taken)[:5])}"
                         f"{' …' if len(taken) > 5 else ''}")
 
 
+def case_split(cases: int) -> list[int]:
+    """Cases per demo province (main province first): :data:`SECOND_PROVINCE_SHARE` of them are Guangxi's."""
+    second = round(cases * SECOND_PROVINCE_SHARE)
+    return [cases - second, second]
+
+
+def _province_rows(session: Session, province: Province) -> None:
+    _insert(session, Region, province.regions)
+    _insert(session, Agency, province.agencies)
+    _insert(session, Firm, province.firms)
+    _insert(session, Lawyer, province.lawyers)
+    _insert(session, User, province.users)
+    _insert(session, UserRole, province.user_roles)
+    _insert(session, ReviewerProfile, province.reviewers)
+
+
 def generate(session: Session, *, cases: int = DEFAULT_CASES, seed: int = DEFAULT_SEED, year: int = DEFAULT_YEAR,
              documents: str = "auto", progress: Callable[[int], None] | None = None) -> DemoSummary:
-    """Generate the demo province into an empty database, in the caller's transaction (not committed).
+    """Generate the demo provinces into an empty database, in the caller's transaction (not committed).
+
+    Guangdong (the main province) and a smaller second one, Guangxi (:func:`geography.guangxi`), come from the
+    same generator; ``cases`` are split between them by :func:`case_split`.
 
     Parameters
     ----------
@@ -168,34 +194,52 @@ def generate(session: Session, *, cases: int = DEFAULT_CASES, seed: int = DEFAUL
     started = time.perf_counter()
     policy = documents_policy(cases, documents)
     now = datetime.now(UTC)
+    password_hash = passwords.hash_password(DEMO_PASSWORD)
+    provinces: list[Province] = []
     nation = national_region(session)  # before the offsets: the migration's nation row, or a new one
     offsets = _offsets(session)
-    province = build_province(seed, year, offsets, passwords.hash_password(DEMO_PASSWORD), now)
-    _check_usernames(session, province)
-    _place_in_jurisdictions(province, nation.id)
-
-    _insert(session, Region, province.regions)
-    _insert(session, Agency, province.agencies)
-    _insert(session, Firm, province.firms)
-    _insert(session, Lawyer, province.lawyers)
-    _insert(session, User, province.users)
-    _insert(session, UserRole, province.user_roles)
-    _insert(session, ReviewerProfile, province.reviewers)
+    first_offsets = dict(offsets)
+    for geo in geography.demo_provinces():
+        province = build_province(seed, year, offsets, password_hash, now, geo=geo)
+        provinces.append(province)
+        offsets = {**offsets, "regions": offsets["regions"] + len(province.regions),
+                   "agencies": offsets["agencies"] + len(province.agencies),
+                   "firms": offsets["firms"] + len(province.firms),
+                   "lawyers": offsets["lawyers"] + len(province.lawyers),
+                   "users": offsets["users"] + len(province.users),
+                   "reviewer_profiles": offsets["reviewer_profiles"] + len(province.reviewers)}
+    national = national_user(offsets, password_hash, now)
+    for user in national.users:
+        user["jurisdiction_id"] = nation.id
+    _check_usernames(session, [*provinces, national])
+    for province in provinces:
+        _place_in_jurisdictions(province, nation.id)
+        _province_rows(session, province)
+    _insert(session, User, national.users)
+    _insert(session, UserRole, national.user_roles)
     rubrics = ensure_rubric_versions(session)
 
-    plan = plan_cases(province, cases, seed, year, policy)
     totals = {"cases": 0, "parties": 0, "documents": 0}
-    for batch in generate_batches(province, plan, seed, offsets["cases"] + 1, chunk=CHUNK, now=now):
-        _insert(session, Case, batch.cases)
-        _insert(session, CaseParty, _encrypted(batch.parties, "name", PARTY_NAME_CONTEXT))
-        _insert(session, Document, _encrypted(batch.documents, "extracted_text", DOCUMENT_TEXT_CONTEXT), chunk=CHUNK // 2)
-        totals["cases"] += len(batch.cases)
-        totals["parties"] += len(batch.parties)
-        totals["documents"] += len(batch.documents)
-        if progress:
-            progress(len(batch.cases))
+    next_case_id = first_offsets["cases"] + 1
+    for province, n in zip(provinces, case_split(cases), strict=True):
+        if not n:
+            continue
+        plan = plan_cases(province, n, seed, year, policy)
+        for batch in generate_batches(province, plan, seed, next_case_id, chunk=CHUNK, now=now):
+            _insert(session, Case, batch.cases)
+            _insert(session, CaseParty, _encrypted(batch.parties, "name", PARTY_NAME_CONTEXT))
+            _insert(session, Document, _encrypted(batch.documents, "extracted_text", DOCUMENT_TEXT_CONTEXT),
+                    chunk=CHUNK // 2)
+            totals["cases"] += len(batch.cases)
+            totals["parties"] += len(batch.parties)
+            totals["documents"] += len(batch.documents)
+            if progress:
+                progress(len(batch.cases))
+        next_case_id += n
     _advance_sequences(session)
-    counts = {**province.counts(), **totals, "rubric_versions": len(rubrics)}
+    counts = {key: sum(p.counts()[key] for p in provinces) for key in provinces[0].counts()}
+    counts = {**counts, "users": counts["users"] + len(national.users), **totals, "provinces": len(provinces),
+              "rubric_versions": len(rubrics)}
     record(session, actor_id=None, action="demo.generated", object_type="demo", object_id=str(seed),
            after={"seed": seed, "year": year, "documents": policy, **counts})
     session.flush()

@@ -1,4 +1,4 @@
-"""Deterministic generators of Chinese people, Guangdong places, institutions and identifiers.
+"""Deterministic generators of Chinese people, places of the demo provinces, institutions and identifiers.
 
 Every function takes a seeded :class:`random.Random`, so the same seed gives the same demo data.
 Identifiers are well-formed (ID numbers carry a valid check character, bank cards a valid Luhn
@@ -26,12 +26,16 @@ AREA_CODES = {
     "江门市": "0750", "湛江市": "0759", "茂名市": "0668", "肇庆市": "0758", "惠州市": "0752", "梅州市": "0753",
     "汕尾市": "0660", "河源市": "0762", "阳江市": "0662", "清远市": "0763", "东莞市": "0769", "中山市": "0760",
     "潮州市": "0768", "揭阳市": "0663", "云浮市": "0766",
+    "南宁市": "0771", "柳州市": "0772", "北海市": "0779",
 }
 PLATE_LETTERS = {
     "广州市": "A", "深圳市": "B", "珠海市": "C", "汕头市": "D", "佛山市": "E", "韶关市": "F", "湛江市": "G",
     "肇庆市": "H", "江门市": "J", "茂名市": "K", "惠州市": "L", "梅州市": "M", "汕尾市": "N", "河源市": "P",
     "阳江市": "Q", "清远市": "R", "东莞市": "S", "中山市": "T", "潮州市": "U", "揭阳市": "V", "云浮市": "W",
+    "南宁市": "A", "柳州市": "B", "北海市": "E",
 }
+#: First two digits of a division code → (one-character abbreviation, short name) of the province.
+PROVINCES: dict[str, tuple[str, str]] = {"44": ("粤", "广东"), "45": ("桂", "广西")}
 _TOWNS = ("城东街道", "城西街道", "环城街道", "新城镇", "石桥镇", "龙山镇", "东山街道", "白沙街道", "沙湖镇", "大江镇",
           "棠下镇", "杜阮镇", "荷塘镇", "会城街道", "大泽镇", "水步镇", "长沙街道", "三埠街道", "沙坪街道", "址山镇",
           "君堂镇", "潮连街道", "礼乐街道", "崖门镇", "北陡镇", "赤溪镇", "那扶镇", "月山镇", "共和镇", "雅瑶镇")
@@ -41,6 +45,9 @@ _ROADS = ("建设路", "人民路", "解放路", "胜利路", "跃进路", "迎�
 _VILLAGES = ("南坑村", "大朗村", "石岗村", "新围村", "上塘村", "龙溪村", "黄泥村", "冲口村", "井根村", "浮石村")
 _FIRM_CORES = ("江海", "华商", "金桥", "正平", "粤海", "德衡", "泰和", "明思", "卓信", "诚公", "立行", "众合", "信达",
                "广和", "国智", "南天", "中联", "凯源", "穗江", "五邑", "侨乡", "天平", "法盈", "恒诚", "嘉仁", "宏图")
+#: Firm-name cores of Guangxi firms (Guangdong's list names Guangdong places: 五邑, 侨乡, 穗江).
+_GUANGXI_FIRM_CORES = ("邕江", "八桂", "桂海", "绿城", "龙城", "南珠", "正大", "明理", "恒信", "万益", "同望", "创想",
+                       "瀚德", "欣和", "百举鸣", "天平", "信达", "中司", "国海", "桂三力", "海湾", "通诚")
 _COMPANY_CORES = ("恒达", "永盛", "新兴隆", "华泰", "利源", "金源", "宏发", "顺昌", "海联", "鸿运", "德胜", "盈丰")
 _COMPANY_TRADES = ("五金制品", "电子科技", "建筑工程", "物流", "纺织", "家具", "食品", "装饰工程", "塑料制品", "贸易")
 
@@ -78,14 +85,33 @@ def place(rng: random.Random, city: City | None = None) -> tuple[City, County]:
     return city, rng.choice(city.counties)
 
 
-def town(rng: random.Random) -> str:
-    """A town or sub-district name (镇/街道)."""
-    return rng.choice(_TOWNS)
+def province_short(city: City) -> str:
+    """The one-character abbreviation of the city's province (粤, 桂)."""
+    return PROVINCES[city.code[:2]][0]
+
+
+def province_name(city: City) -> str:
+    """The short name of the city's province (广东, 广西)."""
+    return PROVINCES[city.code[:2]][1]
+
+
+def _towns(city: City | None, county: County | None) -> tuple[str, ...]:
+    """Towns to draw from: the county's real towns outside Guangdong, the generic list in Guangdong."""
+    if city is None or county is None or city.code.startswith("44"):
+        return _TOWNS
+    from .geography import province_of, towns_of
+
+    return towns_of(province_of(city).name, city, county) or _TOWNS
+
+
+def town(rng: random.Random, city: City | None = None, county: County | None = None) -> str:
+    """A town or sub-district name (镇/街道), of the county where the division list has them."""
+    return rng.choice(_towns(city, county))
 
 
 def address(rng: random.Random, city: City, county: County) -> str:
     """A street-level address: city, county, town, road or village, house, building and room."""
-    head = city.name + (county.name if county.name != city.name else "") + rng.choice(_TOWNS)
+    head = city.name + (county.name if county.name != city.name else "") + rng.choice(_towns(city, county))
     if rng.random() < 0.7:
         tail = f"{rng.choice(_ROADS)}{rng.randint(1, 300)}号"
         if rng.random() < 0.6:
@@ -136,7 +162,7 @@ def plate(rng: random.Random, city: City) -> str:
     if rng.random() < 0.2:
         tail = rng.choice("DF") + f"{rng.randint(0, 99999):05d}"
     sep = "·" if rng.random() < 0.5 else ""
-    return f"粤{PLATE_LETTERS[city.name]}{sep}{tail}"
+    return f"{province_short(city)}{PLATE_LETTERS[city.name]}{sep}{tail}"
 
 
 def bank_card(rng: random.Random) -> str:
@@ -172,13 +198,13 @@ def local_prefix(city: City, county: County) -> str:
 
 
 def firm_name(rng: random.Random, city: City) -> str:
-    """A law-firm name (广东江海律师事务所, 广东华商（江门）律师事务所, 江门市五邑律师事务所)."""
-    core = rng.choice(_FIRM_CORES)
+    """A law-firm name (广东江海律师事务所, 广东华商（江门）律师事务所, 江门市五邑律师事务所, 广西…律师事务所)."""
+    core = rng.choice(_FIRM_CORES if city.code.startswith("44") else _GUANGXI_FIRM_CORES)
     style = rng.random()
     if style < 0.5:
-        return f"广东{core}律师事务所"
+        return f"{province_name(city)}{core}律师事务所"
     if style < 0.7:
-        return f"广东{core}（{city.stem}）律师事务所"
+        return f"{province_name(city)}{core}（{city.stem}）律师事务所"
     return f"{city.name}{core}律师事务所"
 
 
@@ -220,5 +246,5 @@ def agency_name(city: City, county: County) -> str:
 
 
 def court_code(city: City, county: County) -> str:
-    """Digits after 粤 in a basic court's case number (蓬江区 → 0703, a Dongguan town → 1901)."""
+    """Digits after 粤/桂 in a basic court's case number (蓬江区 → 0703, a Dongguan town → 1901)."""
     return city.court_code + "01" if county.code == city.code else county.code[2:6]

@@ -212,9 +212,6 @@ def _self_evaluations(session: Session, rng: random.Random, cases: list[Any], st
 
 def _followups(session: Session, rng: random.Random, year: int, staff: dict[int, int],
                now: datetime) -> dict[str, int]:
-    organiser = session.scalar(sa.select(User).join(UserRole).where(UserRole.role == Role.ORGANISER)
-                               .order_by(User.id).limit(1))
-    assert organiser is not None
     agencies = session.scalars(sa.select(Agency).order_by(Agency.code)).all()
     with_cases = set(session.scalars(sa.select(Case.agency_id).where(Case.year == year).distinct()))
     for agency in agencies:
@@ -223,7 +220,10 @@ def _followups(session: Session, rng: random.Random, year: int, staff: dict[int,
         kind = rng.random()
         mode, share, count = ("share", "30%", None) if kind < 0.6 else ("count", None, 50) if kind < 0.9 \
             else ("all", None, None)
-        draw_plan(session, actor=organiser, agency=agency, year=year, mode=mode, share=share, count=count,
+        # each agency draws its own plan (an organiser may draw only inside its jurisdiction)
+        actor = session.get(User, staff[agency.id])
+        assert actor is not None
+        draw_plan(session, actor=actor, agency=agency, year=year, mode=mode, share=share, count=count,
                   seed=f"{year}-回访-{agency.code}", now=now)
     targets = session.execute(sa.select(FollowupTarget.id, FollowupTarget.case_id, FollowupTarget.agency_id,
                                         FollowupTarget.lawyer_id, Case.closed_on)

@@ -1,6 +1,6 @@
-"""The demo province's organisations and people as plain rows with precomputed ids (no database here).
+"""A demo province's organisations and people as plain rows with precomputed ids (no database here).
 
-:func:`build_province` turns a seed into regions, agencies, law firms, lawyers, users, roles and reviewer
+:func:`build_province` turns a seed and a :class:`~evalplat.demo.geography.ProvinceGeo` into regions, agencies, law firms, lawyers, users, roles and reviewer
 profiles, each a list of dicts ready for ``session.execute(insert(Model), rows)``. Ids start after the
 offsets given, so the rows can be inserted into a database that already has other rows.
 """
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from evalplat.anonymise.gazetteer import GUANGDONG, City
+from evalplat.anonymise.gazetteer import City
 
 from . import geography, people
 
@@ -25,20 +25,6 @@ DEMO_PASSWORD = "demo-password-2024"  # noqa: S105 - documented demo data, print
 #: Demo users get addresses in the reserved .invalid domain, so they are recognisable in any database.
 DEMO_EMAIL_DOMAIN = "demo.invalid"
 
-N_FIRMS = 600
-N_LAWYERS = 3000
-N_PEERS = 150
-N_EVALUATORS = 50
-
-#: Third-party evaluation organisations (universities' law schools and research centres) and their city.
-EVALUATOR_ORGANISATIONS: tuple[tuple[str, str], ...] = (
-    ("中山大学法学院", "广州市"), ("华南理工大学法学院", "广州市"), ("暨南大学法学院", "广州市"),
-    ("广东外语外贸大学法学院", "广州市"), ("广东财经大学法学院", "广州市"), ("华南师范大学法学院", "广州市"),
-    ("广州大学法学院", "广州市"), ("深圳大学法学院", "深圳市"), ("汕头大学法学院", "汕头市"),
-    ("五邑大学政法学院", "江门市"), ("广东海洋大学法政学院", "湛江市"), ("韶关学院政法学院", "韶关市"),
-    ("嘉应学院政法学院", "梅州市"), ("肇庆学院政法学院", "肇庆市"), ("惠州学院政法学院", "惠州市"),
-    ("广东省法学会法律援助研究中心", "广州市"),
-)
 SPECIALTIES = {
     "criminal": ("刑事辩护", "认罪认罚案件", "未成年人刑事案件", "毒品犯罪辩护"),
     "civil": ("劳动争议", "婚姻家事", "交通事故赔偿", "民间借贷", "工伤赔偿"),
@@ -52,18 +38,23 @@ _EXTRA_FIRM_CORES = ("君信", "汇理", "启明", "博厚", "瀚诚", "致远",
 
 @dataclass(slots=True)
 class Province:
-    """Rows of the demo province and the lookups the case generator needs."""
+    """Rows of one demo province and the lookups the case generator needs."""
 
+    geo: geography.ProvinceGeo = geography.GUANGDONG_DEMO
     regions: list[dict[str, Any]] = field(default_factory=list)
     agencies: list[dict[str, Any]] = field(default_factory=list)
     agency_specs: list[geography.AgencySpec] = field(default_factory=list)
     firms: list[dict[str, Any]] = field(default_factory=list)
     lawyers: list[dict[str, Any]] = field(default_factory=list)
-    lawyer_city: list[int] = field(default_factory=list)  # index into GUANGDONG, parallel to lawyers
+    lawyer_city: list[int] = field(default_factory=list)  # index into geo.cities, parallel to lawyers
     users: list[dict[str, Any]] = field(default_factory=list)
     user_roles: list[dict[str, Any]] = field(default_factory=list)
     reviewers: list[dict[str, Any]] = field(default_factory=list)
     logins: list[tuple[str, str, str]] = field(default_factory=list)  # (username, role, description)
+    #: user id → region code of the jurisdiction of an organiser below the province (organiser.jiangmen)
+    user_jurisdictions: dict[int, str] = field(default_factory=dict)
+    #: reviewer profile id → region code of the pool owning it when that is not the province's
+    reviewer_pools: dict[int, str] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         """Row counts by kind, for messages and the audit record."""
@@ -89,7 +80,7 @@ def _firm_name(rng: random.Random, city: City, taken: set[str]) -> str:
             return name
     while True:
         core = rng.choice(_EXTRA_FIRM_CORES) + rng.choice(_EXTRA_FIRM_CORES)[0]
-        name = f"广东{core}（{city.stem}）律师事务所" if rng.random() < 0.5 else f"{city.name}{core}律师事务所"
+        name = f"{people.province_name(city)}{core}（{city.stem}）律师事务所" if rng.random() < 0.5 else f"{city.name}{core}律师事务所"
         if name not in taken:
             return name
 
@@ -100,8 +91,8 @@ def _lawyer_case_types(rng: random.Random) -> list[str]:
 
 
 def build_province(seed: int, year: int, offsets: Mapping[str, int], password_hash: str,
-                   now: datetime | None = None) -> Province:
-    """Regions, agencies, firms, lawyers, users and reviewer profiles of the demo province.
+                   now: datetime | None = None, geo: geography.ProvinceGeo | None = None) -> Province:
+    """Regions, agencies, firms, lawyers, users and reviewer profiles of a demo province.
 
     Parameters
     ----------
@@ -116,33 +107,37 @@ def build_province(seed: int, year: int, offsets: Mapping[str, int], password_ha
         Hash of :data:`DEMO_PASSWORD`, shared by every demo user.
     now : datetime, optional
         Creation time stamped on users and reviewer profiles (UTC now by default).
+    geo : ProvinceGeo, optional
+        Which province (Guangdong by default).
 
     Returns
     -------
     Province
     """
-    rng = random.Random(f"evalplat-demo-province/{seed}")
+    geo = geo or geography.GUANGDONG_DEMO
+    main = geo.key == geography.GUANGDONG_DEMO.key
+    rng = random.Random(f"evalplat-demo-province/{seed}" if main else f"evalplat-demo-province/{geo.key}/{seed}")
     now = now or datetime.now(UTC)
-    p = Province()
+    p = Province(geo=geo)
 
     region_ids: dict[str, int] = {}
-    for spec in geography.regions():
+    for spec in geography.regions(geo):
         region_ids[spec.code] = offsets.get("regions", 0) + len(p.regions) + 1
         p.regions.append({"id": region_ids[spec.code], "code": spec.code, "name": spec.name, "level": spec.level,
                           "parent_id": region_ids[spec.parent_code] if spec.parent_code else None})
 
-    for spec in geography.agencies():
+    for spec in geography.agencies(geo):
         p.agencies.append({"id": offsets.get("agencies", 0) + len(p.agencies) + 1, "code": spec.code,
                            "name": spec.name, "region_id": region_ids[spec.region_code],
                            "city_id": region_ids[spec.city.code], "active": True})
         p.agency_specs.append(spec)
 
     # Firms and lawyers, spread over the cities by size (every city has enough for its legal-aid cases).
-    weights = [geography.CITY_INFO[c.name][2] for c in GUANGDONG]
-    firm_shares = _allocate(N_FIRMS, weights, 8)
+    weights = [geo.city_info[c.name][2] for c in geo.cities]
+    firm_shares = _allocate(geo.firms, weights, 8)
     taken: set[str] = set()
     firm_city: list[int] = []
-    for ci, (city, n) in enumerate(zip(GUANGDONG, firm_shares, strict=True)):
+    for ci, (city, n) in enumerate(zip(geo.cities, firm_shares, strict=True)):
         for _ in range(n):
             county = rng.choice(city.counties)
             name = _firm_name(rng, city, taken)
@@ -153,10 +148,10 @@ def build_province(seed: int, year: int, offsets: Mapping[str, int], password_ha
             firm_city.append(ci)
     # Firm sizes are skewed: a few large firms, many with two to five lawyers.
     sizes = [rng.paretovariate(1.6) for _ in p.firms]
-    lawyer_shares = _allocate(N_LAWYERS, sizes, 2)
+    lawyer_shares = _allocate(geo.lawyers, sizes, 2)
     licences: set[str] = set()
     for fi, n in enumerate(lawyer_shares):
-        city = GUANGDONG[firm_city[fi]]
+        city = geo.cities[firm_city[fi]]
         for _ in range(n):
             licence = people.licence_number(rng, city)
             while licence in licences:
@@ -185,26 +180,31 @@ def _user(p: Province, offsets: Mapping[str, int], username: str, display_name: 
 
 def _add_users(p: Province, rng: random.Random, offsets: Mapping[str, int], password_hash: str, now: datetime,
                region_ids: dict[str, int]) -> None:
-    _user(p, offsets, "organiser", f"{people.person_name(rng)}（广东省司法厅）", ["organiser"], password_hash, now)
-    p.logins.append(("organiser", "organiser", "广东省司法厅 · organiser"))
-    adjudicator = _user(p, offsets, "adjudicator", f"{people.person_name(rng)}（复评专家）", ["adjudicator"],
+    geo = p.geo
+    department = f"{geo.name}司法厅"
+    organiser = f"organiser{geo.login_suffix}"
+    _user(p, offsets, organiser, f"{people.person_name(rng)}（{department}）", ["organiser"], password_hash, now)
+    p.logins.append((organiser, "organiser", f"{department} · organiser"))
+    adjudicator_name = f"adjudicator{geo.login_suffix}"
+    adjudicator = _user(p, offsets, adjudicator_name, f"{people.person_name(rng)}（复评专家）", ["adjudicator"],
                         password_hash, now)
     province = next(r["id"] for r in p.regions if str(r["level"]) == "province")
-    p.logins.append(("adjudicator", "adjudicator", "复评专家 · adjudicator"))
+    p.logins.append((adjudicator_name, "adjudicator", "复评专家 · adjudicator"))
 
     per_city: dict[str, int] = {}
     for row, spec in zip(p.agencies, p.agency_specs, strict=True):
-        pinyin = geography.CITY_INFO[spec.city.name][1]
+        pinyin = geo.city_info[spec.city.name][1]
+        featured = spec.city.name == geo.featured_city
         if spec.county is None:
             username = f"agency.{pinyin}"
-        elif spec.city.name == "江门市":
-            username = f"agency.jiangmen.{geography.JIANGMEN_COUNTY_PINYIN[spec.county.name]}"
+        elif featured:
+            username = f"agency.{pinyin}.{geo.featured_county_pinyin[spec.county.name]}"
         else:
             username = f"agency.{pinyin}.{spec.code[-2:]}"
         per_city[spec.city.name] = per_city.get(spec.city.name, 0) + 1
         _user(p, offsets, username, f"{people.person_name(rng)}（{spec.name}）", ["agency_staff"], password_hash,
               now, agency_id=row["id"])
-        if spec.county is None or spec.city.name == "江门市":
+        if spec.county is None or featured:
             p.logins.append((username, "agency_staff", spec.name))
 
     # Peer reviewers: experienced lawyers (3+ years), at least three per city for regional avoidance.
@@ -213,13 +213,13 @@ def _add_users(p: Province, rng: random.Random, offsets: Mapping[str, int], pass
         if lawyer["years_of_practice"] >= 3:
             eligible.setdefault(p.lawyer_city[li], []).append(li)
     cities = sorted(eligible)
-    shares = _allocate(N_PEERS, [len(eligible[c]) for c in cities], 3)
+    shares = _allocate(geo.peers, [len(eligible[c]) for c in cities], 3)
     chosen = sorted(li for c, n in zip(cities, shares, strict=True) for li in rng.sample(eligible[c], n))
     firm_by_id = {f["id"]: f for f in p.firms}
     for number, li in enumerate(chosen, start=1):
         lawyer = p.lawyers[li]
         firm = firm_by_id[lawyer["firm_id"]]
-        username = f"peer{number:03d}"
+        username = f"{geo.login_prefix}peer{number:03d}"
         user_id = _user(p, offsets, username, lawyer["name"], ["peer_reviewer"], password_hash, now)
         p.reviewers.append(_profile(p, offsets, rng, user_id, "peer", firm["region_id"], firm["city_id"], now,
                                     firm_id=firm["id"], lawyer_id=lawyer["id"], organisation=firm["name"],
@@ -227,14 +227,16 @@ def _add_users(p: Province, rng: random.Random, offsets: Mapping[str, int], pass
                                     case_types=lawyer["case_types"]))
         if number == 1:
             p.reviewers[-1]["active"] = True
-            p.logins.append((username, "peer_reviewer", f"{lawyer['name']} · {firm['name']} (peer001–peer{N_PEERS:03d})"))
+            p.logins.append((username, "peer_reviewer", f"{lawyer['name']} · {firm['name']} "
+                             f"({geo.login_prefix}peer001–{geo.login_prefix}peer{geo.peers:03d})"))
 
-    for number in range(1, N_EVALUATORS + 1):
-        organisation, city_name = EVALUATOR_ORGANISATIONS[(number - 1) % len(EVALUATOR_ORGANISATIONS)]
-        city = geography.city_by_name(city_name)
+    organisations = geo.evaluator_organisations
+    for number in range(1, geo.evaluators + 1):
+        organisation, city_name = organisations[(number - 1) % len(organisations)]
+        city = geo.city_by_name(city_name)
         county = rng.choice(city.counties)
         region_code = geography.county_code(city, city.counties.index(county), county)
-        username = f"evaluator{number:03d}"
+        username = f"{geo.login_prefix}evaluator{number:03d}"
         name = people.person_name(rng)
         case_types = sorted(rng.sample(CASE_TYPES, rng.randint(2, 4)), key=CASE_TYPES.index)
         user_id = _user(p, offsets, username, name, ["evaluator"], password_hash, now)
@@ -243,8 +245,54 @@ def _add_users(p: Province, rng: random.Random, offsets: Mapping[str, int], pass
                                     years=rng.randint(3, 20), case_types=case_types))
         if number == 1:
             p.reviewers[-1]["active"] = True
-            p.logins.append((username, "evaluator", f"{name} · {organisation} (evaluator001–evaluator{N_EVALUATORS:03d})"))
+            p.logins.append((username, "evaluator", f"{name} · {organisation} "
+                             f"({geo.login_prefix}evaluator001–{geo.login_prefix}evaluator{geo.evaluators:03d})"))
     _adjudicator_profile(p, offsets, adjudicator, province, now)
+    if geo.featured_city:
+        _city_organiser_and_pool(p, offsets, password_hash, now, geo.featured_city)
+
+
+#: Cities whose lawyers sit on the featured city's own reviewer pool (Jiangmen's bar borrows from its neighbours;
+#: regional avoidance keeps Jiangmen's own lawyers off Jiangmen's cases).
+NEIGHBOUR_POOL_CITIES = ("佛山市", "中山市", "珠海市")
+#: Peers taken from each neighbouring city into the city's pool.
+NEIGHBOUR_POOL_PEERS = 2
+
+
+def _city_organiser_and_pool(p: Province, offsets: Mapping[str, int], password_hash: str, now: datetime,
+                             city_name: str) -> None:
+    """The featured city's bureau (organiser.jiangmen) and its own reviewer pool.
+
+    The pool holds peers of the neighbouring cities and the city's own university evaluators (whom regional
+    avoidance keeps off the city's cases: they show that the rule holds for a city's own pool too). No random
+    numbers are drawn, so the rest of the province stays as it was.
+    """
+    geo = p.geo
+    city = geo.city_by_name(city_name)
+    pinyin = geo.city_info[city_name][1]
+    username = f"organiser.{pinyin}"
+    bureau = f"{city_name}司法局"
+    user_id = _user(p, offsets, username, f"{bureau}法律援助科", ["organiser"], password_hash, now)
+    p.user_jurisdictions[user_id] = city.code
+    p.logins.append((username, "organiser", f"{bureau} · organiser"))
+    city_ids = {r["code"]: r["id"] for r in p.regions}
+    neighbours = {city_ids[geo.city_by_name(name).code] for name in NEIGHBOUR_POOL_CITIES}
+    taken: dict[int, int] = {}
+    for profile in p.reviewers:
+        if profile["kind"] == "peer" and profile["city_id"] in neighbours and profile["active"]:
+            if taken.get(profile["city_id"], 0) < NEIGHBOUR_POOL_PEERS:
+                taken[profile["city_id"]] = taken.get(profile["city_id"], 0) + 1
+                p.reviewer_pools[profile["id"]] = city.code
+        elif profile["kind"] == "evaluator" and profile["city_id"] == city_ids[city.code] and profile["active"]:
+            p.reviewer_pools[profile["id"]] = city.code
+
+
+def national_user(offsets: Mapping[str, int], password_hash: str, now: datetime) -> Province:
+    """The national read-only account (``ministry``), as a province-less set of rows."""
+    p = Province()
+    _user(p, offsets, "ministry", "司法部公共法律服务管理局", ["ministry"], password_hash, now)
+    p.logins.append(("ministry", "ministry", "司法部 · national read-only"))
+    return p
 
 
 def _adjudicator_profile(p: Province, offsets: Mapping[str, int], user_id: int, province_region_id: int,
@@ -256,7 +304,7 @@ def _adjudicator_profile(p: Province, offsets: Mapping[str, int], user_id: int, 
     """
     p.reviewers.append({"id": offsets.get("reviewer_profiles", 0) + len(p.reviewers) + 1, "user_id": user_id,
                         "kind": "evaluator", "region_id": province_region_id, "city_id": province_region_id,
-                        "firm_id": None, "lawyer_id": None, "organisation": "广东省法律援助质量评估专家库",
+                        "firm_id": None, "lawyer_id": None, "organisation": f"{p.geo.name}法律援助质量评估专家库",
                         "licence_no": None, "years_of_practice": 15, "case_types": list(CASE_TYPES),
                         "specialties": "复评、异议复核", "capacity": 200, "active": True, "created_at": now})
 

@@ -156,13 +156,13 @@ def generate_case(rng: random.Random, facts: CaseFacts | None = None) -> CaseFil
     licence = t(pp.licence_number(rng, city), "licence")
     agency_phone = t(pp.landline(rng, city), "phone")
     lawyer_mail = t(pp.email(rng), "email")
-    town = pp.town(rng)
+    town = pp.town(rng, city, county)
     t(county.name, "place")
     t(city.name, "place")
     aid_no = t(f"{city.abbreviation}法援〔{year}〕第{f.seq:04d}号", "legal_aid_number")
     kind_code = {"criminal": "刑初", "civil": "民初", "administrative": "行初", "non_litigation": "民初"}[f.case_type]
     open_br, close_br = ("（", "）") if rng.random() < 0.6 else ("(", ")")
-    case_no = t(f"{open_br}{year}{close_br}粤{pp.court_code(city, county)}{kind_code}{rng.randint(1, 9999)}号",
+    case_no = t(f"{open_br}{year}{close_br}{pp.province_short(city)}{pp.court_code(city, county)}{kind_code}{rng.randint(1, 9999)}号",
                 "case_number")
     d_apply, d_assign = _date(rng, year, 1, 3), _date(rng, year, 3, 4)
     d_meet, d_trial, d_judg, d_close = (_date(rng, year, 5, 6), _date(rng, year, 7, 8), _date(rng, year, 9, 10),
@@ -170,7 +170,9 @@ def generate_case(rng: random.Random, facts: CaseFacts | None = None) -> CaseFil
     amount = rng.choice((3200, 5800, 12000, 26000, 48000, 86000, 150000))
     legal: list[str] = []
     known = {"person": [cname], "lawyer": [lawyer], "firm": [firm], "agency": [agency], "court": [court]}
-    header = (f"{cname}，{client.sex}，{client.birth[0]}年{client.birth[1]}月{client.birth[2]}日出生，汉族，"
+    # Guangxi's files name Zhuang clients too (a draw only there, so Guangdong's files stay as they were)
+    ethnicity = "汉族" if city.code.startswith("44") or rng.random() < 0.6 else "壮族"
+    header = (f"{cname}，{client.sex}，{client.birth[0]}年{client.birth[1]}月{client.birth[2]}日出生，{ethnicity}，"
               f"身份证号码{client.id_number}，住{client.address}，联系电话{client.phone}")
     apply_text = (
         f"法律援助申请表\n申请人：{cname}  性别：{client.sex}  身份证号：{client.id_number}\n"

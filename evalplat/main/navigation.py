@@ -23,6 +23,8 @@ NAV = [
     ("followups.index", _l("Follow-ups"), {Role.ORGANISER, Role.AGENCY_STAFF}),
     ("quality.index", _l("Self vs peer"), {Role.ORGANISER, Role.AGENCY_STAFF}),
     ("rankings.index", _l("Rankings"), {Role.ORGANISER}),
+    ("levels.index", _l("Rankings by level"), {Role.ORGANISER}),
+    ("levels.national", _l("National overview"), {Role.MINISTRY}),
     ("audit.index", _l("Audit log"), {Role.ORGANISER}),
     ("accounts.users", _l("Users"), {Role.ORGANISER}),
 ]

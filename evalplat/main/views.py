@@ -35,6 +35,10 @@ def dashboard() -> Any:
         sections["organiser"] = {**queries.organiser_overview(), **queries.organiser_todo(now=now)}
     if Role.AGENCY_STAFF in roles:
         sections["agency"] = queries.agency_overview(current_user, now=now)
+    if Role.MINISTRY in roles:
+        from evalplat.levels.queries import national_overview
+
+        sections["ministry"] = national_overview(db.session)
     if roles & {Role.PEER_REVIEWER, Role.EVALUATOR, Role.ADJUDICATOR}:
         sections["reviewer"] = queries.reviewer_overview(current_user, now=now)
     return render_template("main/dashboard.html", sections=sections, now=now,

@@ -27,6 +27,12 @@ SMALL = 300
 GUANGDONG_CITIES = {"广州市", "韶关市", "深圳市", "珠海市", "汕头市", "佛山市", "江门市", "湛江市", "茂名市",
                     "肇庆市", "惠州市", "梅州市", "汕尾市", "河源市", "阳江市", "清远市", "东莞市", "中山市",
                     "潮州市", "揭阳市", "云浮市"}
+# Guangxi's cities in the demo and their county-level divisions, from the official list (not the generator's source).
+GUANGXI_CITIES = {"南宁市": {"兴宁区", "青秀区", "江南区", "西乡塘区", "良庆区", "邕宁区", "武鸣区", "隆安县", "马山县",
+                           "上林县", "宾阳县", "横州市"},
+                  "柳州市": {"城中区", "鱼峰区", "柳南区", "柳北区", "柳江区", "柳城县", "鹿寨县", "融安县",
+                           "融水苗族自治县", "三江侗族自治县"},
+                  "北海市": {"海城区", "银海区", "铁山港区", "合浦县"}}
 JIANGMEN_COUNTY_AGENCIES = {"江门市蓬江区法律援助处", "江门市江海区法律援助处", "江门市新会区法律援助处",
                             "台山市法律援助处", "开平市法律援助处", "鹤山市法律援助处", "恩平市法律援助处"}
 
@@ -55,29 +61,57 @@ def _count(model: type[Any], *where: Any) -> int:
 def test_counts(small_province: Any) -> None:
     regions = _db.session.scalars(sa.select(Region)).all()
     by_level = Counter(r.level.value for r in regions)
-    cities = {r.name for r in regions if r.level.value == "city"}
-    assert by_level["province"] == 1
+    guangdong = next(r for r in regions if r.name == "广东省")
+    cities = {r.name for r in regions if r.level.value == "city" and r.parent_id == guangdong.id}
+    assert {r.name for r in regions if r.level.value == "province"} == {"广东省", "广西壮族自治区"}
+    assert by_level["province"] == 2
     assert cities == GUANGDONG_CITIES
     assert {r.code: r.name for r in regions}["440703"] == "蓬江区"
     assert {r.code for r in regions if r.level.value == "city"} >= {"440100", "440700", "441900"}
-    assert 140 <= _count(Agency) <= 160
+    guangdong_agencies = _count(Agency, Agency.code.like("GD-%"))
+    assert 140 <= guangdong_agencies <= 160
+    assert _count(Agency) == guangdong_agencies + 29  # Guangxi: 3 city agencies and 26 county agencies
     jiangmen = _db.session.scalar(sa.select(Region).where(Region.name == "江门市"))
     jm_agencies = set(_db.session.scalars(sa.select(Agency.name).where(Agency.city_id == jiangmen.id)))
     assert jm_agencies == JIANGMEN_COUNTY_AGENCIES | {"江门市法律援助处"}
-    assert 2900 <= _count(Lawyer) <= 3100
-    assert 580 <= _count(Firm) <= 620
+    assert 3200 <= _count(Lawyer) <= 3400  # 3,000 in Guangdong, 300 in Guangxi
+    assert 640 <= _count(Firm) <= 680
     kinds = Counter(_db.session.scalars(sa.select(ReviewerProfile.kind)))
-    assert sum(kinds.values()) == 201  # 200 peers and evaluators, and the adjudicator's profile
+    # per province: peers and evaluators (200 in Guangdong, 42 in Guangxi), and the adjudicator's profile
+    assert sum(kinds.values()) == 201 + 43
     adjudicator = _db.session.scalar(sa.select(User).where(User.username == "adjudicator"))
     assert adjudicator.reviewer_profile is not None
     assert adjudicator.roles == {Role.ADJUDICATOR}
     assert kinds["peer"] > 0
     assert kinds["evaluator"] > 0
     roles = Counter(r for u in _db.session.scalars(sa.select(User)) for r in u.roles)
-    # the national read-only account comes with the demo's levels (issue 19, demo part)
-    assert set(roles) >= set(Role) - {Role.MINISTRY}
+    assert set(roles) == set(Role)  # the national read-only role (ministry) among them
     assert _count(Case) == SMALL
     assert "300 cases" in small_province.output
+
+
+def test_the_second_province_is_guangxi_with_its_real_divisions_and_files(small_province: Any) -> None:
+    guangxi = _db.session.scalar(sa.select(Region).where(Region.name == "广西壮族自治区"))
+    assert guangxi.code == "450000"
+    cities = {c.name: {k.name for k in c.children} for c in guangxi.children}
+    assert cities == GUANGXI_CITIES
+    agencies = _db.session.scalars(sa.select(Agency).where(Agency.code.like("GX-%"))).all()
+    assert {a.city.name for a in agencies} == set(GUANGXI_CITIES)
+    assert "柳州市融水苗族自治县法律援助处" in {a.name for a in agencies}
+    cases = _db.session.scalars(sa.select(Case).join(Agency).where(Agency.code.like("GX-%"))).all()
+    assert len(cases) == round(SMALL * command.SECOND_PROVINCE_SHARE)
+    guangxi_places = set(GUANGXI_CITIES) | set().union(*GUANGXI_CITIES.values())
+    for case in cases:
+        assert case.lawyer.firm.city.parent_id == guangxi.id
+        text = "\n".join(d.extracted_text for d in case.documents)
+        assert "桂" in text
+        assert "粤" not in text
+        assert any(place in text for place in guangxi_places)
+        assert not any(city in text for city in GUANGDONG_CITIES)
+        client = next(p.name for p in case.parties if p.role.value == "client")
+        assert client in text
+    staff = _db.session.scalar(sa.select(User).where(User.username == "agency.nanning"))
+    assert staff.agency.name == "南宁市法律援助处"
 
 
 def test_peers_are_generated_lawyers_and_evaluators_have_no_firm(small_province: Any) -> None:
@@ -190,8 +224,12 @@ def test_demo_logins_prints_the_documented_logins(small_province: Any, runner: A
     result = runner.invoke(args=["demo-logins"])
     assert result.exit_code == 0
     for expected in (DEMO_PASSWORD, "organiser", "agency.jiangmen ", "agency.jiangmen.enping", "peer001",
-                     "evaluator001", "adjudicator", "江门市法律援助处"):
+                     "evaluator001", "adjudicator", "江门市法律援助处", "organiser.jiangmen", "organiser.guangxi",
+                     "ministry", "agency.nanning", "gx.peer001", "adjudicator.guangxi"):
         assert expected in result.output
+    lines = result.output.splitlines()
+    first = [line.split()[0] for line in lines if line.startswith("  ") and not line.startswith("  …")][:4]
+    assert first == ["organiser", "organiser.jiangmen", "organiser.guangxi", "ministry"]
 
 
 def test_if_empty_is_idempotent_and_a_second_run_is_refused(small_province: Any, demo: Callable[..., Any]) -> None:
@@ -244,11 +282,39 @@ def test_bad_arguments_are_named(demo: Callable[..., Any]) -> None:
 
 def test_default_demo_holds_a_published_and_a_scoring_campaign(runner: Any) -> None:
     from evalplat.appeals.models import Appeal, AppealState
-    from evalplat.campaigns.models import Campaign, CampaignState
+    from evalplat.assignments.models import Assignment
+    from evalplat.campaigns.models import Campaign, CampaignState, Sample
+    from evalplat.cases.models import Case
+    from evalplat.organisations.models import ReviewerProfile
 
     result = runner.invoke(args=["demo", "--cases", str(SMALL), "--seed", "11"])
     assert result.exit_code == 0, result.output
-    states = sorted(c.state.value for c in _db.session.scalars(sa.select(Campaign)))
-    assert states == sorted([CampaignState.PUBLISHED.value, CampaignState.SCORING.value])
+    campaigns = {c.code_prefix: c for c in _db.session.scalars(sa.select(Campaign))}
+    assert {k: (c.state, c.jurisdiction.name, _db.session.get(User, c.created_by_id).username)
+            for k, c in campaigns.items()} == {
+        "GD2024": (CampaignState.PUBLISHED, "广东省", "organiser"),
+        "GD2024B": (CampaignState.SCORING, "广东省", "organiser"),
+        "JM2024": (CampaignState.PUBLISHED, "江门市", "organiser.jiangmen"),
+        "GX2024": (CampaignState.PUBLISHED, "广西壮族自治区", "organiser.guangxi")}
     appeal_states = {a.state for a in _db.session.scalars(sa.select(Appeal))}
     assert {AppealState.REJECTED, AppealState.FILED} <= appeal_states
+
+    def sampled(prefix: str) -> list[Case]:
+        return list(_db.session.scalars(sa.select(Case).join(Sample, Sample.case_id == Case.id)
+                                        .where(Sample.campaign_id == campaigns[prefix].id)))
+
+    # the province's published campaign reaches Jiangmen's agencies too (the city sees them as the province's)
+    assert any(case.agency.city.name == "江门市" for case in sampled("GD2024"))
+    # Jiangmen's campaign: its county agencies only, never a reviewer from Jiangmen itself (regional avoidance)
+    assert sampled("JM2024")
+    assert all(case.agency.city.name == "江门市" and case.agency.region.name != "江门市" for case in sampled("JM2024"))
+    reviewers_cities = set(_db.session.scalars(
+        sa.select(ReviewerProfile.city_id).join(Assignment, Assignment.reviewer_id == ReviewerProfile.id)
+        .join(Sample, Sample.id == Assignment.sample_id).where(Sample.campaign_id == campaigns["JM2024"].id)))
+    assert sampled("JM2024")[0].agency.city_id not in reviewers_cities
+    assert {case.agency.code[:3] for case in sampled("GX2024")} == {"GX-"}
+    # the demo's accounts at every level
+    jurisdictions = {u.username: u.jurisdiction.name for u in _db.session.scalars(sa.select(User).where(
+        User.username.in_(["organiser", "organiser.jiangmen", "organiser.guangxi", "ministry"])))}
+    assert jurisdictions == {"organiser": "广东省", "organiser.jiangmen": "江门市",
+                             "organiser.guangxi": "广西壮族自治区", "ministry": "全国"}
