@@ -1,6 +1,6 @@
 """OCR accuracy and cost of each engine side by side, on the rendered pages of bench/ocr/corpus.
 
-Usage: .venv/bin/python bench/bench_ocr.py [--engines rapidocr,tesseract] [--no-speedup]
+Usage: .venv/bin/python bench/bench_ocr.py [--engines rapidocr,tesseract] [--no-speedup] [--diff]
 
 Every page goes the way a scanned PDF goes in production: wrapped in a one-page PDF, rasterised by pdftoppm
 (grey, 300 dpi) and read by the engine (:func:`evalplat.extract.core.ocr_pdf_page`). Each engine runs in a
@@ -12,9 +12,17 @@ one after the other. Printed per engine:
 - exact identifier recall by kind (names, ID numbers, case numbers, phones): an identifier counts when it
   appears character for character in the page's text with whitespace removed; "as read" on the text shown
   to the checker, "normalised" after :func:`evalplat.ocr_text.normalise_for_matching`;
+- both figures twice: *without known names* (the text as the engine reads it) and *with known names* (after
+  :func:`evalplat.extract.known_names.correct_known_names` with the page's planted person names, as the
+  platform does with a case's parties, lawyer and judges from the case record);
 - CPU seconds per page (the worker's own CPU plus its children's: pdftoppm, Tesseract) and peak memory;
+- the parallel fraction of a scanned document: the pages' CPU (page jobs, shared by workers) against the
+  CPU of what one job does alone (plan the PDF, assemble the pages, redact), and the speed-up Amdahl's law
+  allows with 2 and 8 workers — a bound, not a measurement;
 - then, for the first engine, the wall time of all pages with one and with two worker processes (the
-  speed-up of a second worker).
+  speed-up of a second worker: only meaningful on a machine with an idle core for it; the load average is
+  printed beside it);
+- with ``--diff``, where each page's text differs from its truth.
 
 The figures depend on the machine and its load; both are printed first.
 """
@@ -79,6 +87,72 @@ def edit_distance(a: str, b: str) -> int:
             current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char != other)))
         previous = current
     return previous[-1]
+
+
+def differences(read: str, truth: str, context: int = 4) -> list[str]:
+    """Where the read text differs from the truth (whitespace removed), as ``…context[truth→read]context…``."""
+    import difflib
+
+    read, truth = squeeze(read), squeeze(truth)
+    out = []
+    matcher = difflib.SequenceMatcher(None, truth, read, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op != "equal":
+            out.append(f"{truth[max(0, i1 - context):i1]}[{truth[i1:i2]}→{read[j1:j2]}]{truth[i2:i2 + context]}")
+    return out
+
+
+def known_names(page: Truth) -> list[str]:
+    """The people's names the case record would know for a page: its planted names."""
+    return [value for kind, value in page.identifiers if kind == "name"]
+
+
+def summarise(pages: list[Truth], texts: list[str]) -> None:
+    """CER and identifier recall over the clean pages, the degraded ones and all."""
+    from evalplat.ocr_text import normalise_for_matching
+
+    for label, subset in (("clean", [p for p in pages if not p.degraded]), ("degraded", [p for p in pages if p.degraded]),
+                          ("all", pages)):
+        index = [pages.index(p) for p in subset]
+        errors = sum(edit_distance(squeeze(texts[i]), squeeze(pages[i].text)) for i in index)
+        total = sum(len(squeeze(pages[i].text)) for i in index)
+        planted: Counter[str] = Counter(kind for i in index for kind, _ in pages[i].identifiers)
+        raw_found: Counter[str] = Counter()
+        norm_found: Counter[str] = Counter()
+        for i in index:
+            raw_found += found(pages[i].identifiers, texts[i])
+            norm_found += found(pages[i].identifiers, normalise_for_matching(texts[i])[0])
+        by_kind = "  ".join(f"{kind} {norm_found[kind]}/{planted[kind]}" for kind in KINDS if planted[kind])
+        print(f"{label:>8}: CER {errors / total:.2%} ({errors}/{total}); identifiers exact as read "
+              f"{sum(raw_found.values())}/{sum(planted.values())} "
+              f"({sum(raw_found.values()) / sum(planted.values()):.0%}), normalised "
+              f"{sum(norm_found.values())}/{sum(planted.values())} "
+              f"({sum(norm_found.values()) / sum(planted.values()):.0%}): {by_kind}")
+
+
+def serial_cpu(pages: list[Truth], texts: list[str]) -> float:
+    """CPU seconds of the parts of a scanned document's OCR that page jobs do not share: reading the PDF's
+    text layers to plan its pages (the document's job), assembling the pages and redacting the document
+    (the job of its last page)."""
+    from pypdf import PdfWriter
+
+    from evalplat.anonymise import redact
+    from evalplat.extract.core import finish_pdf, plan_pdf
+
+    writer = PdfWriter()
+    for page in pages:
+        from pypdf import PdfReader
+
+        writer.append(PdfReader(io.BytesIO(pdf_of(page.image))))
+    data = io.BytesIO()
+    writer.write(data)
+    known = {"person": sorted({name for page in pages for name in known_names(page)})}
+    redact("预热", known)  # the anonymiser's models load once per worker, not per document
+    started = _cpu()
+    plan = plan_pdf(data.getvalue(), "corpus.pdf")
+    result = finish_pdf([(text, "ocr", 0.0) for text in texts], plan.todo, [], ("engine", "model"))
+    redact(result.text, known)
+    return _cpu() - started
 
 
 def pdf_of(image: Path) -> bytes:
@@ -159,9 +233,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--engines", default="rapidocr,tesseract")
     parser.add_argument("--no-speedup", action="store_true", help="skip the one- versus two-worker run")
+    parser.add_argument("--diff", action="store_true",
+                        help="print where each page's text differs from its truth: …context[truth→read]context…")
     args = parser.parse_args()
     from evalplat.extract import OcrConfig
     from evalplat.extract.engines import get_engine
+    from evalplat.extract.known_names import correct_known_names
     from evalplat.ocr_text import normalise_for_matching
 
     print(f"machine: {machine()}")
@@ -200,27 +277,27 @@ def main() -> None:
             print(f"{page.name:<8} {cer:6.1%} {raw:>3}/{len(page.identifiers):<3} {normalised:>3}/{len(page.identifiers):<3}"
                   f" {cpu:6.1f} {wall:6.1f}  {', '.join(page.degradations) or 'clean'}"
                   + (f"; missed: {', '.join(missed)}" if missed else ""))
-        for label, subset in (("clean", [p for p in pages if not p.degraded]), ("degraded", degraded),
-                              ("all", pages)):
-            index = [pages.index(p) for p in subset]
-            errors = sum(edit_distance(squeeze(reads[i][0]), squeeze(pages[i].text)) for i in index)
-            total = sum(len(squeeze(pages[i].text)) for i in index)
-            planted: Counter[str] = Counter(kind for i in index for kind, _ in pages[i].identifiers)
-            raw_found: Counter[str] = Counter()
-            norm_found: Counter[str] = Counter()
-            for i in index:
-                raw_found += found(pages[i].identifiers, reads[i][0])
-                norm_found += found(pages[i].identifiers, normalise_for_matching(reads[i][0])[0])
-            by_kind = "  ".join(f"{kind} {norm_found[kind]}/{planted[kind]}" for kind in KINDS if planted[kind])
-            print(f"{label:>8}: CER {errors / total:.2%} ({errors}/{total}); identifiers exact as read "
-                  f"{sum(raw_found.values())}/{sum(planted.values())} "
-                  f"({sum(raw_found.values()) / sum(planted.values()):.0%}), normalised "
-                  f"{sum(norm_found.values())}/{sum(planted.values())} "
-                  f"({sum(norm_found.values()) / sum(planted.values()):.0%}): {by_kind}")
+            if args.diff:
+                for difference in differences(text, page.text):
+                    print(f"           {difference}")
+        texts = [r[0] for r in reads]
+        print("without known names (the text as the engine reads it):")
+        summarise(pages, texts)
+        corrected = [correct_known_names(text, known_names(page))[0] for page, text in zip(pages, texts, strict=True)]
+        print("with known names (each page's planted person names passed as the case record's, "
+              "evalplat.extract.known_names):")
+        summarise(pages, corrected)
         cpus = [r[1] for r in reads]
         print(f"     CPU: {sum(cpus) / len(cpus):.1f} s per page (max {max(cpus):.1f}), "
               f"wall {result['wall'] / len(pages):.1f} s per page in one process; "
               f"peak memory {max(r[3] for r in reads):.0f} MiB")
+        serial = serial_cpu(pages, corrected)
+        parallel = sum(cpus)
+        fraction = parallel / (parallel + serial)
+        print(f"     the {len(pages)} pages as one scanned document: {parallel:.1f} s CPU in page jobs (parallel), "
+              f"{serial:.2f} s in its own job and the last page's (plan the PDF, assemble, redact: serial); "
+              f"parallel fraction {fraction:.3f} → Amdahl bound for 2 workers {1 / ((1 - fraction) + fraction / 2):.2f}×, "
+              f"8 workers {1 / ((1 - fraction) + fraction / 8):.2f}× (a bound, not a measurement)")
 
     if engines and not args.no_speedup:
         name = engines[0]

@@ -37,12 +37,18 @@ def _load(path: str) -> CJKFont:
     return CJKFont(Path(path), family)
 
 
-def cjk_font() -> CJKFont:
-    """The CJK font to use; raises :class:`FontMissing` naming the places looked at."""
+def cjk_font_path() -> Path:
+    """The CJK font file to use (without loading matplotlib); raises :class:`FontMissing` naming the places
+    looked at."""
     wanted = os.environ.get("EVALPLAT_CJK_FONT")
     paths = [wanted] if wanted else list(CANDIDATES)
     for path in paths:
         if path and Path(path).is_file():
-            return _load(path)
+            return Path(path)
     raise FontMissing("no CJK font found (looked at: " + ", ".join(p for p in paths if p)
                       + "); install fonts-wqy-microhei or set EVALPLAT_CJK_FONT")
+
+
+def cjk_font() -> CJKFont:
+    """The CJK font to use, registered with matplotlib; raises :class:`FontMissing` naming the places looked at."""
+    return _load(str(cjk_font_path()))

@@ -31,11 +31,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
+from evalplat.cases import page_ocr
 from evalplat.cases.models import (
     DOCUMENT_TEXT_CONTEXT,
     Case,
     Document,
+    DocumentPage,
     DocumentStatus,
+    PageState,
     decrypt_column,
     encrypt_column,
 )
@@ -43,14 +46,16 @@ from evalplat.cases.operations import (
     CaseTexts,
     Extraction,
     ProgressFn,
-    apply_extraction,
     facts_of_case,
     known_for_case,
+    person_names,
     process_case,
     read_document,
     redact_case_texts,
     store_case_texts,
+    store_extraction,
     waiting_statuses,
+    zero_counts,
 )
 from evalplat.files import Storage
 
@@ -70,6 +75,7 @@ class DocumentWork:
     filename: str
     storage_key: str | None
     extract: bool  # read the file now (waiting status)
+    retry_pages: bool  # queue the failed pages of a document that failed on some of its pages again
     text_token: str | None  # the stored, encrypted extracted text (None when extracting, failed or none)
     spans: tuple[Mapping[str, Any], ...]  # the stored spans (an organiser's corrections are kept)
 
@@ -92,21 +98,24 @@ class CaseResult:
     case_id: int
     extractions: dict[int, tuple[Extraction, str | None]]
     texts: CaseTexts
+    retry_pages: tuple[int, ...] = ()  # documents whose failed pages are queued again
 
 
 def compute_case(work: CaseWork, storage: Storage) -> CaseResult:
     """Extract and redact one case without the database (the column key ring must be configured)."""
     extractions: dict[int, tuple[Extraction, str | None]] = {}
     texts: list[tuple[str | None, Sequence[Mapping[str, Any]]]] = []
+    names = person_names(work.known)
     for document in work.documents:
-        if document.extract:
-            extraction = read_document(storage, document.storage_key, document.filename)
+        if document.extract:  # a PDF's scanned pages are left to page jobs: its text is None until they are read
+            extraction = read_document(storage, document.storage_key, document.filename, paged=True, names=names)
             text = extraction.text
             extractions[document.id] = (extraction, encrypt_column(text, DOCUMENT_TEXT_CONTEXT))
         else:
             text = decrypt_column(document.text_token, DOCUMENT_TEXT_CONTEXT)
         texts.append((text, document.spans))
-    return CaseResult(work.case_id, extractions, redact_case_texts(work.known, texts, work.facts))
+    return CaseResult(work.case_id, extractions, redact_case_texts(work.known, texts, work.facts),
+                      tuple(d.id for d in work.documents if d.retry_pages))
 
 
 # --- worker processes ----------------------------------------------------------------------------------
@@ -184,21 +193,32 @@ def _fingerprint(case: Case) -> tuple[Any, ...]:
                    d.redaction.spans if d.redaction else None) for d in case.documents))
 
 
-def _work_of(case: Case, wanted: Sequence[DocumentStatus]) -> CaseWork:
+def _work_of(case: Case, wanted: Sequence[DocumentStatus], pending: set[int]) -> CaseWork:
+    """What the compute part needs of a case; a document waiting for its page jobs is left to them."""
     documents = []
     for d in case.documents:
-        extract = d.status in wanted
+        retry_pages = d.status in wanted and d.error_code == page_ocr.PAGES_FAILED
+        extract = d.status in wanted and d.id not in pending and not retry_pages
         failed = d.status == DocumentStatus.FAILED
-        documents.append(DocumentWork(d.id, d.original_filename, d.storage_key, extract,
+        documents.append(DocumentWork(d.id, d.original_filename, d.storage_key, extract, retry_pages,
                                       None if extract or failed else d.extracted_ciphertext,
                                       tuple(d.redaction.spans) if d.redaction else ()))
     return CaseWork(case.id, known_for_case(case), tuple(documents), facts_of_case(case))
 
 
+def _pending(session: Session, case_ids: Sequence[int]) -> set[int]:
+    """The documents of these cases that have scanned pages queued or being read."""
+    return set(session.execute(
+        sa.select(DocumentPage.document_id).join(Document, Document.id == DocumentPage.document_id)
+        .where(Document.case_id.in_(case_ids), DocumentPage.method == "ocr",
+               DocumentPage.state.in_((PageState.QUEUED, PageState.RUNNING)))).scalars())
+
+
 def _read_batch(session: Session, case_ids: Sequence[int], wanted: Sequence[DocumentStatus]
                 ) -> tuple[list[CaseWork], dict[int, tuple[Any, ...]]]:
     cases = _load_cases(session, case_ids)
-    works = [_work_of(case, wanted) for case in cases]
+    pending = _pending(session, case_ids)
+    works = [_work_of(case, wanted, pending) for case in cases]
     prints = {case.id: _fingerprint(case) for case in cases}
     session.commit()  # end the read transaction: each batch is written in a transaction of its own
     return works, prints
@@ -218,14 +238,15 @@ def _store_batch(session: Session, storage: Storage, results: Sequence[CaseResul
             if case is None:  # deleted meanwhile: nothing to store
                 continue
             if _fingerprint(case) != prints.get(case.id):  # changed since it was read: redo it here
-                process_case(session, case.id, storage, wanted, counts)
+                process_case(session, case.id, storage, wanted, counts,
+                             retry_failed=DocumentStatus.FAILED in wanted)
                 continue
             documents = {d.id: d for d in case.documents}
             for doc_id, (extraction, ciphertext) in result.extractions.items():
-                if apply_extraction(documents[doc_id], extraction, ciphertext):
-                    counts["extracted"] += 1
-                else:
-                    counts["failed"] += 1
+                store_extraction(session, documents[doc_id], extraction, counts, ciphertext)
+            for doc_id in result.retry_pages:
+                counts["pages"] += page_ocr.retry_failed_pages(session, documents[doc_id])
+                counts["paged"] += 1
             counts["redacted"] += store_case_texts(case, result.texts)
         if after_batch is not None:
             after_batch(session, [cases[i] for i in ids if i in cases])
@@ -262,7 +283,7 @@ def redact_cases(session: Session, case_ids: Sequence[int], progress: ProgressFn
     from evalplat.services import get_storage
 
     report = progress or (lambda fraction, message: None)
-    counts = {"extracted": 0, "failed": 0, "redacted": 0}
+    counts = zero_counts()
     wanted = waiting_statuses(retry_failed)
     storage = get_storage()
     batches = [list(case_ids[i:i + batch_size]) for i in range(0, len(case_ids), batch_size)]

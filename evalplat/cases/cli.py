@@ -106,9 +106,12 @@ def register(app: Flask) -> None:
     @click.option("--campaign", "campaign_id", type=int, help="Every case drawn into this campaign.")
     @click.option("--retry-failed", is_flag=True, help="Also try failed documents again.")
     @click.option("--background", is_flag=True, help="Queue a job instead of working here.")
+    @click.option("--wait/--no-wait", default=True, show_default=True,
+                  help="Wait for the page jobs of scanned pages (shared by every job worker) with a progress bar.")
     def process_command(case_ids: tuple[int, ...], campaign_id: int | None, retry_failed: bool,
-                        background: bool) -> None:
-        """Extract the text of waiting documents (OCR where needed) and redact their cases."""
+                        background: bool, wait: bool) -> None:
+        """Extract the text of waiting documents and redact their cases; scanned PDF pages are OCR'd by
+        page jobs (one per page) that every job worker shares, each document redacted when its pages are read."""
         from evalplat.cases import operations
 
         ids = list(case_ids)
@@ -131,8 +134,9 @@ def register(app: Flask) -> None:
                 state["done"] = done
 
             counts = operations.process_case_documents(db.session, ids, tick, retry_failed=retry_failed)
-        click.echo(f"{counts['extracted']} extracted, {counts['failed']} failed, "
-                   f"{counts['redacted']} redactions changed")
+        _report(counts)
+        if wait:
+            _wait_for_pages(ids)
 
     @group.command("job")
     @click.argument("job_id")
@@ -219,5 +223,48 @@ def _process_inline(operations: Any, batches: list[list[int]]) -> None:
             state["done"] = done
 
         counts = operations.process_case_documents(db.session, case_ids, tick)
+    _report(counts)
+    _wait_for_pages(case_ids)
+
+
+def _report(counts: dict[str, int]) -> None:
     click.echo(f"{counts['extracted']} extracted, {counts['failed']} failed, "
-               f"{counts['redacted']} redactions changed")
+               f"{counts['redacted']} redactions changed"
+               + (f"; {counts['pages']} scanned pages of {counts['paged']} documents queued as page jobs"
+                  if counts["paged"] else ""))
+
+
+def _wait_for_pages(case_ids: list[int]) -> None:
+    """A progress bar over the page jobs of the cases' scanned documents until each page is read or failed;
+    then what became of those documents."""
+    import time
+
+    from evalplat import jobs
+    from evalplat.cases import page_ocr
+    from evalplat.cases.models import Document, DocumentStatus
+
+    waiting = page_ocr.pending_pages(db.session, case_ids)
+    if not waiting:
+        return
+    documents = sorted(waiting)
+    total = sum(p.total for p in waiting.values())
+    if not isinstance(jobs.get_backend(), jobs.InProcessBackend):
+        click.echo("the page jobs are on the job queue: its workers (python -m evalplat.jobs.worker) read them; "
+                   "Ctrl-C stops waiting, not the jobs", err=True)
+    with click.progressbar(length=total, label="OCR pages / 文字识别页", file=sys.stderr) as bar:
+        shown = sum(p.done + len(p.failed) for p in waiting.values())
+        bar.update(shown)
+        while True:
+            db.session.rollback()  # see the page jobs' commits
+            progress = page_ocr.progress_for(db.session, documents).values()
+            finished = sum(p.done + len(p.failed) for p in progress)
+            bar.update(finished - shown)
+            shown = finished
+            if all(p.finished for p in progress):
+                break
+            time.sleep(1)
+    db.session.rollback()
+    statuses = db.session.execute(sa.select(Document.status).where(Document.id.in_(documents))).scalars().all()
+    click.echo(f"{total} scanned pages read: {sum(s in (DocumentStatus.REDACTED, DocumentStatus.APPROVED) for s in statuses)} of "
+               f"{len(documents)} documents redacted, {sum(s == DocumentStatus.FAILED for s in statuses)} failed "
+               f"(flask cases pages DOCUMENT_ID shows which pages)")

@@ -22,15 +22,17 @@ from evalplat import jobs
 from evalplat.accounts.models import User
 from evalplat.anonymise import CaseMapping, Span, apply_corrections, redact
 from evalplat.audit.operations import record
-from evalplat.cases import importer
+from evalplat.cases import importer, page_ocr
 from evalplat.cases.models import (
     FACT_FIELDS,
     Case,
     CaseRedaction,
     Document,
     DocumentKind,
+    DocumentPage,
     DocumentStatus,
     EvidenceChange,
+    PageState,
     PartyRole,
     Redaction,
     RedactionStatus,
@@ -41,6 +43,9 @@ from evalplat.db import utcnow
 from evalplat.errors import DomainError, InvalidTransition
 from evalplat.extensions import db
 from evalplat.extract import extract_text
+from evalplat.extract.core import PdfPlan, finish_pdf, ready_engine
+from evalplat.extract.known_names import correct_known_names
+from evalplat.extract.ocr import OcrConfig
 from evalplat.files import CodedError, FileRejected, Storage
 from evalplat.i18n import lazy_gettext as _l
 from evalplat.jobs.models import JobRecord, JobState
@@ -191,7 +196,8 @@ def _error_detail(exc: CodedError) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Extraction:
-    """What reading one stored file gave: its text, or the named error that marks the document failed.
+    """What reading one stored file gave: its text, or the named error that marks the document failed, or
+    (``pages``) the plan of a PDF whose scanned pages are to be read by page jobs.
 
     Plain data (no database objects), so that worker processes can compute it (see
     :mod:`evalplat.cases.batch_redaction`).
@@ -204,18 +210,63 @@ class Extraction:
     error_detail: str | None = None
     ocr_engine: str | None = None
     ocr_model: str | None = None
+    pages: PdfPlan | None = None
+    names_corrected: int = 0
+
+
+#: the categories of :func:`known_for_case` that are people's names (OCR'd text is corrected towards them)
+PERSON_CATEGORIES = ("person", "judge", "lawyer")
+
+
+def person_names(known: Mapping[str, Sequence[str]]) -> list[str]:
+    """The people's names among a case's known names (:func:`known_for_case`)."""
+    return [name for category in PERSON_CATEGORIES for name in known.get(category, ())]
+
+
+def correct_ocr_pages(text: str, pages: Iterable[tuple[int, int]], names: Sequence[str]) -> tuple[str, int]:
+    """:func:`~evalplat.extract.known_names.correct_known_names` on the OCR'd stretches ``(start, end)`` of a
+    text only (a text layer is never changed); the text and the number of names put back."""
+    if not names:
+        return text, 0
+    count = 0
+    for start, end in pages:
+        corrected, changes = correct_known_names(text[start:end], names)
+        if changes:
+            text = text[:start] + corrected + text[end:]
+            count += len(changes)
+    return text, count
 
 
 def read_document(storage: Storage, storage_key: str | None, filename: str,
-                  progress: ProgressFn = _no_progress) -> Extraction:
-    """Read, decrypt and extract one stored file (OCR where needed); a bad file gives its named error."""
+                  progress: ProgressFn = _no_progress, *, paged: bool = False,
+                  names: Sequence[str] = ()) -> Extraction:
+    """Read, decrypt and extract one stored file (OCR where needed); a bad file gives its named error.
+
+    Parameters
+    ----------
+    paged : bool
+        A PDF with scanned pages is not OCR'd here: the result carries its plan (``pages``) and no text,
+        and the caller queues its page jobs (:func:`evalplat.cases.page_ocr.queue_pages`).
+    names : sequence of str
+        The case's people's names (:func:`person_names`): a name OCR misread by one look-alike character is
+        put back (:func:`correct_ocr_pages`).
+    """
     try:
         data = storage.get(storage_key or "")
-        result = extract_text(data, filename, progress=progress)
+        plan = page_ocr.pdf_plan(data, filename) if paged else None
+        if plan is not None and plan.todo:
+            ready_engine(filename, OcrConfig.from_env())  # no engine: the named error, as when read whole
+            return Extraction(None, page_count=plan.page_count, pages=plan)
+        if plan is not None:  # text layers only: the plan is the whole reading
+            result = finish_pdf(plan.texts, [], plan.warnings, (None, None))
+        else:
+            result = extract_text(data, filename, progress=progress)
     except CodedError as exc:
         return Extraction(None, error_code=exc.code, error_detail=_error_detail(exc))
-    return Extraction(result.text, result.ocr_used, result.page_count,
-                      ocr_engine=result.ocr_engine, ocr_model=result.ocr_model)
+    text, corrected = correct_ocr_pages(result.text, [(p.start, p.end) for p in result.pages if p.method == "ocr"],
+                                        names)
+    return Extraction(text, result.ocr_used, result.page_count, ocr_engine=result.ocr_engine,
+                      ocr_model=result.ocr_model, names_corrected=corrected)
 
 
 def apply_extraction(document: Document, extraction: Extraction, ciphertext: str | None = None) -> bool:
@@ -252,8 +303,9 @@ def extract_document(session: Session, document: Document, storage: Storage,
     bool
         True when text was extracted, False when the document failed (its ``error_code`` says why).
     """
+    names = person_names(known_for_case(document.case))
     return apply_extraction(document, read_document(storage, document.storage_key, document.original_filename,
-                                                    progress))
+                                                    progress, names=names))
 
 
 # --- redaction -------------------------------------------------------------------------------------------
@@ -865,21 +917,61 @@ def waiting_statuses(retry_failed: bool = False) -> list[DocumentStatus]:
     return wanted
 
 
+def waiting_documents(session: Session, case_id: int, wanted: Sequence[DocumentStatus]) -> list[Document]:
+    """The case's documents to (re)read: in a ``wanted`` status, and not waiting for their page jobs."""
+    pending = sa.select(DocumentPage.document_id).where(
+        DocumentPage.method == "ocr", DocumentPage.state.in_((PageState.QUEUED, PageState.RUNNING)))
+    return list(session.execute(sa.select(Document).where(
+        Document.case_id == case_id, Document.status.in_(wanted), Document.id.not_in(pending))).scalars())
+
+
+def zero_counts() -> dict[str, int]:
+    """The counts of campaign-wide work: documents ``extracted`` and ``failed``, documents whose scanned
+    pages went to page jobs (``paged``) and those ``pages``, redactions changed (``redacted``)."""
+    return {"extracted": 0, "failed": 0, "paged": 0, "pages": 0, "redacted": 0}
+
+
+def store_extraction(session: Session, document: Document, extraction: Extraction, counts: dict[str, int],
+                     ciphertext: str | None = None) -> None:
+    """Store one document's :class:`Extraction`: its text, its named error, or its page jobs (queued when the
+    caller commits; the document is then redacted when its last page is read)."""
+    if extraction.pages is not None:
+        counts["pages"] += page_ocr.queue_pages(session, document, extraction.pages)
+        counts["paged"] += 1
+    elif apply_extraction(document, extraction, ciphertext):
+        counts["extracted"] += 1
+    else:
+        counts["failed"] += 1
+
+
 def process_case(session: Session, case_id: int, storage: Storage, wanted: Sequence[DocumentStatus],
-                 counts: dict[str, int]) -> None:
+                 counts: dict[str, int], *, retry_failed: bool = False) -> None:
     """Extract the case's waiting documents and redact the case, adding to ``counts`` (the caller commits).
 
-    Extraction (OCR included) only sets attributes: nothing is flushed until redact_case locks the case,
-    so no write transaction is open while a file is read. A file that cannot be read is marked failed with
-    its error and is retried alone (retry_document).
+    Extraction only sets attributes: nothing is flushed until redact_case locks the case, so no write
+    transaction is open while a file is read. A PDF's scanned pages are not OCR'd here: each becomes a page
+    job (:mod:`evalplat.cases.page_ocr`) that workers share, queued when the caller commits, and the
+    document is redacted when its last page is read; a document already waiting for its pages is left to
+    them. With ``retry_failed``, a document that failed on some of its pages has those pages queued again,
+    each alone. A file that cannot be read is marked failed with its error and is retried alone
+    (retry_document).
     """
-    documents = session.execute(sa.select(Document).where(Document.case_id == case_id,
-                                                          Document.status.in_(wanted))).scalars().all()
+    documents = waiting_documents(session, case_id, wanted)
+    case = session.get(Case, case_id)
+    names = person_names(known_for_case(case)) if documents and case is not None else []
+    read: list[tuple[Document, Extraction]] = []
+    retry: list[Document] = []
     for document in documents:
-        if extract_document(session, document, storage):
-            counts["extracted"] += 1
+        if retry_failed and document.error_code == page_ocr.PAGES_FAILED:
+            retry.append(document)
         else:
-            counts["failed"] += 1
+            read.append((document, read_document(storage, document.storage_key, document.original_filename,
+                                                 paged=True, names=names)))
+    for document, extraction in read:  # the writes, after every file is read
+        store_extraction(session, document, extraction, counts)
+    for document in retry:
+        counts["pages"] += page_ocr.retry_failed_pages(session, document)
+        counts["paged"] += 1
     counts["redacted"] += redact_case(session, case_id)
 
 
@@ -889,17 +981,18 @@ def process_case_documents(session: Session, case_ids: Sequence[int], progress: 
 
     The sequential path (one case's job, and the reference for
     :func:`evalplat.cases.batch_redaction.redact_cases`, which does the same campaign-wide on every core).
+    Scanned PDF pages go to page jobs (:func:`process_case`); this returns when they are queued.
 
     Returns
     -------
     dict
-        Counts: ``extracted``, ``failed``, ``redacted`` (documents whose redaction changed).
+        :func:`zero_counts`: ``extracted``, ``failed``, ``paged``, ``pages``, ``redacted``.
     """
-    counts = {"extracted": 0, "failed": 0, "redacted": 0}
+    counts = zero_counts()
     storage = _storage()
     wanted = waiting_statuses(retry_failed)
     for done, case_id in enumerate(case_ids):
-        process_case(session, case_id, storage, wanted, counts)
+        process_case(session, case_id, storage, wanted, counts, retry_failed=retry_failed)
         session.commit()
         progress((done + 1) / max(len(case_ids), 1), f"{done + 1}/{len(case_ids)}")
     return counts
@@ -967,7 +1060,7 @@ def fan_out_campaign_redaction(session: Session, campaign_id: int, job_id: str, 
     session.add_all(children)
     session.commit()
     if not chunks:
-        _update_job(job_id, state=JobState.DONE, progress=1.0, message=json.dumps(_zero_counts()))
+        _update_job(job_id, state=JobState.DONE, progress=1.0, message=json.dumps(zero_counts()))
         return 0
     _update_job(job_id, state=JobState.RUNNING, progress=0.0, message=f"0/{len(chunks)}")
     for child, chunk in zip(children, chunks, strict=True):
@@ -978,10 +1071,6 @@ def fan_out_campaign_redaction(session: Session, campaign_id: int, job_id: str, 
             _part_finished(job_id, campaign_id)
             raise
     return len(chunks)
-
-
-def _zero_counts() -> dict[str, int]:
-    return {"extracted": 0, "failed": 0, "redacted": 0}
 
 
 @jobs.task("cases.redact_chunk", timeout=6 * 3600)
@@ -1008,7 +1097,7 @@ def _part_finished(parent_id: str, campaign_id: int) -> None:
     if len(ended) < len(parts):
         _update_job(parent_id, progress=len(ended) / max(len(parts), 1), message=f"{len(ended)}/{len(parts)}")
         return
-    counts = _zero_counts()
+    counts = zero_counts()
     for state, message in ended:
         if state == JobState.DONE:
             for key, value in json.loads(message or "{}").items():

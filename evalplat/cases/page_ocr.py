@@ -30,7 +30,7 @@ from evalplat.audit.operations import record
 from evalplat.cases.models import Document, DocumentPage, DocumentStatus, PageState
 from evalplat.errors import InvalidTransition
 from evalplat.extensions import db
-from evalplat.extract.core import finish_pdf, ocr_pdf_page, plan_pdf, ready_engine
+from evalplat.extract.core import PdfPlan, finish_pdf, ocr_pdf_page, plan_pdf, ready_engine
 from evalplat.extract.ocr import OcrConfig
 from evalplat.files import CodedError, FileRejected, Storage, sniff
 from evalplat.i18n import lazy_gettext as _l
@@ -90,26 +90,24 @@ def progress_for(session: Session, document_ids: Sequence[int]) -> dict[int, Pag
 
 
 # --- fan out ---------------------------------------------------------------------------------------------
-def start_pages(session: Session, document: Document, storage: Storage, *, config: OcrConfig | None = None,
-                actor_id: int | None = None) -> int:
-    """Split a PDF with scanned pages into page jobs; returns the number of pages queued (0: not paged).
+def pdf_plan(data: bytes, filename: str) -> PdfPlan | None:
+    """The text layers of a PDF and the pages it needs OCR'd (no page is OCR'd); None when it is not a PDF.
 
-    Nothing is queued (0) when the file is not a PDF, has no page to OCR, cannot be read, or no OCR engine
-    can run here: the document's own job then extracts it whole as before (and gives the named error).
-    The document stays ``extracting`` until its last page is read.
+    Pure (no database): the campaign's worker processes call it too. Raises the PDF's named error
+    (``encrypted_pdf``, ``corrupt_pdf``).
     """
-    config = config or OcrConfig.from_env()
-    filename = document.original_filename
-    try:
-        data = storage.get(document.storage_key or "")
-        if sniff(data, filename, check_pdf=False).kind != "pdf":
-            return 0
-        plan = plan_pdf(data, filename)
-        if not plan.todo:
-            return 0
-        ready_engine(filename, config)
-    except CodedError:
-        return 0
+    if sniff(data, filename, check_pdf=False).kind != "pdf":
+        return None
+    return plan_pdf(data, filename)
+
+
+def queue_pages(session: Session, document: Document, plan: PdfPlan, *, actor_id: int | None = None) -> int:
+    """Store a PDF's pages as rows, its scanned ones as queued page jobs; returns the pages queued.
+
+    The text-layer pages are stored as read; the document stays ``extracting`` until its last scanned page
+    is read (:func:`finish_document`). The jobs are recorded in ``session`` and queued when the caller
+    commits (:func:`~evalplat.jobs.tracking.submit_job`), so a rollback queues nothing.
+    """
     session.execute(sa.delete(DocumentPage).where(DocumentPage.document_id == document.id))
     pages = []
     for index, (text, method, seconds) in enumerate(plan.texts):
@@ -125,18 +123,55 @@ def start_pages(session: Session, document: Document, storage: Storage, *, confi
     document.error_code = document.error_detail = None
     record(session, actor_id=actor_id, action="cases.document_pages", object_type="document", object_id=document.id,
            after={"pages": plan.page_count, "ocr_pages": [i + 1 for i in plan.todo]})
-    session.commit()
+    session.flush()
     for page in pages:
         if page.state == PageState.QUEUED:
-            _submit(page, actor_id)
+            page.job_id = submit_job(session, PAGE_TASK, actor_id=actor_id, object_type="document_page",
+                                     object_id=page.id, args=(page.id,))
     return len(plan.todo)
 
 
-def _submit(page: DocumentPage, actor_id: int | None) -> None:
-    job_id = submit_job(db.session, PAGE_TASK, actor_id=actor_id, object_type="document_page", object_id=page.id,
-                        args=(page.id,))
-    db.session.execute(sa.update(DocumentPage).where(DocumentPage.id == page.id).values(job_id=job_id))
-    db.session.commit()
+def start_pages(session: Session, document: Document, storage: Storage, *, config: OcrConfig | None = None,
+                actor_id: int | None = None) -> int:
+    """Split a PDF with scanned pages into page jobs and commit; returns the number of pages queued (0: not paged).
+
+    Nothing is queued (0) when the file is not a PDF, has no page to OCR, cannot be read, or no OCR engine
+    can run here: the document's own job then extracts it whole as before (and gives the named error).
+    The document stays ``extracting`` until its last page is read.
+    """
+    config = config or OcrConfig.from_env()
+    filename = document.original_filename
+    try:
+        plan = pdf_plan(storage.get(document.storage_key or ""), filename)
+        if plan is None or not plan.todo:
+            return 0
+        ready_engine(filename, config)
+    except CodedError:
+        return 0
+    queued = queue_pages(session, document, plan, actor_id=actor_id)
+    session.commit()
+    return queued
+
+
+def pending_pages(session: Session, case_ids: Sequence[int]) -> dict[int, PageProgress]:
+    """The documents of these cases whose page jobs are not all finished, with their progress."""
+    if not case_ids:
+        return {}
+    waiting = sa.select(DocumentPage.document_id).join(Document, Document.id == DocumentPage.document_id).where(
+        Document.case_id.in_(case_ids), DocumentPage.method == "ocr",
+        DocumentPage.state.in_((PageState.QUEUED, PageState.RUNNING))).distinct()
+    return progress_for(session, list(session.execute(waiting).scalars()))
+
+
+def retry_failed_pages(session: Session, document: Document, *, actor: User | None = None) -> int:
+    """Queue the failed pages of a document that failed on some of its pages again, each alone (the pages
+    already read are kept); returns the pages queued (0 when the document did not fail that way)."""
+    if document.status != DocumentStatus.FAILED or document.error_code != PAGES_FAILED:
+        return 0
+    failed = [page for page in document.pages if page.method == "ocr" and page.state == PageState.FAILED]
+    for page in failed:
+        retry_page(session, actor=actor, page=page, commit=False)
+    return len(failed)
 
 
 # --- one page --------------------------------------------------------------------------------------------
@@ -170,6 +205,10 @@ def ocr_page(session: Session, page_id: int, storage: Storage, *, config: OcrCon
         session.commit()
         finish_document(session, document.id)
         raise
+    text, corrected = _put_back_names(session, document, text)
+    if corrected:
+        record(session, actor_id=None, action="cases.page_names_corrected", object_type="document",
+               object_id=document.id, after={"page": page.number, "names": corrected})
     page.text = text
     page.seconds = round(seconds, 3)
     page.state = PageState.DONE
@@ -178,6 +217,14 @@ def ocr_page(session: Session, page_id: int, storage: Storage, *, config: OcrCon
     session.commit()
     finish_document(session, document.id)
     return page
+
+
+def _put_back_names(session: Session, document: Document, text: str) -> tuple[str, int]:
+    """The page's text with the case's people's names put back where OCR misread one look-alike character
+    of them (:mod:`evalplat.extract.known_names`), and how many."""
+    from evalplat.cases.operations import correct_ocr_pages, known_for_case, person_names
+
+    return correct_ocr_pages(text, [(0, len(text))], person_names(known_for_case(document.case)))
 
 
 def _claim(session: Session, document_id: int, status: DocumentStatus, **values: object) -> bool:
@@ -226,8 +273,11 @@ def finish_document(session: Session, document_id: int) -> bool:
     return True
 
 
-def retry_page(session: Session, *, actor: User | None, page: DocumentPage) -> None:
-    """Queue a failed page again, alone; the document goes back to ``extracting`` until it is read."""
+def retry_page(session: Session, *, actor: User | None, page: DocumentPage, commit: bool = True) -> None:
+    """Queue a failed page again, alone; the document goes back to ``extracting`` until it is read.
+
+    The job is queued when the session commits: here, or by the caller when ``commit`` is False.
+    """
     if page.state != PageState.FAILED:
         raise InvalidTransition(_l("Only a failed page can be retried."), code="not_failed")
     page.state = PageState.QUEUED
@@ -237,8 +287,10 @@ def retry_page(session: Session, *, actor: User | None, page: DocumentPage) -> N
         document.error_code = document.error_detail = None
     record(session, actor_id=actor.id if actor else None, action="cases.page_retry", object_type="document",
            object_id=document.id, before={"page": page.number, "error_code": page.error_code})
-    session.commit()
-    _submit(page, actor.id if actor else None)
+    page.job_id = submit_job(session, PAGE_TASK, actor_id=actor.id if actor else None, object_type="document_page",
+                             object_id=page.id, args=(page.id,))
+    if commit:
+        session.commit()
 
 
 @jobs.task(PAGE_TASK, timeout=3600)

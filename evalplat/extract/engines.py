@@ -21,7 +21,16 @@ from typing import Any, Protocol
 
 from evalplat.files.errors import FileRejected, OcrUnavailable
 
-from .ocr import OcrConfig, OcrStatus, drop_red_ink, join_cjk_spaces, ocr_image, tesseract_status
+from .ocr import (
+    OcrConfig,
+    OcrStatus,
+    clean_page,
+    drop_red_ink,
+    full_width_punctuation,
+    join_cjk_spaces,
+    ocr_image,
+    tesseract_status,
+)
 
 __all__ = [
     "ENGINE_NAMES",
@@ -74,8 +83,9 @@ class TesseractEngine:
             from .core import tiff_page_count
 
             pages = tiff_page_count(image.read_bytes())
-        elif self.config.drop_red:
-            image = _without_red(image, filename=filename, page=page)
+        elif self.config.drop_red or self.config.clean:
+            image = _prepared(image, filename=filename, page=page, drop_red=self.config.drop_red,
+                              clean=self.config.clean)
         return ocr_image(image, self.config, filename=filename, page=page, timeout=self.config.page_timeout * pages)
 
 
@@ -296,7 +306,8 @@ class RapidOcrEngine:
     def read(self, image: Path, *, filename: str, page: int = 1) -> list[str]:
         with self._lock:  # build the engine once, even when threads ask at the same time
             ocr = self._ocr
-        frames = _image_frames(image, filename=filename, page=page, drop_red=self.config.drop_red)
+        frames = _image_frames(image, filename=filename, page=page, drop_red=self.config.drop_red,
+                               clean=self.config.clean)
         texts = []
         for offset, frame in enumerate(frames):
             try:
@@ -309,34 +320,43 @@ class RapidOcrEngine:
                     detail=f"{type(exc).__name__}: {exc}"
                 ) from None
             boxes, txts = getattr(result, "boxes", None), getattr(result, "txts", None)
-            texts.append(join_cjk_spaces(join_boxes(boxes, txts)) if boxes is not None and txts else "")
+            texts.append(full_width_punctuation(join_cjk_spaces(join_boxes(boxes, txts)))
+                         if boxes is not None and txts else "")
         return texts
 
 
-def _image_frames(image: Path, *, filename: str, page: int, drop_red: bool) -> list[Any]:
-    """The pages of an image file as BGR arrays (one, or one per TIFF frame), without red ink if asked."""
+def _prepare(frame: Any, *, drop_red: bool, clean: bool) -> Any:
+    """One page as the engine should see it: without red ink (:func:`drop_red_ink`) and cleaned
+    (:func:`clean_page`), as asked."""
+    if drop_red:
+        frame = drop_red_ink(frame)
+    return clean_page(frame) if clean else frame
+
+
+def _image_frames(image: Path, *, filename: str, page: int, drop_red: bool, clean: bool) -> list[Any]:
+    """The pages of an image file as BGR arrays (one, or one per TIFF frame), prepared (:func:`_prepare`)."""
     import numpy as np
     from PIL import Image, ImageSequence, UnidentifiedImageError
 
     try:
         with Image.open(image) as opened:
             # each frame is converted at once: the iterator moves one image object from frame to frame
-            return [np.asarray((drop_red_ink(frame) if drop_red else frame).convert("RGB"))[:, :, ::-1].copy()
+            return [np.asarray(_prepare(frame, drop_red=drop_red, clean=clean).convert("RGB"))[:, :, ::-1].copy()
                     for frame in ImageSequence.Iterator(opened)]
     except (OSError, UnidentifiedImageError, ValueError) as exc:
         raise FileRejected("ocr_failed", filename, page=page, reason="image_unreadable",
                              detail=f"{type(exc).__name__}: {exc}") from None
 
 
-def _without_red(image: Path, *, filename: str, page: int) -> Path:
-    """A greyscale copy of a single-page colour image without its red ink (the file itself if grey)."""
+def _prepared(image: Path, *, filename: str, page: int, drop_red: bool, clean: bool) -> Path:
+    """A greyscale copy of a single-page image, prepared (:func:`_prepare`), for Tesseract."""
     from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(image) as opened:
-            if opened.mode == "L":
+            if opened.mode == "L" and not clean:
                 return image
-            grey = drop_red_ink(opened)
+            grey = _prepare(opened, drop_red=drop_red, clean=clean)
     except (OSError, UnidentifiedImageError, ValueError) as exc:
         raise FileRejected("ocr_failed", filename, page=page, reason="image_unreadable",
                              detail=f"{type(exc).__name__}: {exc}") from None

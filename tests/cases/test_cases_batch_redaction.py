@@ -94,7 +94,7 @@ def test_two_processes_store_exactly_what_the_sequential_path_stores(db, provinc
     case_ids = _import(db, province, tmp_path, 5)
     bad_id = _add_bad_file(db, case_ids[2])
     sequential, expected, counts, got = _both_paths(db, case_ids, workers=2, batch_size=2)
-    assert counts == sequential == {"extracted": 15, "failed": 1, "redacted": 15}
+    assert counts == sequential == {"extracted": 15, "failed": 1, "paged": 0, "pages": 0, "redacted": 15}
     assert got == expected
     assert sum(len(v["redaction"][0]) for v in got.values() if v["redaction"]) > 100  # real spans compared
     # the bad file failed as before, with its named error, and its case's other documents were redacted
@@ -127,7 +127,7 @@ def test_a_bad_file_fails_alone_and_its_batch_is_stored(db, province, tmp_path, 
     case_ids = _import(db, province, tmp_path, 3)
     bad_id = _add_bad_file(db, case_ids[1])
     counts = batch_redaction.redact_cases(db.session, case_ids, workers=2, batch_size=3)  # one batch for all
-    assert counts == {"extracted": 9, "failed": 1, "redacted": 9}
+    assert counts == {"extracted": 9, "failed": 1, "paged": 0, "pages": 0, "redacted": 9}
     db.session.expire_all()
     bad = db.session.get(Document, bad_id)
     assert (bad.status, bad.error_code, bad.redaction) == (DocumentStatus.FAILED, "corrupt_pdf", None)
@@ -157,7 +157,7 @@ def test_a_case_changed_while_its_batch_was_computed_is_redone(db, province, tmp
 
     monkeypatch.setattr(batch_redaction, "_read_batch", read_then_change)
     counts = batch_redaction.redact_cases(db.session, case_ids, workers=1, batch_size=2)
-    assert counts == {"extracted": 7, "failed": 0, "redacted": 7}
+    assert counts == {"extracted": 7, "failed": 0, "paged": 0, "pages": 0, "redacted": 7}
     db.session.expire_all()
     late = db.session.scalars(sa.select(Document).where(Document.original_filename == "迟到.txt")).one()
     assert late.status == DocumentStatus.REDACTED

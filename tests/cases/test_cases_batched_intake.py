@@ -80,7 +80,7 @@ def test_processing_commits_once_per_case_and_a_bad_file_fails_alone(db, provinc
     real_commit = db.session.commit
     monkeypatch.setattr(db.session, "commit", lambda: (commits.append(1), real_commit())[1])
     counts = operations.process_case_documents(db.session, case_ids)
-    assert counts == {"extracted": 6, "failed": 1, "redacted": 6}
+    assert counts == {"extracted": 6, "failed": 1, "paged": 0, "pages": 0, "redacted": 6}
     assert len(commits) == 3
     db.session.expire_all()
     statuses = db.session.execute(sa.select(Document.case_id, Document.status)).all()

@@ -142,7 +142,7 @@ def test_failed_document_is_marked_and_retried_alone(db, province, tmp_path, mak
     db.session.add(bad)
     db.session.commit()
     counts = operations.process_case_documents(db.session, [case.id])
-    assert counts == {"extracted": 1, "failed": 1, "redacted": 1}
+    assert counts == {"extracted": 1, "failed": 1, "paged": 0, "pages": 0, "redacted": 1}
     db.session.refresh(bad)
     assert (bad.status, bad.error_code) == (DocumentStatus.FAILED, "corrupt_pdf")
     assert "坏.pdf" in queries.document_error_text(bad, "en")

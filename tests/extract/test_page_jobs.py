@@ -4,6 +4,7 @@ retried alone; progress per page on the document's page and in the command line.
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -276,3 +277,140 @@ def test_page_jobs_run_on_real_rq_workers_and_the_last_one_assembles_the_documen
         assert CLIENT not in document.redacted_text
     finally:
         jobs.set_backend(previous)
+
+
+# --- campaign redaction and `flask cases process` go through the page jobs too ---------------------------
+def test_campaign_redaction_leaves_scanned_pages_to_page_jobs_and_redacts_the_document_after_them(
+        db, scanned_case, monkeypatch):
+    require_ocr()
+    from evalplat.cases import batch_redaction
+
+    case, document = scanned_case
+    reads = _reads(monkeypatch)
+    inline = []
+    monkeypatch.setattr(operations, "extract_text", lambda *a, **k: inline.append(a) or pytest.fail("read inline"))
+    counts = batch_redaction.redact_cases(db.session, [case.id], workers=1)
+    assert counts == {"extracted": 0, "failed": 0, "paged": 1, "pages": 2, "redacted": 0}
+    _run_jobs()
+    db.session.expire_all()
+    assert sorted(reads) == [2, 3]  # each scanned page by its own job, the text-layer page never
+    assert inline == []
+    assert len(_page_jobs(db)) == 2
+    document = db.session.get(Document, document.id)
+    assert document.status == DocumentStatus.REDACTED
+    assert CLIENT in document.extracted_text
+    assert CLIENT not in document.redacted_text
+    assert document.redaction is not None
+
+
+def test_a_document_waiting_for_its_page_jobs_is_not_read_again(db, scanned_case, monkeypatch):
+    case, document = scanned_case
+    db.session.add_all([DocumentPage(document_id=document.id, number=1, method="text", state=PageState.DONE),
+                        DocumentPage(document_id=document.id, number=2, method="ocr", state=PageState.RUNNING),
+                        DocumentPage(document_id=document.id, number=3, method="ocr", state=PageState.QUEUED)])
+    document.status = DocumentStatus.EXTRACTING
+    db.session.commit()
+    monkeypatch.setattr(operations, "read_document", lambda *a, **k: pytest.fail("read again"))
+    counts = operations.process_case_documents(db.session, [case.id])
+    assert counts == {"extracted": 0, "failed": 0, "paged": 0, "pages": 0, "redacted": 0}
+    assert _page_jobs(db) == []
+    assert db.session.get(Document, document.id).status == DocumentStatus.EXTRACTING
+
+
+def test_cases_process_queues_one_job_per_scanned_page_and_waits_for_them(db, scanned_case, monkeypatch, runner):
+    require_ocr()
+    case, document = scanned_case
+    reads = _reads(monkeypatch)
+    result = runner.invoke(args=["cases", "process", "--case", str(case.id)])
+    assert result.exit_code == 0, result.output
+    assert "2 scanned pages of 1 documents queued as page jobs" in result.output
+    assert "2 scanned pages read: 1 of 1 documents redacted, 0 failed" in result.output
+    assert sorted(reads) == [2, 3]
+    assert len(_page_jobs(db)) == 2
+    db.session.expire_all()
+    document = db.session.get(Document, document.id)
+    assert document.status == DocumentStatus.REDACTED
+    assert CLIENT not in document.redacted_text
+
+
+def test_cases_process_retry_failed_reads_only_the_failed_page_again(db, scanned_case, monkeypatch, runner):
+    require_ocr()
+    case, document = scanned_case
+    reads = _reads(monkeypatch, fail={3})
+    first = runner.invoke(args=["cases", "process", "--case", str(case.id)])
+    assert first.exit_code == 0, first.output
+    assert "0 of 1 documents redacted, 1 failed" in first.output
+    again = runner.invoke(args=["cases", "process", "--case", str(case.id), "--retry-failed"])
+    assert again.exit_code == 0, again.output
+    assert "1 scanned pages of 1 documents queued as page jobs" in again.output
+    assert sorted(reads) == [2, 3, 3]  # page 2 was read once
+    db.session.expire_all()
+    document = db.session.get(Document, document.id)
+    assert document.status == DocumentStatus.REDACTED
+    assert "第三页" in document.extracted_text
+
+
+def test_ocr_puts_back_a_known_name_misread_by_one_look_alike_character(db, scanned_case, monkeypatch):
+    case, document = scanned_case
+    real = page_ocr.ocr_pdf_page
+
+    def misread(data: bytes, filename: str, number: int, config: Any = None) -> Any:
+        text, seconds, engine = real(data, filename, number, config)
+        return text.replace("冼", "洗"), seconds, engine  # what OCR does to 冼 on a damaged page
+
+    require_ocr()
+    monkeypatch.setattr(page_ocr, "ocr_pdf_page", misread)
+    operations.process_documents(actor_id=None, document_ids=[document.id])
+    _run_jobs()
+    db.session.expire_all()
+    document = db.session.get(Document, document.id)
+    assert CLIENT in document.extracted_text
+    assert "洗国梁" not in document.extracted_text
+    assert CLIENT not in document.redacted_text
+    from evalplat.audit.models import AuditEvent
+
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "cases.page_names_corrected"))
+    assert event.after == {"page": 2, "names": 1}
+    assert CLIENT not in json.dumps(event.after, ensure_ascii=False)
+
+
+@pytest.mark.redis
+def test_campaign_redaction_page_jobs_are_shared_by_real_rq_workers(app, db, scanned_case, redis_url):
+    require_ocr()
+    import os
+    import subprocess
+    import uuid
+
+    from evalplat.cases import batch_redaction
+    from evalplat.jobs.rq_backend import RQBackend
+
+    database = app.config["SQLALCHEMY_DATABASE_URI"]
+    if database.startswith("sqlite:///:memory:"):
+        pytest.skip("the workers need a database they can reach")
+    case, document = scanned_case
+    queue = f"evalplat-test-{uuid.uuid4().hex[:8]}"
+    previous = jobs.set_backend(RQBackend(redis_url, queue_name=queue))
+    try:
+        counts = batch_redaction.redact_cases(db.session, [case.id], workers=1)
+        assert (counts["paged"], counts["pages"]) == (1, 2)
+        db.session.expire_all()
+        assert db.session.get(Document, document.id).status == DocumentStatus.EXTRACTING  # waits for its pages
+        env = {**os.environ, "EVALPLAT_DATABASE_URL": database, "EVALPLAT_DATA_KEYS": DATA_KEYS,
+               "EVALPLAT_STORAGE_URL": app.config["EVALPLAT_STORAGE_URL"], "EVALPLAT_ENV": "testing",
+               "EVALPLAT_SECRET_KEY": app.config["SECRET_KEY"], "EVALPLAT_JOBS_URL": redis_url}
+        command = [sys.executable, "-m", "evalplat.jobs.worker", "--url", redis_url, "--queue", queue, "--burst"]
+        root = Path(__file__).resolve().parents[2]
+        workers = [subprocess.Popen(command, env=env, cwd=root, stdout=subprocess.PIPE,  # noqa: S603
+                                    stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        for worker in workers:
+            _, stderr = worker.communicate(timeout=600)
+            assert worker.returncode == 0, stderr[-2000:]
+    finally:
+        jobs.set_backend(previous)
+    db.session.expire_all()
+    records = _page_jobs(db)
+    assert [r.state.value for r in records] == ["done", "done"], [r.error for r in records]
+    document = db.session.get(Document, document.id)
+    assert document.status == DocumentStatus.REDACTED
+    assert CLIENT in document.extracted_text
+    assert CLIENT not in document.redacted_text
