@@ -48,6 +48,7 @@ ACTIONS: dict[str, Any] = {
     "cases.fields_corrected": _l("Case fields corrected"),
     "cases.frozen_evidence_changed": _l("File of a frozen case changed"),
     "cases.import": _l("Cases imported"),
+    "cases.page_names_corrected": _l("Known names put back into an OCR'd page"),
     "cases.page_retry": _l("OCR of a page retried"),
     "cases.redact_campaign": _l("Campaign's cases redacted"),
     "cases.redaction_add": _l("Redaction added by hand"),
