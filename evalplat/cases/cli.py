@@ -133,10 +133,12 @@ def register(app: Flask) -> None:
                 bar.update(done - state["done"])
                 state["done"] = done
 
-            counts = operations.process_case_documents(db.session, ids, tick, retry_failed=retry_failed)
+            paged: list[int] = []
+            counts = operations.process_case_documents(db.session, ids, tick, retry_failed=retry_failed,
+                                                       paged=paged)
         _report(counts)
         if wait:
-            _wait_for_pages(ids)
+            _wait_for_pages(paged)
 
     @group.command("job")
     @click.argument("job_id")
@@ -158,8 +160,6 @@ def register(app: Flask) -> None:
     @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
     def pages_command(document_id: int, retry_pages: tuple[int, ...], wait: bool, lang: str) -> None:
         """Show the OCR of a scanned document page by page; retry failed pages alone."""
-        import time
-
         from evalplat.cases import page_ocr, queries
         from evalplat.cases.models import Document
 
@@ -181,16 +181,13 @@ def register(app: Flask) -> None:
                                        f"(status {document.status.value})")
         if wait:
             with click.progressbar(length=progress.total, label="OCR pages / 文字识别页", file=sys.stderr) as bar:
-                shown = 0
-                while True:
-                    progress = page_ocr.page_progress(db.session, document_id)
-                    assert progress is not None
-                    bar.update(progress.done + len(progress.failed) - shown)
-                    shown = progress.done + len(progress.failed)
-                    if progress.finished:
-                        break
-                    db.session.rollback()  # see the page jobs' commits
-                    time.sleep(1)
+                shown = {"pages": 0}
+
+                def tick(finished: int) -> None:
+                    bar.update(finished - shown["pages"])
+                    shown["pages"] = finished
+
+                progress = page_ocr.wait_for_documents(db.session, [document_id], tick=tick)[document_id]
             db.session.expire_all()
         for page in document.pages:
             line = f"page {page.number:>4}  {page.method:<4}  {page.state.value:<7}"
@@ -222,9 +219,10 @@ def _process_inline(operations: Any, batches: list[list[int]]) -> None:
             bar.update(done - state["done"])
             state["done"] = done
 
-        counts = operations.process_case_documents(db.session, case_ids, tick)
+        paged: list[int] = []
+        counts = operations.process_case_documents(db.session, case_ids, tick, paged=paged)
     _report(counts)
-    _wait_for_pages(case_ids)
+    _wait_for_pages(paged)
 
 
 def _report(counts: dict[str, int]) -> None:
@@ -234,36 +232,27 @@ def _report(counts: dict[str, int]) -> None:
                   if counts["paged"] else ""))
 
 
-def _wait_for_pages(case_ids: list[int]) -> None:
-    """A progress bar over the page jobs of the cases' scanned documents until each page is read or failed;
-    then what became of those documents."""
-    import time
-
+def _wait_for_pages(documents: list[int]) -> None:
+    """A progress bar over the page jobs of the documents until each page is read or failed and each document
+    assembled and redacted (or failed); then what became of them."""
     from evalplat import jobs
     from evalplat.cases import page_ocr
     from evalplat.cases.models import Document, DocumentStatus
 
-    waiting = page_ocr.pending_pages(db.session, case_ids)
-    if not waiting:
+    if not documents:
         return
-    documents = sorted(waiting)
-    total = sum(p.total for p in waiting.values())
+    total = sum(p.total for p in page_ocr.progress_for(db.session, documents).values())
     if not isinstance(jobs.get_backend(), jobs.InProcessBackend):
         click.echo("the page jobs are on the job queue: its workers (python -m evalplat.jobs.worker) read them; "
                    "Ctrl-C stops waiting, not the jobs", err=True)
     with click.progressbar(length=total, label="OCR pages / 文字识别页", file=sys.stderr) as bar:
-        shown = sum(p.done + len(p.failed) for p in waiting.values())
-        bar.update(shown)
-        while True:
-            db.session.rollback()  # see the page jobs' commits
-            progress = page_ocr.progress_for(db.session, documents).values()
-            finished = sum(p.done + len(p.failed) for p in progress)
-            bar.update(finished - shown)
-            shown = finished
-            if all(p.finished for p in progress):
-                break
-            time.sleep(1)
-    db.session.rollback()
+        shown = {"pages": 0}
+
+        def tick(finished: int) -> None:
+            bar.update(finished - shown["pages"])
+            shown["pages"] = finished
+
+        page_ocr.wait_for_documents(db.session, documents, tick=tick)
     statuses = db.session.execute(sa.select(Document.status).where(Document.id.in_(documents))).scalars().all()
     click.echo(f"{total} scanned pages read: {sum(s in (DocumentStatus.REDACTED, DocumentStatus.APPROVED) for s in statuses)} of "
                f"{len(documents)} documents redacted, {sum(s == DocumentStatus.FAILED for s in statuses)} failed "

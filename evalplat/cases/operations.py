@@ -932,20 +932,22 @@ def zero_counts() -> dict[str, int]:
 
 
 def store_extraction(session: Session, document: Document, extraction: Extraction, counts: dict[str, int],
-                     ciphertext: str | None = None) -> None:
+                     ciphertext: str | None = None) -> bool:
     """Store one document's :class:`Extraction`: its text, its named error, or its page jobs (queued when the
-    caller commits; the document is then redacted when its last page is read)."""
+    caller commits; the document is then redacted when its last page is read). True when it was paged."""
     if extraction.pages is not None:
         counts["pages"] += page_ocr.queue_pages(session, document, extraction.pages)
         counts["paged"] += 1
-    elif apply_extraction(document, extraction, ciphertext):
+        return True
+    if apply_extraction(document, extraction, ciphertext):
         counts["extracted"] += 1
     else:
         counts["failed"] += 1
+    return False
 
 
 def process_case(session: Session, case_id: int, storage: Storage, wanted: Sequence[DocumentStatus],
-                 counts: dict[str, int], *, retry_failed: bool = False) -> None:
+                 counts: dict[str, int], *, retry_failed: bool = False, paged: list[int] | None = None) -> None:
     """Extract the case's waiting documents and redact the case, adding to ``counts`` (the caller commits).
 
     Extraction only sets attributes: nothing is flushed until redact_case locks the case, so no write
@@ -954,7 +956,7 @@ def process_case(session: Session, case_id: int, storage: Storage, wanted: Seque
     document is redacted when its last page is read; a document already waiting for its pages is left to
     them. With ``retry_failed``, a document that failed on some of its pages has those pages queued again,
     each alone. A file that cannot be read is marked failed with its error and is retried alone
-    (retry_document).
+    (retry_document). The ids of the documents sent to page jobs are added to ``paged``.
     """
     documents = waiting_documents(session, case_id, wanted)
     case = session.get(Case, case_id)
@@ -967,21 +969,27 @@ def process_case(session: Session, case_id: int, storage: Storage, wanted: Seque
         else:
             read.append((document, read_document(storage, document.storage_key, document.original_filename,
                                                  paged=True, names=names)))
+    sent: list[int] = []
     for document, extraction in read:  # the writes, after every file is read
-        store_extraction(session, document, extraction, counts)
+        if store_extraction(session, document, extraction, counts):
+            sent.append(document.id)
     for document in retry:
         counts["pages"] += page_ocr.retry_failed_pages(session, document)
         counts["paged"] += 1
+        sent.append(document.id)
+    if paged is not None:
+        paged.extend(sent)
     counts["redacted"] += redact_case(session, case_id)
 
 
 def process_case_documents(session: Session, case_ids: Sequence[int], progress: ProgressFn = _no_progress,
-                           *, retry_failed: bool = False) -> dict[str, int]:
+                           *, retry_failed: bool = False, paged: list[int] | None = None) -> dict[str, int]:
     """Extract every not-yet-extracted document of the cases, then redact each case, one commit per case.
 
     The sequential path (one case's job, and the reference for
     :func:`evalplat.cases.batch_redaction.redact_cases`, which does the same campaign-wide on every core).
-    Scanned PDF pages go to page jobs (:func:`process_case`); this returns when they are queued.
+    Scanned PDF pages go to page jobs (:func:`process_case`); this returns when they are queued, with the
+    ids of their documents added to ``paged``.
 
     Returns
     -------
@@ -992,7 +1000,7 @@ def process_case_documents(session: Session, case_ids: Sequence[int], progress: 
     storage = _storage()
     wanted = waiting_statuses(retry_failed)
     for done, case_id in enumerate(case_ids):
-        process_case(session, case_id, storage, wanted, counts, retry_failed=retry_failed)
+        process_case(session, case_id, storage, wanted, counts, retry_failed=retry_failed, paged=paged)
         session.commit()
         progress((done + 1) / max(len(case_ids), 1), f"{done + 1}/{len(case_ids)}")
     return counts

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -153,14 +153,33 @@ def start_pages(session: Session, document: Document, storage: Storage, *, confi
     return queued
 
 
-def pending_pages(session: Session, case_ids: Sequence[int]) -> dict[int, PageProgress]:
-    """The documents of these cases whose page jobs are not all finished, with their progress."""
-    if not case_ids:
-        return {}
-    waiting = sa.select(DocumentPage.document_id).join(Document, Document.id == DocumentPage.document_id).where(
-        Document.case_id.in_(case_ids), DocumentPage.method == "ocr",
-        DocumentPage.state.in_((PageState.QUEUED, PageState.RUNNING))).distinct()
-    return progress_for(session, list(session.execute(waiting).scalars()))
+#: statuses a paged document is in while its page jobs, or the last one's assembly and redaction, are under way
+UNDER_WAY = (DocumentStatus.EXTRACTING, DocumentStatus.EXTRACTED)
+
+
+def wait_for_documents(session: Session, document_ids: Sequence[int], *, tick: Callable[[int], None] | None = None,
+                       settle_seconds: float = 120.0, poll_seconds: float = 1.0) -> dict[int, PageProgress]:
+    """Wait until every page of the documents is read or failed, and each document has been assembled and
+    redacted (or marked failed) by the job of its last page; ``tick(pages finished)`` after each look.
+
+    The wait for the last step after the pages is bounded by ``settle_seconds`` (a job that dies between
+    the two leaves its document ``extracted``). Returns the final progress per document.
+    """
+    import time
+
+    settled_by: float | None = None
+    while True:
+        session.rollback()  # see the page jobs' commits
+        progress = progress_for(session, list(document_ids))
+        if tick is not None:
+            tick(sum(p.done + len(p.failed) for p in progress.values()))
+        if all(p.finished for p in progress.values()):
+            settled_by = settled_by or time.monotonic() + settle_seconds
+            statuses = session.execute(sa.select(Document.status).where(Document.id.in_(document_ids))).scalars()
+            if not any(status in UNDER_WAY for status in statuses) or time.monotonic() > settled_by:
+                session.rollback()
+                return progress
+        time.sleep(poll_seconds)
 
 
 def retry_failed_pages(session: Session, document: Document, *, actor: User | None = None) -> int:
