@@ -5,6 +5,7 @@ kept); bilingual texts here, so the report's shared catalogue stays untouched.""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import sqlalchemy as sa
@@ -80,10 +81,11 @@ def weighted_section(session: Session, campaign: Any, *, lang: str = "zh") -> di
     m, g = figures.mean, figures.share_good
     interval = f"{m.level:.0%}"
     head = (_t("figure", lang), _t("estimate", lang), _t("se", lang), interval, _t("unweighted", lang))
-    rows = [(_t("mean_total", lang), f"{m.estimate:.1f}", f"{m.se:.2f}", f"{m.low:.1f} – {m.high:.1f}",
-             f"{m.unweighted:.1f}"),
-            (_t("share_good", lang), _pct(g.estimate), _pct(g.se), f"{_pct(g.low)} – {_pct(g.high)}",
-             _pct(g.unweighted)),
+    known = math.isfinite(m.se)  # no standard error with fewer than two cases drawn at random
+    rows = [(_t("mean_total", lang), f"{m.estimate:.1f}", f"{m.se:.2f}" if known else "—",
+             f"{m.low:.1f} – {m.high:.1f}" if known else "—", f"{m.unweighted:.1f}"),
+            (_t("share_good", lang), _pct(g.estimate), _pct(g.se) if known else "—",
+             f"{_pct(g.low)} – {_pct(g.high)}" if known else "—", _pct(g.unweighted)),
             (_t("sample_n", lang), f"{figures.n:,} ({figures.cases_with_signals:,})", "", "", ""),
             (_t("population_n", lang), f"{figures.population:,.0f}", "", "", "")]
     return {"title": _t("weighted_title", lang), "sheet": _t("weighted_sheet", lang),
