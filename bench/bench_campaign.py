@@ -97,7 +97,7 @@ def main() -> None:
     from flask_migrate import upgrade
 
     from evalplat import create_app
-    from evalplat.campaigns import assigning
+    from evalplat.assignments import operations as assigning
     from evalplat.campaigns import operations as ops
     from evalplat.extensions import db
 

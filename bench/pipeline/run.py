@@ -412,8 +412,8 @@ def run_pipeline(kind: str, sizes: dict[str, int], workers: int, folder: Path, s
 
     from evalplat import create_app
     from evalplat.accounts.models import User
+    from evalplat.assignments import operations as assigning
     from evalplat.assignments.models import Assignment, AssignmentRound, AssignmentState
-    from evalplat.campaigns import assigning
     from evalplat.campaigns import operations as ops
     from evalplat.campaigns.models import CampaignState, Sample
     from evalplat.cases import importer

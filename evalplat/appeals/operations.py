@@ -28,7 +28,8 @@ from evalplat.files import CodedError, FileRejected, Storage, sniff
 from evalplat.i18n import lazy_gettext as _l
 from evalplat.results.models import Result
 
-__all__ = ["AppealError", "accept_appeal", "appeal_window", "file_appeal", "reject_appeal"]
+__all__ = ["AppealError", "accept_appeal", "accepted_appeal", "appeal_window", "decide_appeal", "file_appeal",
+           "reject_appeal"]
 
 MAX_ATTACHMENTS = 10
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
@@ -193,7 +194,7 @@ def accept_appeal(session: Session, *, actor: User, appeal: Appeal, note: str, n
     AssignmentError
         No eligible re-reviewer (nothing changes; the message says why).
     """
-    from evalplat.campaigns.assigning import create_adjudication_assignment
+    from evalplat.assignments.operations import create_adjudication_assignment
 
     _organiser(actor)
     _decidable(appeal)
@@ -224,6 +225,32 @@ def reject_appeal(session: Session, *, actor: User, appeal: Appeal, reasons: str
     session.flush()
     record(session, actor_id=actor.id, action="appeal.rejected", object_type="appeal", object_id=appeal.id, at=now,
            before={"state": "filed"}, after={"state": "rejected", "reasons": text[:2000]})
+    return appeal
+
+
+def accepted_appeal(session: Session, sample_id: int) -> Appeal | None:
+    """The sample's accepted appeal that waits for its re-review decision (read afresh: a concurrent decision
+    may have closed it)."""
+    return session.scalar(sa.select(Appeal).where(Appeal.sample_id == sample_id, Appeal.state == AppealState.ACCEPTED)
+                          .execution_options(populate_existing=True))
+
+
+def decide_appeal(session: Session, *, appeal: Appeal, result: Result, previous: Result | None, reasons: str,
+                  actor: User, now: datetime) -> Appeal:
+    """accepted → decided, by the re-review's new ``result`` (recorded by
+    :func:`evalplat.results.operations.decide`): ``changed`` when it differs from ``previous``, else ``upheld``."""
+    if appeal.state != AppealState.ACCEPTED:
+        raise InvalidTransition(_l("Only an accepted appeal can be decided."), code="appeal_not_accepted")
+    changed = previous is None or abs(previous.total - result.total) > 1e-9 or previous.grade != result.grade
+    appeal.state = AppealState.DECIDED
+    appeal.decision = "changed" if changed else "upheld"
+    appeal.decision_reason = reasons[:8000]
+    appeal.decided_by_id = actor.id
+    appeal.decided_at = now
+    session.flush()
+    record(session, actor_id=actor.id, action="appeal.decided", object_type="appeal", object_id=appeal.id,
+           at=now, before={"state": "accepted"}, after={"state": "decided", "decision": appeal.decision,
+                                                        "result_id": result.id})
     return appeal
 
 

@@ -25,8 +25,9 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from evalplat.accounts.models import User
+from evalplat.assignments import operations as assigning
 from evalplat.assignments.models import AssignmentRun, RunState
-from evalplat.campaigns import assigning, operations, queries
+from evalplat.campaigns import operations, queries
 from evalplat.campaigns.models import Campaign, CampaignState
 from evalplat.db import utcnow
 from evalplat.errors import DomainError

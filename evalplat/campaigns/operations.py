@@ -2,7 +2,7 @@
 
 Every function takes the session and the actor explicitly, checks the campaign's state, changes rows and
 writes its audit event in the caller's transaction; the view or CLI commits once. Assignment operations
-live in :mod:`evalplat.campaigns.assigning` and are re-exported here.
+live in :mod:`evalplat.assignments.operations` and are re-exported here.
 
 The sampling plan row keeps the engine's plan in ``params["engine"]`` (see
 :meth:`evalplat.sampling.SamplingPlan.to_dict`), where the seed came from in ``params["seed_source"]``
@@ -203,7 +203,7 @@ def _settings_of(campaign: Campaign) -> dict[str, Any]:
     return {key: getattr(campaign, key) for key in SETTINGS}
 
 
-# What an empty assignment_rules means (evalplat.campaigns.assigning reads them with these defaults).
+# What an empty assignment_rules means (evalplat.assignments.operations reads them with these defaults).
 ASSIGNMENT_RULE_DEFAULTS = {"regional_avoidance": True, "case_type_match": "preferred"}
 
 

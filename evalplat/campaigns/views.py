@@ -12,8 +12,9 @@ from wtforms.fields.choices import SelectChoice
 
 from evalplat import notifications
 from evalplat.accounts.models import Role
+from evalplat.assignments import operations as assigning
 from evalplat.assignments.models import AssignmentRun, RunState
-from evalplat.campaigns import assigning, exports, operations, pipeline, queries
+from evalplat.campaigns import exports, operations, pipeline, queries
 from evalplat.campaigns.models import Campaign, CampaignState, Sample, SamplingMode, ScopeKind
 from evalplat.confirm import require_confirmation
 from evalplat.db import utcnow

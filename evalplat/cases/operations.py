@@ -49,7 +49,7 @@ from evalplat.extract.ocr import OcrConfig
 from evalplat.files import CodedError, FileRejected, Storage
 from evalplat.i18n import lazy_gettext as _l
 from evalplat.jobs.models import JobRecord, JobState
-from evalplat.jobs.tracking import ProgressFn, _update_job, run_tracked, submit_job
+from evalplat.jobs.tracking import ProgressFn, run_tracked, submit_job, update_job
 from evalplat.services import get_storage
 
 log = logging.getLogger(__name__)
@@ -1068,14 +1068,14 @@ def fan_out_campaign_redaction(session: Session, campaign_id: int, job_id: str, 
     session.add_all(children)
     session.commit()
     if not chunks:
-        _update_job(job_id, state=JobState.DONE, progress=1.0, message=json.dumps(zero_counts()))
+        update_job(job_id, state=JobState.DONE, progress=1.0, message=json.dumps(zero_counts()))
         return 0
-    _update_job(job_id, state=JobState.RUNNING, progress=0.0, message=f"0/{len(chunks)}")
+    update_job(job_id, state=JobState.RUNNING, progress=0.0, message=f"0/{len(chunks)}")
     for child, chunk in zip(children, chunks, strict=True):
         try:
             jobs.enqueue("cases.redact_chunk", child.id, job_id, campaign_id, chunk)
         except Exception as exc:
-            _update_job(child.id, state=JobState.FAILED, error=f"{type(exc).__name__}: {exc}")
+            update_job(child.id, state=JobState.FAILED, error=f"{type(exc).__name__}: {exc}")
             _part_finished(job_id, campaign_id)
             raise
     return len(chunks)
@@ -1103,7 +1103,7 @@ def _part_finished(parent_id: str, campaign_id: int) -> None:
     db.session.rollback()
     ended = [(state, message) for state, message in parts if state in (JobState.DONE, JobState.FAILED)]
     if len(ended) < len(parts):
-        _update_job(parent_id, progress=len(ended) / max(len(parts), 1), message=f"{len(ended)}/{len(parts)}")
+        update_job(parent_id, progress=len(ended) / max(len(parts), 1), message=f"{len(ended)}/{len(parts)}")
         return
     counts = zero_counts()
     for state, message in ended:

@@ -151,7 +151,7 @@ def _approve_redactions(session: Session, campaign: Campaign, organiser: User) -
 
 def _new_campaign(session: Session, organiser: User, *, name: str, prefix: str, year: int, agencies: list[int],
                   seed: str, now: datetime, per_stratum: int = 1) -> Campaign:
-    from evalplat.campaigns import assigning
+    from evalplat.assignments import operations as assigning
     from evalplat.campaigns import operations as ops
 
     campaign = ops.create_campaign(session, actor=organiser, name=name, year=year, code_prefix=prefix,

@@ -65,7 +65,7 @@ def _enqueue_pending(session: Session) -> None:
             enqueue(task_name, job_id, *args)
         except Exception as exc:  # the work is committed: the job shows failed and can be retried
             log.exception("job %s (%s): queueing failed", job_id, task_name)
-            _update_job(job_id, state=JobState.FAILED, error=f"{type(exc).__name__}: {exc}")
+            update_job(job_id, state=JobState.FAILED, error=f"{type(exc).__name__}: {exc}")
 
 
 def _forget_pending(session: Session, previous_transaction: SessionTransaction) -> None:
@@ -80,7 +80,7 @@ def init_app(app: Flask) -> None:
         event.listen(Session, "after_soft_rollback", _forget_pending)
 
 
-def _update_job(job_id: str, **values: Any) -> None:
+def update_job(job_id: str, **values: Any) -> None:
     """Write a job's state on its own connection (never inside the work's transaction)."""
     values["updated_at"] = utcnow()
     try:
@@ -103,7 +103,7 @@ class _Tracker:
         now = time.monotonic()
         if fraction - self.last_fraction >= 0.05 or now - self.last >= 1.0 or fraction >= 1.0:
             self.last, self.last_fraction = now, fraction
-            _update_job(self.job_id, progress=fraction, message=message[:500])
+            update_job(self.job_id, progress=fraction, message=message[:500])
 
 
 def run_tracked(job_id: str, work: Callable[[ProgressFn], Any]) -> Any:
@@ -115,7 +115,7 @@ def run_tracked(job_id: str, work: Callable[[ProgressFn], Any]) -> Any:
     task = _task_of(job_id)
     log.info("job %s (%s): started", job_id, task)
     started = time.perf_counter()
-    _update_job(job_id, state=JobState.RUNNING, progress=0.0, error=None)
+    update_job(job_id, state=JobState.RUNNING, progress=0.0, error=None)
     tracker = _Tracker(job_id)
     try:
         result = work(tracker)
@@ -123,11 +123,11 @@ def run_tracked(job_id: str, work: Callable[[ProgressFn], Any]) -> Any:
         db.session.rollback()
         detail = exc.to_dict() if isinstance(exc, CodedError) else None
         error = json.dumps(detail, ensure_ascii=False) if detail else f"{type(exc).__name__}: {exc}"
-        _update_job(job_id, state=JobState.FAILED, error=error)
+        update_job(job_id, state=JobState.FAILED, error=error)
         log.warning("job %s (%s): failed after %.2f s: %s", job_id, task, time.perf_counter() - started,
                     error[:500])
         raise
-    _update_job(job_id, state=JobState.DONE, progress=1.0, message=str(result or "")[:500])
+    update_job(job_id, state=JobState.DONE, progress=1.0, message=str(result or "")[:500])
     log.info("job %s (%s): done in %.2f s: %s", job_id, task, time.perf_counter() - started, str(result or "")[:200])
     return result
 

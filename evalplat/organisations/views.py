@@ -10,6 +10,7 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from evalplat.accounts.models import Role
+from evalplat.assignments import conflicts as conflict_ops
 from evalplat.assignments.models import Conflict
 from evalplat.db import utcnow
 from evalplat.extensions import db
@@ -111,7 +112,7 @@ def conflicts() -> Any:
                                          per_page=PER_PAGE)
     return render_template("organisations/conflicts.html", rows=rows, total=total, page=page, per_page=PER_PAGE,
                            campaign_id=campaign_id, status=status, reason=reason, reasons=queries.REASON_LABELS,
-                           rule_reasons=operations.RULE_REASONS)
+                           rule_reasons=conflict_ops.RULE_REASONS)
 
 
 @bp.post("/conflicts/<int:conflict_id>/<decision>")
@@ -120,7 +121,7 @@ def decide_conflict(conflict_id: int, decision: str) -> Any:
     conflict = load_or_404(Conflict, conflict_id)
     if decision not in ("confirm", "dismiss"):
         return redirect(url_for("organisations.conflicts"))
-    operations.decide_conflict(db.session, conflict=conflict, confirm=decision == "confirm", actor=current_user,
+    conflict_ops.decide_conflict(db.session, conflict=conflict, confirm=decision == "confirm", actor=current_user,
                                now=utcnow())
     db.session.commit()
     flash(_l("Conflict confirmed.") if decision == "confirm" else _l("Conflict dismissed."), "success")

@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from evalplat.accounts.models import User
-from evalplat.appeals.models import Appeal, AppealState
+from evalplat.assignments import states as assignment_states
 from evalplat.assignments.models import Assignment, AssignmentRound, AssignmentState
 from evalplat.audit.operations import record
 from evalplat.campaigns.models import PUBLISHED_STATES, Campaign, CampaignState, Sample
@@ -259,10 +259,10 @@ def consolidate(session: Session, *, campaign: Campaign, actor: User | None, now
 def _assign_adjudicators(session: Session, campaign: Campaign, sample_ids: set[int], *, actor: User | None,
                          now: datetime) -> tuple[set[int], list[str]]:
     """One adjudication assignment per sample, all in one solve of the assignment engine."""
-    from evalplat.campaigns.assigning import _reassign_samples
+    from evalplat.assignments.operations import reassign_samples
 
     if len(sample_ids) == 1:
-        from evalplat.campaigns.assigning import AssignmentError, create_adjudication_assignment
+        from evalplat.assignments.operations import AssignmentError, create_adjudication_assignment
 
         sample = session.get(Sample, next(iter(sample_ids)))
         assert sample is not None
@@ -272,7 +272,7 @@ def _assign_adjudicators(session: Session, campaign: Campaign, sample_ids: set[i
         except AssignmentError as error:
             return set(), [str(error.message)]
         return set(sample_ids), []
-    result = _reassign_samples(session, campaign, sample_ids, AssignmentRound.ADJUDICATION, set(), actor=actor,
+    result = reassign_samples(session, campaign, sample_ids, AssignmentRound.ADJUDICATION, set(), actor=actor,
                                now=now, per_case=1, min_evaluators=0)
     return {a.sample_id for a in result.assignments}, list(result.problems)
 
@@ -392,6 +392,10 @@ def decide(session: Session, *, assignment: Assignment, actor: User, total: floa
     ConcurrentChange
         Someone else decided the case first.
     """
+    # appeals depends on results (an appeal contests a result); results reaches appeals' operations only here,
+    # at call time, for the appeal a re-review decides.
+    from evalplat.appeals import operations as appeal_ops
+
     text = (reasons or "").strip()
     if not text:
         raise ResultError(_l("Give the reasons for the decision."), code="reasons_required")
@@ -433,9 +437,7 @@ def decide(session: Session, *, assignment: Assignment, actor: User, total: floa
         if previous is not None:
             raise ConcurrentChange(already, code="already_decided")
     else:
-        appeal = session.scalar(sa.select(Appeal).where(Appeal.sample_id == sample.id,
-                                                        Appeal.state == AppealState.ACCEPTED)
-                                .execution_options(populate_existing=True))
+        appeal = appeal_ops.accepted_appeal(session, sample.id)
         if appeal is None:
             raise ConcurrentChange(already, code="already_decided")
     rules = Rules.of(campaign)
@@ -457,21 +459,12 @@ def decide(session: Session, *, assignment: Assignment, actor: User, total: floa
                     decided_by_id=actor.id, current=True, created_at=now)
     session.add(result)
     if not via_review:
-        assignment.state = AssignmentState.SUBMITTED
-        assignment.updated_at = now
+        assignment_states.submit(assignment, now=now)
     others = session.scalars(sa.select(Assignment).where(
         Assignment.sample_id == sample.id, Assignment.round == round_, Assignment.id != assignment.id,
         Assignment.state.in_(OPEN))).all()
     for other in others:
-        other.state = AssignmentState.WITHDRAWN
-        other.updated_at = now
-    if appeal is not None:
-        changed = previous is None or abs(previous.total - result.total) > 1e-9 or previous.grade != result.grade
-        appeal.state = AppealState.DECIDED
-        appeal.decision = "changed" if changed else "upheld"
-        appeal.decision_reason = text[:8000]
-        appeal.decided_by_id = actor.id
-        appeal.decided_at = now
+        assignment_states.withdraw(other, now=now)
     session.flush()
     record(session, actor_id=actor.id, action="result.adjudicated" if kind == ResultKind.ADJUDICATED
            else "result.appeal", object_type="sample", object_id=sample.id, at=now,
@@ -481,9 +474,8 @@ def decide(session: Session, *, assignment: Assignment, actor: User, total: floa
                   "grade": result.grade, "vetoes": wanted, "reasons": text[:2000],
                   "withdrawn": [o.id for o in others], "appeal_id": appeal.id if appeal else None})
     if appeal is not None:
-        record(session, actor_id=actor.id, action="appeal.decided", object_type="appeal", object_id=appeal.id,
-               at=now, before={"state": "accepted"}, after={"state": "decided", "decision": appeal.decision,
-                                                            "result_id": result.id})
+        appeal_ops.decide_appeal(session, appeal=appeal, result=result, previous=previous, reasons=text, actor=actor,
+                                 now=now)
     return result
 
 

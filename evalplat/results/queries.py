@@ -11,14 +11,13 @@ import dataclasses
 import math
 import string
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from evalplat.accounts.models import User
-from evalplat.appeals.models import Appeal
 from evalplat.assignments.models import Assignment, AssignmentRound
 from evalplat.campaigns.models import PUBLISHED_STATES, Campaign, Sample
 from evalplat.cases.models import Case
@@ -32,6 +31,9 @@ from evalplat.reviews.rubrics import rubric_of
 from scoring import Ratings
 from scoring.calibration import fit_rater_effects
 from scoring.reliability import ICCResult, icc, krippendorff_alpha
+
+if TYPE_CHECKING:
+    from evalplat.appeals.models import Appeal
 
 #: A reviewer is flagged lenient or severe when |bias| ≥ this many points and |bias| / SE > Z_FLAG.
 BIAS_POINTS_FLAG = 3.0
@@ -403,6 +405,8 @@ def agency_results(agency_id: int, campaign: Campaign, *, page: int, per_page: i
     """An agency's current results in a published campaign with its own case numbers (one query per page)."""
     if campaign.state not in PUBLISHED_STATES:
         return [], 0
+    from evalplat.appeals.models import Appeal
+
     appeal_state = sa.select(Appeal.state).where(Appeal.sample_id == Sample.id).limit(1).scalar_subquery()
     base = (sa.select(Sample.id, Sample.code, Case.case_number, Case.case_type, Case.cause, Result.kind, Result.total,
                       Result.grade, appeal_state.label("appeal_state"))
@@ -444,6 +448,8 @@ def case_feedback(sample: Sample, *, locale: str) -> CaseFeedback | None:
                         if item.code in r.items and r.items[item.code].comment]
             items.append({"code": item.code, "label": item.label.get(locale), "max": item.max_points,
                           "points": (current.item_points or {}).get(item.code), "comments": comments})
+    from evalplat.appeals.models import Appeal
+
     appeal = db.session.scalar(sa.select(Appeal).where(Appeal.sample_id == sample.id)
                                .options(sa.orm.selectinload(Appeal.attachments)))
     return CaseFeedback(sample, sample.case, current, results, items, reviews, appeal)

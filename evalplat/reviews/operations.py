@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from evalplat.accounts.models import User
+from evalplat.assignments import states as assignment_states
 from evalplat.assignments.models import Assignment, AssignmentRound, AssignmentState, Conflict, ConflictStatus
 from evalplat.audit.operations import record
 from evalplat.campaigns.models import Campaign, CampaignState, Sample
@@ -110,11 +111,7 @@ def _own(assignment: Assignment, actor: User) -> None:
 def accept_assignment(session: Session, *, assignment: Assignment, actor: User, now: datetime) -> Assignment:
     """The reviewer accepts an offered assignment (offered → accepted)."""
     _own(assignment, actor)
-    if assignment.state != AssignmentState.OFFERED:
-        raise InvalidTransition(_l("Only an assignment waiting for an answer can be accepted."),
-                                code="assignment_not_offered")
-    assignment.state = AssignmentState.ACCEPTED
-    assignment.updated_at = now
+    assignment_states.accept(assignment, now=now)
     session.flush()
     record(session, actor_id=actor.id, action="assignment.accepted", object_type="assignment",
            object_id=assignment.id, before={"state": "offered"}, after={"state": "accepted"}, at=now)
@@ -141,8 +138,8 @@ def decline_assignment(session: Session, *, assignment: Assignment, actor: User,
     -------
     DeclineOutcome
     """
-    from evalplat.campaigns.assigning import reassign_declined
-    from evalplat.organisations.operations import declare_conflict
+    from evalplat.assignments.conflicts import declare_conflict
+    from evalplat.assignments.operations import reassign_declined
 
     _own(assignment, actor)
     text = (reason or "").strip()
@@ -154,11 +151,7 @@ def decline_assignment(session: Session, *, assignment: Assignment, actor: User,
     if review is not None and review.state == ReviewState.SUBMITTED:
         raise InvalidTransition(_l("The review is submitted; the assignment can no longer be declined."),
                                 code="review_submitted")
-    before = assignment.state
-    assignment.state = AssignmentState.DECLINED
-    assignment.decline_reason = text[:2000]
-    assignment.conflict_declared = bool(conflict)
-    assignment.updated_at = now
+    before = assignment_states.decline(assignment, reason=text, conflict_declared=bool(conflict), now=now)
     session.flush()
     record(session, actor_id=actor.id, action="assignment.declined", object_type="assignment",
            object_id=assignment.id, before={"state": before},
@@ -335,8 +328,7 @@ def submit_review(session: Session, *, assignment: Assignment, actor: User, data
     review.grade = Grade(evaluation.grade)
     review.vetoes = list(evaluation.vetoes)
     review.submitted_at = now
-    assignment.state = AssignmentState.SUBMITTED
-    assignment.updated_at = now
+    assignment_states.submit(assignment, now=now)
     with _race():
         session.flush()
     record(session, actor_id=actor.id, action="review.submitted", object_type="review", object_id=review.id,

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from evalplat.assignments import operations as assigning
 from evalplat.assignments.models import Assignment, AssignmentRound, AssignmentRun, AssignmentState, RunState
 from evalplat.audit.models import AuditEvent
-from evalplat.campaigns import assigning
 from evalplat.campaigns.models import CampaignState, Sample
 from evalplat.errors import DomainError
 from evalplat.organisations.models import ReviewerProfile
@@ -175,7 +175,7 @@ def test_deactivating_a_reviewer_moves_only_their_cases(db: Any, sampled_campaig
 
 def test_adjudication_assignment_obeys_conflicts_and_picks_someone_new(db: Any, sampled_campaign: Any,
                                                                        province: Any, now: Any) -> None:
-    from evalplat.organisations.operations import declare_conflict
+    from evalplat.assignments.conflicts import declare_conflict
 
     _commit(db, sampled_campaign, province.organiser, now)
     sample = db.session.scalar(sa.select(Sample).order_by(Sample.id).limit(1))

@@ -22,7 +22,7 @@ def _english(client: Any) -> None:
 
 
 def _assigned(db: Any, campaign: Any, organiser: Any, now: Any) -> list[Assignment]:
-    from evalplat.campaigns import assigning
+    from evalplat.assignments import operations as assigning
 
     run = assigning.preview_run(db.session, campaign=campaign, actor=organiser, now=now)
     assigning.commit_run(db.session, run=run, actor=organiser, now=now)
@@ -146,7 +146,7 @@ def test_adjudication_goes_to_a_user_with_the_adjudicator_role(db: Any, province
                                                                make_user: Any, make_reviewer: Any,
                                                                make_region: Any, now: Any) -> None:
     from evalplat.accounts.models import Role
-    from evalplat.campaigns.assigning import create_adjudication_assignment
+    from evalplat.assignments.operations import create_adjudication_assignment
 
     _assigned(db, sampled_campaign, province.organiser, now)
     expert = make_reviewer("evaluator", city=make_region("省直"), user=make_user(Role.ADJUDICATOR),
@@ -168,7 +168,7 @@ def test_adjudicator_home_lists_decisions_waiting(client: Any, login: Any, db: A
                                                   sampled_campaign: Any, make_user: Any, make_reviewer: Any,
                                                   make_region: Any, now: Any) -> None:
     from evalplat.accounts.models import Role
-    from evalplat.campaigns.assigning import create_adjudication_assignment
+    from evalplat.assignments.operations import create_adjudication_assignment
 
     _assigned(db, sampled_campaign, province.organiser, now)
     user = make_user(Role.ADJUDICATOR)

@@ -22,7 +22,7 @@ from evalplat.params import opaque_id
 
 
 def _assign(db: Any, campaign: Any, organiser: Any, now: Any) -> list[Assignment]:
-    from evalplat.campaigns import assigning
+    from evalplat.assignments import operations as assigning
 
     run = assigning.preview_run(db.session, campaign=campaign, actor=organiser, now=now)
     assigning.commit_run(db.session, run=run, actor=organiser, now=now)

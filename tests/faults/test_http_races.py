@@ -145,7 +145,7 @@ def test_two_adjudicators_deciding_the_same_case_at_once(live_server: str, db: A
                                                          flow_support: ModuleType,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """Two adjudicators post their decisions together: one adjudicated result, the other told it was decided."""
-    from evalplat.campaigns.assigning import create_adjudication_assignment
+    from evalplat.assignments.operations import create_adjudication_assignment
     from evalplat.results import operations
 
     fs = flow_support
@@ -179,7 +179,7 @@ def test_two_organisers_committing_the_same_run_at_once(live_server: str, db: An
                                                         province: Any, now: Any, make_user: Any,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """Two organisers commit the same preview: its assignments are inserted once, the other is told."""
-    from evalplat.campaigns import assigning
+    from evalplat.assignments import operations as assigning
 
     run = assigning.preview_run(db.session, campaign=sampled_campaign, actor=province.organiser, now=now)
     db.session.commit()
@@ -233,8 +233,9 @@ def test_saving_settings_while_another_organiser_commits_the_run(live_server: st
     two wait for each other and PostgreSQL aborts one (deadlock). Its user must get the "someone else changed
     this" message, not the "database unreachable" page.
     """
+    from evalplat.assignments import operations as assigning
     from evalplat.audit.operations import verify_chain
-    from evalplat.campaigns import assigning, operations
+    from evalplat.campaigns import operations
     from evalplat.campaigns.models import Campaign
 
     run = assigning.preview_run(db.session, campaign=sampled_campaign, actor=province.organiser, now=now)

@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from evalplat.accounts.models import User
+from evalplat.assignments import conflicts
 from evalplat.assignments.models import Conflict, ConflictStatus
 from evalplat.errors import DomainError
 from evalplat.organisations import importer, operations
@@ -128,7 +129,7 @@ def test_conflicts_are_computed_for_region_firm_own_case_and_names_in_the_file(
     document.extracted_text = f"证人周知名陈述……代理人{handling.name}"
     db.session.add(document)
     db.session.commit()
-    counts = operations.compute_conflicts(db.session, case_ids=[case.id], actor=None, now=NOW)
+    counts = conflicts.compute_conflicts(db.session, case_ids=[case.id], actor=None, now=NOW)
     db.session.commit()
     rows = {(c.reviewer_id, c.reason): c for c in db.session.scalars(sa.select(Conflict))}
     assert set(rows) == {(same_city.id, "same_region"), (own.id, "own_case"), (own.id, "same_firm"),
@@ -138,26 +139,26 @@ def test_conflicts_are_computed_for_region_firm_own_case_and_names_in_the_file(
     assert rows[(same_city.id, "same_region")].status == ConflictStatus.CONFIRMED
     assert clean.id not in {r for r, _ in rows}
     # idempotent
-    assert operations.compute_conflicts(db.session, case_ids=[case.id], actor=None, now=NOW).total == 0
+    assert conflicts.compute_conflicts(db.session, case_ids=[case.id], actor=None, now=NOW).total == 0
     with pytest.raises(DomainError, match="cannot be dismissed"):
-        operations.decide_conflict(db.session, conflict=rows[(own.id, "own_case")], confirm=False,
+        conflicts.decide_conflict(db.session, conflict=rows[(own.id, "own_case")], confirm=False,
                                    actor=make_user("organiser"), now=NOW)
     organiser = make_user("organiser")
-    operations.decide_conflict(db.session, conflict=rows[(named.id, "named_in_file")], confirm=False,
+    conflicts.decide_conflict(db.session, conflict=rows[(named.id, "named_in_file")], confirm=False,
                                actor=organiser, now=NOW)
-    assert operations.blocking_case_conflicts(db.session, [case.id]) == {}
+    assert conflicts.blocking_case_conflicts(db.session, [case.id]) == {}
 
 
 def test_declared_conflict_blocks_until_dismissed(db: Any, make_case: Any, make_reviewer: Any) -> None:
     case = make_case()
     reviewer = make_reviewer("evaluator")
     with pytest.raises(DomainError, match="why"):
-        operations.declare_conflict(db.session, reviewer=reviewer, case=case, reason="", actor=None)
-    conflict = operations.declare_conflict(db.session, reviewer=reviewer, case=case, reason="曾代理对方当事人",
+        conflicts.declare_conflict(db.session, reviewer=reviewer, case=case, reason="", actor=None)
+    conflict = conflicts.declare_conflict(db.session, reviewer=reviewer, case=case, reason="曾代理对方当事人",
                                            actor=reviewer.user, now=NOW)
     assert conflict.source == "declared"
     assert conflict.status == ConflictStatus.OPEN
-    assert operations.blocking_case_conflicts(db.session, [case.id]) == {case.id: {reviewer.id}}
+    assert conflicts.blocking_case_conflicts(db.session, [case.id]) == {case.id: {reviewer.id}}
 
 
 ORGANISER_PAGES = ["/reviewers", "/reviewers/import", "/conflicts", "/campaigns", "/campaigns/new"]

@@ -39,7 +39,7 @@ def build_flow(db: Any, make_region: Any, make_agency: Any, make_case: Any, make
 def campaign_in_scoring(s: Any, organiser: Any, *, name: str = "2024 测试评估", code_prefix: str = "T2024",
                         rules: dict[str, Any] | None = None) -> Any:
     """A census campaign of every case, 2 reviewers per case, assigned and in scoring (committed)."""
-    from evalplat.campaigns import assigning
+    from evalplat.assignments import operations as assigning
     from evalplat.campaigns import operations as ops
 
     campaign = ops.create_campaign(s, actor=organiser, name=name, year=2024, code_prefix=code_prefix,

@@ -198,7 +198,7 @@ def test_two_adjudicators_cannot_both_decide(app: Any, db: Any, flow: Any, fs: A
     from sqlalchemy.orm import Session
 
     from evalplat.assignments.models import Assignment
-    from evalplat.campaigns.assigning import create_adjudication_assignment
+    from evalplat.assignments.operations import create_adjudication_assignment
 
     if db.engine.dialect.name != "postgresql":
         pytest.skip("row locks need PostgreSQL (EVALPLAT_TEST_DATABASE_URL)")

@@ -24,6 +24,7 @@ from evalplat.accounts.models import User
 from evalplat.assignment import Case as EngineCase
 from evalplat.assignment import InfeasibleAssignment, Rules, solve
 from evalplat.assignment import Reviewer as EngineReviewer
+from evalplat.assignments import states as assignment_states
 from evalplat.assignments.models import Assignment, AssignmentRound, AssignmentRun, AssignmentState, RunState
 from evalplat.audit.operations import record
 from evalplat.campaigns import states
@@ -75,7 +76,7 @@ def rules_for(campaign: Campaign, *, seed: int | None = None, per_case: int | No
 
 def engine_cases(session: Session, campaign: Campaign, sample_ids: Iterable[int] | None = None) -> list[EngineCase]:
     """Engine cases for a campaign's samples (all, or the given ones): two queries whatever the size."""
-    from evalplat.organisations.operations import blocking_case_conflicts
+    from evalplat.assignments.conflicts import blocking_case_conflicts
 
     stmt = (sa.select(Sample.id, Sample.case_id, Case.case_type, Agency.city_id, Case.firm_id, Case.lawyer_id)
             .join(Case, Case.id == Sample.case_id).join(Agency, Agency.id == Case.agency_id)
@@ -159,7 +160,7 @@ def preview_run(session: Session, *, campaign: Campaign, actor: User | None, now
     if _initial_runs(session, campaign, RunState.COMMITTED):
         raise InvalidTransition(_l("An assignment run is already committed; undo it first."), code="already_assigned")
     if compute_conflicts:
-        from evalplat.organisations.operations import compute_conflicts as find_conflicts
+        from evalplat.assignments.conflicts import compute_conflicts as find_conflicts
 
         find_conflicts(session, case_ids=list(session.scalars(
             sa.select(Sample.case_id).where(Sample.campaign_id == campaign.id))), actor=actor, now=now)
@@ -288,7 +289,7 @@ def check_pair(session: Session, campaign: Campaign, sample: Sample, reviewer: R
                extra_load: int = 0) -> PairCheck:
     """Rule codes the pair breaks: same_region, same_firm, own_case, case conflicts; warnings: type
     mismatch, over capacity, inactive."""
-    from evalplat.organisations.operations import blocking_case_conflicts
+    from evalplat.assignments.conflicts import blocking_case_conflicts
 
     case = sample.case
     rules = rules_for(campaign)
@@ -369,7 +370,7 @@ class Reassignment:
     problems: list[str] = field(default_factory=list)
 
 
-def _reassign_samples(session: Session, campaign: Campaign, sample_ids: set[int], round_: AssignmentRound,
+def reassign_samples(session: Session, campaign: Campaign, sample_ids: set[int], round_: AssignmentRound,
                       dropped: set[tuple[int, int]], *, actor: User | None, now: datetime,
                       per_case: int | None = None, min_evaluators: int | None = None,
                       exclude_reviewers: Iterable[int] = ()) -> Reassignment:
@@ -479,7 +480,7 @@ def reassign_declined(session: Session, *, assignment: Assignment, actor: User |
     if per_case is None:
         per_case = live + 1  # adjudication / appeal rounds: one replacement
     min_evaluators = min(campaign.min_evaluators, per_case) if assignment.round == AssignmentRound.INITIAL else 0
-    return _reassign_samples(session, campaign, {sample.id}, assignment.round, set(), actor=actor, now=now,
+    return reassign_samples(session, campaign, {sample.id}, assignment.round, set(), actor=actor, now=now,
                              per_case=per_case, min_evaluators=min_evaluators)
 
 
@@ -497,7 +498,7 @@ def reassign_withdrawn_reviewer(session: Session, *, reviewer: ReviewerProfile, 
     made: list[Assignment] = []
     by_campaign: dict[int, list[Assignment]] = defaultdict(list)
     for assignment in open_rows:
-        assignment.state = AssignmentState.WITHDRAWN
+        assignment_states.withdraw(assignment, now=now)
         by_campaign[assignment.sample.campaign_id].append(assignment)
     session.flush()
     for campaign_id, rows in by_campaign.items():
@@ -510,13 +511,13 @@ def reassign_withdrawn_reviewer(session: Session, *, reviewer: ReviewerProfile, 
         for round_ in {a.round for a in rows}:
             ids = {a.sample_id for a in rows if a.round == round_}
             if round_ == AssignmentRound.INITIAL:
-                made += _reassign_samples(session, campaign, ids, round_, set(), actor=actor, now=now).assignments
+                made += reassign_samples(session, campaign, ids, round_, set(), actor=actor, now=now).assignments
             else:
                 for sample_id in ids:
                     live = session.scalar(sa.select(sa.func.count()).select_from(Assignment).where(
                         Assignment.sample_id == sample_id, Assignment.round == round_,
                         Assignment.state.in_(LIVE))) or 0
-                    made += _reassign_samples(session, campaign, {sample_id}, round_, set(), actor=actor, now=now,
+                    made += reassign_samples(session, campaign, {sample_id}, round_, set(), actor=actor, now=now,
                                               per_case=live + 1, min_evaluators=0).assignments
     return made
 
@@ -541,7 +542,7 @@ def create_adjudication_assignment(session: Session, *, sample: Sample, round: A
     campaign = sample.campaign
     live = session.scalar(sa.select(sa.func.count()).select_from(Assignment).where(
         Assignment.sample_id == sample.id, Assignment.round == round_, Assignment.state.in_(LIVE))) or 0
-    result = _reassign_samples(session, campaign, {sample.id}, round_, set(), actor=actor, now=now,
+    result = reassign_samples(session, campaign, {sample.id}, round_, set(), actor=actor, now=now,
                                per_case=live + 1, min_evaluators=0, exclude_reviewers=exclude_reviewer_ids)
     if not result.assignments:
         raise AssignmentError(_l("No eligible reviewer is left for case %(code)s: %(why)s", code=sample.code,
