@@ -19,7 +19,7 @@ Every stage goes through evalplat's own code, in this order:
 4. **anonymise** — ``cases.batch_redaction.redact_cases`` (the ``cases.redact_campaign`` job's path): file
    reading, text extraction and redaction in ``--workers`` worker processes, the results stored by this
    process in one transaction per batch of 100 cases, in which ``approve_redactions`` approves the batch.
-5. **assign** — ``campaigns.assigning.preview_run`` (conflicts, engine, 3 reviewers per case, at least one
+5. **assign** — ``assignments.operations.preview_run`` (conflicts, engine, 3 reviewers per case, at least one
    evaluator) and ``commit_run``, then the campaign goes to scoring.
 6. **reviews (bulk)** — every initial assignment gets a submitted review. Scores come from the demo's model
    (``evalplat.demo.campaigns.review_scores``: case quality + reviewer leniency + noise) and totals and
