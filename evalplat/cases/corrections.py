@@ -272,10 +272,10 @@ def mark_samples_changed(session: Session, case_id: int, now: datetime) -> int:
 
 def _conflicts_now(session: Session, case: Case, actor: User, now: datetime) -> list[dict[str, Any]]:
     """Recompute the case's conflicts; the open assignments of the case whose reviewer now breaks a rule."""
+    from evalplat.assignments.conflicts import compute_conflicts
     from evalplat.assignments.models import Assignment, AssignmentState
-    from evalplat.campaigns.assigning import check_pair
+    from evalplat.assignments.operations import check_pair
     from evalplat.campaigns.models import Campaign, Sample
-    from evalplat.organisations.operations import compute_conflicts
 
     compute_conflicts(session, case_ids=[case.id], actor=actor, now=now)
     out = []
