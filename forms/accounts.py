@@ -49,6 +49,8 @@ class UserForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[Optional(), Length(max=128)])
     roles = MultiCheckboxField(_l("Roles"), choices=ROLE_CHOICES, validators=[DataRequired()])
     agency_id = SelectField(_l("Agency"), coerce=int, validate_choice=True)
+    # the organiser's jurisdiction for a new organiser: the creator's own or one below it (choices set by the view)
+    jurisdiction_id = SelectField(_l("Jurisdiction"), coerce=int, validate_choice=True)
     password = PasswordField(_l("Initial password"), validators=[DataRequired(), Length(max=256)],
                              render_kw={"autocomplete": "new-password"})
 

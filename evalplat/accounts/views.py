@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pyotp
+import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from wtforms.fields.choices import SelectChoice
@@ -152,7 +153,11 @@ def two_factor_start() -> Any:
 
 
 def _agency_choices() -> list[SelectChoice]:
-    return [SelectChoice(0, "—")] + [SelectChoice(a.id, a.name) for a in queries.agencies()]
+    return [SelectChoice(0, "—")] + [SelectChoice(a.id, a.name) for a in queries.agencies(current_user)]
+
+
+def _jurisdiction_choices() -> list[SelectChoice]:
+    return [SelectChoice(r.id, r.name) for r in queries.regions(current_user)]
 
 
 @bp.get("/admin/users")
@@ -161,7 +166,7 @@ def users() -> Any:
     page = page_arg()
     q = request.args.get("q", "").strip()
     role = request.args.get("role", "")
-    rows, total = queries.users_page(q=q, role=role, page=page, per_page=50)
+    rows, total = queries.users_page(current_user, q=q, role=role, page=page, per_page=50)
     return render_template("accounts/users.html", users=rows, total=total, page=page, q=q, role=role,
                            per_page=50, confirm=ConfirmForm())
 
@@ -171,12 +176,17 @@ def users() -> Any:
 def create_user() -> Any:
     form = UserForm()
     form.agency_id.choices = _agency_choices()
+    form.jurisdiction_id.choices = _jurisdiction_choices()
+    if request.method == "GET":
+        form.jurisdiction_id.data = current_user.jurisdiction_id
     if form.validate_on_submit():
-        agency = queries.agency(form.agency_id.data) if form.agency_id.data else None
+        agency = queries.agency(form.agency_id.data, current_user) if form.agency_id.data else None
+        organising = {Role.ORGANISER, Role.MINISTRY} & {Role(r) for r in form.roles.data}
+        jurisdiction = queries.region(form.jurisdiction_id.data, current_user) if organising else None
         user = operations.create_user(
             db.session, actor=current_user, username=form.username.data, display_name=form.display_name.data,
-            password=form.password.data, roles=form.roles.data, agency=agency, email=form.email.data or None,
-            must_change_password=True)
+            password=form.password.data, roles=form.roles.data, agency=agency, jurisdiction=jurisdiction,
+            email=form.email.data or None, must_change_password=True)
         db.session.commit()
         flash(_l("User %(u)s created.", u=user.username), "success")
         return redirect(url_for("accounts.users"))
@@ -186,7 +196,7 @@ def create_user() -> Any:
 @bp.route("/admin/users/<int:user_id>/password", methods=["GET", "POST"])
 @roles(Role.ORGANISER)
 def reset_password(user_id: int) -> Any:
-    user = load_or_404(User, user_id, lambda u: current_user.can_manage_users())
+    user = load_or_404(User, user_id, lambda u: queries.can_manage_user(current_user, u))
     form = ResetPasswordForm()
     if form.validate_on_submit():
         operations.set_password(db.session, actor=current_user, user=user, password=form.password.data,
@@ -200,7 +210,7 @@ def reset_password(user_id: int) -> Any:
 @bp.post("/admin/users/<int:user_id>/active/<int:active>")
 @roles(Role.ORGANISER)
 def set_active(user_id: int, active: int) -> Any:
-    user = load_or_404(User, user_id, lambda u: current_user.can_manage_users())
+    user = load_or_404(User, user_id, lambda u: queries.can_manage_user(current_user, u))
     if ConfirmForm().validate_on_submit():
         operations.set_active(db.session, actor=current_user, user=user, active=bool(active))
         db.session.commit()
@@ -208,12 +218,23 @@ def set_active(user_id: int, active: int) -> Any:
     return redirect(url_for("accounts.users"))
 
 
+def _may_clear(kind: str, key: str) -> bool:
+    """An organiser sees and clears the waits of its subtree's accounts; an address (shared by anyone signing in
+    from it) only an organiser of the nation."""
+    if kind == "account":
+        named = db.session.scalar(sa.select(User).where(User.username == key))
+        return named is not None and queries.can_manage_user(current_user, named)
+    jurisdiction = current_user.jurisdiction
+    return current_user.is_organiser and jurisdiction is not None and jurisdiction.is_nation
+
+
 @bp.get("/admin/sign-in-throttles")
 @roles(Role.ORGANISER)
 def throttles() -> Any:
     """Accounts and addresses with failed sign-ins in the window, and how long each must still wait."""
     now = utcnow()
-    return render_template("accounts/throttles.html", rows=throttle.current(db.session, now, _rules()), now=now,
+    rows = [t for t in throttle.current(db.session, now, _rules()) if _may_clear(t.kind, t.key)]
+    return render_template("accounts/throttles.html", rows=rows, now=now,
                            rules=_rules(), form=ClearThrottleForm())
 
 
@@ -221,7 +242,7 @@ def throttles() -> Any:
 @roles(Role.ORGANISER)
 def clear_throttle() -> Any:
     form = ClearThrottleForm()
-    if form.validate_on_submit():
+    if form.validate_on_submit() and _may_clear(form.kind.data, form.key.data):
         cleared = operations.clear_throttle(db.session, actor=current_user, kind=form.kind.data, key=form.key.data,
                                             rules=_rules())
         db.session.commit()

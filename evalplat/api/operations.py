@@ -104,7 +104,11 @@ def issue_token(session: Session, *, actor: User, name: str, scopes: list[str], 
                           status=400)
     if campaign_ids is not None:
         wanted = set(campaign_ids)
-        known = set(session.scalars(sa.select(Campaign.id).where(Campaign.id.in_(wanted)))) if wanted else set()
+        from evalplat.organisations.jurisdiction import campaigns_visible_to
+
+        # campaigns the issuer reads: another jurisdiction's are as unknown as missing ones
+        known = set(session.scalars(sa.select(Campaign.id).where(Campaign.id.in_(wanted),
+                                                                 campaigns_visible_to(actor)))) if wanted else set()
         if not wanted or known != wanted:
             raise DomainError(_l("Choose campaigns that exist, or none for every published campaign."),
                               code="token_campaigns_invalid", status=400)

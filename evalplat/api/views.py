@@ -28,6 +28,7 @@ from evalplat.api.models import LIMIT_DAYS, ApiToken, ApiTokenPolicy
 from evalplat.campaigns.models import PUBLISHED_STATES, Campaign
 from evalplat.db import utcnow
 from evalplat.extensions import db
+from evalplat.organisations.jurisdiction import campaigns_visible_to, is_national_organiser, users_within
 from evalplat.params import int_arg, parse_int
 from evalplat.rankings import exports, queries
 from evalplat.security import api_scope, load_or_404, public, roles
@@ -40,8 +41,13 @@ MAX_LIMIT = 10_000
 
 
 def _visible(campaign: Campaign) -> bool:
-    """Only published results leave the platform, and only of the campaigns the token names (if any)."""
-    return campaign.state in PUBLISHED_STATES and g.api_token.allows_campaign(campaign.id)
+    """Only published results leave the platform, only of the campaigns the token names (if any), and only of
+    campaigns its issuer may read (an organiser's jurisdiction and its sub-jurisdictions; a token issued from
+    the command line, without an issuer, reads every published campaign)."""
+    if campaign.state not in PUBLISHED_STATES or not g.api_token.allows_campaign(campaign.id):
+        return False
+    issuer = db.session.get(User, g.api_token.created_by_id) if g.api_token.created_by_id is not None else None
+    return g.api_token.created_by_id is None or (issuer is not None and issuer.can_read_campaign(campaign))
 
 
 def _published() -> list[Campaign]:
@@ -118,6 +124,14 @@ def priorities(scope: str) -> Any:
 
 # --- organiser pages -----------------------------------------------------------------------------------
 
+def _tokens_of_jurisdiction() -> sa.ColumnElement[bool]:
+    """Tokens issued by the accounts the organiser administers (its subtree's organisers); an organiser of the
+    nation also those issued from the command line."""
+    if is_national_organiser(current_user):
+        return sa.true()
+    return ApiToken.created_by_id.in_(sa.select(User.id).where(users_within(current_user)))
+
+
 @bp.route("/settings/api-tokens", methods=["GET", "POST"])
 @roles(Role.ORGANISER)
 def tokens() -> Any:
@@ -125,7 +139,8 @@ def tokens() -> Any:
     form = ApiTokenForm(days=lifetime.default_days)
     form.limit_days(lifetime.max_days)
     form.campaigns.choices = [SelectChoice(c.id, f"{c.code_prefix} {c.name}") for c in
-                              db.session.scalars(sa.select(Campaign).order_by(Campaign.year.desc(), Campaign.id))]
+                              db.session.scalars(sa.select(Campaign).where(campaigns_visible_to(current_user))
+                                                 .order_by(Campaign.year.desc(), Campaign.id))]
     secret = None
     if form.validate_on_submit():
         token, secret = operations.issue_token(db.session, actor=current_user, name=form.name.data,
@@ -135,7 +150,8 @@ def tokens() -> Any:
                                                campaign_ids=list(form.campaigns.data) or None)
         db.session.commit()
         form.process(formdata=None, days=lifetime.default_days)
-    rows = db.session.scalars(sa.select(ApiToken).order_by(ApiToken.revoked_at.is_not(None),
+    rows = db.session.scalars(sa.select(ApiToken).where(_tokens_of_jurisdiction())
+                              .order_by(ApiToken.revoked_at.is_not(None),
                                                            ApiToken.created_at.desc())).all()
     names = {c.id: c.code_prefix for c in db.session.scalars(sa.select(Campaign))}
     return render_template("api/tokens.html", form=form, tokens=rows, secret=secret, campaign_names=names,
@@ -167,7 +183,8 @@ def lifetime() -> Any:
 @bp.post("/settings/api-tokens/<int:token_id>/revoke")
 @roles(Role.ORGANISER)
 def revoke(token_id: int) -> Any:
-    token = load_or_404(ApiToken, token_id)
+    token = load_or_404(ApiToken, token_id, lambda t: bool(db.session.scalar(sa.select(sa.exists().where(
+        ApiToken.id == t.id, _tokens_of_jurisdiction())))))
     operations.revoke_token(db.session, actor=current_user, token=token)
     db.session.commit()
     flash(_("The token is revoked; requests with it are refused from now on."), "success")

@@ -49,6 +49,14 @@ class Appeal(db.Model):
     __mapper_args__ = {"version_id_col": version}
 
     def can_view(self, user: User) -> bool:
+        """The appealing agency's staff; among organisers, those who run the campaign (they decide it)."""
+        if user.is_organiser:
+            from evalplat.campaigns.models import Campaign, Sample
+
+            session = sa.orm.object_session(self) or db.session
+            campaign = session.scalar(sa.select(Campaign).join(Sample, Sample.campaign_id == Campaign.id)
+                                      .where(Sample.id == self.sample_id))
+            return campaign is not None and campaign.can_manage(user)
         return user.can_view_agency(self.agency_id)
 
 

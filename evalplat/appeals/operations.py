@@ -161,8 +161,8 @@ def file_appeal(session: Session, *, actor: User, sample: Sample, reason: str, c
     return appeal
 
 
-def _organiser(actor: User) -> None:
-    if not actor.is_organiser:
+def _organiser(actor: User, appeal: Appeal | None = None) -> None:
+    if not actor.is_organiser or (appeal is not None and not appeal.can_view(actor)):
         raise NotAllowed(_l("Only the organiser decides on appeals."), code="not_organiser")
 
 
@@ -196,7 +196,7 @@ def accept_appeal(session: Session, *, actor: User, appeal: Appeal, note: str, n
     """
     from evalplat.assignments.operations import create_adjudication_assignment
 
-    _organiser(actor)
+    _organiser(actor, appeal)
     _decidable(appeal)
     sample = appeal_sample(appeal)
     appeal.state = AppealState.ACCEPTED
@@ -212,7 +212,7 @@ def accept_appeal(session: Session, *, actor: User, appeal: Appeal, note: str, n
 
 def reject_appeal(session: Session, *, actor: User, appeal: Appeal, reasons: str, now: datetime) -> Appeal:
     """Reject an appeal; the reasons are required and shown to the agency."""
-    _organiser(actor)
+    _organiser(actor, appeal)
     text = (reasons or "").strip()
     if not text:
         raise AppealError(_l("Give the reasons for rejecting the appeal."), code="reasons_required")

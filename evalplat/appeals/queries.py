@@ -20,7 +20,11 @@ def appeal_list(user: User, *, state: str | None, page: int, per_page: int) -> t
                       Agency.name.label("agency"), Campaign.name.label("campaign"))
             .join(Sample, Sample.id == Appeal.sample_id).join(Case, Case.id == Sample.case_id)
             .join(Agency, Agency.id == Appeal.agency_id).join(Campaign, Campaign.id == Sample.campaign_id))
-    if not user.is_organiser:
+    if user.is_organiser:  # the appeals of the campaigns it runs
+        from evalplat.organisations.jurisdiction import campaigns_managed_by
+
+        stmt = stmt.where(campaigns_managed_by(user))
+    else:
         stmt = stmt.where(Appeal.agency_id == user.agency_id)
     if state in {s.value for s in AppealState}:
         stmt = stmt.where(Appeal.state == AppealState(state))

@@ -117,7 +117,10 @@ def engine_reviewers(session: Session, campaign: Campaign, *, now: datetime, loa
     if only is not None:
         stmt = stmt.where(ReviewerProfile.id.in_(list(only)))
     else:
-        stmt = stmt.where(ReviewerProfile.active.is_(True),
+        from evalplat.organisations.jurisdiction import pools_for_campaign
+
+        # the pools of the campaign's jurisdiction and of its ancestors (a city uses the province's experts)
+        stmt = stmt.where(pools_for_campaign(campaign), ReviewerProfile.active.is_(True),
                           sa.or_(ReviewerProfile.available_until.is_(None), ReviewerProfile.available_until >= now),
                           sa.or_(ReviewerProfile.available_from.is_(None), ReviewerProfile.available_from <= due))
         if not decisions:
@@ -330,6 +333,11 @@ def override_pair(session: Session, *, run: AssignmentRun, sample: Sample, remov
     assert campaign is not None
     if sample.campaign_id != campaign.id:
         raise AssignmentError(_l("The case is not in this campaign."), code="wrong_campaign")
+    from evalplat.organisations.jurisdiction import ancestor_region_ids
+
+    if add.jurisdiction_id not in ancestor_region_ids(campaign.jurisdiction_id, session):
+        raise AssignmentError(_l("The reviewer is not in a pool this campaign may draw on."),
+                              code="reviewer_outside_pools")
     pairs = [list(p) for p in run.proposed]
     current = {r for s, r in pairs if s == sample.id}
     if add.id in current:

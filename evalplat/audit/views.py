@@ -6,6 +6,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from flask import Blueprint, render_template, request
+from flask_login import current_user
 
 from evalplat.accounts.models import Role
 from evalplat.audit import queries
@@ -30,7 +31,7 @@ def index() -> Any:
     until = _day("until")
     filters = {k: args.get(k, "").strip() for k in ("action", "object_type", "object_id", "actor", "since", "until")}
     rows, total = queries.events_page(
-        action=filters["action"], object_type=filters["object_type"], object_id=filters["object_id"],
+        current_user, action=filters["action"], object_type=filters["object_type"], object_id=filters["object_id"],
         actor=filters["actor"], since=_day("since"), until=until + timedelta(days=1) if until else None,
         page=page, per_page=50)
     return render_template("audit/index.html", rows=rows, total=total, page=page, per_page=50, filters=filters,

@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from evalplat.accounts.models import User
 from evalplat.assignments.models import Assignment, AssignmentRound, AssignmentRun, AssignmentState, RunState
 from evalplat.campaigns import states
 from evalplat.campaigns.models import Campaign, Sample
@@ -22,9 +23,13 @@ class CampaignRow:
     assignments: int
 
 
-def campaign_rows() -> list[CampaignRow]:
-    """Every campaign with its sample and live-assignment counts (three queries)."""
-    campaigns = list(db.session.scalars(sa.select(Campaign).order_by(Campaign.year.desc(), Campaign.id.desc())))
+def campaign_rows(user: User | None = None) -> list[CampaignRow]:
+    """The campaigns the organiser runs (every campaign without a user: the command line), with their sample and
+    live-assignment counts (three queries)."""
+    from evalplat.organisations.jurisdiction import campaigns_managed_by
+
+    stmt = sa.select(Campaign).order_by(Campaign.year.desc(), Campaign.id.desc())
+    campaigns = list(db.session.scalars(stmt if user is None else stmt.where(campaigns_managed_by(user))))
     samples = dict(db.session.execute(sa.select(Sample.campaign_id, sa.func.count()).group_by(Sample.campaign_id)).all())
     assignments = dict(db.session.execute(
         sa.select(Sample.campaign_id, sa.func.count()).join(Assignment, Assignment.sample_id == Sample.id)
@@ -263,8 +268,10 @@ def run_pairs_page(run: AssignmentRun, *, page: int, per_page: int) -> tuple[lis
     return rows, len(ids)
 
 
-def active_reviewer_choices() -> list[tuple[int, str]]:
+def active_reviewer_choices(campaign: Campaign) -> list[tuple[int, str]]:
+    """Active reviewers of the pools the campaign may draw on, for the override picker."""
     from evalplat.accounts.models import User
+    from evalplat.organisations.jurisdiction import pools_for_campaign
     from evalplat.organisations.models import Firm
 
     return [(rid, f"{reviewer_label(name, username, firm)} · {city}") for rid, name, username, firm, city in
@@ -272,7 +279,8 @@ def active_reviewer_choices() -> list[tuple[int, str]]:
         sa.select(ReviewerProfile.id, User.display_name, User.username,
                   sa.func.coalesce(Firm.name, ReviewerProfile.organisation), Region.name)
         .join(User, User.id == ReviewerProfile.user_id).outerjoin(Firm, Firm.id == ReviewerProfile.firm_id)
-        .join(Region, Region.id == ReviewerProfile.city_id).where(ReviewerProfile.active.is_(True))
+        .join(Region, Region.id == ReviewerProfile.city_id)
+        .where(ReviewerProfile.active.is_(True), pools_for_campaign(campaign))
         .order_by(Region.name, User.display_name, User.username))]
 
 

@@ -22,6 +22,7 @@ from evalplat.errors import DomainError
 from evalplat.extensions import db
 from evalplat.i18n import lazy_gettext as _l
 from evalplat.labels import label
+from evalplat.organisations.jurisdiction import agencies_within, pools_for_campaign, regions_within
 from evalplat.organisations.models import Agency, Region, RegionLevel, ReviewerProfile
 from evalplat.params import page_arg
 from evalplat.security import load_or_404, roles
@@ -45,16 +46,18 @@ def _utc(value: datetime | None) -> datetime | None:
 
 
 def _city_choices() -> list[SelectChoice]:
-    cities = db.session.scalars(sa.select(Region).where(Region.level == RegionLevel.CITY).order_by(Region.code))
+    """The cities of the organiser's jurisdiction (a campaign's scope lies inside it)."""
+    cities = db.session.scalars(sa.select(Region).where(Region.level == RegionLevel.CITY,
+                                                        regions_within(current_user)).order_by(Region.code))
     return [SelectChoice(0, "—")] + [SelectChoice(c.id, c.name) for c in cities]
 
 
 def _agency_choices() -> dict[str, list[tuple[int, str]]]:
-    """Every agency grouped by its city (the picker's option groups), in code order."""
+    """The jurisdiction's agencies grouped by their city (the picker's option groups), in code order."""
     groups: dict[str, list[tuple[int, str]]] = {}
     for agency_id, name, city in db.session.execute(
             sa.select(Agency.id, Agency.name, Region.name).join(Region, Region.id == Agency.city_id)
-            .order_by(Region.code, Agency.code)):
+            .where(Agency.id.in_(agencies_within(current_user))).order_by(Region.code, Agency.code)):
         groups.setdefault(city, []).append((agency_id, name))
     return groups
 
@@ -85,7 +88,7 @@ def _settings_from(form: CampaignForm) -> dict[str, Any]:
 @bp.get("/campaigns")
 @roles(Role.ORGANISER)
 def index() -> Any:
-    return render_template("campaigns/index.html", rows=queries.campaign_rows())
+    return render_template("campaigns/index.html", rows=queries.campaign_rows(current_user))
 
 
 @bp.route("/campaigns/new", methods=["GET", "POST"])
@@ -317,7 +320,7 @@ def run(campaign_id: int, run_id: int) -> Any:
     page = page_arg()
     pairs, total = queries.run_pairs_page(the_run, page=page, per_page=PER_PAGE)
     form = OverrideForm()
-    choices = [SelectChoice(0, "—")] + [SelectChoice(rid, label) for rid, label in queries.active_reviewer_choices()]
+    choices = [SelectChoice(0, "—")] + [SelectChoice(rid, label) for rid, label in queries.active_reviewer_choices(campaign)]
     form.remove_reviewer_id.choices = choices
     form.add_reviewer_id.choices = choices[1:]
     problems = (the_run.summary or {}).get("problems", [])
@@ -373,8 +376,11 @@ def override(campaign_id: int, run_id: int) -> Any:
                                                        Sample.code == form.sample_code.data.strip()))
     if sample is None:
         raise operations.CampaignError(_l("No case %(c)s in this campaign.", c=form.sample_code.data))
-    add = db.session.get(ReviewerProfile, form.add_reviewer_id.data)
-    remove = db.session.get(ReviewerProfile, form.remove_reviewer_id.data) if form.remove_reviewer_id.data else None
+    # a reviewer outside the pools the campaign draws on is as unknown as a missing one
+    pools = sa.select(ReviewerProfile).where(pools_for_campaign(campaign))
+    add = db.session.scalar(pools.where(ReviewerProfile.id == form.add_reviewer_id.data))
+    remove = (db.session.scalar(pools.where(ReviewerProfile.id == form.remove_reviewer_id.data))
+              if form.remove_reviewer_id.data else None)
     if add is None:
         raise operations.CampaignError(_l("Choose the reviewer to add."))
     check = assigning.override_pair(db.session, run=the_run, sample=sample, remove=remove, add=add,

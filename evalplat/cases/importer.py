@@ -281,12 +281,20 @@ class _Lookups:
     lawyers: dict[str, tuple[int, int | None]]
     agencies_with_cases: set[int]
     own_agency: int | None
+    # an organiser's agencies (its jurisdiction's); None: every agency (the command line)
+    scope: Any = None
 
     @classmethod
     def load(cls, session: Session, actor: User | None) -> _Lookups:
         agencies: dict[str, int] = {}
         names: dict[int, str] = {}
-        for ident, code, name in session.execute(sa.select(Agency.id, Agency.code, Agency.name)):
+        scope = None
+        if actor is not None and Role.ORGANISER in actor.roles:
+            from evalplat.organisations.jurisdiction import agencies_within
+
+            scope = agencies_within(actor)  # an agency outside the jurisdiction is as unknown as a missing one
+        listed = sa.select(Agency.id, Agency.code, Agency.name)
+        for ident, code, name in session.execute(listed if scope is None else listed.where(Agency.id.in_(scope))):
             agencies[code.strip()] = ident
             agencies[name.strip()] = ident
             names[ident] = name
@@ -296,7 +304,7 @@ class _Lookups:
         own = None
         if actor is not None and Role.ORGANISER not in actor.roles:
             own = (actor.agency_id or -1) if Role.AGENCY_STAFF in actor.roles else -1
-        return cls(agencies, names, lawyers, with_cases, own)
+        return cls(agencies, names, lawyers, with_cases, own, scope)
 
 
 # --- validation --------------------------------------------------------------------------------------
@@ -654,6 +662,8 @@ def _resolve_folders(session: Session, plan: _FilePlan, lookups: _Lookups,
             Case.case_number.in_(names[start:start + LOOKUP_CHUNK]))
         if lookups.own_agency is not None:
             query = query.where(Case.agency_id == lookups.own_agency)
+        elif lookups.scope is not None:
+            query = query.where(Case.agency_id.in_(lookups.scope))
         for number, agency_id, ident in session.execute(query):
             existing.setdefault(number, []).append((agency_id, ident))
     for folder, entries in plan.folders.items():

@@ -42,9 +42,11 @@ __all__ = [
 
 
 def _scope(query: sa.Select[Any], user: User) -> sa.Select[Any]:
-    """Organisers see every case; agency staff only their own agency's."""
+    """Organisers see the cases of their jurisdiction's agencies; agency staff only their own agency's."""
     if Role.ORGANISER in user.roles:
-        return query
+        from evalplat.organisations.jurisdiction import cases_within
+
+        return query.where(cases_within(user))
     if Role.AGENCY_STAFF in user.roles and user.agency_id is not None:
         return query.where(Case.agency_id == user.agency_id)
     return query.where(sa.false())
@@ -110,8 +112,12 @@ def case_list(user: User, *, agency_id: int | None = None, year: int | None = No
         query = query.where(Case.case_type == CaseType(case_type))
     if q and q.strip():
         query = query.where(Case.case_number.contains(q.strip(), autoescape=True))
-    if campaign_id:
-        query = query.where(Case.id.in_(sa.select(Sample.case_id).where(Sample.campaign_id == campaign_id)))
+    if campaign_id:  # only a campaign the user runs: another's sample stays unseen before it is published
+        from evalplat.campaigns.models import Campaign
+        from evalplat.organisations.jurisdiction import campaigns_managed_by
+
+        query = query.where(Case.id.in_(sa.select(Sample.case_id).join(Campaign, Campaign.id == Sample.campaign_id)
+                                        .where(Sample.campaign_id == campaign_id, campaigns_managed_by(user))))
     condition = _redaction_filter(redaction)
     if condition is not None:
         query = query.where(condition)
@@ -144,18 +150,20 @@ def case_list(user: User, *, agency_id: int | None = None, year: int | None = No
 def campaigns_for(user: User) -> list[tuple[int, str]]:
     """Campaigns offered in the list's campaign filter (organisers only: staff see their agency's cases)."""
     from evalplat.campaigns.models import Campaign
+    from evalplat.organisations.jurisdiction import campaigns_managed_by
 
     if Role.ORGANISER not in user.roles:
         return []
     return [(i, n) for i, n in db.session.execute(sa.select(Campaign.id, Campaign.name)
+                                                   .where(campaigns_managed_by(user))
                                                    .order_by(Campaign.id.desc()))]
 
 
 def agencies_for(user: User) -> list[tuple[int, str]]:
     """Agencies offered in the list filter (organisers only; staff see one)."""
-    query = sa.select(Agency.id, Agency.name).order_by(Agency.name)
-    if Role.ORGANISER not in user.roles:
-        query = query.where(Agency.id == (user.agency_id or -1))
+    from evalplat.organisations.jurisdiction import agency_scope
+
+    query = sa.select(Agency.id, Agency.name).where(agency_scope(user, Agency.id)).order_by(Agency.name)
     return [(i, n) for i, n in db.session.execute(query)]
 
 

@@ -288,7 +288,13 @@ def _can_view_job(job: JobRecord) -> bool:
     if job.object_type == "document_page":
         page = db.session.get(DocumentPage, job.object_id)
         return page is not None and page.document.case.can_view_original(current_user)
-    return current_user.is_organiser
+    if job.object_type == "campaign":
+        from evalplat.campaigns.models import Campaign
+
+        campaign = db.session.get(Campaign, job.object_id)
+        return campaign is not None and campaign.can_manage(current_user)
+    # an import or another job of no object: whoever started it
+    return current_user.is_organiser and job.created_by_id == current_user.id
 
 
 @bp.get("/jobs/<job_id>")
@@ -301,9 +307,7 @@ def job(job_id: str) -> Any:
 @bp.post("/campaigns/<int:campaign_id>/redact")
 @roles(Role.ORGANISER)
 def redact_campaign(campaign_id: int) -> Any:
-    from evalplat.campaigns.models import Campaign
-
-    campaign = load_or_404(Campaign, campaign_id)
+    campaign = _campaign(campaign_id)
     job_id = submit_job(db.session, "cases.redact_campaign", actor_id=current_user.id, object_type="campaign",
                         object_id=campaign.id, args=(campaign.id,))
     db.session.commit()

@@ -90,6 +90,8 @@ class ClosingReview(db.Model):
         return self.state == ClosingState.CLOSED
 
     def can_view(self, user: User) -> bool:
+        if user.is_organiser:
+            return user.can_view_agency(self.agency_id)
         scope = closing_scope(user)
         return scope is None or (scope is not False and scope == self.agency_id)
 
@@ -100,7 +102,7 @@ class ClosingReview(db.Model):
         """The agency's own second-level checker or the bureau (organiser, or a checker without agency)."""
         roles = user.roles
         if Role.ORGANISER in roles:
-            return True
+            return user.can_view_agency(self.agency_id)
         return Role.SECOND_CHECKER in roles and user.agency_id in (None, self.agency_id)
 
 

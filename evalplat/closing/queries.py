@@ -30,6 +30,10 @@ STATES = ("not_started", *(s.value for s in ClosingState))
 
 
 def scoped(stmt: sa.Select[Any], user: User, agency_column: Any = Case.agency_id) -> sa.Select[Any]:
+    if user.is_organiser:  # the agencies of its jurisdiction
+        from evalplat.organisations.jurisdiction import agencies_within
+
+        return stmt.where(agency_column.in_(agencies_within(user)))
     scope = closing_scope(user)
     if scope is None:
         return stmt

@@ -31,6 +31,8 @@ CHECKERS = (Role.ORGANISER, Role.AGENCY_STAFF, Role.SECOND_CHECKER)
 
 def _case(case_id: int) -> Case:
     def visible(case: Case) -> bool:
+        if current_user.is_organiser:
+            return current_user.can_view_agency(case.agency_id)
         scope = closing_scope(current_user)
         return scope is None or (scope is not False and scope == case.agency_id)
 

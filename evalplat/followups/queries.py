@@ -25,11 +25,9 @@ from evalplat.organisations.models import Agency, Lawyer
 
 
 def _scoped(stmt: sa.Select[Any], user: User, column: Any) -> sa.Select[Any]:
-    if user.is_organiser:
-        return stmt
-    if user.agency_id is not None:
-        return stmt.where(column == user.agency_id)
-    return stmt.where(sa.false())
+    from evalplat.organisations.jurisdiction import agency_scope
+
+    return stmt.where(agency_scope(user, column))
 
 
 def plan_list(user: User) -> list[Any]:

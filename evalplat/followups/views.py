@@ -26,6 +26,7 @@ from evalplat.followups.models import (
     can_see_contacts,
 )
 from evalplat.labels import label
+from evalplat.organisations.jurisdiction import agency_scope, organiser_agency_ids
 from evalplat.organisations.models import Agency
 from evalplat.params import page_arg
 from evalplat.security import load_or_404, roles
@@ -48,8 +49,7 @@ STAFF = (Role.ORGANISER, Role.AGENCY_STAFF)
 def _draw_form() -> DrawPlanForm:
     form = DrawPlanForm()
     agencies = db.session.execute(sa.select(Agency.id, Agency.name).order_by(Agency.name)
-                                  .where(sa.true() if current_user.is_organiser
-                                         else Agency.id == current_user.agency_id)).all()
+                                  .where(agency_scope(current_user, Agency.id))).all()
     form.agency.choices = [(a.id, a.name) for a in agencies]
     return form
 
@@ -237,6 +237,6 @@ def handle(complaint_id: int) -> Any:
 @roles(*STAFF)
 def rates() -> Any:
     by = "lawyer" if request.args.get("by") == "lawyer" else "agency"
-    scope = None if current_user.is_organiser else [current_user.agency_id or -1]
+    scope = organiser_agency_ids(current_user) if current_user.is_organiser else [current_user.agency_id or -1]
     items = queries.rates(db.session, by=by, agency_ids=scope)
     return render_template("followups/rates.html", items=items, total=queries.totals(items), by=by)

@@ -273,6 +273,20 @@ def _check_against_database(session: Session, rows: list[_Row]) -> list[RowError
     return errors
 
 
+def _check_outside_jurisdiction(session: Session, actor: User | None, rows: list[_Row]) -> list[RowError]:
+    """An organiser's import creates reviewers or updates its own: a username of an account outside its subtree
+    is refused as taken (as if unknown: nothing about the account is told)."""
+    if actor is None:
+        return []
+    from evalplat.organisations.jurisdiction import users_within
+
+    names = [r.username for r in rows]
+    taken = set(session.scalars(sa.select(User.username).where(User.username.in_(names))))
+    mine = set(session.scalars(sa.select(User.username).where(User.username.in_(names), users_within(actor))))
+    return [RowError(r.line, "username", str(_l("The username %(u)s is already taken.", u=r.username)))
+            for r in rows if r.username in taken - mine]
+
+
 def _pool_for(session: Session, actor: User | None, city: Region) -> int:
     """The pool a new reviewer joins: the importing organiser's jurisdiction; from the command line, the
     province of the reviewer's city (else the nation)."""
@@ -309,6 +323,7 @@ def import_reviewers(session: Session, *, actor: User | None, data: bytes, filen
     if not table:
         raise ReviewerImportError([RowError(2, "file", str(_l("The file has a header but no rows.")))], filename)
     rows, errors = check_rows(session, table)
+    errors += _check_outside_jurisdiction(session, actor, rows)
     if errors:
         log.info("reviewer import %r: %d rows refused, %d errors", filename, len(table), len(errors))
         raise ReviewerImportError(errors, filename)

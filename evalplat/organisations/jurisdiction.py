@@ -238,3 +238,54 @@ def default_jurisdiction_for_scope(session: Session, *, scope_region_id: int | N
     if len(provinces) == 1 and None not in provinces:
         return provinces.pop()  # type: ignore[return-value]
     return national_region(session).id
+
+
+def organiser_agency_ids(user: User) -> list[int] | None:
+    """The agencies of an organiser's jurisdiction as a list for queries that take one (``None``: every
+    agency, for an organiser of the nation); empty for anyone without a jurisdiction."""
+    jurisdiction = _jurisdiction(user)
+    if jurisdiction is None:
+        return []
+    if _is_nation(db.session, jurisdiction):
+        return None
+    return list(db.session.scalars(agencies_within(user)))
+
+
+def agency_scope(user: User, column: Any) -> sa.ColumnElement[bool]:
+    """WHERE clause on an agency id column: an organiser's agencies, a staff member's own agency, else none."""
+    from evalplat.accounts.models import Role
+
+    if user.is_organiser:
+        return column.in_(agencies_within(user))
+    if Role.AGENCY_STAFF in user.roles and user.agency_id is not None:
+        return column == user.agency_id
+    return sa.false()
+
+
+def results_campaigns_for(user: User) -> sa.ColumnElement[bool]:
+    """WHERE clause on ``Campaign``: published campaigns whose results an organiser may read for the agencies of
+    its jurisdiction — its own and its sub-jurisdictions', and its ancestors' (a city reads the province's
+    published results for its own agencies; the agency filter is the caller's)."""
+    from evalplat.campaigns.models import PUBLISHED_STATES, Campaign
+
+    jurisdiction = _jurisdiction(user)
+    if jurisdiction is None:
+        return sa.false()
+    owners = sa.or_(in_subtree(Campaign.jurisdiction_id, jurisdiction),
+                    Campaign.jurisdiction_id.in_(sorted(ancestor_region_ids(jurisdiction))))
+    return sa.and_(Campaign.state.in_(sorted(PUBLISHED_STATES)), owners)
+
+
+def can_read_results_of(user: User, campaign: Any) -> bool:
+    """:func:`results_campaigns_for` for one campaign."""
+    jurisdiction = _jurisdiction(user)
+    if jurisdiction is None or not campaign.results_published:
+        return False
+    return (is_within(campaign.jurisdiction_id, jurisdiction)
+            or campaign.jurisdiction_id in ancestor_region_ids(jurisdiction))
+
+
+def is_national_organiser(user: User) -> bool:
+    """An organiser whose jurisdiction is the nation (everything lies within it)."""
+    jurisdiction = _jurisdiction(user)
+    return jurisdiction is not None and _is_nation(db.session, jurisdiction)

@@ -148,6 +148,10 @@ class ReviewerProfile(db.Model):
     firm: Mapped[Firm | None] = relationship()
     lawyer: Mapped[Lawyer | None] = relationship()
 
+    def can_manage(self, user: User) -> bool:
+        """The organisers of the pool's jurisdiction and of the jurisdictions above it manage the reviewer."""
+        return user.manages_region(self.jurisdiction_id)
+
     def as_engine_fields(self) -> dict[str, Any]:
         """Plain fields for the assignment engine."""
         return {

@@ -9,11 +9,12 @@ from sqlalchemy.orm import aliased
 
 from evalplat.accounts.models import User
 from evalplat.assignments.models import Conflict, ConflictStatus
-from evalplat.campaigns.models import Sample
+from evalplat.campaigns.models import Campaign, Sample
 from evalplat.cases.models import Case
 from evalplat.extensions import db
 from evalplat.i18n import lazy_gettext as _l
 from evalplat.labels import register
+from evalplat.organisations.jurisdiction import campaigns_managed_by, reviewers_within
 from evalplat.organisations.models import Agency, Firm, Lawyer, Region, RegionLevel, ReviewerProfile
 
 REASON_LABELS: dict[str, Any] = register({
@@ -38,12 +39,12 @@ def cities() -> list[Region]:
     return list(db.session.scalars(sa.select(Region).where(Region.level == RegionLevel.CITY).order_by(Region.code)))
 
 
-def reviewers_page(*, q: str, city_id: int | None, kind: str, active: str, page: int, per_page: int
+def reviewers_page(user: User, *, q: str, city_id: int | None, kind: str, active: str, page: int, per_page: int
                    ) -> tuple[list[Any], int]:
     """Reviewers with user, city and firm names (one query per page plus a count)."""
     stmt = (sa.select(ReviewerProfile, User.display_name, User.username, Region.name, Firm.name)
             .join(User, User.id == ReviewerProfile.user_id).join(Region, Region.id == ReviewerProfile.city_id)
-            .outerjoin(Firm, Firm.id == ReviewerProfile.firm_id))
+            .outerjoin(Firm, Firm.id == ReviewerProfile.firm_id).where(reviewers_within(user)))
     if q:
         stmt = stmt.where(sa.or_(*(column.icontains(q, autoescape=True) for column in (
             User.display_name, User.username, ReviewerProfile.licence_no, Firm.name))))
@@ -59,7 +60,7 @@ def reviewers_page(*, q: str, city_id: int | None, kind: str, active: str, page:
     return list(rows), total
 
 
-def conflicts_page(*, campaign_id: int | None, status: str, reason: str, page: int, per_page: int
+def conflicts_page(user: User, *, campaign_id: int | None, status: str, reason: str, page: int, per_page: int
                    ) -> tuple[list[Any], int]:
     """Conflicts with reviewer name and target names; with a campaign, only those touching its samples."""
     target_agency = aliased(Agency)
@@ -68,9 +69,11 @@ def conflicts_page(*, campaign_id: int | None, status: str, reason: str, page: i
             .join(User, User.id == ReviewerProfile.user_id)
             .outerjoin(Case, Case.id == Conflict.case_id)
             .outerjoin(target_agency, target_agency.id == Conflict.agency_id)
-            .outerjoin(Firm, Firm.id == Conflict.firm_id).outerjoin(Lawyer, Lawyer.id == Conflict.lawyer_id))
-    if campaign_id:
-        cases = sa.select(Sample.case_id).where(Sample.campaign_id == campaign_id)
+            .outerjoin(Firm, Firm.id == Conflict.firm_id).outerjoin(Lawyer, Lawyer.id == Conflict.lawyer_id)
+            .where(reviewers_within(user)))  # the conflicts of the reviewers the organiser manages
+    if campaign_id:  # of a campaign it runs (another's sample is not told)
+        cases = (sa.select(Sample.case_id).join(Campaign, Campaign.id == Sample.campaign_id)
+                 .where(Sample.campaign_id == campaign_id, campaigns_managed_by(user)))
         agencies = sa.select(Case.agency_id).where(Case.id.in_(cases))
         firms = sa.select(Case.firm_id).where(Case.id.in_(cases))
         lawyers = sa.select(Case.lawyer_id).where(Case.id.in_(cases))

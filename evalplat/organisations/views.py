@@ -38,7 +38,7 @@ def reviewers() -> Any:
     city_id = int_arg("city") or None
     kind = request.args.get("kind", "")
     active = request.args.get("active", "1")
-    rows, total = queries.reviewers_page(q=q, city_id=city_id, kind=kind, active=active, page=page, per_page=PER_PAGE)
+    rows, total = queries.reviewers_page(current_user, q=q, city_id=city_id, kind=kind, active=active, page=page, per_page=PER_PAGE)
     return render_template("organisations/reviewers.html", rows=rows, total=total, page=page, per_page=PER_PAGE,
                            q=q, city_id=city_id, kind=kind, active=active, cities=queries.cities())
 
@@ -69,7 +69,7 @@ def import_reviewers() -> Any:
 @bp.route("/reviewers/<int:reviewer_id>/edit", methods=["GET", "POST"])
 @roles(Role.ORGANISER)
 def edit_reviewer(reviewer_id: int) -> Any:
-    reviewer = load_or_404(ReviewerProfile, reviewer_id)
+    reviewer = load_or_404(ReviewerProfile, reviewer_id, lambda r: r.can_manage(current_user))
     form = ReviewerForm(obj=reviewer) if request.method == "GET" else ReviewerForm()
     form.city_id.choices = [SelectChoice(c.id, c.name) for c in queries.cities()]
     if request.method == "GET":
@@ -90,7 +90,7 @@ def edit_reviewer(reviewer_id: int) -> Any:
 @bp.post("/reviewers/<int:reviewer_id>/active/<int:active>")
 @roles(Role.ORGANISER)
 def set_active(reviewer_id: int, active: int) -> Any:
-    reviewer = load_or_404(ReviewerProfile, reviewer_id)
+    reviewer = load_or_404(ReviewerProfile, reviewer_id, lambda r: r.can_manage(current_user))
     made = operations.set_reviewer_active(db.session, actor=current_user, reviewer=reviewer, active=bool(active),
                                           now=utcnow())
     db.session.commit()
@@ -108,7 +108,7 @@ def conflicts() -> Any:
     campaign_id = int_arg("campaign") or None
     status = request.args.get("status", "")
     reason = request.args.get("reason", "")
-    rows, total = queries.conflicts_page(campaign_id=campaign_id, status=status, reason=reason, page=page,
+    rows, total = queries.conflicts_page(current_user, campaign_id=campaign_id, status=status, reason=reason, page=page,
                                          per_page=PER_PAGE)
     return render_template("organisations/conflicts.html", rows=rows, total=total, page=page, per_page=PER_PAGE,
                            campaign_id=campaign_id, status=status, reason=reason, reasons=queries.REASON_LABELS,
@@ -118,7 +118,7 @@ def conflicts() -> Any:
 @bp.post("/conflicts/<int:conflict_id>/<decision>")
 @roles(Role.ORGANISER)
 def decide_conflict(conflict_id: int, decision: str) -> Any:
-    conflict = load_or_404(Conflict, conflict_id)
+    conflict = load_or_404(Conflict, conflict_id, lambda c: c.reviewer.can_manage(current_user))
     if decision not in ("confirm", "dismiss"):
         return redirect(url_for("organisations.conflicts"))
     conflict_ops.decide_conflict(db.session, conflict=conflict, confirm=decision == "confirm", actor=current_user,

@@ -90,15 +90,20 @@ class Source:
     detail: dict[str, Any]
 
 
-def profile(session: Session, *, agency_id: int | None = None, lawyer_id: int | None = None) -> list[Source]:
+def profile(session: Session, *, agency_id: int | None = None, lawyer_id: int | None = None,
+            within: Any = None) -> list[Source]:
     """Every source for one agency or one lawyer, each with its count: peer review (calibrated), self-evaluation,
-    follow-up contact and satisfaction, breaches reported, closing-review pass rate at each level."""
+    follow-up contact and satisfaction, breaches reported, closing-review pass rate at each level.
+    ``within``: a select of agency ids the figures are limited to (a jurisdiction's); None for all."""
     if (agency_id is None) == (lawyer_id is None):
         raise ValueError("give exactly one of agency_id, lawyer_id")
+    case_ids = (sa.select(Case.id).where(Case.agency_id == agency_id) if agency_id is not None
+                else sa.select(Case.id).where(Case.lawyer_id == lawyer_id))
+    if within is not None:
+        case_ids = case_ids.where(Case.agency_id.in_(within))
 
     def cases(column: Any) -> Any:
-        return column.in_(sa.select(Case.id).where(Case.agency_id == agency_id) if agency_id is not None
-                          else sa.select(Case.id).where(Case.lawyer_id == lawyer_id))
+        return column.in_(case_ids)
 
     peer = _published_results().subquery()
     n_peer, mean_peer = session.execute(sa.select(sa.func.count(), sa.func.avg(peer.c.peer))

@@ -214,8 +214,11 @@ def is_published(campaign: Campaign) -> bool:
 
 
 def report_visible(campaign: Campaign, user: Any) -> bool:
-    """Organisers see every campaign's report; agency staff only published ones (and only their section)."""
-    return bool(user.is_organiser or (user.agency_id is not None and str(campaign.state) in PUBLISHED_STATES))
+    """Organisers see the reports of the campaigns they may read (their jurisdiction's; a sub-jurisdiction's once
+    published); agency staff only published ones (and only their section)."""
+    if user.is_organiser:
+        return bool(user.can_read_campaign(campaign))
+    return bool(user.agency_id is not None and str(campaign.state) in PUBLISHED_STATES)
 
 
 def report_section(user: Any) -> str | None:

@@ -12,6 +12,7 @@ from flask_login import current_user
 from evalplat.accounts.models import Role
 from evalplat.campaigns.models import Campaign
 from evalplat.extensions import db
+from evalplat.organisations.jurisdiction import campaigns_managed_by
 from evalplat.params import page_arg, parse_int
 from evalplat.rankings import exports, operations, queries
 from evalplat.rankings.report_data import ReportError, build_report_data
@@ -84,8 +85,9 @@ def _lang() -> str:
 @roles(Role.ORGANISER)
 def index() -> Any:
     return render_template("rankings/index.html", campaigns=queries.campaigns_with_results(db.session),
-                           all_campaigns=db.session.scalars(db.select(Campaign).order_by(Campaign.year.desc(),
-                                                                                         Campaign.id.desc())).all())
+                           all_campaigns=db.session.scalars(  # rules of the campaigns the organiser runs
+                               db.select(Campaign).where(campaigns_managed_by(current_user))
+                               .order_by(Campaign.year.desc(), Campaign.id.desc())).all())
 
 
 @bp.get("/rankings/<scope>")

@@ -395,10 +395,15 @@ def open_decisions(user: User) -> list[Any]:
 # --- agencies ---------------------------------------------------------------------------------------------
 
 
-def visible_campaigns() -> list[Campaign]:
-    """Campaigns whose results are published (newest first)."""
-    return list(db.session.scalars(sa.select(Campaign).where(Campaign.state.in_(PUBLISHED_STATES))
-                                   .order_by(Campaign.year.desc(), Campaign.id.desc())))
+def visible_campaigns(user: User) -> list[Campaign]:
+    """Campaigns whose results are published (newest first); for an organiser, those of its jurisdiction, of
+    its sub-jurisdictions and of its ancestors (:func:`results_campaigns_for`)."""
+    from evalplat.organisations.jurisdiction import results_campaigns_for
+
+    stmt = sa.select(Campaign).where(Campaign.state.in_(PUBLISHED_STATES))
+    if user.is_organiser:
+        stmt = stmt.where(results_campaigns_for(user))
+    return list(db.session.scalars(stmt.order_by(Campaign.year.desc(), Campaign.id.desc())))
 
 
 def agency_results(agency_id: int, campaign: Campaign, *, page: int, per_page: int) -> tuple[list[Any], int]:

@@ -19,6 +19,7 @@ from evalplat.confirm import require_confirmation
 from evalplat.db import utcnow
 from evalplat.extensions import db
 from evalplat.labels import per_request
+from evalplat.organisations.jurisdiction import agencies_within, can_read_results_of
 from evalplat.organisations.models import Agency
 from evalplat.params import int_arg, page_arg
 from evalplat.results import operations, queries, snapshots
@@ -181,8 +182,11 @@ def _agency_id() -> int:
     if current_user.is_organiser:
         chosen = int_arg("agency")
         if chosen is not None:
+            if not current_user.can_view_agency(chosen):
+                abort(404)
             return int(chosen)
-        first = db.session.scalar(db.select(Agency.id).order_by(Agency.id).limit(1))
+        first = db.session.scalar(db.select(Agency.id).where(Agency.id.in_(agencies_within(current_user)))
+                                  .order_by(Agency.id).limit(1))
         if first is None:
             abort(404)
         return int(first)
@@ -195,7 +199,7 @@ def _agency_id() -> int:
 @roles(Role.AGENCY_STAFF, Role.ORGANISER)
 def agency_results() -> Any:
     agency_id = _agency_id()
-    campaigns = queries.visible_campaigns()
+    campaigns = queries.visible_campaigns(current_user)
     chosen_id = request.args.get("campaign", "")
     chosen = next((c for c in campaigns if str(c.id) == chosen_id), campaigns[0] if campaigns else None)
     page = page_arg()
@@ -203,8 +207,8 @@ def agency_results() -> Any:
     agency = db.session.get(Agency, agency_id)
     if agency is None:
         abort(404)
-    agencies = db.session.execute(db.select(Agency.id, Agency.name).order_by(Agency.name)).all() \
-        if current_user.is_organiser else []
+    agencies = db.session.execute(db.select(Agency.id, Agency.name).where(Agency.id.in_(agencies_within(
+        current_user))).order_by(Agency.name)).all() if current_user.is_organiser else []
     return render_template("results/agency.html", agency=agency, campaigns=campaigns, chosen=chosen, rows=rows,
                            total=total, page=page, per_page=PER_PAGE, agencies=agencies)
 
@@ -212,7 +216,8 @@ def agency_results() -> Any:
 def _own_sample(sample_id: int) -> Sample:
     """A published sample of the user's agency (organiser: any); 404 otherwise."""
     return load_or_404(Sample, sample_id, lambda s: s.case.can_view_original(current_user)
-                       and s.campaign.results_published and not s.is_training)
+                       and s.campaign.results_published and not s.is_training
+                       and (not current_user.is_organiser or can_read_results_of(current_user, s.campaign)))
 
 
 @bp.get("/ours/<int:sample_id>")
@@ -228,10 +233,20 @@ def agency_case(sample_id: int) -> Any:
                            appeal_problem=window_problem(s.campaign, utcnow()))
 
 
+def _may_read_circular(campaign: Campaign) -> bool:
+    """Organisers: their own or a sub-jurisdiction's once results are published, an ancestor's once its circular
+    is; agency staff: a published circular."""
+    if not campaign.results_published:
+        return False
+    published = campaign.circular_published_at is not None
+    if current_user.is_organiser:
+        return campaign.can_read(current_user) or (published and can_read_results_of(current_user, campaign))
+    return published
+
+
 @bp.get("/campaigns/<int:campaign_id>/circular")
 @roles(Role.AGENCY_STAFF, Role.ORGANISER)
 def circular(campaign_id: int) -> Any:
-    c = load_or_404(Campaign, campaign_id, lambda x: x.results_published
-                    and (current_user.is_organiser or x.circular_published_at is not None))
+    c = load_or_404(Campaign, campaign_id, _may_read_circular)
     rows = queries.circular(c)
     return render_template("results/circular.html", campaign=c, rows=rows, totals=queries.grade_totals(rows))

@@ -39,7 +39,7 @@ from evalplat.campaigns.models import Campaign, CampaignState, Sample
 from evalplat.cases.models import Case
 from evalplat.errors import ConcurrentChange, DomainError, InvalidTransition, NotAllowed
 from evalplat.i18n import lazy_gettext as _l
-from evalplat.organisations.models import ReviewerProfile
+from evalplat.organisations.models import Agency, ReviewerProfile
 from evalplat.reviews.models import (
     CalibrationReference,
     Grade,
@@ -368,7 +368,11 @@ def start_calibration(session: Session, *, actor: User, campaign: Campaign, case
     if campaign.state not in SCORING_STATES[AssignmentRound.CALIBRATION]:
         raise InvalidTransition(_l("A calibration round runs before the live cases are scored."),
                                 code="calibration_too_late")
-    cases = {c.id: c for c in session.scalars(sa.select(Case).where(Case.id.in_(ids)))}
+    from evalplat.organisations.jurisdiction import in_subtree, pools_for_campaign
+
+    # cases of the campaign's jurisdiction only (another's case is as unknown as a missing one)
+    cases = {c.id: c for c in session.scalars(sa.select(Case).join(Agency, Agency.id == Case.agency_id).where(
+        Case.id.in_(ids), in_subtree(Agency.region_id, campaign.jurisdiction_id, session)))}
     missing = [str(i) for i in ids if i not in cases]
     if missing:
         raise ReviewError(_l("No case with id %(ids)s.", ids=", ".join(missing)), code="unknown_case")
@@ -379,7 +383,8 @@ def start_calibration(session: Session, *, actor: User, campaign: Campaign, case
                           code="case_already_sampled")
     existing = session.scalar(sa.select(sa.func.count()).select_from(Sample).where(
         Sample.campaign_id == campaign.id, Sample.is_training.is_(True))) or 0
-    reviewers = session.scalars(sa.select(ReviewerProfile).where(ReviewerProfile.active.is_(True))
+    reviewers = session.scalars(sa.select(ReviewerProfile).where(ReviewerProfile.active.is_(True),
+                                                                 pools_for_campaign(campaign))
                                 .order_by(ReviewerProfile.id)).all()
     conflicts = set(session.execute(sa.select(Conflict.reviewer_id, Conflict.case_id).where(
         Conflict.case_id.in_(ids), Conflict.status != ConflictStatus.DISMISSED)).all())

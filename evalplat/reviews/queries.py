@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
+from evalplat.accounts.models import User
 from evalplat.assignments.models import Assignment, AssignmentRound, AssignmentState
 from evalplat.campaigns.models import Campaign, CampaignRubric, Sample
 from evalplat.cases.models import Case, CaseRedaction, RedactionStatus
@@ -313,8 +314,12 @@ def rubric_versions(session: Session) -> list[VersionRow]:
     return [VersionRow(row, int(n_reviews), int(n_pins)) for row, n_reviews, n_pins in session.execute(stmt)]
 
 
-def campaigns_for_calibration(session: Session) -> list[Campaign]:
-    return list(session.scalars(sa.select(Campaign).order_by(Campaign.year.desc(), Campaign.name)))
+def campaigns_for_calibration(session: Session, user: User) -> list[Campaign]:
+    """The campaigns the organiser runs."""
+    from evalplat.organisations.jurisdiction import campaigns_managed_by
+
+    return list(session.scalars(sa.select(Campaign).where(campaigns_managed_by(user))
+                                .order_by(Campaign.year.desc(), Campaign.name)))
 
 
 def reference_entries(reference: CalibrationReference) -> list[ItemEntry]:

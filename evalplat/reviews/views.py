@@ -228,7 +228,7 @@ def edit_rubric(version_id: int) -> Any:
 @roles(Role.ORGANISER)
 def calibration_campaigns() -> Any:
     return render_template("reviews/calibration_campaigns.html",
-                           campaigns=queries.campaigns_for_calibration(db.session))
+                           campaigns=queries.campaigns_for_calibration(db.session, current_user))
 
 
 @bp.route("/calibration/<int:campaign_id>", methods=["GET", "POST"])

@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from evalplat.accounts.models import Role, User
+from evalplat.accounts.models import User
 from evalplat.cases.models import Case
 from evalplat.closing.models import ClosingReview, ClosingState
 from evalplat.extensions import db
@@ -16,11 +16,9 @@ from evalplat.selfeval.models import SelfEvaluation
 
 
 def _scoped(stmt: sa.Select[Any], user: User) -> sa.Select[Any]:
-    if user.is_organiser:
-        return stmt
-    if Role.AGENCY_STAFF in user.roles and user.agency_id is not None:
-        return stmt.where(Case.agency_id == user.agency_id)
-    return stmt.where(sa.false())
+    from evalplat.organisations.jurisdiction import agency_scope
+
+    return stmt.where(agency_scope(user, Case.agency_id))
 
 
 def evaluation_list(user: User, *, todo: bool = False, q: str | None = None, page: int = 1,
