@@ -177,8 +177,8 @@ def create_user() -> Any:
     form = UserForm()
     form.agency_id.choices = _agency_choices()
     form.jurisdiction_id.choices = _jurisdiction_choices()
-    if request.method == "GET":
-        form.jurisdiction_id.data = current_user.jurisdiction_id
+    if request.method == "GET" or "jurisdiction_id" not in request.form:
+        form.jurisdiction_id.data = current_user.jurisdiction_id  # by default the creator's own
     if form.validate_on_submit():
         agency = queries.agency(form.agency_id.data, current_user) if form.agency_id.data else None
         organising = {Role.ORGANISER, Role.MINISTRY} & {Role(r) for r in form.roles.data}

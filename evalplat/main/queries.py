@@ -107,9 +107,12 @@ TODO_LINKS = [
 ]
 
 
-def organiser_todo(*, now: datetime) -> dict[str, Any]:
-    """The organiser's to-do list: per active campaign, and the province-wide queues."""
-    campaigns = list(db.session.scalars(sa.select(Campaign).where(Campaign.state.in_(ACTIVE))
+def organiser_todo(user: User, *, now: datetime) -> dict[str, Any]:
+    """The organiser's to-do list: per active campaign it runs, and its jurisdiction's queues."""
+    from evalplat.organisations.jurisdiction import campaigns_managed_by, reviewers_within
+
+    campaigns = list(db.session.scalars(sa.select(Campaign).where(Campaign.state.in_(ACTIVE),
+                                                                  campaigns_managed_by(user))
                                         .order_by(Campaign.year.desc(), Campaign.id.desc())))
     counts = campaign_counts([c.id for c in campaigns], now=now)
     rows = []
@@ -125,7 +128,8 @@ def organiser_todo(*, now: datetime) -> dict[str, Any]:
         row.next_state, row.blockers = next_step(c, now=now)
         rows.append(row)
     conflicts = db.session.scalar(sa.select(sa.func.count()).select_from(Conflict)
-                                  .where(Conflict.status == ConflictStatus.OPEN)) or 0
+                                  .join(ReviewerProfile, ReviewerProfile.id == Conflict.reviewer_id)
+                                  .where(Conflict.status == ConflictStatus.OPEN, reviewers_within(user))) or 0
     return {
         "campaigns": rows,
         "ready": [r for r in rows if r.next_state is not None and not r.blockers],
@@ -134,14 +138,26 @@ def organiser_todo(*, now: datetime) -> dict[str, Any]:
     }
 
 
-def organiser_overview() -> dict[str, Any]:
+def organiser_overview(user: User) -> dict[str, Any]:
+    """Figures of the organiser's jurisdiction: its agencies, the lawyers with cases there (every lawyer for the
+    nation), its cases, the active reviewers of its pools."""
+    from evalplat.organisations.jurisdiction import (
+        agencies_within,
+        cases_within,
+        is_national_organiser,
+        reviewers_within,
+    )
+
     count = sa.func.count
     return {
-        "agencies": db.session.scalar(sa.select(count()).select_from(Agency)) or 0,
-        "lawyers": db.session.scalar(sa.select(count()).select_from(Lawyer)) or 0,
-        "cases": db.session.scalar(sa.select(count()).select_from(Case)) or 0,
+        "agencies": db.session.scalar(sa.select(count()).select_from(Agency)
+                                      .where(Agency.id.in_(agencies_within(user)))) or 0,
+        "lawyers": db.session.scalar(sa.select(count()).select_from(Lawyer) if is_national_organiser(user) else
+                                     sa.select(count(sa.distinct(Case.lawyer_id))).where(cases_within(user))) or 0,
+        "cases": db.session.scalar(sa.select(count()).select_from(Case).where(cases_within(user))) or 0,
         "reviewers": db.session.scalar(
-            sa.select(count()).select_from(ReviewerProfile).where(ReviewerProfile.active.is_(True))) or 0,
+            sa.select(count()).select_from(ReviewerProfile).where(ReviewerProfile.active.is_(True),
+                                                                  reviewers_within(user))) or 0,
     }
 
 

@@ -32,7 +32,8 @@ def dashboard() -> Any:
     now = utcnow()
     sections: dict[str, Any] = {}
     if Role.ORGANISER in roles:
-        sections["organiser"] = {**queries.organiser_overview(), **queries.organiser_todo(now=now)}
+        sections["organiser"] = {**queries.organiser_overview(current_user),
+                                  **queries.organiser_todo(current_user, now=now)}
     if Role.AGENCY_STAFF in roles:
         sections["agency"] = queries.agency_overview(current_user, now=now)
     if Role.MINISTRY in roles:

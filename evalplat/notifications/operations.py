@@ -114,7 +114,9 @@ def _appeal_events(session: Session) -> list[Found]:
     organisers = sa.select(UserRole.user_id).where(UserRole.role == Role.ORGANISER).subquery()
     for appeal_id, user_id, code in session.execute(
             sa.select(Appeal.id, User.id, Sample.code).join(Sample, Sample.id == Appeal.sample_id)
-            .join(User, User.id.in_(sa.select(organisers.c.user_id)))
+            .join(Campaign, Campaign.id == Sample.campaign_id)  # to the organisers who run the campaign
+            .join(User, sa.and_(User.id.in_(sa.select(organisers.c.user_id)),
+                                User.jurisdiction_id == Campaign.jurisdiction_id))
             .where(Appeal.state == AppealState.FILED, User.active.is_(True),
                    _not_yet(Kind.APPEAL_FILED, User.id, Appeal.id))):
         out.append(Found(user_id, Kind.APPEAL_FILED, appeal_id, {"code": code, "args": {"appeal_id": appeal_id}},

@@ -143,7 +143,8 @@ def build_scene(session: Session, *, reviewers: int = 2, state: AssignmentState 
     for k in range(reviewers):
         user = accounts.create_user(session, actor=None, username=f"reviewer{n}_{k}", display_name=f"评审员{k}",
                                     password=PASSWORD, roles=[Role.PEER_REVIEWER])
-        profile = ReviewerProfile(user=user, kind=ReviewerKind.PEER, region=other, city=other, jurisdiction=province,
+        profile = ReviewerProfile(user=user, kind=ReviewerKind.PEER, region=other, city=other,
+                                  jurisdiction=national_region(session),
                                   case_types=[case_type], capacity=10)
         session.add(profile)
         session.flush()

@@ -171,7 +171,7 @@ def test_organiser_lists_do_not_name_other_jurisdictions_objects(app: Any, scene
     tree, made = scene
     pages = [rule.rule for rule in _organiser_routes(app)
              if "GET" in methods(rule) and not ARG.findall(rule.rule)]
-    pages += ["/conflicts?status=open", "/cases/?q=秘案", "/admin/users?q=secret", "/reviewers?q=secret"]
+    pages += ["/home", "/conflicts?status=open", "/cases/?q=秘案", "/admin/users?q=secret", "/reviewers?q=secret"]
     problems, seen = [], {kind: set() for kind in ALLOWED}
     for name in VIEWERS:
         client = _client(app, tree.organisers[name])

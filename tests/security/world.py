@@ -106,7 +106,10 @@ def build_world(session: Session, storage: Any) -> World:  # noqa: PLR0915 - one
     from evalplat.reviews.operations import decline_assignment
 
     now = utcnow()
-    province = Region(code="SEC00", name="安全省", level=RegionLevel.PROVINCE)
+    from evalplat.organisations.jurisdiction import national_region
+
+    nation = national_region(session)  # the organiser below works for the nation: its pool is the nation's
+    province = Region(code="SEC00", name="安全省", level=RegionLevel.PROVINCE, parent=nation)
     session.add(province)
     cities = [Region(code=f"SEC{i + 1:02d}", name=f"安全{i + 1}市", level=RegionLevel.CITY, parent=province)
               for i in range(CITIES)]
@@ -142,7 +145,7 @@ def build_world(session: Session, storage: Any) -> World:  # noqa: PLR0915 - one
             else:
                 organisation = f"隐秘第{n:02d}政法大学"
             profile = ReviewerProfile(user=user, kind=ReviewerKind.PEER if peer else ReviewerKind.EVALUATOR,
-                                      region=city, city=city, jurisdiction=province,
+                                      region=city, city=city, jurisdiction=nation,
                                       firm_id=firm.id if firm else None, lawyer=lawyer,
                                       organisation=organisation, case_types=["criminal", "civil"], capacity=12)
             session.add(profile)
