@@ -55,8 +55,8 @@ class CampaignForm(FlaskForm):
     band_excellent = IntegerField(_l("Excellent from"), validators=[NumberRange(1, 100)], default=90)
     band_good = IntegerField(_l("Good from"), validators=[NumberRange(1, 100)], default=80)
     band_pass = IntegerField(_l("Pass from"), validators=[NumberRange(1, 100)], default=60)
-    appeal_opens_at = DateTimeLocalField(_l("Appeals open (UTC)"), validators=[Optional()], format="%Y-%m-%dT%H:%M")
-    appeal_closes_at = DateTimeLocalField(_l("Appeals close (UTC)"), validators=[Optional()], format="%Y-%m-%dT%H:%M")
+    appeal_opens_at = DateTimeLocalField(_l("Appeals open (local time)"), validators=[Optional()], format="%Y-%m-%dT%H:%M")
+    appeal_closes_at = DateTimeLocalField(_l("Appeals close (local time)"), validators=[Optional()], format="%Y-%m-%dT%H:%M")
 
 
 class PlanForm(FlaskForm):

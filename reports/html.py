@@ -25,7 +25,7 @@ from reports.tables import (
     reliability_table,
     trend_table,
 )
-from reports.text import t
+from reports.text import stamp, t
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -47,7 +47,7 @@ def report_context(data: ReportData, lang: str = "zh", *, agency: str | None = N
         return t(key, lang, **params)
 
     ctx: dict[str, Any] = {"data": data, "t": tr, "lang": lang, "agency": None,
-                           "generated": t("generated", lang, at=data.generated_at.strftime("%Y-%m-%d %H:%M:%S"),
+                           "generated": t("generated", lang, at=stamp(data.generated_at),
                                           version=data.data_version),
                            "note": t("level_note", lang, pct=numbers.number(100 * data.level, 1, trim=True))}
     if agency is not None:

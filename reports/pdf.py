@@ -31,7 +31,7 @@ from reports.tables import (
     reliability_table,
     trend_table,
 )
-from reports.text import t
+from reports.text import stamp, t
 
 FONT = "EvalplatCJK"
 
@@ -83,7 +83,7 @@ def render_pdf(data: ReportData, lang: str = "zh", *, agency: str | None = None)
     story: list[Any] = [
         Paragraph(escape(t("title", lang, year=data.year)), st["title"]),
         Paragraph(escape(data.campaign_name), st["body"]),
-        Paragraph(escape(t("generated", lang, at=data.generated_at.strftime("%Y-%m-%d %H:%M:%S"),
+        Paragraph(escape(t("generated", lang, at=stamp(data.generated_at),
                            version=data.data_version)), st["body"]),
         Paragraph(escape(t("level_note", lang, pct=numbers.number(100 * data.level, 1, trim=True))), st["body"]),
     ]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from reports import numbers
 
 TEXT: dict[str, tuple[str, str]] = {
     "title": ("{year}年度法律援助案件质量同行评估报告", "Legal-aid case quality peer review {year}: annual report"),
-    "generated": ("生成时间 {at}（UTC）；数据版本 {version}", "Generated {at} (UTC); data version {version}"),
+    "generated": ("生成时间 {at}；数据版本 {version}", "Generated {at}; data version {version}"),
     "level_note": ("区间为 {pct}% 置信区间；得分为经验贝叶斯收缩均值，优良率区间为 Wilson 区间；括号内为评查案件数。",
                    "Intervals are {pct}% intervals; scores are empirical-Bayes shrunk means and 优良率 "
                    "intervals are Wilson intervals; the number of reviewed cases is shown beside every figure."),
@@ -111,6 +112,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "bin": ("分数段", "Score band"),
     "all_types": ("全部", "All"),
     # stored codes
+    "changed": ("改变原结果", "Result changed"),
+    "upheld": ("维持原结果", "Result upheld"),
     "criminal": ("刑事", "Criminal"),
     "civil": ("民事", "Civil"),
     "administrative": ("行政", "Administrative"),
@@ -138,6 +141,19 @@ def t(key: str, lang: str = "zh", **params: Any) -> str:
         return key
     text = pair[1] if lang == "en" else pair[0]
     return text.format(**params) if params else text
+
+
+def stamp(value: datetime) -> str:
+    """A report's time with its offset from UTC (the report is generated in the platform's display zone).
+
+    >>> from datetime import timezone, timedelta
+    >>> stamp(datetime(2025, 1, 10, 9, 30, tzinfo=timezone(timedelta(hours=8))))
+    '2025-01-10 09:30:00 (UTC+08:00)'
+    """
+    offset = value.utcoffset() or timedelta(0)
+    minutes = int(offset.total_seconds() // 60)
+    sign = "-" if minutes < 0 else "+"
+    return f"{value:%Y-%m-%d %H:%M:%S} (UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d})"
 
 
 def fmt(value: float | None, digits: int = 1) -> str:

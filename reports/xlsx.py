@@ -15,7 +15,7 @@ from reports.tables import (
     reliability_table,
     trend_table,
 )
-from reports.text import t
+from reports.text import stamp, t
 
 
 def _sheet(wb: XlsxWriter, title: str, blocks: list[tuple[str | None, tuple[list[str], list[list[Any]]]]]) -> None:
@@ -33,7 +33,7 @@ def render_xlsx(data: ReportData, lang: str = "zh", *, agency: str | None = None
     """Every table of the report, one sheet per section; ``agency`` limits it to that agency's section."""
     wb = XlsxWriter()
     meta = [[t("title", lang, year=data.year)], [t("campaign", lang), data.campaign_name],
-            [t("generated_at", lang), data.generated_at.strftime("%Y-%m-%d %H:%M:%S")],
+            [t("generated_at", lang), stamp(data.generated_at)],
             [t("data_version", lang), data.data_version]]
     if agency is not None:
         section = data.for_agency(agency)

@@ -64,10 +64,9 @@ def new(sample_id: int) -> Any:
     result = current_result(db.session, sample.id)
     if result is None:
         abort(404)
-    feedback = case_feedback(sample, locale=_lang())
+    labels = _item_names(sample)
     form = AppealForm()
-    labels = {i["code"]: i["label"] for i in feedback.items} if feedback else {}
-    form.items.choices = [SelectChoice("total", _("Total score and grade"))] + [
+    form.items.choices = [SelectChoice("total", labels["total"])] + [
         SelectChoice(code, labels.get(code, code)) for code in (result.item_points or {})]
     if form.validate_on_submit():
         files = [(f.filename or "attachment", f.read()) for f in (form.attachments.data or [])
@@ -83,6 +82,12 @@ def new(sample_id: int) -> Any:
                            problem=operations.window_problem(sample.campaign, utcnow()))
 
 
+def _item_names(sample: Sample) -> dict[str, str]:
+    """The rubric items of the sample's case by code, in the reader's language ("total": the overall score)."""
+    feedback = case_feedback(sample, locale=_lang())
+    return {"total": _("Total score and grade"), **({i["code"]: i["label"] for i in feedback.items} if feedback else {})}
+
+
 def _appeal(appeal_id: int) -> Appeal:
     return load_or_404(Appeal, appeal_id, lambda a: a.can_view(current_user))
 
@@ -92,7 +97,7 @@ def _appeal(appeal_id: int) -> Appeal:
 def detail(appeal_id: int) -> Any:
     appeal = _appeal(appeal_id)
     sample = db.session.get(Sample, appeal.sample_id)
-    return render_template("appeals/detail.html", appeal=appeal, sample=sample,
+    return render_template("appeals/detail.html", appeal=appeal, sample=sample, item_names=_item_names(sample),
                            result=current_result(db.session, appeal.sample_id),
                            accept_form=AcceptAppealForm(), reject_form=RejectAppealForm())
 

@@ -90,6 +90,21 @@ def overview(campaign: Campaign) -> dict[str, Any]:
     }
 
 
+def waiting(campaign: Campaign) -> dict[str, int]:
+    """What the organiser still has to do before assigning: sampled cases whose redaction waits for approval,
+    and undecided conflicts touching the sampled cases (two queries)."""
+    from evalplat.assignments.models import Conflict, ConflictStatus
+
+    red = _redaction_state()
+    pending = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Sample).join(red, red.c.case_id == Sample.case_id)
+        .where(Sample.campaign_id == campaign.id, red.c.documents > red.c.approved)) or 0
+    cases = sa.select(Sample.case_id).where(Sample.campaign_id == campaign.id)
+    conflicts = db.session.scalar(sa.select(sa.func.count()).select_from(Conflict).where(
+        Conflict.status == ConflictStatus.OPEN, Conflict.case_id.in_(cases))) or 0
+    return {"redaction_pending": pending, "open_conflicts": conflicts}
+
+
 REDACTION_FILTERS = ("pending", "approved", "none")
 
 

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from evalplat import notifications
+from evalplat import labels, notifications
 from evalplat.accounts.models import Role
 from evalplat.assignments import operations as assigning
 from evalplat.assignments.models import AssignmentRun, RunState
@@ -42,7 +42,15 @@ def _run(campaign: Campaign, run_id: int) -> AssignmentRun:
 
 
 def _utc(value: datetime | None) -> datetime | None:
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+    """A time typed in the form (the display zone, Beijing time by default) as the UTC time it is stored as."""
+    if value is None:
+        return None
+    return (value.replace(tzinfo=labels.timezone()) if value.tzinfo is None else value).astimezone(UTC)
+
+
+def _local(value: datetime | None) -> datetime | None:
+    """A stored time as the form shows it: naive, in the display zone."""
+    return None if value is None else labels.local(value).replace(tzinfo=None)
 
 
 def _city_choices() -> list[SelectChoice]:
@@ -141,6 +149,8 @@ def edit(campaign_id: int) -> Any:
         form.scope_kind.data = campaign.scope_kind.value
         form.scope_region_id.data = campaign.scope_region_id or 0
         form.scope_agency_ids.data = chosen
+        form.appeal_opens_at.data = _local(campaign.appeal_opens_at)
+        form.appeal_closes_at.data = _local(campaign.appeal_closes_at)
     if form.validate_on_submit():
         values = _settings_from(form)
         values["disagreement_rules"] = {**(campaign.disagreement_rules or {}), "max_spread": form.max_spread.data}
@@ -159,7 +169,8 @@ def show(campaign_id: int) -> Any:
     return render_template("campaigns/show.html", campaign=campaign, overview=overview,
                            moves=pipeline.moves(db.session, campaign, now=utcnow()),
                            stages=pipeline.stages(campaign, has_samples=bool(overview["samples"])),
-                           runs=queries.runs(campaign), draw=queries.published_draw(campaign))
+                           runs=queries.runs(campaign), draw=queries.published_draw(campaign),
+                           waiting=queries.waiting(campaign) if overview["samples"] else {})
 
 
 @bp.get("/campaigns/<int:campaign_id>/progress")

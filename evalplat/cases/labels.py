@@ -53,6 +53,14 @@ LABELS: dict[str, Any] = register({
     "cause": _l("Cause"),
     "stage_reached": _l("Stages reached"),
     "result": _l("Result of the case"),
+    # background tasks (job pages); tests/cases/test_task_labels.py fails on a registered task without one
+    "cases.process_document": _l("Reading and redacting a document"),
+    "cases.process_case": _l("Reading and redacting a case's files"),
+    "cases.redact_campaign": _l("Redacting the campaign's sampled cases"),
+    "cases.redact_chunk": _l("Redacting a batch of sampled cases"),
+    "cases.ocr_page": _l("Reading a scanned page"),
+    "results.reliability": _l("Computing the reliability panel"),
+    "notifications.sync": _l("Sending notifications"),
 })
 
 

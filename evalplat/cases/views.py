@@ -24,6 +24,7 @@ from evalplat.cases.models import FACT_FIELDS, Case, Document, DocumentKind, Doc
 from evalplat.confirm import require_confirmation
 from evalplat.errors import flash_form_errors
 from evalplat.extensions import db
+from evalplat.i18n import lazy_gettext as _l
 from evalplat.jobs.models import JobRecord
 from evalplat.jobs.tracking import submit_job
 from evalplat.labels import label
@@ -301,7 +302,26 @@ def _can_view_job(job: JobRecord) -> bool:
 @roles(*STAFF)
 def job(job_id: str) -> Any:
     record = load_or_404(JobRecord, job_id, _can_view_job)
-    return render_template("cases/job.html", job=record, error=queries.job_error_text(record, _lang()))
+    return render_template("cases/job.html", job=record, error=queries.job_error_text(record, _lang()),
+                           summary=_job_summary(record.message))
+
+
+# What a finished job's summary counts, for people (the summary is stored as JSON).
+SUMMARY_LABELS = {"extracted": _l("Texts extracted"), "redacted": _l("Documents redacted"),
+                  "failed": _l("Failed"), "reviews": _l("Reviews"), "seconds": _l("Seconds")}
+
+
+def _job_summary(message: str | None) -> list[tuple[str, Any]] | None:
+    """A JSON summary of counts as (label, value) pairs; None when the message is plain text."""
+    import json
+
+    try:
+        counts = json.loads(message or "")
+    except ValueError:
+        return None
+    if not isinstance(counts, dict):
+        return None
+    return [(str(SUMMARY_LABELS.get(key, key)), value) for key, value in counts.items()]
 
 
 @bp.post("/campaigns/<int:campaign_id>/redact")

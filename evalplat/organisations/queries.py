@@ -64,10 +64,13 @@ def conflicts_page(user: User, *, campaign_id: int | None, status: str, reason: 
                    ) -> tuple[list[Any], int]:
     """Conflicts with reviewer name and target names; with a campaign, only those touching its samples."""
     target_agency = aliased(Agency)
-    stmt = (sa.select(Conflict, User.display_name, Case.case_number, target_agency.name, Firm.name, Lawyer.name)
+    case_agency = aliased(Agency)
+    stmt = (sa.select(Conflict, User.display_name, User.username, Case.case_number, case_agency.name, target_agency.name,
+                      Firm.name, Lawyer.name)
             .join(ReviewerProfile, ReviewerProfile.id == Conflict.reviewer_id)
             .join(User, User.id == ReviewerProfile.user_id)
             .outerjoin(Case, Case.id == Conflict.case_id)
+            .outerjoin(case_agency, case_agency.id == Case.agency_id)
             .outerjoin(target_agency, target_agency.id == Conflict.agency_id)
             .outerjoin(Firm, Firm.id == Conflict.firm_id).outerjoin(Lawyer, Lawyer.id == Conflict.lawyer_id)
             .where(reviewers_within(user)))  # the conflicts of the reviewers the organiser manages

@@ -23,6 +23,7 @@ from evalplat.appeals.models import Appeal, AppealState
 from evalplat.assignments.models import Assignment, AssignmentRound
 from evalplat.campaigns.models import Campaign, CampaignRubric, Sample
 from evalplat.db import utcnow
+from evalplat.labels import local
 from evalplat.rankings.engine import Ranking, RankRow, rank_groups
 from evalplat.rankings.queries import (
     CaseFigures,
@@ -243,7 +244,7 @@ def _glance(session: Session, campaign: Campaign, figures: CaseFigures, overall:
     glance = Glance(
         n_cases=len(figures), n_reviewers=int(n_reviewers or 0), n_reviews=int(n_reviews or 0),
         n_escalations=int(escalations), n_appeals=sum(state_counts.values()),
-        strata=tuple(Count(str(s), str(s), int(c)) for s, c in strata),
+        strata=tuple(Count(str(s), _stratum_label(session, str(s), lang), int(c)) for s, c in strata),
         case_types=_counts(figures.case_type.tolist(), lang=lang),
         grades=_counts(figures.grade.tolist(), GRADES, lang),
         appeal_states=tuple(Count(k, t(k, lang), v) for k, v in sorted(state_counts.items())),
@@ -252,6 +253,15 @@ def _glance(session: Session, campaign: Campaign, figures: CaseFigures, overall:
         overall=overall)
     return glance, [list(map(str, s)) for s in strata] + [sorted(state_counts.items()),
                                                          sorted(outcome_counts.items()), n_reviews, escalations]
+
+
+def _stratum_label(session: Session, stratum: str, lang: str) -> str:
+    """A stored stratum ("GD-SZ-01 / civil") for people: agency codes as names, case types translated."""
+    from evalplat.organisations.models import Agency
+
+    parts = [p.strip() for p in stratum.split(" / ") if p.strip()]
+    names = dict(session.execute(sa.select(Agency.code, Agency.name).where(Agency.code.in_(parts))).all())
+    return " · ".join(names.get(p) or t(p, lang) for p in parts)
 
 
 def _distribution(figures: CaseFigures) -> Distribution:
@@ -404,7 +414,7 @@ def build_report_data(session: Session, campaign: Campaign, *, lang: str = "zh",
     digest.update(json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str).encode())
     return ReportData(
         campaign_id=campaign.id, campaign_name=campaign.name, year=campaign.year,
-        generated_at=now or utcnow(), data_version=digest.hexdigest()[:16], level=level, glance=glance,
+        generated_at=local(now or utcnow()), data_version=digest.hexdigest()[:16], level=level, glance=glance,
         by_city=_figures(rset.cities), by_agency=agencies, by_case_type=_figures(by_type), distribution=_distribution(figures),
         item_losses=losses, reliability=reliability,
         top_lawyers=_figures(lists.lawyers, rows=lists.lawyers.top(TOP)),

@@ -16,6 +16,7 @@ the current results). A page compares the fingerprint with the data's current on
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -178,5 +179,5 @@ def reliability_task(job_id: str, campaign_id: int, actor_id: int | None = None)
             raise LookupError(f"no campaign with id {campaign_id}")
         snapshot = compute(db.session, campaign, actor_id=actor_id)
         db.session.commit()
-        return f"{snapshot.figures['reviews']} reviews, {snapshot.seconds:.1f} s"
+        return json.dumps({"reviews": snapshot.figures["reviews"], "seconds": round(snapshot.seconds, 1)})
     return str(run_tracked(job_id, work))

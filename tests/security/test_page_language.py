@@ -69,8 +69,8 @@ def texts_of(html: str) -> list[str]:
 def stored_codes() -> set[str]:
     """Every value of every enum stored by a model (the codes pages must translate)."""
     codes: set[str] = set()
-    for module_name in ("accounts", "appeals", "campaigns", "cases", "organisations", "results", "reviews",
-                        "notifications", "closing", "selfeval", "followups"):
+    for module_name in ("accounts", "appeals", "assignments", "campaigns", "cases", "organisations", "results",
+                        "reviews", "notifications", "closing", "selfeval", "followups"):
         try:
             module = importlib.import_module(f"evalplat.{module_name}.models")
         except ModuleNotFoundError:
