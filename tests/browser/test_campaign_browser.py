@@ -38,9 +38,8 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
 PASSWORD = "demo-password-2024"
-CITY = "深圳市"
-NAME = "2024 年度深圳市案件质量同行评估"
-PREFIX = "SZ2024"
+PROVINCE = "广东省"
+PREFIX = "PR2024"
 SUBMIT = "button[type=submit], input[type=submit], button:not([type])"
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -61,7 +60,31 @@ def _chromium_or_skip() -> None:
     pytest.skip(message + ": browser test skipped")
 
 
-def _namesakes(session: Any) -> list[str]:
+def _city(session: Any) -> tuple[str, dict[str, str]]:
+    """The province's city whose 2024 cases include criminal and civil ones (most cases first), and the staff
+    username of each of its agencies: what the walk needs to know of the demo world it is given."""
+    import sqlalchemy as sa
+
+    from evalplat.accounts.models import User
+    from evalplat.cases.models import Case
+    from evalplat.organisations.models import Agency, Region
+
+    province = sa.select(Region.id).where(Region.name == PROVINCE).scalar_subquery()
+    rows = session.execute(sa.select(Region.name, Case.case_type).join(Agency, Agency.city_id == Region.id)
+                           .join(Case, Case.agency_id == Agency.id)
+                           .where(Region.parent_id == province, Case.year == 2024)).all()
+    types: dict[str, list[str]] = {}
+    for city, case_type in rows:
+        types.setdefault(city, []).append("civil" if case_type == "administrative" else str(case_type))
+    city = max((c for c, t in types.items() if {"criminal", "civil"} <= set(t)),
+               key=lambda c: (len(types[c]), c))
+    staff = dict(session.execute(sa.select(Agency.name, sa.func.min(User.username))
+                                 .join(User, User.agency_id == Agency.id).join(Region, Region.id == Agency.city_id)
+                                 .where(Region.name == city).group_by(Agency.name)).all())
+    return city, staff
+
+
+def _namesakes(session: Any, city: str) -> list[str]:
     """Give reviewers of other cities the names of the clients of the city's cases, so that the assignment
     finds conflicts of the kind a person decides (a name in the case file). Returns the names."""
     import sqlalchemy as sa
@@ -70,7 +93,7 @@ def _namesakes(session: Any) -> list[str]:
     from evalplat.cases.models import PARTY_NAME_CONTEXT, Case, CaseParty, PartyRole, decrypt_column
     from evalplat.organisations.models import Agency, Region, ReviewerKind, ReviewerProfile
 
-    city_id = session.scalar(sa.select(Region.id).where(Region.name == CITY))
+    city_id = session.scalar(sa.select(Region.id).where(Region.name == city))
     parties = session.execute(
         sa.select(CaseParty.name_ciphertext).join(Case, Case.id == CaseParty.case_id)
         .join(Agency, Agency.id == Case.agency_id)
@@ -105,7 +128,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
     with app.app_context():
         upgrade(directory=str(Path(__file__).resolve().parents[2] / "migrations"))
         generate(db.session, cases=24, seed=2024, year=2024, documents="all")
-        names = _namesakes(db.session)
+        city, staff = _city(db.session)
+        names = _namesakes(db.session, city)
         db.session.commit()
         db.session.remove()
     print(f"\ncampaign walk: database with the demo province built in {time.perf_counter() - built:.0f} s")
@@ -114,7 +138,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{port}", {"app": app, "namesakes": names}
+        yield f"http://127.0.0.1:{port}", {"app": app, "namesakes": names, "city": city, "staff": staff}
     finally:
         server.shutdown()
         thread.join(10)
@@ -175,6 +199,8 @@ def test_a_whole_campaign_through_the_pages(live_server: tuple[str, Any], tmp_pa
     from playwright.sync_api import expect, sync_playwright
 
     base, info = live_server
+    city, staff = info["city"], info["staff"]
+    name = f"2024 年度{city}案件质量同行评估"
     shots = Path(os.environ.get("EVALPLAT_SCREENSHOT_DIR") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -192,11 +218,11 @@ def test_a_whole_campaign_through_the_pages(live_server: tuple[str, Any], tmp_pa
         walk.sign_in("organiser")
         expect(page.locator("main")).to_contain_text("待办事项")
         walk.link("新建评估活动")
-        page.fill("input[name=name]", NAME)
+        page.fill("input[name=name]", name)
         page.fill("input[name=year]", "2024")
         page.fill("input[name=code_prefix]", PREFIX)
         page.select_option("select[name=scope_kind]", "city")
-        page.select_option("select[name=scope_region_id]", label=CITY)
+        page.select_option("select[name=scope_region_id]", label=city)
         page.fill("input[name=reviewers_per_case]", "2")
         walk.shot("new-campaign")
         walk.submit("main form:has(input[name=code_prefix])")
@@ -225,6 +251,16 @@ def test_a_whole_campaign_through_the_pages(live_server: tuple[str, Any], tmp_pa
         report = page.locator("main table").last.inner_text()
         assert re.search(rf"合计\s+{population.group(1)}\s+2\s+2", report), report
         walk.shot("sampling-report")
+        # the sampled cases: one civil (it will be disputed and appealed), one criminal
+        walk.link("返回评估活动")
+        walk.link("抽中案件及脱敏情况")
+        sampled: dict[str, tuple[str, str]] = {}
+        for row in page.locator("main table tbody tr").all():
+            cells = [c.strip() for c in row.locator("td").all_inner_texts()]
+            sampled["civil" if "民事" in cells or "行政" in cells else "criminal"] = (cells[0], cells[1])
+        assert set(sampled) == {"civil", "criminal"}, sampled
+        (first, civil_agency), (second, _criminal_agency) = sampled["civil"], sampled["criminal"]
+        assert civil_agency in staff, (civil_agency, staff)
 
         # --- redaction: run it, approve one case after reading it, the other in bulk ----------------------
         walk.link("返回评估活动")
@@ -271,8 +307,8 @@ def test_a_whole_campaign_through_the_pages(live_server: tuple[str, Any], tmp_pa
         walk.click("#runs a >> nth=0")
         for row in page.locator("main table").nth(1).locator("tbody tr").all():
             cells = row.locator("td").all_inner_texts()
-            walk.reviewers[cells[0].strip()] = re.findall(r"（([a-z]+\d+) ·", cells[2])
-        assert sorted(walk.reviewers) == [f"{PREFIX}-00001", f"{PREFIX}-00002"], walk.reviewers
+            walk.reviewers[cells[0].strip()] = re.findall(r"（([\w.]+) ·", cells[2])
+        assert sorted(walk.reviewers) == sorted([first, second]), walk.reviewers
         assert all(len(v) == 2 for v in walk.reviewers.values()), walk.reviewers
         walk.confirm("main form[action$='/commit']")
         assert "已向评估人员发出 4 项分配" in walk.flash()
@@ -282,7 +318,6 @@ def test_a_whole_campaign_through_the_pages(live_server: tuple[str, Any], tmp_pa
         walk.shot("scoring-open")
 
         # --- reviewers sign in, accept and score through the rubric form ---------------------------------
-        first, second = f"{PREFIX}-00001", f"{PREFIX}-00002"
         levels = {(first, 0): "A", (first, 1): "C", (second, 0): "B", (second, 1): "B"}
         totals: dict[tuple[str, int], float] = {}
         for code, usernames in sorted(walk.reviewers.items()):
@@ -310,7 +345,16 @@ def test_a_whole_campaign_through_the_pages(live_server: tuple[str, Any], tmp_pa
         assert totals[second, 0] == totals[second, 1]
 
         # --- the disagreement goes to the adjudicator ---------------------------------------------------------
-        walk.sign_in("adjudicator")
+        walk.sign_in("organiser")
+        walk.link(name)
+        walk.link("评分进度")
+        row = page.locator("main table tr:has-text('复评')").last.inner_text()
+        found = re.search(r"（([\w.]+) ·", row)
+        assert found, row
+        adjudicator = found.group(1)
+        assert first in row
+        walk.shot("scoring-progress")
+        walk.sign_in(adjudicator)
         expect(page.locator("main")).to_contain_text("1 件待决定")
         walk.click(f"main a:has-text('{first}')")
         earlier = walk.text()
@@ -326,7 +370,7 @@ def test_a_whole_campaign_through_the_pages(live_server: tuple[str, Any], tmp_pa
 
         # --- the organiser consolidates and publishes with an appeal window ----------------------------------
         walk.sign_in("organiser")
-        walk.link(NAME)
+        walk.link(name)
         walk.confirm("main form[action$='/transition/consolidating']")
         expect(page.locator("[aria-current=step]")).to_contain_text("汇总中")
         walk.link("结果汇总")
@@ -353,7 +397,7 @@ def test_a_whole_campaign_through_the_pages(live_server: tuple[str, Any], tmp_pa
         walk.shot("published")
 
         # --- the agency reads its result and appeals ----------------------------------------------------------
-        walk.sign_in("agency.shenzhen")
+        walk.sign_in(staff[civil_agency])
         expect(page.locator("main")).to_contain_text(closes)
         walk.link("件评估结果待查阅")
         walk.click("main table a >> nth=0")
@@ -371,7 +415,7 @@ def test_a_whole_campaign_through_the_pages(live_server: tuple[str, Any], tmp_pa
         page.fill("textarea[name=reason]", "本案证据收集完整，代理词已被法院采纳，评分偏低，请求复核。")
         page.set_input_files("input[name=attachments]", files=[{
             "name": "法院采纳意见.txt", "mimeType": "text/plain",
-            "buffer": "判决书第三页采纳了代理意见。承办律师：深圳市法律援助处。".encode()}])
+            "buffer": f"判决书第三页采纳了代理意见。承办机构：{civil_agency}。".encode()}])
         walk.submit("main form:has(textarea[name=reason])")
         assert "异议已提交" in walk.flash()
         assert "证据收集与运用" in walk.text()
@@ -386,20 +430,20 @@ def test_a_whole_campaign_through_the_pages(live_server: tuple[str, Any], tmp_pa
         walk.submit("main form[action$='/accept']")
         assert "异议已受理" in walk.flash()
         walk.link("评估活动")
-        walk.link(NAME)
+        walk.link(name)
         walk.link("评分进度")
         row = page.locator("main table tr:has-text('异议复核')").last.inner_text()
-        found = re.search(r"（([a-z]+\d+) ·", row)
+        found = re.search(r"（([\w.]+) ·", row)
         assert found, row
         rereviewer = found.group(1)
         assert rereviewer not in walk.reviewers[first]
-        assert rereviewer != "adjudicator"
+        assert rereviewer != adjudicator
         walk.sign_in(rereviewer)
         walk.click(f"main a:has-text('{first}')")
         page_text = walk.text()
         assert "本案证据收集完整" in page_text
         assert "判决书第三页采纳了代理意见" in page_text
-        assert "深圳市法律援助处" not in page_text  # the agency's attachment is redacted for the re-reviewer
+        assert civil_agency not in page_text  # the agency's attachment is redacted for the re-reviewer
         walk.shot("appeal-rereview")
         page.fill("input[name=total]", "88")
         page.fill("textarea[name=reasons]", "代理词被采纳，证据收集充分；上调分数。")
@@ -408,7 +452,7 @@ def test_a_whole_campaign_through_the_pages(live_server: tuple[str, Any], tmp_pa
 
         # --- the organiser closes the appeals, finalises and downloads the annual report ------------------
         walk.sign_in("organiser")
-        walk.link(NAME)
+        walk.link(name)
         walk.click("a.button:has-text('设置')")
         ended = datetime.now(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None) - timedelta(minutes=1)
         page.fill("input[name=appeal_closes_at]", ended.strftime("%Y-%m-%dT%H:%M"))
@@ -421,8 +465,8 @@ def test_a_whole_campaign_through_the_pages(live_server: tuple[str, Any], tmp_pa
         walk.link("年度报告")
         report = walk.text()
         mean = (88.0 + float(consensus)) / 2
-        for expected in (NAME, "评查案件数\t2", "提交复评案件数\t1", "异议数\t1", f"平均分\t{mean:.1f}",
-                         "改变原结果\t1", "民事\t1", "刑事\t1", "深圳市法律援助处\t深圳市\t1\t88.0"):
+        for expected in (name, "评查案件数\t2", "提交复评案件数\t1", "异议数\t1", f"平均分\t{mean:.1f}",
+                         "改变原结果\t1", "民事\t1", "刑事\t1", f"{civil_agency}\t{city}\t1\t88.0"):
             assert expected in report, (expected, report[:3000])
         for raw in ("civil", "criminal", "changed", "nan"):
             assert not re.search(rf"\b{raw}\b", report), raw
@@ -441,12 +485,12 @@ def test_a_whole_campaign_through_the_pages(live_server: tuple[str, Any], tmp_pa
         xlsx.value.save_as(saved)
         workbook = load_workbook(saved, read_only=True)
         rows = [row for ws in workbook.worksheets for row in ws.iter_rows(values_only=True)]
-        agency_rows = [row for row in rows if "深圳市法律援助处" in row]
+        agency_rows = [row for row in rows if civil_agency in row]
         assert agency_rows, "the agency is missing from the XLSX report"
         assert any(88 in row for row in agency_rows), agency_rows  # its mean after the appeal, as a number
 
         # --- the agency sees the re-reviewed result -------------------------------------------------------
-        walk.sign_in("agency.shenzhen")
+        walk.sign_in(staff[civil_agency])
         walk.link("异议复核")
         walk.click("main table a >> nth=0")
         expect(page.locator("main")).to_contain_text("88.0")
