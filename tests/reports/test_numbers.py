@@ -70,12 +70,12 @@ def test_pages_show_figures_through_the_filters(app) -> None:
     assert "nan" not in text
 
 
-FORMATTING = re.compile(r"""\|\s*format\s*\(|['"]%[-+ #0-9.]*[dfgeE%]['"]\s*%|\|\s*round\b|\.strftime\(""")
+FORMATTING = re.compile(r"""\|\s*format\s*\(|['"]%[-+ #0-9.]*[dfgeE%]['"]\s*%|['"]\.format\(|\|\s*round\b|\.strftime\(""")
 
 
 def test_templates_do_not_format_numbers_or_times_themselves() -> None:
     """Figures go through number/percent/interval, times through when/day (Beijing time): a template that
-    formats with '%.1f'|format(…), '%g' % …, |round or .strftime(…) bypasses them."""
+    formats with '%.1f'|format(…), '%g' % …, '{:.1f}'.format(…), |round or .strftime(…) bypasses them."""
     offenders = []
     for path in sorted(ROOT.glob("evalplat/**/templates/**/*.html")) + sorted(ROOT.glob("reports/templates/**/*.html")):
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
