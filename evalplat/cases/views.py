@@ -308,7 +308,8 @@ def job(job_id: str) -> Any:
 
 # What a finished job's summary counts, for people (the summary is stored as JSON).
 SUMMARY_LABELS = {"extracted": _l("Texts extracted"), "redacted": _l("Documents redacted"),
-                  "failed": _l("Failed"), "reviews": _l("Reviews"), "seconds": _l("Seconds")}
+                  "failed": _l("Failed"), "paged": _l("Scans read page by page"), "pages": _l("Pages queued for OCR"),
+                  "reviews": _l("Reviews"), "seconds": _l("Seconds")}
 
 
 def _job_summary(message: str | None) -> list[tuple[str, Any]] | None:

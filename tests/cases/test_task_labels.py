@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from flask_babel import force_locale
 
 from evalplat.cases.labels import LABELS
+from evalplat.cases.operations import zero_counts
 from evalplat.jobs.base import _tasks
 
 HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -32,4 +34,8 @@ def test_a_finished_jobs_summary_reads_as_labelled_counts(app) -> None:
         assert _job_summary('{"extracted": 0, "failed": 1, "redacted": 12}') == [
             ("已提取文本", 0), ("失败", 1), ("已脱敏文件", 12)]
         assert _job_summary("page 3 of 10") is None
+        # every count the redaction job reports has a label
+        summary = _job_summary(json.dumps(zero_counts()))
+        assert summary is not None
+        assert all(HAN.search(text) for text, _n in summary), summary
         assert _job_summary("[1, 2]") is None
