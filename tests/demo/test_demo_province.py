@@ -282,7 +282,7 @@ def test_bad_arguments_are_named(demo: Callable[..., Any]) -> None:
 
 def test_default_demo_holds_a_published_and_a_scoring_campaign(runner: Any) -> None:
     from evalplat.appeals.models import Appeal, AppealState
-    from evalplat.assignments.models import Assignment
+    from evalplat.assignments.models import Assignment, AssignmentRound
     from evalplat.campaigns.models import Campaign, CampaignState, Sample
     from evalplat.cases.models import Case
     from evalplat.organisations.models import ReviewerProfile
@@ -305,14 +305,27 @@ def test_default_demo_holds_a_published_and_a_scoring_campaign(runner: Any) -> N
 
     # the province's published campaign reaches Jiangmen's agencies too (the city sees them as the province's)
     assert any(case.agency.city.name == "江门市" for case in sampled("GD2024"))
-    # Jiangmen's campaign: its county agencies only, never a reviewer from Jiangmen itself (regional avoidance)
+    # Jiangmen's campaign: its county agencies only; reviewers from the province's team (and Jiangmen's own
+    # pool: the engine may use it), never from another province's pool, never one from Jiangmen itself
+    # (regional avoidance)
     assert sampled("JM2024")
     assert all(case.agency.city.name == "江门市" and case.agency.region.name != "江门市" for case in sampled("JM2024"))
+    pools = {p.jurisdiction.name for p in _db.session.scalars(
+        sa.select(ReviewerProfile).join(Assignment, Assignment.reviewer_id == ReviewerProfile.id)
+        .join(Sample, Sample.id == Assignment.sample_id)
+        .where(Sample.campaign_id == campaigns["JM2024"].id, Assignment.round == AssignmentRound.INITIAL))}
+    assert "广东省" in pools
+    assert pools <= {"广东省", "江门市"}
     reviewers_cities = set(_db.session.scalars(
         sa.select(ReviewerProfile.city_id).join(Assignment, Assignment.reviewer_id == ReviewerProfile.id)
         .join(Sample, Sample.id == Assignment.sample_id).where(Sample.campaign_id == campaigns["JM2024"].id)))
     assert sampled("JM2024")[0].agency.city_id not in reviewers_cities
+    # Guangxi's campaign: Guangxi's agencies, Guangxi's reviewers
     assert {case.agency.code[:3] for case in sampled("GX2024")} == {"GX-"}
+    gx_pools = {p.jurisdiction.name for p in _db.session.scalars(
+        sa.select(ReviewerProfile).join(Assignment, Assignment.reviewer_id == ReviewerProfile.id)
+        .join(Sample, Sample.id == Assignment.sample_id).where(Sample.campaign_id == campaigns["GX2024"].id))}
+    assert gx_pools == {"广西壮族自治区"}
     # the demo's accounts at every level
     jurisdictions = {u.username: u.jurisdiction.name for u in _db.session.scalars(sa.select(User).where(
         User.username.in_(["organiser", "organiser.jiangmen", "organiser.guangxi", "ministry"])))}
