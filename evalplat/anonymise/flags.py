@@ -32,7 +32,14 @@ _NUMBER = re.compile(r"(?<![0-9A-Za-z])(?:[0-9][0-9 \-]{4,}[0-9Xx]|[A-Za-z]{1,3}
                      r"(?![0-9A-Za-z])")
 #: what follows a number that is an amount, a date, a quantity or an article — legal substance
 _SUBSTANCE_AFTER = re.compile(r"\s*(?:年|月|日|元|万|亿|%|％|平方|米|公里|千克|克|吨|小时|天|个|人|次|条|号令|股|台|件|份)")
-_WINDOW = 24
+#: the model's scan: a window is a sentence (a line, or up to 。！？；), a longer one is cut into windows of
+#: ``_WINDOW`` characters overlapping by ``_OVERLAP``; windows are padded with 。 to one of ``_BUCKETS``
+#: lengths so that they batch (the encoder takes one length per call), and a sentence that recurs —
+#: the boilerplate of judgments, letters and forms — is the same window, answered from the model's cache
+_WINDOW = 32
+_OVERLAP = 8
+_BUCKETS = (8, 16, 24, 32)
+_SENTENCE = re.compile(r"[^。！？；!?;\n]+[。！？；!?;]?")
 
 
 def _covered(length: int, spans: Iterable[Any]) -> bytearray:
@@ -131,26 +138,42 @@ def straddles_word(norm: str, start: int, end: int, *, context: int = 4) -> bool
     return all(e - s >= 2 for s, e in words if s < last and e > first)
 
 
+def _scan_windows(norm: str) -> list[tuple[int, int, bool, bool, str]]:
+    """The model's windows over ``norm``: (start, end, left edge cut, right edge cut, padded text)."""
+    out = []
+    for m in _SENTENCE.finditer(norm):
+        s, e = m.span()
+        if not _CJK.search(m.group()):
+            continue  # nothing Chinese: nothing for the model to tag
+        starts = [s] if e - s <= _WINDOW else [*range(s, e - _WINDOW, _WINDOW - _OVERLAP), e - _WINDOW]
+        for a in starts:
+            b = min(e, a + _WINDOW)
+            piece = norm[a:b]
+            width = next(k for k in _BUCKETS if k >= len(piece))
+            out.append((a, b, a > s, b < e, piece + "。" * (width - len(piece))))
+    return out
+
+
 def _name_like(norm: str, covered: bytearray) -> list[tuple[int, int]]:
     """Uncovered tokens tagged as people, or surname-led tokens jieba does not know as words.
 
-    Windows overlap by 8 characters; where an entity touching a cut edge of its window overlaps one
-    that the neighbouring window sees whole, the latter is taken (吉克阿依贩 at an edge, 吉克阿依 inside).
-    A token cut out of ordinary words is not a name (:func:`straddles_word`).
+    The model reads every sentence (:func:`_scan_windows`); where an entity touching a cut edge of its
+    window overlaps one that the overlapping window sees whole, the latter is taken (吉克阿依贩 at an
+    edge, 吉克阿依 inside). A token cut out of ordinary words is not a name (:func:`straddles_word`).
     """
     found: list[tuple[int, int]] = []
     if ner.available():
         inner: list[tuple[int, int]] = []
         edge: list[tuple[int, int]] = []
-        starts = list(range(0, max(1, len(norm) - 8), _WINDOW - 8))
-        windows = [norm[s:s + _WINDOW].replace("\n", "，") for s in starts]
-        for s, entities in zip(starts, ner.tag_windows(windows), strict=True):
-            w_len = min(_WINDOW, len(norm) - s)
+        windows = _scan_windows(norm)
+        for (s, e, cut_left, cut_right, _), entities in zip(windows, ner.tag_windows([w[4] for w in windows]),
+                                                            strict=True):
             for es, ee, label in entities:
-                a, b = s + es, s + ee
-                if label == "PER" and b - a >= 2 and _CJK.search(norm[a:b]) and is_word_at(norm, a, b) \
-                        and not straddles_word(norm, a, b):
-                    at_edge = (es == 0 and s > 0) or (ee == w_len and s + w_len < len(norm))
+                a, b = s + es, min(s + ee, e)
+                if a >= b or label != "PER":
+                    continue
+                if b - a >= 2 and _CJK.search(norm[a:b]) and is_word_at(norm, a, b) and not straddles_word(norm, a, b):
+                    at_edge = (cut_left and a == s) or (cut_right and b == e)
                     (edge if at_edge else inner).append((a, b))
         found = inner + [(a, b) for a, b in edge if not any(x < b and a < y for x, y in inner)]
     else:
