@@ -51,6 +51,8 @@ ACTIONS: dict[str, Any] = {
     "cases.page_names_corrected": _l("Known names put back into an OCR'd page"),
     "cases.page_retry": _l("OCR of a page retried"),
     "cases.redact_campaign": _l("Campaign's cases redacted"),
+    "cases.facts_redaction_add": _l("Case-fact redaction added by hand"),
+    "cases.facts_redaction_remove": _l("Case-fact redaction removed"),
     "cases.redaction_add": _l("Redaction added by hand"),
     "cases.redaction_approve": _l("Redaction approved"),
     "cases.redaction_approve_batch": _l("Redactions approved in bulk"),

@@ -47,6 +47,7 @@ from evalplat.cases.operations import (
     Extraction,
     ProgressFn,
     facts_of_case,
+    facts_spans_of,
     known_for_case,
     person_names,
     process_case,
@@ -88,6 +89,7 @@ class CaseWork:
     known: Mapping[str, Sequence[str]]
     documents: tuple[DocumentWork, ...]
     facts: Mapping[str, str]  # the case's free-text fields (FACT_FIELDS)
+    facts_spans: Mapping[str, Sequence[Mapping[str, Any]]]  # their stored spans (the checker's corrections)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +116,8 @@ def compute_case(work: CaseWork, storage: Storage) -> CaseResult:
         else:
             text = decrypt_column(document.text_token, DOCUMENT_TEXT_CONTEXT)
         texts.append((text, document.spans))
-    return CaseResult(work.case_id, extractions, redact_case_texts(work.known, texts, work.facts),
+    return CaseResult(work.case_id, extractions,
+                      redact_case_texts(work.known, texts, work.facts, work.facts_spans),
                       tuple(d.id for d in work.documents if d.retry_pages))
 
 
@@ -188,6 +191,7 @@ def _load_cases(session: Session, case_ids: Sequence[int]) -> list[Case]:
 def _fingerprint(case: Case) -> tuple[Any, ...]:
     """Everything the computation read from the case's rows (ciphertexts compared as stored)."""
     return (case.agency_id, case.lawyer_id, case.firm_id, tuple(facts_of_case(case).items()),
+            case.facts_redaction.spans if case.facts_redaction else None,
             tuple(sorted((str(p.role), p.name_ciphertext) for p in case.parties)),
             tuple((d.id, str(d.status), d.storage_key, d.extracted_ciphertext,
                    d.redaction.spans if d.redaction else None) for d in case.documents))
@@ -203,7 +207,7 @@ def _work_of(case: Case, wanted: Sequence[DocumentStatus], pending: set[int]) ->
         documents.append(DocumentWork(d.id, d.original_filename, d.storage_key, extract, retry_pages,
                                       None if extract or failed else d.extracted_ciphertext,
                                       tuple(d.redaction.spans) if d.redaction else ()))
-    return CaseWork(case.id, known_for_case(case), tuple(documents), facts_of_case(case))
+    return CaseWork(case.id, known_for_case(case), tuple(documents), facts_of_case(case), facts_spans_of(case))
 
 
 def _pending(session: Session, case_ids: Sequence[int]) -> set[int]:

@@ -337,8 +337,13 @@ def known_for_case(case: Case) -> dict[str, list[str]]:
 
 def _spans_of(document: Document, text: str) -> list[Span]:
     """The document's stored (non-removed) spans as :class:`Span` objects, originals taken from the text."""
+    return _spans_from(document.redaction.spans if document.redaction else [], text)
+
+
+def _spans_from(stored: Iterable[Mapping[str, Any]], text: str) -> list[Span]:
+    """Stored (non-removed) spans as :class:`Span` objects, originals taken from the text."""
     spans = []
-    for item in document.redaction.spans if document.redaction else []:
+    for item in stored:
         if item.get("source") == REMOVED:
             continue
         spans.append(Span(item["start"], item["end"], item["category"], text[item["start"]:item["end"]],
@@ -416,11 +421,13 @@ class FactsResult:
 
 
 def redact_facts(known: Mapping[str, Sequence[str]], facts: Mapping[str, str | None],
-                 mapping: CaseMapping | None = None) -> FactsResult:
+                 mapping: CaseMapping | None = None,
+                 stored: Mapping[str, Sequence[Mapping[str, Any]]] | None = None) -> FactsResult:
     """Redact the case's :data:`~evalplat.cases.models.FACT_FIELDS` as its documents are redacted.
 
     ``mapping`` is the one the case's documents were redacted with, so that a name has the same
-    placeholder in the facts as in the documents.
+    placeholder in the facts as in the documents; ``stored`` holds each field's current spans, whose
+    added and kept stretches (the checker's corrections) are applied again.
     """
     mapping = mapping if mapping is not None else CaseMapping()
     fields: dict[str, str] = {}
@@ -431,11 +438,7 @@ def redact_facts(known: Mapping[str, Sequence[str]], facts: Mapping[str, str | N
         if not text:
             fields[name], spans[name] = "", []
             continue
-        automatic = redact(text, known, mapping=mapping)
-        for span in automatic.spans:
-            mapping.observe(span.kind, span.original, span.placeholder)
-        spans[name] = _stored(automatic.spans)
-        fields[name] = automatic.text
+        spans[name], fields[name] = _redact_keeping_corrections(text, known, (stored or {}).get(name, ()), mapping)
         flags.extend({**flag, "field": name} for flag in flags_for(text, spans[name]))
     return FactsResult(fields, spans, flags)
 
@@ -443,6 +446,12 @@ def redact_facts(known: Mapping[str, Sequence[str]], facts: Mapping[str, str | N
 def facts_of_case(case: Case) -> dict[str, str]:
     """The case's free-text fields as :func:`redact_facts` reads them."""
     return {name: getattr(case, name) or "" for name in FACT_FIELDS}
+
+
+def facts_spans_of(case: Case) -> dict[str, list[dict[str, Any]]]:
+    """The case facts' stored spans by field (the checker's corrections among them); empty before a redaction."""
+    row = case.facts_redaction
+    return {name: list((row.spans or {}).get(name, [])) for name in FACT_FIELDS} if row is not None else {}
 
 
 def store_facts(case: Case, result: FactsResult) -> bool:
@@ -513,24 +522,29 @@ def redact_texts(known: Mapping[str, Sequence[str]],
         if text is None:
             out.append(None)
             continue
-        automatic = redact(text, known, mapping=mapping)
-        manual = [(s["start"], s["end"], s["kind"]) for s in stored
-                  if s.get("source") == MANUAL and s["end"] <= len(text)]
-        removed = [dict(s) for s in stored if s.get("source") == REMOVED]
-        removable = {(s.start, s.end) for s in automatic.spans}
-        dropped = [(r["start"], r["end"]) for r in removed if (r["start"], r["end"]) in removable]
-        if manual or dropped:
-            result = apply_corrections(text, automatic.spans, add=manual, mapping=mapping, propagate=False,
-                                       remove=dropped)
-            spans, rendered = result.spans, result.text
-        else:
-            # apply_corrections without corrections: it only records the spans in the mapping (which
-            # later documents see) and sorts them; the rendered text is the automatic one.
-            for span in automatic.spans:
-                mapping.observe(span.kind, span.original, span.placeholder)
-            spans, rendered = tuple(sorted(automatic.spans, key=lambda s: s.start)), automatic.text
-        out.append((_stored(spans, removed), rendered))
+        out.append(_redact_keeping_corrections(text, known, stored, mapping))
     return out
+
+
+def _redact_keeping_corrections(text: str, known: Mapping[str, Sequence[str]], stored: Sequence[Mapping[str, Any]],
+                                mapping: CaseMapping) -> tuple[list[dict[str, Any]], str]:
+    """The automatic redaction of one text with the checker's added (manual) and kept (removed) stretches
+    of its ``stored`` spans applied again: (spans as stored, redacted text). Documents and case facts alike."""
+    automatic = redact(text, known, mapping=mapping)
+    manual = [(s["start"], s["end"], s["kind"]) for s in stored
+              if s.get("source") == MANUAL and s["end"] <= len(text)]
+    removed = [dict(s) for s in stored if s.get("source") == REMOVED]
+    removable = {(s.start, s.end) for s in automatic.spans}
+    dropped = [(r["start"], r["end"]) for r in removed if (r["start"], r["end"]) in removable]
+    if manual or dropped:
+        result = apply_corrections(text, automatic.spans, add=manual, mapping=mapping, propagate=False,
+                                   remove=dropped)
+        return _stored(result.spans, removed), result.text
+    # apply_corrections without corrections: it only records the spans in the mapping (which
+    # later documents see) and sorts them; the rendered text is the automatic one.
+    for span in automatic.spans:
+        mapping.observe(span.kind, span.original, span.placeholder)
+    return _stored(sorted(automatic.spans, key=lambda s: s.start), removed), automatic.text
 
 
 @dataclass(frozen=True, slots=True)
@@ -543,14 +557,16 @@ class CaseTexts:
 
 def redact_case_texts(known: Mapping[str, Sequence[str]],
                       documents: Sequence[tuple[str | None, Sequence[Mapping[str, Any]]]],
-                      facts: Mapping[str, str | None]) -> CaseTexts:
-    """The documents (:func:`redact_texts`) with their flags, then the facts, with one mapping. Pure."""
+                      facts: Mapping[str, str | None],
+                      facts_spans: Mapping[str, Sequence[Mapping[str, Any]]] | None = None) -> CaseTexts:
+    """The documents (:func:`redact_texts`) with their flags, then the facts (with their stored spans,
+    ``facts_spans``, as :func:`facts_spans_of` gives them), with one mapping. Pure."""
     mapping = CaseMapping()
     computed = redact_texts(known, documents, mapping)
     out: list[tuple[list[dict[str, Any]], str, list[dict[str, Any]]] | None] = []
     for (text, _spans), result in zip(documents, computed, strict=True):
         out.append(None if result is None or text is None else (*result, flags_for(text, result[0])))
-    return CaseTexts(out, redact_facts(known, facts, mapping))
+    return CaseTexts(out, redact_facts(known, facts, mapping, facts_spans))
 
 
 def store_case_texts(case: Case, computed: CaseTexts) -> int:
@@ -591,7 +607,7 @@ def redact_case(session: Session, case_id: int) -> int:
     case = _load_case(session, case_id)
     computed = redact_case_texts(known_for_case(case), [
         (redactable_text(d), d.redaction.spans if d.redaction else []) for d in case.documents],
-        facts_of_case(case))
+        facts_of_case(case), facts_spans_of(case))
     return store_case_texts(case, computed)
 
 
@@ -685,6 +701,81 @@ def remove_span(session: Session, *, actor: User, document: Document, start: int
     _save_redaction(document, text, result.spans, removed)
     record(session, actor_id=actor.id, action="cases.redaction_remove", object_type="document",
            object_id=document.id, after={"start": start, "end": end, "kind": target.kind})
+
+
+def _fact_text(case: Case, field: str) -> tuple[CaseRedaction, str]:
+    """The facts' redaction and the field's text as :func:`redact_facts` read it (offsets refer to it)."""
+    if field not in FACT_FIELDS:
+        raise DomainError(_l("Unknown case fact."), code="bad_field")
+    text = (getattr(case, field) or "").strip()
+    row = case.facts_redaction
+    if row is None or not text:
+        raise InvalidTransition(_l("This case fact has no redaction yet."), code="not_redacted")
+    return row, text
+
+
+def _save_fact(case: Case, field: str, text: str, spans: Sequence[Span], removed: Iterable[Mapping[str, Any]]) -> bool:
+    """Store one fact's corrected spans and text: the facts (and so the case) need approval again, the
+    field's flags are computed again (dismissals kept), a re-run's proposal is superseded. True if changed."""
+    from evalplat.anonymise import render
+
+    row = case.facts_redaction
+    assert row is not None
+    stored = _stored(spans, removed)
+    if (row.spans or {}).get(field) == stored:
+        return False
+    row.spans = {**(row.spans or {}), field: stored}
+    row.fields = {**(row.fields or {}), field: render(text, spans)}
+    others = [f for f in row.flags or [] if f.get("field") != field]
+    row.flags = merge_flags(others + [{**f, "field": field} for f in flags_for(text, stored)], row.flags or [])
+    row.open_flags = open_count(row.flags)
+    row.proposed = None
+    row.status, row.approved_by_id, row.approved_at = RedactionStatus.PENDING, None, None
+    return True
+
+
+def add_fact_span(session: Session, *, actor: User, case: Case, field: str, start: int | None = None,
+                  end: int | None = None, text: str | None = None, kind: str = "person") -> int:
+    """Redact more of a case fact (案由, 办理阶段, 办理结果): a stretch given by offsets, or every occurrence of a
+    string in the field. The case needs approval again. Returns the spans added."""
+    row, original = _fact_text(case, field)
+    if kind not in MANUAL_KINDS:
+        raise DomainError(_l("Unknown kind of redaction."), code="bad_kind")
+    if text:
+        start = original.find(text)
+        if start < 0:
+            raise DomainError(_l("“%(text)s” does not occur in this case fact.", text=text), code="text_not_found")
+        end = start + len(text)
+    elif start is None or end is None or not 0 <= start < end <= len(original):
+        raise DomainError(_l("The selection lies outside the text (0–%(n)d).", n=len(original)), code="bad_offsets")
+    stored = (row.spans or {}).get(field, [])
+    spans = _spans_from(stored, original)
+    result = apply_corrections(original, spans, add=[(start, end, kind)], mapping=_case_mapping(case), propagate=True)
+    removed = [s for s in stored if s.get("source") == REMOVED]
+    added = max(len(result.spans) - len(spans), 1) if _save_fact(case, field, original, result.spans, removed) else 0
+    record(session, actor_id=actor.id, action="cases.facts_redaction_add", object_type="case", object_id=case.id,
+           after={"field": field, "kind": kind, "by": "text" if text else "offsets", "length": end - start,
+                  "added": added})
+    return added
+
+
+def remove_fact_span(session: Session, *, actor: User, case: Case, field: str, start: int, end: int) -> None:
+    """Keep a stretch of a case fact that the automatic redaction had removed (remembered across re-runs).
+    The case needs approval again."""
+    row, original = _fact_text(case, field)
+    stored = (row.spans or {}).get(field, [])
+    spans = _spans_from(stored, original)
+    target = next((s for s in spans if (s.start, s.end) == (start, end)), None)
+    if target is None:
+        raise DomainError(_l("That span does not exist (any more); reload the page."), code="no_span")
+    result = apply_corrections(original, spans, remove=[(start, end)], propagate=False)
+    removed = [s for s in stored if s.get("source") == REMOVED]
+    if target.detector != "manual":
+        removed.append({"start": start, "end": end, "category": target.category, "kind": target.kind,
+                        "placeholder": target.placeholder, "detector": target.detector, "source": REMOVED})
+    _save_fact(case, field, original, result.spans, removed)
+    record(session, actor_id=actor.id, action="cases.facts_redaction_remove", object_type="case", object_id=case.id,
+           after={"field": field, "start": start, "end": end, "kind": target.kind})
 
 
 def approve_redaction(session: Session, *, actor: User, case: Case) -> int:

@@ -344,14 +344,16 @@ def _facts_panel(case: Case) -> list[dict[str, Any]]:
     proposed = (row.proposed or {}).get("fields", {})
     out = []
     for name in FACT_FIELDS:
-        original = getattr(case, name) or ""
+        original = (getattr(case, name) or "").strip()  # as redacted: the offsets refer to it
         if not original:
             continue
         spans = (row.spans or {}).get(name, [])
         flags = [f for f in row.flags or [] if f.get("field") == name]
         out.append({"field": name, "original": queries.highlight(original, spans, redacted=False, flags=flags),
                     "redacted": (row.fields or {}).get(name, ""), "proposed": proposed.get(name),
-                    "flags": [dict(f, text=original[f["start"]:f["end"]]) for f in flags if not f.get("dismissed")]})
+                    "flags": [dict(f, text=original[f["start"]:f["end"]]) for f in flags if not f.get("dismissed")],
+                    "spans": [dict(s, text=original[s["start"]:s["end"]]) for s in spans if s.get("source") != "removed"],
+                    "length": len(original)})
     return out
 
 
@@ -506,6 +508,42 @@ def remove_span(document_id: int) -> Any:
     db.session.commit()
     flash(_("The stretch is shown again; the case needs approval again."), "success")
     return _back_to_review(document.case_id, f"doc-{document.id}")
+
+
+def _fact_field(field: str) -> str:
+    if field not in FACT_FIELDS:
+        abort(404)
+    return field
+
+
+@bp.post("/<int:case_id>/facts/<field>/spans")
+@roles(Role.ORGANISER)
+def add_fact_span(case_id: int, field: str) -> Any:
+    case = _case(case_id)
+    form = AddSpanForm()
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return _back_to_review(case.id, "facts")
+    added = operations.add_fact_span(db.session, actor=current_user, case=case, field=_fact_field(field),
+                                     start=form.start.data, end=form.end.data,
+                                     text=(form.text.data or "").strip(), kind=form.kind.data)
+    db.session.commit()
+    flash(_("%(n)d stretch(es) redacted; the case needs approval again.", n=added), "success")
+    return _back_to_review(case.id, "facts")
+
+
+@bp.post("/<int:case_id>/facts/<field>/spans/remove")
+@roles(Role.ORGANISER)
+def remove_fact_span(case_id: int, field: str) -> Any:
+    case = _case(case_id)
+    form = RemoveSpanForm()
+    if not form.validate_on_submit():
+        abort(400)
+    operations.remove_fact_span(db.session, actor=current_user, case=case, field=_fact_field(field),
+                                start=form.start.data, end=form.end.data)
+    db.session.commit()
+    flash(_("The stretch is shown again; the case needs approval again."), "success")
+    return _back_to_review(case.id, "facts")
 
 
 @bp.post("/<int:case_id>/redaction/approve")
