@@ -62,7 +62,8 @@ def distribution_chart(dist: Distribution, lang: str = "zh") -> bytes:
         ax.set_title(t("chart_distribution", lang))
         ax.set_xlabel(t("score", lang))
         ax.set_ylabel(t("frequency", lang))
-        ax.legend(fontsize="small")
+        # a fixed place: "best" is searched for and warns when that is slow (a timing-dependent warning)
+        ax.legend(fontsize="small", loc="upper left")
         return _png(fig)
 
 
@@ -104,5 +105,5 @@ def trend_chart(points: tuple[TrendPoint, ...], lang: str = "zh") -> bytes:
         ax.set_ylim(0, 100)
         ax.set_xlabel(t("year", lang))
         ax.set_title(t("chart_trend", lang))
-        ax.legend(fontsize="small")
+        ax.legend(fontsize="small", loc="lower right")  # scores and shares sit high on the 0-100 axis
         return _png(fig)

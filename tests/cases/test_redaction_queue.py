@@ -299,9 +299,15 @@ def test_campaign_redaction_fans_out_in_chunks_that_rq_workers_share(app: Any, d
         for count in (1, 2):
             workers = [subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.PIPE,  # noqa: S603
                                         stderr=subprocess.PIPE, text=True) for _ in range(count)]
-            for worker in workers:
-                _out, err = worker.communicate(timeout=300)
-                assert worker.returncode == 0, err[-2000:]
+            try:
+                for worker in workers:
+                    _out, err = worker.communicate(timeout=600)
+                    assert worker.returncode == 0, err[-2000:]
+            finally:  # a timed-out or failed run leaves no worker behind for the next test
+                for worker in workers:
+                    if worker.poll() is None:
+                        worker.kill()
+                        worker.communicate()
     finally:
         jobs.set_backend(previous)
     db.session.expire_all()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import enum
 import importlib
+import pkgutil
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -69,11 +70,16 @@ def texts_of(html: str) -> list[str]:
 def stored_codes() -> set[str]:
     """Every value of every enum stored by a model (the codes pages must translate)."""
     codes: set[str] = set()
-    for module_name in ("accounts", "appeals", "assignments", "campaigns", "cases", "organisations", "results",
-                        "reviews", "notifications", "closing", "selfeval", "followups"):
+    import evalplat
+
+    for package in pkgutil.iter_modules(evalplat.__path__):
+        if not package.ispkg:
+            continue
         try:
-            module = importlib.import_module(f"evalplat.{module_name}.models")
-        except ModuleNotFoundError:
+            module = importlib.import_module(f"evalplat.{package.name}.models")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"evalplat.{package.name}.models":
+                raise
             continue
         for value in vars(module).values():
             if isinstance(value, type) and issubclass(value, enum.Enum) and value.__module__ == module.__name__:
