@@ -41,7 +41,7 @@ ARG_KIND = {"campaign_id": "campaign", "sample_id": "campaign", "run_id": "campa
             "user_id": "user", "token_id": "token"}
 ORDER = ("campaign", "reviewer", "token", "user", "agency")
 # arguments that name no object, and a value that reaches the handler
-FIXED = {"active": "1", "decision": "dismiss", "to_state": "sampled", "what": "samples", "fmt": "csv",
+FIXED = {"active": "1", "decision": "dismiss", "field": "cause", "to_state": "sampled", "what": "samples", "fmt": "csv",
          "number": "1"}
 # pages that also answer 404 to the owner in this scene's state (an unpublished campaign, a live sample, a case
 # without a self-evaluation): their refusals to the others are still checked
