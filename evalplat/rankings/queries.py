@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from evalplat.campaigns.models import PUBLISHED_STATES, Campaign, Sample
 from evalplat.cases.models import Case
+from evalplat.organisations.jurisdiction import in_subtree
 from evalplat.organisations.models import Agency, Firm, Lawyer, Region
 from evalplat.rankings.engine import (
     PoolEntry,
@@ -186,7 +187,9 @@ def record_campaigns(session: Session, campaign: Campaign, rules: RankingRules |
     ``window_years - 1`` years before it (never a later one), newest first."""
     rules = rules or parse_rules(campaign.ranking_rules)
     first = campaign.year - rules.window_years + 1
-    return [c for c in campaigns_with_results(session) if first <= c.year <= campaign.year]
+    # campaigns of the campaign's own jurisdiction and below: another province's records never enter
+    within = in_subtree(Campaign.jurisdiction_id, campaign.jurisdiction_id, session)
+    return [c for c in campaigns_with_results(session, within) if first <= c.year <= campaign.year]
 
 
 def record_for(session: Session, campaign: Campaign) -> RankingSet:
@@ -199,14 +202,16 @@ def record_for(session: Session, campaign: Campaign) -> RankingSet:
     return rankings_from_figures(session, figures, rules, campaigns, record=True, as_of=campaign.year)
 
 
-def campaigns_with_results(session: Session) -> list[Campaign]:
+def campaigns_with_results(session: Session, where: sa.ColumnElement[bool] | None = None) -> list[Campaign]:
     """Published campaigns (published, appeals closed or final) that have at least one current result,
-    newest first. Nothing unpublished counts in rankings, exports or reports."""
+    newest first, limited by ``where`` (a jurisdiction's filter). Nothing unpublished counts in rankings,
+    exports or reports."""
     has = sa.select(Sample.campaign_id).join(Result, sa.and_(Result.sample_id == Sample.id,
                                                                Result.current.is_(True))).distinct()
-    return list(session.scalars(sa.select(Campaign).where(Campaign.id.in_(has),
-                                                          Campaign.state.in_(PUBLISHED_STATES))
-                                .order_by(Campaign.year.desc(), Campaign.id.desc())))
+    query = sa.select(Campaign).where(Campaign.id.in_(has), Campaign.state.in_(PUBLISHED_STATES))
+    if where is not None:
+        query = query.where(where)
+    return list(session.scalars(query.order_by(Campaign.year.desc(), Campaign.id.desc())))
 
 
 def is_published(campaign: Campaign) -> bool:

@@ -275,8 +275,9 @@ def _distribution(figures: CaseFigures) -> Distribution:
 
 def _trend(session: Session, campaign: Campaign, level: float) -> tuple[TrendPoint, ...]:
     # campaigns_with_results holds published campaigns only: a campaign still in scoring is never a point
-    earlier = [c for c in campaigns_with_results(session) if c.year <= campaign.year
-               and c.scope_kind == campaign.scope_kind]
+    # the same jurisdiction's campaigns of the same kind: another province's is not this one's trend
+    earlier = [c for c in campaigns_with_results(session, Campaign.jurisdiction_id == campaign.jurisdiction_id)
+               if c.year <= campaign.year and c.scope_kind == campaign.scope_kind]
     if len(earlier) < 2:
         return ()
     figs = case_figures(session, [c.id for c in earlier])

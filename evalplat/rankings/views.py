@@ -12,7 +12,7 @@ from flask_login import current_user
 from evalplat.accounts.models import Role
 from evalplat.campaigns.models import Campaign
 from evalplat.extensions import db
-from evalplat.organisations.jurisdiction import campaigns_managed_by
+from evalplat.organisations.jurisdiction import campaigns_managed_by, campaigns_visible_to
 from evalplat.params import page_arg, parse_int
 from evalplat.rankings import exports, operations, queries
 from evalplat.rankings.report_data import ReportError, build_report_data
@@ -48,14 +48,14 @@ def unpublished(exc: Unpublished) -> Any:
 def _campaigns(scope: str) -> list[Campaign]:
     """``all`` = every published campaign with results (across years); otherwise one published campaign id."""
     if scope == ALL:
-        found = queries.campaigns_with_results(db.session)
+        found = queries.campaigns_with_results(db.session, campaigns_visible_to(current_user))
         if not found:
             abort(404)
         return found
     campaign_id = parse_int(scope)
     if campaign_id is None:
         abort(404)
-    campaign = load_or_404(Campaign, campaign_id)
+    campaign = load_or_404(Campaign, campaign_id, lambda c: current_user.can_read_campaign(c))
     if not queries.is_published(campaign):
         raise Unpublished(campaign)
     return [campaign]
@@ -84,7 +84,8 @@ def _lang() -> str:
 @bp.get("/rankings")
 @roles(Role.ORGANISER)
 def index() -> Any:
-    return render_template("rankings/index.html", campaigns=queries.campaigns_with_results(db.session),
+    return render_template("rankings/index.html",
+                           campaigns=queries.campaigns_with_results(db.session, campaigns_visible_to(current_user)),
                            all_campaigns=db.session.scalars(  # rules of the campaigns the organiser runs
                                db.select(Campaign).where(campaigns_managed_by(current_user))
                                .order_by(Campaign.year.desc(), Campaign.id.desc())).all())

@@ -260,3 +260,48 @@ def test_ministry_cannot_reach_any_unpublished_or_management_page(world: World, 
             assert response.status_code in (403, 404), (endpoint, url, response.status_code)
             seen += 1
     assert seen > 50
+
+
+def test_rankings_pages_show_only_campaigns_the_organiser_may_read(world: World, app: Flask, login: Any) -> None:
+    """Published is not public: another province's, or a parent's, published campaign is not in an organiser's
+    rankings, pool or exports; a parent reads what its city published."""
+    from flask import g
+
+    def as_user(user: User) -> Any:
+        g.pop("_login_user", None)  # the test's app context outlives requests: forget the last signed-in user
+        fresh = app.test_client()
+        login(fresh, user)
+        return fresh
+
+    q, p, jc = world.campaigns["q"].id, world.campaigns["p"].id, world.campaigns["jc"].id
+    cases = [("q", p, 404), ("q", jc, 404), ("q", q, 200),   # a sibling province's: as if it did not exist
+             ("jc", p, 404), ("jc", jc, 200),                 # the city never reads its province's campaign whole
+             ("p", jc, 200), ("p", p, 200), ("p", q, 404)]    # the province reads its city's published one
+    for who, campaign_id, status in cases:
+        client = as_user(world.users[who])
+        for url in (f"/rankings/{campaign_id}", f"/rankings/{campaign_id}/pool",
+                    f"/rankings/{campaign_id}/export/lawyers.csv"):
+            assert client.get(url).status_code == status, (who, url)
+    names = {"p": "山律师", "q": "江律师", "jc": "河律师"}   # a lawyer each one must not see in its pooled ranking
+    for who, absent in names.items():
+        client = as_user(world.users[who])
+        text = client.get("/rankings/all").get_data(as_text=True)
+        assert "江律师" in text if who != "q" else "山律师" in text, who  # its own lawyers are there
+        assert absent not in text, who
+        index = client.get("/rankings").get_data(as_text=True)
+        assert "乙省2024年度评估" in index if who == "q" else "乙省2024年度评估" not in index, who
+
+
+def test_a_record_pools_only_the_campaigns_own_jurisdiction(world: World) -> None:
+    from evalplat.extensions import db
+    from evalplat.rankings.queries import record_campaigns
+
+    assert [c.name for c in record_campaigns(db.session, world.campaigns["q"])] == ["乙省2024年度评估"]
+    assert {c.name for c in record_campaigns(db.session, world.campaigns["p"])} == {"甲省2024年度评估",
+                                                                                     "江城市2024年度评估"}
+    assert [c.name for c in record_campaigns(db.session, world.campaigns["jc"])] == ["江城市2024年度评估"]
+
+
+
+
+
