@@ -219,6 +219,7 @@ def build_world(session: Any, sizes: dict[str, int]) -> int:
     """
     from evalplat.accounts.models import Role, User, UserRole
     from evalplat.campaigns.operations import ensure_rubric_versions
+    from evalplat.organisations.jurisdiction import national_region
     from evalplat.organisations.models import Agency, Firm, Lawyer, Region, ReviewerProfile
 
     def insert(model: Any, rows: list[dict[str, Any]]) -> None:
@@ -226,13 +227,20 @@ def build_world(session: Any, sizes: dict[str, int]) -> int:
             session.execute(sa.insert(model), rows[start:start + CHUNK])
 
     n_cities, n_agencies = sizes["cities"], sizes["agencies"]
-    insert(Region, [{"id": 1, "code": "100000", "name": "全国", "level": "province"}]
-           + [{"id": c + 2, "code": f"C{c:05d}", "name": f"第{c}市", "level": "city", "parent_id": 1}
-              for c in range(n_cities)])
-    insert(Agency, [{"id": a + 1, "code": f"A{a:04d}", "name": f"第{a}法律援助中心", "region_id": a % n_cities + 2,
-                     "city_id": a % n_cities + 2} for a in range(n_agencies)])
+    # one province under the nation the migrations created; it owns the campaign and the reviewer pool
+    nation = national_region(session)
+    province = (session.scalar(sa.select(sa.func.max(Region.id))) or 0) + 1
+    insert(Region, [{"id": province, "code": "100000", "name": "一省", "level": "province", "parent_id": nation.id}]
+           + [{"id": province + 1 + c, "code": f"C{c:05d}", "name": f"第{c}市", "level": "city",
+               "parent_id": province} for c in range(n_cities)])
+
+    def city(i: int) -> int:
+        return province + 1 + i % n_cities
+
+    insert(Agency, [{"id": a + 1, "code": f"A{a:04d}", "name": f"第{a}法律援助中心", "region_id": city(a),
+                     "city_id": city(a)} for a in range(n_agencies)])
     n_firms = max(n_cities, sizes["lawyers"] // 10)
-    insert(Firm, [{"id": f + 1, "name": f"第{f}律师事务所", "region_id": f % n_cities + 2, "city_id": f % n_cities + 2}
+    insert(Firm, [{"id": f + 1, "name": f"第{f}律师事务所", "region_id": city(f), "city_id": city(f)}
                   for f in range(n_firms)])
     insert(Lawyer, [{"id": i + 1, "name": f"律师{i}", "licence_no": f"L{i:08d}", "firm_id": i % n_firms + 1,
                      "years_of_practice": 3 + i % 20, "case_types": []} for i in range(sizes["lawyers"])])
@@ -241,15 +249,16 @@ def build_world(session: Any, sizes: dict[str, int]) -> int:
               "session_token": f"t{i}", "active": True, "must_change_password": False, "created_at": NOW}
              for i in range(n)]
     users.append({"id": n + 1, "username": "organiser", "display_name": "组织者", "password_hash": "!bench",
-                  "session_token": "t-org", "active": True, "must_change_password": False, "created_at": NOW})
+                  "session_token": "t-org", "active": True, "must_change_password": False, "created_at": NOW,
+                  "jurisdiction_id": province})
     insert(User, users)
     insert(UserRole, [{"user_id": i + 1, "role": Role.EVALUATOR if i % 3 == 0 else Role.PEER_REVIEWER}
                       for i in range(n)]
            + [{"user_id": i + 1, "role": Role.ADJUDICATOR} for i in range(0, n, 10)]
            + [{"user_id": n + 1, "role": Role.ORGANISER}])
     insert(ReviewerProfile, [
-        {"id": i + 1, "user_id": i + 1, "kind": "evaluator" if i % 3 == 0 else "peer", "region_id": i % n_cities + 2,
-         "city_id": i % n_cities + 2, "firm_id": None if i % 3 == 0 else (i % n_firms) + 1,
+        {"id": i + 1, "user_id": i + 1, "kind": "evaluator" if i % 3 == 0 else "peer", "region_id": city(i),
+         "city_id": city(i), "jurisdiction_id": province, "firm_id": None if i % 3 == 0 else (i % n_firms) + 1,
          "case_types": ["criminal", "civil", "administrative", "non_litigation"], "capacity": 60, "active": True,
          "years_of_practice": 5, "specialties": "", "created_at": NOW} for i in range(n)])
     ensure_rubric_versions(session, actor=None)
