@@ -305,3 +305,10 @@ def test_a_record_pools_only_the_campaigns_own_jurisdiction(world: World) -> Non
 
 
 
+
+
+def test_an_organisers_home_names_its_own_jurisdiction(world: World, client: Any, login: Any) -> None:
+    city = _page(client, login, world.users["jc"], "/home")
+    assert "江城市概况" in city
+    assert "全省概况" not in city
+    assert "甲省概况" not in city
