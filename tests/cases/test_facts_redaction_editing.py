@@ -44,7 +44,7 @@ def test_checker_redacts_a_stretch_of_a_case_fact_and_the_case_waits_for_approva
     assert not queries.is_released(case.id)  # reviewers wait until the checker approves again
     page = client.get(f"/cases/{case.id}/redaction").get_data(as_text=True)
     assert row.fields["result"] in page
-    assert db.session.query(AuditEvent).filter_by(action="cases.facts_redaction_add", object_id=case.id).count() == 1
+    assert db.session.query(AuditEvent).filter_by(action="cases.facts_redaction_add", object_id=str(case.id)).count() == 1
 
     operations.approve_redaction(db.session, actor=scene.organiser, case=db.session.get(Case, case.id))
     db.session.commit()
