@@ -82,8 +82,9 @@ def weighted_section(session: Session, campaign: Any, *, lang: str = "zh") -> di
     interval = f"{m.level:.0%}"
     head = (_t("figure", lang), _t("estimate", lang), _t("se", lang), interval, _t("unweighted", lang))
     known = math.isfinite(m.se)  # no standard error with fewer than two cases drawn at random
-    rows = [(_t("mean_total", lang), f"{m.estimate:.1f}", f"{m.se:.2f}" if known else "—",
-             f"{m.low:.1f} – {m.high:.1f}" if known else "—", f"{m.unweighted:.1f}"),
+    # figures through the platform's one formatter, as the results page shows them (half up, "—" when missing)
+    rows = [(_t("mean_total", lang), number(m.estimate), number(m.se, 2) if known else "—",
+             f"{number(m.low)} – {number(m.high)}" if known else "—", number(m.unweighted)),
             (_t("share_good", lang), _pct(g.estimate), _pct(g.se) if known else "—",
              f"{_pct(g.low)} – {_pct(g.high)}" if known else "—", _pct(g.unweighted)),
             (_t("sample_n", lang), f"{figures.n:,} ({figures.cases_with_signals:,})", "", "", ""),
