@@ -12,7 +12,7 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from evalplat.db import enum_column, utcnow
-from evalplat.extensions import db
+from evalplat.extensions import Model
 from evalplat.files.encrypted_type import EncryptedText
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ class Role(enum.StrEnum):
 REVIEWER_ROLES = frozenset({Role.PEER_REVIEWER, Role.EVALUATOR, Role.ADJUDICATOR})
 
 
-class UserRole(db.Model):
+class UserRole(Model):
     __tablename__ = "user_roles"
 
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
@@ -47,7 +47,7 @@ def new_session_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
     __table_args__ = (
         sa.CheckConstraint("length(username) >= 2", name="username_length"),
@@ -168,7 +168,7 @@ class User(UserMixin, db.Model):
         return self.manages_region(campaign.jurisdiction_id)
 
 
-class LoginAttempt(db.Model):
+class LoginAttempt(Model):
     """Every login attempt, kept in the database so throttling holds across worker processes."""
 
     __tablename__ = "login_attempts"

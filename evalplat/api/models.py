@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from evalplat.db import utcnow
-from evalplat.extensions import db
+from evalplat.extensions import Model
 
 API_SCOPES = ("rankings:read", "expert_pool:read", "priorities:read", "closing:read")
 # A token lives this many days unless its issuer chooses otherwise, and never longer than the maximum: both set
@@ -28,7 +28,7 @@ def hash_token(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     __tablename__ = "api_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -66,7 +66,7 @@ class ApiToken(db.Model):
         return self.campaign_ids is None or campaign_id in self.campaign_ids
 
 
-class ApiTokenPolicy(db.Model):
+class ApiTokenPolicy(Model):
     """The lifetime of new API tokens as the organiser set it: one row, platform-wide; absent until first saved
     (the environment's EVALPLAT_API_TOKEN_DAYS / _MAX_DAYS apply until then). Tokens already issued keep their
     expiry."""

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from evalplat.db import enum_column, utcnow
-from evalplat.extensions import db
+from evalplat.extensions import Model, db
 
 if TYPE_CHECKING:
     from evalplat.accounts.models import User
@@ -23,7 +23,7 @@ class AppealState(enum.StrEnum):
     DECIDED = "decided"
 
 
-class Appeal(db.Model):
+class Appeal(Model):
     __tablename__ = "appeals"
     __table_args__ = (sa.Index("ix_appeals_agency_state", "agency_id", "state"),)
 
@@ -60,7 +60,7 @@ class Appeal(db.Model):
         return user.can_view_agency(self.agency_id)
 
 
-class AppealAttachment(db.Model):
+class AppealAttachment(Model):
     __tablename__ = "appeal_attachments"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from evalplat.db import enum_column, utcnow
-from evalplat.extensions import db
+from evalplat.extensions import Model
 
 if TYPE_CHECKING:
     from evalplat.accounts.models import User
@@ -56,7 +56,7 @@ class ConflictStatus(enum.StrEnum):
     DISMISSED = "dismissed"
 
 
-class Conflict(db.Model):
+class Conflict(Model):
     """A reason a reviewer must not review a case (or a lawyer's, firm's or agency's cases)."""
 
     __tablename__ = "conflicts"
@@ -85,7 +85,7 @@ class Conflict(db.Model):
     reviewer: Mapped[ReviewerProfile] = relationship()
 
 
-class AssignmentRun(db.Model):
+class AssignmentRun(Model):
     __tablename__ = "assignment_runs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -102,7 +102,7 @@ class AssignmentRun(db.Model):
     committed_at: Mapped[datetime | None]
 
 
-class Assignment(db.Model):
+class Assignment(Model):
     """A sampled case offered to one reviewer in one round."""
 
     __tablename__ = "assignments"

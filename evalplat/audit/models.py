@@ -11,12 +11,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from evalplat.db import utcnow
-from evalplat.extensions import db
+from evalplat.extensions import Model
 
 GENESIS_HASH = "0" * 64
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """One state change: who, what, when, which object, before and after.
 
     Text is language-neutral (an action code such as ``campaign.sampled`` and plain values); pages translate

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from evalplat.db import enum_column, utcnow
-from evalplat.extensions import db
+from evalplat.extensions import Model
 
 if TYPE_CHECKING:
     from evalplat.accounts.models import User
@@ -63,7 +63,7 @@ DEFAULT_RANKING_RULES: dict[str, Any] = {
 }
 
 
-class Campaign(db.Model):
+class Campaign(Model):
     """An annual assessment (年度案件质量同行评估)."""
 
     __tablename__ = "campaigns"
@@ -128,7 +128,7 @@ class Campaign(db.Model):
         return user.can_read_campaign(self)
 
 
-class CampaignRubric(db.Model):
+class CampaignRubric(Model):
     """The rubric version a campaign pins for one case type."""
 
     __tablename__ = "campaign_rubrics"
@@ -141,7 +141,7 @@ class CampaignRubric(db.Model):
     rubric_version: Mapped[RubricVersion] = relationship()
 
 
-class SamplingPlan(db.Model):
+class SamplingPlan(Model):
     __tablename__ = "sampling_plans"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -160,7 +160,7 @@ class SamplingPlan(db.Model):
     campaign: Mapped[Campaign] = relationship(back_populates="plan")
 
 
-class Sample(db.Model):
+class Sample(Model):
     """A case drawn into a campaign, with its anonymised code (e.g. GD2024-00123)."""
 
     __tablename__ = "samples"

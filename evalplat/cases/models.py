@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from evalplat.db import enum_column, utcnow
-from evalplat.extensions import db
+from evalplat.extensions import Model, db
 from evalplat.files.encrypted_type import current_keyring
 from evalplat.organisations.models import CaseType
 
@@ -85,7 +85,7 @@ class RedactionStatus(enum.StrEnum):
     APPROVED = "approved"
 
 
-class Case(db.Model):
+class Case(Model):
     """A closed legal-aid case (结案的法律援助案件)."""
 
     __tablename__ = "cases"
@@ -154,7 +154,7 @@ class Case(db.Model):
         return bool(user.is_organiser) and self.can_edit(user)
 
 
-class CaseParty(db.Model):
+class CaseParty(Model):
     """A named person or organisation in a case: the known entities for redaction, never shown to reviewers."""
 
     __tablename__ = "case_parties"
@@ -178,7 +178,7 @@ class CaseParty(db.Model):
         self.name_ciphertext = encrypt_column(value, PARTY_NAME_CONTEXT)  # type: ignore[assignment]
 
 
-class Document(db.Model):
+class Document(Model):
     __tablename__ = "documents"
     __table_args__ = (sa.Index("ix_documents_case_position", "case_id", "position"),)
 
@@ -220,7 +220,7 @@ class Document(db.Model):
         self.extracted_ciphertext = encrypt_column(value, DOCUMENT_TEXT_CONTEXT)
 
 
-class DocumentPage(db.Model):
+class DocumentPage(Model):
     """One page of a PDF whose scanned pages are OCR'd by separate jobs (see :mod:`evalplat.cases.page_ocr`).
 
     Pages with a text layer are stored ``done`` with method ``text`` at once; each scanned page is a job
@@ -254,7 +254,7 @@ class DocumentPage(db.Model):
         self.text_ciphertext = encrypt_column(value, PAGE_TEXT_CONTEXT)
 
 
-class Redaction(db.Model):
+class Redaction(Model):
     """The redaction of one document: its spans, and whether a person has approved it."""
 
     __tablename__ = "redactions"
@@ -284,7 +284,7 @@ class Redaction(db.Model):
 FACT_FIELDS = ("cause", "stage_reached", "result")
 
 
-class CaseRedaction(db.Model):
+class CaseRedaction(Model):
     """The redaction of a case's free-text fields, and the approval of the case's redaction as a whole.
 
     Computed with the documents' redaction (same known names, same placeholders) and approved with them;
@@ -310,7 +310,7 @@ class CaseRedaction(db.Model):
     case: Mapped[Case] = relationship(back_populates="facts_redaction")
 
 
-class EvidenceChange(db.Model):
+class EvidenceChange(Model):
     """A change an organiser made to a frozen case's file or fields, with the reason; reviewers who had already
     begun scoring the case are shown it on their case page and notified. The rows of one change share ``at``."""
 

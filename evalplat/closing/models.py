@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from evalplat.accounts.models import Role
 from evalplat.db import enum_column, utcnow
-from evalplat.extensions import db
+from evalplat.extensions import Model
 
 if TYPE_CHECKING:
     from evalplat.accounts.models import User
@@ -58,7 +58,7 @@ def closing_scope(user: User) -> int | None | bool:
     return False
 
 
-class ClosingReview(db.Model):
+class ClosingReview(Model):
     """The closing review of one case's file (结案审查)."""
 
     __tablename__ = "closing_reviews"
@@ -106,7 +106,7 @@ class ClosingReview(db.Model):
         return Role.SECOND_CHECKER in roles and user.agency_id in (None, self.agency_id)
 
 
-class ClosingCheck(db.Model):
+class ClosingCheck(Model):
     """One level's check of one round: who, when, the outcome, and what it found missing (history kept)."""
 
     __tablename__ = "closing_checks"
@@ -125,7 +125,7 @@ class ClosingCheck(db.Model):
     marks: Mapped[list[ClosingMark]] = relationship(cascade="all, delete-orphan", order_by="ClosingMark.id")
 
 
-class ClosingMark(db.Model):
+class ClosingMark(Model):
     """The mark of one checklist item in one check."""
 
     __tablename__ = "closing_marks"

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from evalplat.accounts.models import Role
 from evalplat.cases.models import decrypt_column, encrypt_column
 from evalplat.db import enum_column, utcnow
-from evalplat.extensions import db
+from evalplat.extensions import Model
 
 if TYPE_CHECKING:
     from evalplat.accounts.models import User
@@ -60,7 +60,7 @@ def can_see_contacts(user: User, agency_id: int) -> bool:
     return Role.AGENCY_STAFF in user.roles and user.agency_id == agency_id
 
 
-class FollowupPlan(db.Model):
+class FollowupPlan(Model):
     __tablename__ = "followup_plans"
     __table_args__ = (sa.UniqueConstraint("agency_id", "year"),)
 
@@ -81,7 +81,7 @@ class FollowupPlan(db.Model):
         return user.can_view_agency(self.agency_id)
 
 
-class FollowupTarget(db.Model):
+class FollowupTarget(Model):
     """A drawn case to call, with its inclusion probability (for weighted estimates) and the client's contact."""
 
     __tablename__ = "followup_targets"
@@ -130,7 +130,7 @@ class FollowupTarget(db.Model):
         return can_see_contacts(user, self.agency_id)
 
 
-class FollowupAttempt(db.Model):
+class FollowupAttempt(Model):
     __tablename__ = "followup_attempts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -142,7 +142,7 @@ class FollowupAttempt(db.Model):
     note: Mapped[str] = mapped_column(sa.String(500), default="")
 
 
-class FollowupVisit(db.Model):
+class FollowupVisit(Model):
     """The questionnaire of a completed visit."""
 
     __tablename__ = "followup_visits"
@@ -160,7 +160,7 @@ class FollowupVisit(db.Model):
     target: Mapped[FollowupTarget] = relationship(back_populates="visit")
 
 
-class FollowupComplaint(db.Model):
+class FollowupComplaint(Model):
     """A breach the client reported in a visit (a fee, a gift, a meal, an absence): the organiser sees it at once."""
 
     __tablename__ = "followup_complaints"

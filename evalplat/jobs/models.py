@@ -8,14 +8,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from evalplat.db import enum_column, utcnow
-from evalplat.extensions import db
+from evalplat.extensions import Model
 
 from .base import JobState
 
 __all__ = ["JobRecord", "JobState"]
 
 
-class JobRecord(db.Model):
+class JobRecord(Model):
     """A background job's persisted status, shown on pages and in the CLI."""
 
     __tablename__ = "job_records"

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from evalplat.accounts.models import User
 from evalplat.db import enum_column, utcnow
-from evalplat.extensions import db
+from evalplat.extensions import Model
 
 
 class NotificationKind(enum.StrEnum):
@@ -28,7 +28,7 @@ class NotificationKind(enum.StrEnum):
 Kind = NotificationKind
 
 
-class Notification(db.Model):
+class Notification(Model):
     __tablename__ = "notifications"
     __table_args__ = (
         sa.UniqueConstraint("user_id", "kind", "object_id"),
@@ -52,7 +52,7 @@ class Notification(db.Model):
         return f"<Notification id={self.id} user={self.user_id} kind={self.kind}>"
 
 
-class EmailChoice(db.Model):
+class EmailChoice(Model):
     """A kind of notification the user does not want by e-mail (absent: e-mail is sent)."""
 
     __tablename__ = "notification_email_opt_outs"

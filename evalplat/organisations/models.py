@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from evalplat.db import enum_column, utcnow
-from evalplat.extensions import db
+from evalplat.extensions import Model
 
 if TYPE_CHECKING:
     from evalplat.accounts.models import User
@@ -40,7 +40,7 @@ class ReviewerKind(enum.StrEnum):
     EVALUATOR = "evaluator"
 
 
-class Region(db.Model):
+class Region(Model):
     __tablename__ = "regions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -67,7 +67,7 @@ class Region(db.Model):
         return region
 
 
-class Agency(db.Model):
+class Agency(Model):
     """A legal-aid agency (法律援助机构), attached to a city or county."""
 
     __tablename__ = "agencies"
@@ -83,7 +83,7 @@ class Agency(db.Model):
     city: Mapped[Region] = relationship(foreign_keys=[city_id])
 
 
-class Firm(db.Model):
+class Firm(Model):
     __tablename__ = "firms"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -95,7 +95,7 @@ class Firm(db.Model):
     city: Mapped[Region] = relationship(foreign_keys=[city_id])
 
 
-class Lawyer(db.Model):
+class Lawyer(Model):
     __tablename__ = "lawyers"
     __table_args__ = (sa.CheckConstraint("years_of_practice >= 0", name="years_nonnegative"),)
 
@@ -109,7 +109,7 @@ class Lawyer(db.Model):
     firm: Mapped[Firm | None] = relationship()
 
 
-class ReviewerProfile(db.Model):
+class ReviewerProfile(Model):
     """A member of the reviewer pool: a peer lawyer or a third-party evaluator."""
 
     __tablename__ = "reviewer_profiles"

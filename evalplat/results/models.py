@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from evalplat.db import enum_column, utcnow
-from evalplat.extensions import db
+from evalplat.extensions import Model
 from evalplat.reviews.models import Grade
 
 
@@ -20,7 +20,7 @@ class ResultKind(enum.StrEnum):
     APPEAL = "appeal"
 
 
-class Result(db.Model):
+class Result(Model):
     __tablename__ = "results"
     __table_args__ = (
         # (sample, current, id): "the current result of a sample" (ORDER BY id DESC LIMIT 1) reads one index
@@ -46,7 +46,7 @@ class Result(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class ReliabilitySnapshot(db.Model):
+class ReliabilitySnapshot(Model):
     """The reliability panel of a campaign as last computed, with the fingerprint of the data it rests on.
 
     At national scale the panel takes a minute or more to compute, so pages show this snapshot and say

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from evalplat.db import enum_column, utcnow
-from evalplat.extensions import db
+from evalplat.extensions import Model
 
 if TYPE_CHECKING:
     from evalplat.accounts.models import User
@@ -29,7 +29,7 @@ class Grade(enum.StrEnum):
     FAIL = "fail"
 
 
-class RubricVersion(db.Model):
+class RubricVersion(Model):
     """One immutable version of a rubric definition; frozen once any review uses it."""
 
     __tablename__ = "rubric_versions"
@@ -46,7 +46,7 @@ class RubricVersion(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Review(db.Model):
+class Review(Model):
     __tablename__ = "reviews"
     __table_args__ = (
         sa.CheckConstraint("total IS NULL OR (total >= 0 AND total <= 100)", name="total_range"),
@@ -77,7 +77,7 @@ class Review(db.Model):
         return self.state == ReviewState.DRAFT and self.assignment.can_open(user)
 
 
-class ReviewItem(db.Model):
+class ReviewItem(Model):
     __tablename__ = "review_items"
     __table_args__ = (sa.UniqueConstraint("review_id", "item_code"),)
 
@@ -93,7 +93,7 @@ class ReviewItem(db.Model):
     review: Mapped[Review] = relationship(back_populates="items")
 
 
-class CalibrationReference(db.Model):
+class CalibrationReference(Model):
     """The organiser's reference scores for a training case of a calibration round.
 
     After submitting a calibration review the reviewer sees their points next to the group's mean and these

@@ -10,13 +10,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from evalplat.accounts.models import Role
 from evalplat.db import utcnow
-from evalplat.extensions import db
+from evalplat.extensions import Model
 
 if TYPE_CHECKING:
     from evalplat.accounts.models import User
 
 
-class SelfEvaluation(db.Model):
+class SelfEvaluation(Model):
     """The agency's own view of a closed case's quality: levels of the form's items, the score, and the handling
     authority's feedback (征询办案机关意见) when it gave one."""
 
