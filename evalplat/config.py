@@ -28,6 +28,22 @@ def _bool(name: str, raw: str) -> bool:
     raise ConfigError(f"{name}={raw!r} is not a boolean (use 1/0, true/false, yes/no)")
 
 
+def parse_flag(name: str, raw: str | None, default: bool) -> bool:
+    """A switch read from the environment: ``default`` when unset or blank, else a boolean
+    (:class:`ConfigError` naming ``name`` when it is neither)."""
+    if raw is None or not raw.strip():
+        return default
+    return _bool(name, raw)
+
+
+def _flag_on(name: str, raw: str) -> bool:
+    return parse_flag(name, raw, True)
+
+
+def _flag_off(name: str, raw: str) -> bool:
+    return parse_flag(name, raw, False)
+
+
 def _int(name: str, raw: str) -> int:
     try:
         return int(raw)
@@ -129,6 +145,12 @@ ENV_VARS: dict[str, tuple[str, Callable[[str, str], Any]]] = {
     "LOG_LEVEL": ("EVALPLAT_LOG_LEVEL", _log_level),
     "BASE_URL": ("EVALPLAT_BASE_URL", _str),
     "REDACTION_CHUNK": ("EVALPLAT_REDACTION_CHUNK", _int),
+    # OCR switches: read where OCR runs (evalplat.extract.ocr.OcrConfig.from_env, also in worker processes);
+    # checked here too, so that a bad value stops the start-up
+    "OCR_ANGLE_CLASSIFIER": ("EVALPLAT_OCR_ANGLE_CLASSIFIER", _flag_off),
+    "OCR_DROP_RED": ("EVALPLAT_OCR_DROP_RED", _flag_on),
+    "OCR_CLEAN": ("EVALPLAT_OCR_CLEAN", _flag_on),
+    "OCR_KNOWN_NAMES": ("EVALPLAT_OCR_KNOWN_NAMES", _flag_on),
 }
 
 

@@ -225,8 +225,11 @@ def person_names(known: Mapping[str, Sequence[str]]) -> list[str]:
 
 def correct_ocr_pages(text: str, pages: Iterable[tuple[int, int]], names: Sequence[str]) -> tuple[str, int]:
     """:func:`~evalplat.extract.known_names.correct_known_names` on the OCR'd stretches ``(start, end)`` of a
-    text only (a text layer is never changed); the text and the number of names put back."""
-    if not names:
+    text only (a text layer is never changed); the text and the number of names put back.
+
+    Nothing is changed when ``EVALPLAT_OCR_KNOWN_NAMES=0`` (:attr:`~evalplat.extract.ocr.OcrConfig.known_names`).
+    """
+    if not names or not OcrConfig.from_env().known_names:
         return text, 0
     count = 0
     for start, end in pages:

@@ -130,6 +130,9 @@ class OcrConfig:
     clean : bool
         Even out the paper and remove salt-and-pepper specks before reading (:func:`clean_page`);
         ``EVALPLAT_OCR_CLEAN=0`` reads pages as rasterised.
+    known_names : bool
+        Put back a name of the case's people that OCR misread by one look-alike character
+        (:mod:`evalplat.extract.known_names`); ``EVALPLAT_OCR_KNOWN_NAMES=0`` keeps the text as read.
     """
 
     tesseract: str = "tesseract"
@@ -146,12 +149,13 @@ class OcrConfig:
     max_line_ratio: float = 40.0
     drop_red: bool = True
     clean: bool = True
+    known_names: bool = True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> OcrConfig:
         """Read ``EVALPLAT_OCR_ENGINE``, ``EVALPLAT_OCR_ANGLE_CLASSIFIER`` (``1`` to switch it on),
         ``EVALPLAT_OCR_DROP_RED`` (``0`` to read pages in plain grey), ``EVALPLAT_OCR_CLEAN`` (``0``: no
-        :func:`clean_page`),
+        :func:`clean_page`), ``EVALPLAT_OCR_KNOWN_NAMES`` (``0``: no correction towards the case's names),
         ``EVALPLAT_TESSERACT``, ``EVALPLAT_PDFTOPPM``, ``EVALPLAT_OCR_LANGUAGES``, ``EVALPLAT_OCR_DPI``,
         ``EVALPLAT_OCR_PAGE_TIMEOUT`` and ``EVALPLAT_OCR_PAGE_WORKERS`` (each optional)."""
         env = os.environ if environ is None else environ
@@ -164,16 +168,19 @@ class OcrConfig:
             page_timeout=float(env.get("EVALPLAT_OCR_PAGE_TIMEOUT", default.page_timeout)),
             page_workers=int(env.get("EVALPLAT_OCR_PAGE_WORKERS", default.page_workers)),
             engine=(env.get("EVALPLAT_OCR_ENGINE") or default.engine).strip().lower(),
-            angle_classifier=_flag(env.get("EVALPLAT_OCR_ANGLE_CLASSIFIER"), default.angle_classifier),
-            drop_red=_flag(env.get("EVALPLAT_OCR_DROP_RED"), default.drop_red),
-            clean=_flag(env.get("EVALPLAT_OCR_CLEAN"), default.clean),
+            angle_classifier=_flag(env, "EVALPLAT_OCR_ANGLE_CLASSIFIER", default.angle_classifier),
+            drop_red=_flag(env, "EVALPLAT_OCR_DROP_RED", default.drop_red),
+            clean=_flag(env, "EVALPLAT_OCR_CLEAN", default.clean),
+            known_names=_flag(env, "EVALPLAT_OCR_KNOWN_NAMES", default.known_names),
         )
 
 
-def _flag(value: str | None, default: bool) -> bool:
-    if value is None or not value.strip():
-        return default
-    return value.strip().lower() in ("1", "true", "yes", "on")
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    """A switch: ``default`` when unset or blank; a value that is not a boolean is a
+    :class:`~evalplat.config.ConfigError` naming the variable, as at start-up."""
+    from evalplat.config import parse_flag
+
+    return parse_flag(name, env.get(name), default)
 
 
 @dataclass(frozen=True)

@@ -114,3 +114,30 @@ def test_without_a_cjk_font_nothing_is_corrected(monkeypatch: pytest.MonkeyPatch
         known_names._font.cache_clear()
         known_names._ink.cache_clear()
         known_names._missing_glyph.cache_clear()
+
+
+@pytest.mark.parametrize(("value", "expected"), [(None, "申请人冼伟东"), ("1", "申请人冼伟东"), ("0", "申请人洗伟东"),
+                                                 ("off", "申请人洗伟东")])
+def test_the_known_name_correction_follows_its_switch(monkeypatch: pytest.MonkeyPatch, value: str | None,
+                                                       expected: str) -> None:
+    require_cjk_font()
+    from evalplat.cases.operations import correct_ocr_pages
+
+    if value is None:
+        monkeypatch.delenv("EVALPLAT_OCR_KNOWN_NAMES", raising=False)
+    else:
+        monkeypatch.setenv("EVALPLAT_OCR_KNOWN_NAMES", value)
+    text = "申请人洗伟东"
+    assert correct_ocr_pages(text, [(0, len(text))], ["冼伟东"])[0] == expected
+
+
+def test_a_known_names_switch_that_is_not_a_boolean_is_a_named_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from evalplat.config import ConfigError, from_environment
+    from evalplat.extract.ocr import OcrConfig
+
+    with pytest.raises(ConfigError, match="EVALPLAT_OCR_KNOWN_NAMES='maybe' is not a boolean"):
+        from_environment({"EVALPLAT_OCR_KNOWN_NAMES": "maybe"})  # the start-up stops, naming it
+    with pytest.raises(ConfigError, match="EVALPLAT_OCR_KNOWN_NAMES='maybe' is not a boolean"):
+        OcrConfig.from_env({"EVALPLAT_OCR_KNOWN_NAMES": "maybe"})  # and so does a worker that reads it
+    assert OcrConfig.from_env({"EVALPLAT_OCR_KNOWN_NAMES": ""}).known_names is True
+    assert OcrConfig.from_env({"EVALPLAT_OCR_KNOWN_NAMES": "no"}).known_names is False
