@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeAlias
 
+import flask_sqlalchemy.session
 import sqlalchemy as sa
-from sqlalchemy.orm import DeclarativeBase, registry
+from sqlalchemy.orm import DeclarativeBase, Session, registry, scoped_session
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -22,6 +23,10 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+# What operations and queries take as their session: a plain ORM session (scripts, workers, tests) or
+# Flask-SQLAlchemy's app-context-scoped `db.session`, a `scoped_session` that forwards every Session method.
+DbSession: TypeAlias = Session | scoped_session[flask_sqlalchemy.session.Session]
 
 
 def utcnow() -> datetime:
