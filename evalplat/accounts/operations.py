@@ -8,12 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from evalplat.accounts import passwords, throttle
 from evalplat.accounts.models import LoginAttempt, Role, User
 from evalplat.audit.operations import record
-from evalplat.db import utcnow
+from evalplat.db import DbSession, utcnow
 from evalplat.errors import DomainError
 from evalplat.i18n import lazy_gettext as _l
 from evalplat.organisations.models import Agency, Region
@@ -41,7 +40,7 @@ def _check_password(password: str, username: str, *known: str) -> None:
 
 
 def create_user(
-    session: Session,
+    session: DbSession,
     *,
     actor: User | None,
     username: str,
@@ -85,7 +84,7 @@ def create_user(
 _JURISDICTION_ROLES = frozenset({Role.ORGANISER, Role.MINISTRY})
 
 
-def _check_jurisdiction(session: Session, actor: User | None, role_set: set[Role], agency: Agency | None,
+def _check_jurisdiction(session: DbSession, actor: User | None, role_set: set[Role], agency: Agency | None,
                         jurisdiction: Region | None) -> Region | None:
     """The jurisdiction a new or changed account gets, checked against the actor's.
 
@@ -117,7 +116,7 @@ def _check_jurisdiction(session: Session, actor: User | None, role_set: set[Role
     return jurisdiction
 
 
-def set_password(session: Session, *, actor: User | None, user: User, password: str,
+def set_password(session: DbSession, *, actor: User | None, user: User, password: str,
                  must_change: bool = False) -> None:
     """Set a new password and end every session of the user (their old cookies stop working)."""
     _check_password(password, user.username, user.display_name)
@@ -129,7 +128,7 @@ def set_password(session: Session, *, actor: User | None, user: User, password: 
                                      "must_change": must_change})
 
 
-def change_own_password(session: Session, *, user: User, current: str, new: str) -> None:
+def change_own_password(session: DbSession, *, user: User, current: str, new: str) -> None:
     if not passwords.verify_password(user.password_hash, current):
         raise AccountError(_l("The current password is not correct."), code="wrong_current_password")
     if new == current:
@@ -137,7 +136,7 @@ def change_own_password(session: Session, *, user: User, current: str, new: str)
     set_password(session, actor=user, user=user, password=new, must_change=False)
 
 
-def set_active(session: Session, *, actor: User, user: User, active: bool) -> None:
+def set_active(session: DbSession, *, actor: User, user: User, active: bool) -> None:
     if user.id == actor.id and not active:
         raise AccountError(_l("You cannot deactivate your own account."), code="self_deactivate")
     before = user.active
@@ -147,7 +146,7 @@ def set_active(session: Session, *, actor: User, user: User, active: bool) -> No
            object_type="user", object_id=user.id, before={"active": before}, after={"active": active})
 
 
-def set_roles(session: Session, *, actor: User, user: User, roles: Iterable[Role | str],
+def set_roles(session: DbSession, *, actor: User, user: User, roles: Iterable[Role | str],
               agency: Agency | None, jurisdiction: Region | None = None) -> None:
     role_set = {Role(r) for r in roles}
     if not role_set:
@@ -175,7 +174,7 @@ class SignIn:
     throttled: bool = False
 
 
-def authenticate(session: Session, *, username: str, password: str, address: str, rules: throttle.Rules,
+def authenticate(session: DbSession, *, username: str, password: str, address: str, rules: throttle.Rules,
                  now: datetime | None = None, second_factor: Callable[[User], bool] | None = None) -> SignIn:
     """Check credentials under the throttling rules of :mod:`evalplat.accounts.throttle`.
 
@@ -209,7 +208,7 @@ def authenticate(session: Session, *, username: str, password: str, address: str
     return SignIn(user)
 
 
-def clear_throttle(session: Session, *, actor: User, kind: str, key: str, rules: throttle.Rules,
+def clear_throttle(session: DbSession, *, actor: User, kind: str, key: str, rules: throttle.Rules,
                    now: datetime | None = None) -> int:
     """An organiser forgets the counted failures of an account or an address (audited)."""
     if kind not in ("account", "address"):
@@ -241,7 +240,7 @@ def totp_step(code: str, secret: str, *, after: int | None, now: datetime | None
     return None
 
 
-def use_totp_code(session: Session, *, user: User, code: str, now: datetime | None = None) -> bool:
+def use_totp_code(session: DbSession, *, user: User, code: str, now: datetime | None = None) -> bool:
     """Accept a code once only: its step must be later than the last accepted one, claimed atomically."""
     if not user.totp_secret:
         return False
@@ -258,7 +257,7 @@ def use_totp_code(session: Session, *, user: User, code: str, now: datetime | No
     return True
 
 
-def pending_totp_secret(session: Session, *, user: User) -> str:
+def pending_totp_secret(session: DbSession, *, user: User) -> str:
     """The secret being set up, kept encrypted on the user's row until a code proves it."""
     import pyotp
 
@@ -268,7 +267,7 @@ def pending_totp_secret(session: Session, *, user: User) -> str:
     return user.totp_pending
 
 
-def enable_totp(session: Session, *, user: User, code: str, now: datetime | None = None) -> None:
+def enable_totp(session: DbSession, *, user: User, code: str, now: datetime | None = None) -> None:
     """Turn on the second factor once the user proves their app produces the right codes."""
     secret = user.totp_pending
     step = totp_step(code, secret, after=None, now=now) if secret else None
@@ -282,7 +281,7 @@ def enable_totp(session: Session, *, user: User, code: str, now: datetime | None
     record(session, actor_id=user.id, action="user.totp_enabled", object_type="user", object_id=user.id)
 
 
-def disable_totp(session: Session, *, user: User, password: str) -> None:
+def disable_totp(session: DbSession, *, user: User, password: str) -> None:
     if not passwords.verify_password(user.password_hash, password):
         raise AccountError(_l("The current password is not correct."), code="wrong_current_password")
     user.totp_secret = None

@@ -21,9 +21,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from evalplat.accounts.models import LoginAttempt
+from evalplat.db import DbSession
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def _counted(now: datetime, rules: Rules) -> sa.ColumnElement[bool]:
                    LoginAttempt.throttled.is_(False), LoginAttempt.cleared.is_(False))
 
 
-def state(session: Session, column: sa.ColumnElement[str], value: str, free: int, now: datetime,
+def state(session: DbSession, column: sa.ColumnElement[str], value: str, free: int, now: datetime,
           rules: Rules) -> State:
     count, last = session.execute(sa.select(sa.func.count(), sa.func.max(LoginAttempt.at))
                                   .where(column == value, _counted(now, rules))).one()
@@ -79,15 +79,15 @@ def state(session: Session, column: sa.ColumnElement[str], value: str, free: int
     return State(count, last, last + timedelta(seconds=delay) if delay else None)
 
 
-def account_state(session: Session, username: str, now: datetime, rules: Rules) -> State:
+def account_state(session: DbSession, username: str, now: datetime, rules: Rules) -> State:
     return state(session, LoginAttempt.username, username, rules.account_free, now, rules)
 
 
-def address_state(session: Session, address: str, now: datetime, rules: Rules) -> State:
+def address_state(session: DbSession, address: str, now: datetime, rules: Rules) -> State:
     return state(session, LoginAttempt.address, address, rules.address_free, now, rules)
 
 
-def guessed_from(session: Session, username: str, address: str, now: datetime, rules: Rules) -> bool:
+def guessed_from(session: DbSession, username: str, address: str, now: datetime, rules: Rules) -> bool:
     """Whether this address has failed on this account within the window."""
     return bool(session.scalar(sa.select(sa.func.count()).select_from(LoginAttempt).where(
         LoginAttempt.username == username, LoginAttempt.address == address, _counted(now, rules))))
@@ -104,7 +104,7 @@ class Throttle:
     wait_until: datetime | None
 
 
-def current(session: Session, now: datetime, rules: Rules) -> list[Throttle]:
+def current(session: DbSession, now: datetime, rules: Rules) -> list[Throttle]:
     """Every account and address with counted failures in the window, the ones waiting first."""
     rows: list[Throttle] = []
     for kind, column, free in (("account", LoginAttempt.username, rules.account_free),
@@ -117,7 +117,7 @@ def current(session: Session, now: datetime, rules: Rules) -> list[Throttle]:
     return sorted(rows, key=lambda t: (t.wait_until is None or t.wait_until <= now, -t.failures, t.kind, t.key))
 
 
-def clear(session: Session, kind: str, key: str, now: datetime, rules: Rules) -> int:
+def clear(session: DbSession, kind: str, key: str, now: datetime, rules: Rules) -> int:
     """Forget the counted failures of an account or address (the attempts stay on record). Returns how many."""
     column = LoginAttempt.username if kind == "account" else LoginAttempt.address
     result = session.execute(sa.update(LoginAttempt).where(column == key, _counted(now, rules))
