@@ -8,13 +8,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from evalplat.accounts.models import User
 from evalplat.api.models import API_SCOPES, DEFAULT_DAYS, LIMIT_DAYS, MAX_DAYS, ApiToken, ApiTokenPolicy
 from evalplat.audit.operations import record
 from evalplat.campaigns.models import Campaign
-from evalplat.db import utcnow
+from evalplat.db import DbSession, utcnow
 from evalplat.errors import DomainError, InvalidTransition
 from evalplat.i18n import lazy_gettext as _l
 
@@ -34,7 +33,7 @@ class Lifetime:
         return self.updated_at is None
 
 
-def token_lifetime(session: Session, config: Mapping[str, Any]) -> Lifetime:
+def token_lifetime(session: DbSession, config: Mapping[str, Any]) -> Lifetime:
     """The organiser's token lifetime, or the environment's (``EVALPLAT_API_TOKEN_DAYS`` / ``_MAX_DAYS``) until
     an organiser has saved one."""
     row = session.scalar(sa.select(ApiTokenPolicy).order_by(ApiTokenPolicy.id).limit(1))
@@ -60,7 +59,7 @@ def check_lifetime(default_days: int, max_days: int) -> None:
                                  "(%(max)d days).", default=default_days, max=max_days))
 
 
-def set_token_lifetime(session: Session, *, actor: User, default_days: int, max_days: int,
+def set_token_lifetime(session: DbSession, *, actor: User, default_days: int, max_days: int,
                        config: Mapping[str, Any], now: datetime | None = None) -> Lifetime:
     """Set the default and maximum lifetime of new API tokens (platform-wide, audited).
 
@@ -85,7 +84,7 @@ def set_token_lifetime(session: Session, *, actor: User, default_days: int, max_
     return token_lifetime(session, config)
 
 
-def issue_token(session: Session, *, actor: User, name: str, scopes: list[str], days: int = DEFAULT_DAYS,
+def issue_token(session: DbSession, *, actor: User, name: str, scopes: list[str], days: int = DEFAULT_DAYS,
                 max_days: int = MAX_DAYS, campaign_ids: Sequence[int] | None = None,
                 now: datetime | None = None) -> tuple[ApiToken, str]:
     """A new token and its secret (shown once; only the hash is stored).
@@ -122,7 +121,7 @@ def issue_token(session: Session, *, actor: User, name: str, scopes: list[str], 
     return token, secret
 
 
-def revoke_token(session: Session, *, actor: User, token: ApiToken) -> None:
+def revoke_token(session: DbSession, *, actor: User, token: ApiToken) -> None:
     if token.revoked_at is not None:
         raise InvalidTransition(_l("The token is already revoked."))
     token.revoked_at = utcnow()
