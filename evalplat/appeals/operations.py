@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from evalplat.accounts.models import User
 from evalplat.appeals.models import Appeal, AppealAttachment, AppealState
@@ -23,6 +22,7 @@ from evalplat.assignments.models import AssignmentRound
 from evalplat.audit.operations import record
 from evalplat.campaigns.models import Campaign, CampaignState, Sample
 from evalplat.cases.operations import redact_for_case
+from evalplat.db import DbSession
 from evalplat.errors import DomainError, InvalidTransition, NotAllowed
 from evalplat.files import CodedError, FileRejected, Storage, sniff
 from evalplat.i18n import lazy_gettext as _l
@@ -92,7 +92,7 @@ def _attachment_text(case: Any, data: bytes, name: str) -> str | None:
     return redact_for_case(case, text) if text and text.strip() else None
 
 
-def file_appeal(session: Session, *, actor: User, sample: Sample, reason: str, contested_items: Iterable[str],
+def file_appeal(session: DbSession, *, actor: User, sample: Sample, reason: str, contested_items: Iterable[str],
                 attachments: Sequence[tuple[str, bytes]], storage: Storage | None, now: datetime) -> Appeal:
     """Agency staff object to the published result of one of their agency's cases.
 
@@ -186,7 +186,7 @@ def appeal_sample(appeal: Appeal) -> Sample:
     return sample
 
 
-def accept_appeal(session: Session, *, actor: User, appeal: Appeal, note: str, now: datetime) -> Appeal:
+def accept_appeal(session: DbSession, *, actor: User, appeal: Appeal, note: str, now: datetime) -> Appeal:
     """Accept an appeal for re-review: a reviewer who has never seen the case (same conflict rules) gets it.
 
     Raises
@@ -210,7 +210,7 @@ def accept_appeal(session: Session, *, actor: User, appeal: Appeal, note: str, n
     return appeal
 
 
-def reject_appeal(session: Session, *, actor: User, appeal: Appeal, reasons: str, now: datetime) -> Appeal:
+def reject_appeal(session: DbSession, *, actor: User, appeal: Appeal, reasons: str, now: datetime) -> Appeal:
     """Reject an appeal; the reasons are required and shown to the agency."""
     _organiser(actor, appeal)
     text = (reasons or "").strip()
@@ -228,14 +228,14 @@ def reject_appeal(session: Session, *, actor: User, appeal: Appeal, reasons: str
     return appeal
 
 
-def accepted_appeal(session: Session, sample_id: int) -> Appeal | None:
+def accepted_appeal(session: DbSession, sample_id: int) -> Appeal | None:
     """The sample's accepted appeal that waits for its re-review decision (read afresh: a concurrent decision
     may have closed it)."""
     return session.scalar(sa.select(Appeal).where(Appeal.sample_id == sample_id, Appeal.state == AppealState.ACCEPTED)
                           .execution_options(populate_existing=True))
 
 
-def decide_appeal(session: Session, *, appeal: Appeal, result: Result, previous: Result | None, reasons: str,
+def decide_appeal(session: DbSession, *, appeal: Appeal, result: Result, previous: Result | None, reasons: str,
                   actor: User, now: datetime) -> Appeal:
     """accepted → decided, by the re-review's new ``result`` (recorded by
     :func:`evalplat.results.operations.decide`): ``changed`` when it differs from ``previous``, else ``upheld``."""
@@ -254,7 +254,7 @@ def decide_appeal(session: Session, *, appeal: Appeal, result: Result, previous:
     return appeal
 
 
-def no_open_appeals(session: Session, campaign: Campaign, now: datetime) -> Any:
+def no_open_appeals(session: DbSession, campaign: Campaign, now: datetime) -> Any:
     """A campaign becomes final only when every appeal is rejected or decided."""
     open_codes = list(session.scalars(
         sa.select(Sample.code).join(Appeal, Appeal.sample_id == Sample.id)
