@@ -28,7 +28,6 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from evalplat.accounts.models import User
 from evalplat.assignments.models import Conflict, ConflictSource, ConflictStatus
@@ -41,6 +40,7 @@ from evalplat.cases.models import (
     Document,
     decrypt_column,
 )
+from evalplat.db import DbSession
 from evalplat.errors import DomainError, InvalidTransition
 from evalplat.i18n import lazy_gettext as _l
 from evalplat.organisations.models import Agency, Lawyer, ReviewerProfile
@@ -70,13 +70,13 @@ class ConflictCount:
         return self.same_region + self.same_firm + self.own_case + self.named_in_file
 
 
-def _existing_keys(session: Session, reviewer_ids: Iterable[int]) -> set[tuple[Any, ...]]:
+def _existing_keys(session: DbSession, reviewer_ids: Iterable[int]) -> set[tuple[Any, ...]]:
     stmt = sa.select(Conflict.reviewer_id, Conflict.reason, Conflict.case_id, Conflict.lawyer_id, Conflict.firm_id,
                      Conflict.agency_id).where(Conflict.reviewer_id.in_(list(reviewer_ids)))
     return {tuple(row) for row in session.execute(stmt)}
 
 
-def compute_conflicts(session: Session, *, case_ids: Iterable[int], actor: User | None,
+def compute_conflicts(session: DbSession, *, case_ids: Iterable[int], actor: User | None,
                       now: datetime) -> ConflictCount:
     """Find and store the conflicts between the active reviewers and the given cases (idempotent).
 
@@ -188,7 +188,7 @@ def compute_conflicts(session: Session, *, case_ids: Iterable[int], actor: User 
     return result
 
 
-def declare_conflict(session: Session, *, reviewer: ReviewerProfile, case: Case, reason: str,
+def declare_conflict(session: DbSession, *, reviewer: ReviewerProfile, case: Case, reason: str,
                      actor: User | None, now: datetime | None = None) -> Conflict:
     """A reviewer declares a conflict with a case (when accepting or declining it).
 
@@ -226,7 +226,7 @@ def declare_conflict(session: Session, *, reviewer: ReviewerProfile, case: Case,
     return conflict
 
 
-def decide_conflict(session: Session, *, conflict: Conflict, confirm: bool, actor: User, now: datetime) -> Conflict:
+def decide_conflict(session: DbSession, *, conflict: Conflict, confirm: bool, actor: User, now: datetime) -> Conflict:
     """The organiser confirms or dismisses a conflict; rule conflicts (region, firm, own case) cannot be
     dismissed, since the assignment rules enforce them anyway."""
     if conflict.reason in RULE_REASONS and not confirm:
@@ -245,7 +245,7 @@ def decide_conflict(session: Session, *, conflict: Conflict, confirm: bool, acto
     return conflict
 
 
-def blocking_case_conflicts(session: Session, case_ids: sa.Select[Any] | Iterable[int]) -> dict[int, set[int]]:
+def blocking_case_conflicts(session: DbSession, case_ids: sa.Select[Any] | Iterable[int]) -> dict[int, set[int]]:
     """Case id → reviewer ids with a case conflict that is not dismissed.
 
     ``case_ids`` is a select of case ids (one query, e.g. a campaign's samples) or a collection of ids.

@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from evalplat.accounts.models import User
 from evalplat.assignment import Case as EngineCase
@@ -30,6 +29,7 @@ from evalplat.audit.operations import record
 from evalplat.campaigns import states
 from evalplat.campaigns.models import Campaign, CampaignState, Sample
 from evalplat.cases.models import Case
+from evalplat.db import DbSession
 from evalplat.errors import ConcurrentChange, DomainError, InvalidTransition
 from evalplat.i18n import lazy_gettext as _l
 from evalplat.organisations.models import Agency, ReviewerKind, ReviewerProfile
@@ -74,7 +74,7 @@ def rules_for(campaign: Campaign, *, seed: int | None = None, per_case: int | No
 # --- engine input from the database ---------------------------------------------------------------------
 
 
-def engine_cases(session: Session, campaign: Campaign, sample_ids: Iterable[int] | None = None) -> list[EngineCase]:
+def engine_cases(session: DbSession, campaign: Campaign, sample_ids: Iterable[int] | None = None) -> list[EngineCase]:
     """Engine cases for a campaign's samples (all, or the given ones): two queries whatever the size."""
     from evalplat.assignments.conflicts import blocking_case_conflicts
 
@@ -95,14 +95,14 @@ def engine_cases(session: Session, campaign: Campaign, sample_ids: Iterable[int]
     return out
 
 
-def campaign_loads(session: Session, campaign: Campaign) -> dict[int, int]:
+def campaign_loads(session: DbSession, campaign: Campaign) -> dict[int, int]:
     """Reviewer id → live assignments in the campaign (all rounds), one aggregate query."""
     stmt = (sa.select(Assignment.reviewer_id, sa.func.count()).join(Sample, Sample.id == Assignment.sample_id)
             .where(Sample.campaign_id == campaign.id, Assignment.state.in_(LIVE)).group_by(Assignment.reviewer_id))
     return {rid: n for rid, n in session.execute(stmt)}
 
 
-def engine_reviewers(session: Session, campaign: Campaign, *, now: datetime, loads: dict[int, int] | None = None,
+def engine_reviewers(session: DbSession, campaign: Campaign, *, now: datetime, loads: dict[int, int] | None = None,
                      only: Iterable[int] | None = None, decisions: bool = False) -> list[EngineReviewer]:
     """Active, available reviewers with their capacity left in this campaign (one query).
 
@@ -144,13 +144,13 @@ def engine_reviewers(session: Session, campaign: Campaign, *, now: datetime, loa
 # --- preview, commit, undo, discard --------------------------------------------------------------------
 
 
-def _initial_runs(session: Session, campaign: Campaign, state: RunState) -> list[AssignmentRun]:
+def _initial_runs(session: DbSession, campaign: Campaign, state: RunState) -> list[AssignmentRun]:
     return list(session.scalars(sa.select(AssignmentRun).where(
         AssignmentRun.campaign_id == campaign.id, AssignmentRun.round == AssignmentRound.INITIAL,
         AssignmentRun.state == state).order_by(AssignmentRun.id)))
 
 
-def preview_run(session: Session, *, campaign: Campaign, actor: User | None, now: datetime,
+def preview_run(session: DbSession, *, campaign: Campaign, actor: User | None, now: datetime,
                 seed: int | None = None, compute_conflicts: bool = True) -> AssignmentRun:
     """Run the engine over the campaign's samples and store the proposed pairs as a preview run.
 
@@ -202,7 +202,7 @@ def preview_run(session: Session, *, campaign: Campaign, actor: User | None, now
     return run
 
 
-def _claim_run(session: Session, run: AssignmentRun, from_state: RunState, to_state: RunState,
+def _claim_run(session: DbSession, run: AssignmentRun, from_state: RunState, to_state: RunState,
                now: datetime | None = None) -> None:
     """Move a run between states with a conditional UPDATE: of two concurrent callers exactly one wins."""
     values: dict[str, Any] = {"state": to_state}
@@ -217,7 +217,7 @@ def _claim_run(session: Session, run: AssignmentRun, from_state: RunState, to_st
     session.refresh(run)
 
 
-def commit_run(session: Session, *, run: AssignmentRun, actor: User | None, now: datetime) -> int:
+def commit_run(session: DbSession, *, run: AssignmentRun, actor: User | None, now: datetime) -> int:
     """Commit a preview run: insert its Assignment rows (offered, with a due date) and move the campaign to
     assigned. Returns the number of assignments created."""
     campaign = session.get(Campaign, run.campaign_id)
@@ -248,7 +248,7 @@ def commit_run(session: Session, *, run: AssignmentRun, actor: User | None, now:
     return len(rows)
 
 
-def undo_run(session: Session, *, run: AssignmentRun, actor: User | None, now: datetime) -> int:
+def undo_run(session: DbSession, *, run: AssignmentRun, actor: User | None, now: datetime) -> int:
     """Undo a committed initial run while no review has started: its assignments (and the re-assignments
     made since) are deleted and the campaign goes back to sampled. Returns the number deleted."""
     campaign = session.get(Campaign, run.campaign_id)
@@ -270,7 +270,7 @@ def undo_run(session: Session, *, run: AssignmentRun, actor: User | None, now: d
     return deleted
 
 
-def discard_run(session: Session, *, run: AssignmentRun, actor: User | None, now: datetime) -> None:
+def discard_run(session: DbSession, *, run: AssignmentRun, actor: User | None, now: datetime) -> None:
     """Discard a preview run."""
     _claim_run(session, run, RunState.PREVIEW, RunState.DISCARDED)
     record(session, actor_id=actor.id if actor else None, action="assignment.discarded", object_type="assignment_run",
@@ -288,7 +288,7 @@ class PairCheck:
     warnings: list[str]
 
 
-def check_pair(session: Session, campaign: Campaign, sample: Sample, reviewer: ReviewerProfile,
+def check_pair(session: DbSession, campaign: Campaign, sample: Sample, reviewer: ReviewerProfile,
                extra_load: int = 0) -> PairCheck:
     """Rule codes the pair breaks: same_region, same_firm, own_case, case conflicts; warnings: type
     mismatch, over capacity, inactive."""
@@ -315,7 +315,7 @@ def check_pair(session: Session, campaign: Campaign, sample: Sample, reviewer: R
     return PairCheck(conflicts, warnings)
 
 
-def override_pair(session: Session, *, run: AssignmentRun, sample: Sample, remove: ReviewerProfile | None,
+def override_pair(session: DbSession, *, run: AssignmentRun, sample: Sample, remove: ReviewerProfile | None,
                   add: ReviewerProfile, reason: str, actor: User, now: datetime,
                   accept_conflict: bool = False) -> PairCheck:
     """Replace one proposed pair of a preview run (or add one) by the organiser's choice.
@@ -378,7 +378,7 @@ class Reassignment:
     problems: list[str] = field(default_factory=list)
 
 
-def reassign_samples(session: Session, campaign: Campaign, sample_ids: set[int], round_: AssignmentRound,
+def reassign_samples(session: DbSession, campaign: Campaign, sample_ids: set[int], round_: AssignmentRound,
                       dropped: set[tuple[int, int]], *, actor: User | None, now: datetime,
                       per_case: int | None = None, min_evaluators: int | None = None,
                       exclude_reviewers: Iterable[int] = ()) -> Reassignment:
@@ -432,7 +432,7 @@ def reassign_samples(session: Session, campaign: Campaign, sample_ids: set[int],
     return Reassignment(assignments=made)
 
 
-def adjudicator_profiles(session: Session, profile_ids: Iterable[str]) -> set[str]:
+def adjudicator_profiles(session: DbSession, profile_ids: Iterable[str]) -> set[str]:
     """The profiles (engine ids) among ``profile_ids`` whose user holds the adjudicator role."""
     from evalplat.accounts.models import Role, UserRole
 
@@ -444,7 +444,7 @@ def adjudicator_profiles(session: Session, profile_ids: Iterable[str]) -> set[st
         .where(ReviewerProfile.id.in_(ids), UserRole.role == Role.ADJUDICATOR))}
 
 
-def _solve_preferring_adjudicators(session: Session, round_: AssignmentRound, cases: list[Any],
+def _solve_preferring_adjudicators(session: DbSession, round_: AssignmentRound, cases: list[Any],
                                    reviewers: list[Any], rules: Any, fixed_pairs: list[tuple[str, str]],
                                    exclude: list[tuple[str, str]]) -> Any:
     """Adjudication and appeal rounds go to adjudicators (users with that role) when they can take them all,
@@ -462,7 +462,7 @@ def _solve_preferring_adjudicators(session: Session, round_: AssignmentRound, ca
     return solve(cases, reviewers, rules, fixed=fixed_pairs, exclude=exclude)
 
 
-def reassign_declined(session: Session, *, assignment: Assignment, actor: User | None, now: datetime) -> Reassignment:
+def reassign_declined(session: DbSession, *, assignment: Assignment, actor: User | None, now: datetime) -> Reassignment:
     """Replace a declined (or withdrawn) assignment by a new reviewer for the same case; nothing else moves.
 
     The caller (the reviewer workspace) first marks the assignment declined. The new reviewer obeys the same
@@ -492,7 +492,7 @@ def reassign_declined(session: Session, *, assignment: Assignment, actor: User |
                              per_case=per_case, min_evaluators=min_evaluators)
 
 
-def reassign_withdrawn_reviewer(session: Session, *, reviewer: ReviewerProfile, actor: User | None,
+def reassign_withdrawn_reviewer(session: DbSession, *, reviewer: ReviewerProfile, actor: User | None,
                                 now: datetime) -> list[Assignment]:
     """A reviewer left the pool: withdraw their offered or accepted assignments without a submitted review and
     re-assign only those cases (per campaign). Returns the new assignments."""
@@ -530,7 +530,7 @@ def reassign_withdrawn_reviewer(session: Session, *, reviewer: ReviewerProfile, 
     return made
 
 
-def create_adjudication_assignment(session: Session, *, sample: Sample, round: AssignmentRound | str,  # noqa: A002
+def create_adjudication_assignment(session: DbSession, *, sample: Sample, round: AssignmentRound | str,  # noqa: A002
                                    actor: User | None, now: datetime,
                                    exclude_reviewer_ids: Iterable[int] = ()) -> Assignment:
     """Offer a sample to one more reviewer, for adjudication or an appeal re-review.
