@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from evalplat.audit.models import GENESIS_HASH, AuditEvent
-from evalplat.db import utcnow
+from evalplat.db import DbSession, utcnow
 
 # A fixed advisory-lock key that serialises sealing on PostgreSQL (SQLite serialises writers anyway).
 _CHAIN_LOCK_KEY = 0x65766C70
@@ -54,7 +54,7 @@ def _json_round_trip(value: Any) -> Any:
 
 
 def record(
-    session: Session,
+    session: DbSession,
     *,
     actor_id: int | None,
     action: str,
@@ -81,7 +81,7 @@ def record(
     return event
 
 
-def seal(session: Session) -> None:
+def seal(session: DbSession) -> None:
     """Chain the transaction's pending events (``before_commit``)."""
     pending: list[AuditEvent] = session.info.pop(_PENDING, [])
     pending = [e for e in pending if e in session]
@@ -109,7 +109,7 @@ def seal(session: Session) -> None:
     session.flush()
 
 
-def forget_pending(session: Session, *args: Any) -> None:
+def forget_pending(session: DbSession, *args: Any) -> None:
     """A rolled-back transaction's events are gone; so is their place in the queue."""
     session.info.pop(_PENDING, None)
 
@@ -124,7 +124,7 @@ class ChainBreak:
     reason: str  # "hash_mismatch" | "prev_mismatch" | "gap" | "unsealed"
 
 
-def iter_chain_breaks(session: Session, *, batch: int = 5000) -> Iterator[ChainBreak]:
+def iter_chain_breaks(session: DbSession, *, batch: int = 5000) -> Iterator[ChainBreak]:
     """Walk the log in chain order and yield every place where it is broken."""
     for event_id in session.scalars(sa.select(AuditEvent.id).where(AuditEvent.seq.is_(None))
                                     .order_by(AuditEvent.id)):
@@ -148,5 +148,5 @@ def iter_chain_breaks(session: Session, *, batch: int = 5000) -> Iterator[ChainB
         session.expunge_all()
 
 
-def verify_chain(session: Session) -> list[ChainBreak]:
+def verify_chain(session: DbSession) -> list[ChainBreak]:
     return list(iter_chain_breaks(session))
