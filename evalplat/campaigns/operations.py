@@ -21,7 +21,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from evalplat.accounts.models import User
 from evalplat.audit.operations import record
@@ -36,6 +35,7 @@ from evalplat.campaigns.models import (
 )
 from evalplat.campaigns.models import SamplingPlan as PlanRow
 from evalplat.campaigns.population import iter_population
+from evalplat.db import DbSession
 from evalplat.errors import ConcurrentChange, DomainError, InvalidTransition
 from evalplat.i18n import lazy_gettext as _l
 from evalplat.organisations.models import Agency, Region, RegionLevel
@@ -77,7 +77,7 @@ def sampling_message(exc: SamplingError) -> str:
 # --- creation and settings ------------------------------------------------------------------------------
 
 
-def _check_settings(session: Session, values: Mapping[str, Any], campaign: Campaign | None) -> None:
+def _check_settings(session: DbSession, values: Mapping[str, Any], campaign: Campaign | None) -> None:
     prefix = values.get("code_prefix")
     if prefix is not None:
         if not CODE_PREFIX_RE.match(prefix):
@@ -124,7 +124,7 @@ def _check_settings(session: Session, values: Mapping[str, Any], campaign: Campa
         raise CampaignError(_l("Grade bands must be numbers with excellent > good > pass."), code="bad_grade_bands")
 
 
-def _check_scope_within(session: Session, jurisdiction_id: int, kind: ScopeKind, region_id: int | None,
+def _check_scope_within(session: DbSession, jurisdiction_id: int, kind: ScopeKind, region_id: int | None,
                         agency_ids: list[int]) -> None:
     """A campaign's scope lies inside its jurisdiction: its region, or every one of its agencies."""
     from evalplat.organisations.jurisdiction import descendant_region_ids, in_subtree
@@ -140,7 +140,7 @@ def _check_scope_within(session: Session, jurisdiction_id: int, kind: ScopeKind,
                             code="scope_outside_jurisdiction")
 
 
-def _campaign_jurisdiction(session: Session, actor: User | None, jurisdiction: Region | int | None,
+def _campaign_jurisdiction(session: DbSession, actor: User | None, jurisdiction: Region | int | None,
                            values: Mapping[str, Any]) -> int:
     """The owner of a new campaign: the one given, else the organiser's own jurisdiction, else (no actor: the
     command line) the province containing its scope. An organiser creates campaigns only for its own."""
@@ -163,7 +163,7 @@ def _campaign_jurisdiction(session: Session, actor: User | None, jurisdiction: R
                                           scope_agency_ids=values.get("scope_agency_ids"))
 
 
-def create_campaign(session: Session, *, actor: User | None, name: str, year: int, code_prefix: str,
+def create_campaign(session: DbSession, *, actor: User | None, name: str, year: int, code_prefix: str,
                     jurisdiction: Region | int | None = None, **settings: Any) -> Campaign:
     """Create a campaign in state draft.
 
@@ -216,7 +216,7 @@ def _normalised(key: str, value: Any) -> Any:
     return value
 
 
-def update_settings(session: Session, *, actor: User | None, campaign: Campaign, **values: Any) -> Campaign:
+def update_settings(session: DbSession, *, actor: User | None, campaign: Campaign, **values: Any) -> Campaign:
     """Change campaign settings; sampling settings are frozen with the population, assignment settings
     once assigned, and everything once scoring starts (the appeal window excepted)."""
     unknown = set(values) - set(SETTINGS)
@@ -258,7 +258,7 @@ def _rubric_version_number(text: str) -> int:
     return int(head) if head.isdigit() else 1
 
 
-def ensure_rubric_versions(session: Session, *, actor: User | None) -> list[RubricVersion]:
+def ensure_rubric_versions(session: DbSession, *, actor: User | None) -> list[RubricVersion]:
     """RubricVersion rows for the rubric files (``forms.rubrics.load_rubrics()``), created when missing.
 
     A file whose content hash matches a stored version reuses it; a changed file gets the next version
@@ -286,7 +286,7 @@ def ensure_rubric_versions(session: Session, *, actor: User | None) -> list[Rubr
     return list(current.values())
 
 
-def pin_rubrics(session: Session, *, actor: User | None, campaign: Campaign,
+def pin_rubrics(session: DbSession, *, actor: User | None, campaign: Campaign,
                 versions: Mapping[str, int] | None = None) -> dict[str, int]:
     """Pin one rubric version per case type.
 
@@ -348,7 +348,7 @@ def engine_plan(campaign: Campaign) -> SamplingPlan:
     return SamplingPlan.from_dict(campaign.plan.params["engine"])
 
 
-def set_plan(session: Session, *, actor: User | None, campaign: Campaign, plan: Mapping[str, Any],
+def set_plan(session: DbSession, *, actor: User | None, campaign: Campaign, plan: Mapping[str, Any],
              closed_from: datetime | None = None, closed_until: datetime | None = None) -> PlanRow:
     """Set (or replace) the sampling plan while the population is not frozen.
 
@@ -387,7 +387,7 @@ def set_plan(session: Session, *, actor: User | None, campaign: Campaign, plan: 
     return row
 
 
-def fix_seed(session: Session, *, actor: User | None, campaign: Campaign, seed: str | None = None,
+def fix_seed(session: DbSession, *, actor: User | None, campaign: Campaign, seed: str | None = None,
              source: str = "", now: datetime) -> str:
     """Fix the draw's seed before the population is frozen.
 
@@ -429,7 +429,7 @@ class FrozenPopulation:
     size: int
 
 
-def freeze_population(session: Session, *, actor: User | None, campaign: Campaign, now: datetime) -> FrozenPopulation:
+def freeze_population(session: DbSession, *, actor: User | None, campaign: Campaign, now: datetime) -> FrozenPopulation:
     """Freeze the population: record the SHA-256 digest of the ordered population and its size.
 
     The seed must be fixed first, so nobody can learn the population and then choose a seed.
@@ -457,7 +457,7 @@ def freeze_population(session: Session, *, actor: User | None, campaign: Campaig
     return FrozenPopulation(digest, len(ordered))
 
 
-def _freeze_signals(session: Session, campaign: Campaign) -> dict[str, Any]:
+def _freeze_signals(session: DbSession, campaign: Campaign) -> dict[str, Any]:
     """Risk mode: keep the population's risk signals as they are now, so that the draw (and anyone checking it)
     uses these and not whatever the closing reviews, self-evaluations and follow-ups say later."""
     from evalplat.campaigns.population import population_filter
@@ -480,7 +480,7 @@ def frozen_signals(campaign: Campaign) -> dict[str, int] | None:
     return {str(k): int(v) for k, v in (campaign.plan.risk_signals or {}).items()}
 
 
-def run_draw(session: Session, campaign: Campaign) -> SampleResult:
+def run_draw(session: DbSession, campaign: Campaign) -> SampleResult:
     """Re-run the draw from the database (read only): the population now, the published plan and seed."""
     if not campaign.seed:
         raise CampaignError(_l("The campaign has no seed yet."), code="no_seed")
@@ -515,7 +515,7 @@ def sample_codes(prefix: str, seed: str, case_keys: Iterable[tuple[str, str]]) -
     return {case_id: f"{prefix}-{n:0{width}d}" for n, (case_id, _key) in enumerate(keyed, start=1)}
 
 
-def draw_sample(session: Session, *, actor: User | None, campaign: Campaign, now: datetime) -> SampleResult:
+def draw_sample(session: DbSession, *, actor: User | None, campaign: Campaign, now: datetime) -> SampleResult:
     """Draw the sample into Sample rows and move the campaign to sampled.
 
     The draw runs on the frozen population only: if the cases changed since the freeze (the digest
@@ -593,7 +593,7 @@ class Verification:
         return self.digest_matches and self.selection_matches
 
 
-def verify_draw(session: Session, campaign: Campaign, *, seed: str | None = None,
+def verify_draw(session: DbSession, campaign: Campaign, *, seed: str | None = None,
                 plan: Mapping[str, Any] | None = None, digest: str | None = None) -> Verification:
     """Re-run the draw from the published seed, plan and digest, and compare with the stored sample.
 
@@ -619,7 +619,7 @@ def verify_draw(session: Session, campaign: Campaign, *, seed: str | None = None
                         extra=sorted(stored - drawn)[:20])
 
 
-def transition(session: Session, *, actor: User | None, campaign: Campaign, to_state: CampaignState | str,
+def transition(session: DbSession, *, actor: User | None, campaign: Campaign, to_state: CampaignState | str,
                now: datetime) -> Campaign:
     """The state machine's :func:`evalplat.campaigns.states.transition`, for views and the CLI."""
     return states.transition(session, campaign, to_state, actor=actor, now=now)

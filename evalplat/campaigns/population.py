@@ -11,10 +11,10 @@ from collections.abc import Iterator
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from evalplat.campaigns.models import Campaign, ScopeKind
 from evalplat.cases.models import Case
+from evalplat.db import DbSession
 from evalplat.organisations.models import Agency, Region
 from evalplat.sampling import PopulationRecord
 
@@ -56,7 +56,7 @@ def population_filter(campaign: Campaign) -> list[sa.ColumnElement[bool]]:
     return clauses
 
 
-def iter_population(session: Session, campaign: Campaign) -> Iterator[PopulationRecord]:
+def iter_population(session: DbSession, campaign: Campaign) -> Iterator[PopulationRecord]:
     """Stream the campaign's population as engine records (one query, fetched in chunks)."""
     # Core rows on the session's connection (no ORM row processing); the type is read as its stored text.
     stmt = (sa.select(Case.id, Agency.code, Case.case_number, sa.type_coerce(Case.case_type, sa.String),
@@ -72,5 +72,5 @@ def iter_population(session: Session, campaign: Campaign) -> Iterator[Population
         yield make(str(case_id), (agency_code, number), agency_code, case_type, sequence, closed)
 
 
-def population(session: Session, campaign: Campaign) -> list[PopulationRecord]:
+def population(session: DbSession, campaign: Campaign) -> list[PopulationRecord]:
     return list(iter_population(session, campaign))

@@ -27,12 +27,12 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from evalplat.accounts.models import User
 from evalplat.assignments.models import Assignment, AssignmentRound, AssignmentRun, AssignmentState, RunState
 from evalplat.audit.operations import record
 from evalplat.campaigns.models import Campaign, CampaignRubric, CampaignState, Sample
+from evalplat.db import DbSession
 from evalplat.errors import InvalidTransition
 from evalplat.i18n import lazy_gettext as _l
 from evalplat.labels import label, when
@@ -58,7 +58,7 @@ EDGES: dict[CampaignState, tuple[CampaignState, ...]] = {
 # States in which the sample, the plan and the initial assignment can still change.
 BEFORE_SCORING = frozenset({S.DRAFT, S.SAMPLED, S.ASSIGNED})
 
-Precondition = Callable[[Session, Campaign, datetime], Any]
+Precondition = Callable[[DbSession, Campaign, datetime], Any]
 
 
 def precondition(to_state: CampaignState | str, *, from_state: CampaignState | str | None = None
@@ -104,7 +104,7 @@ def allowed_targets(campaign: Campaign) -> tuple[CampaignState, ...]:
     return EDGES[campaign.state]
 
 
-def problems(session: Session, campaign: Campaign, to_state: CampaignState | str, *, now: datetime) -> list[str]:
+def problems(session: DbSession, campaign: Campaign, to_state: CampaignState | str, *, now: datetime) -> list[str]:
     """Messages of every unmet precondition for moving ``campaign`` to ``to_state`` (empty: it may move).
 
     Raises
@@ -136,7 +136,7 @@ def problems(session: Session, campaign: Campaign, to_state: CampaignState | str
     return found
 
 
-def transition(session: Session, campaign: Campaign, to_state: CampaignState | str, *, actor: User | None,
+def transition(session: DbSession, campaign: Campaign, to_state: CampaignState | str, *, actor: User | None,
                now: datetime, detail: dict[str, Any] | None = None) -> Campaign:
     """Move a campaign to ``to_state`` after checking the edge and every precondition.
 
@@ -186,12 +186,12 @@ def transition(session: Session, campaign: Campaign, to_state: CampaignState | s
 # --- built-in preconditions ---------------------------------------------------------------------------
 
 
-def sample_count(session: Session, campaign: Campaign) -> int:
+def sample_count(session: DbSession, campaign: Campaign) -> int:
     return session.scalar(sa.select(sa.func.count()).select_from(Sample)
                           .where(Sample.campaign_id == campaign.id)) or 0
 
 
-def reviews_started(session: Session, campaign: Campaign) -> int:
+def reviews_started(session: DbSession, campaign: Campaign) -> int:
     """Initial-round assignments of the campaign that have a review or were submitted."""
     stmt = (sa.select(sa.func.count()).select_from(Assignment).join(Sample, Sample.id == Assignment.sample_id)
             .outerjoin(Review, Review.assignment_id == Assignment.id)
@@ -200,7 +200,7 @@ def reviews_started(session: Session, campaign: Campaign) -> int:
     return session.scalar(stmt) or 0
 
 
-def undercovered_samples(session: Session, campaign: Campaign) -> int:
+def undercovered_samples(session: DbSession, campaign: Campaign) -> int:
     """Samples with fewer live initial assignments than the campaign's reviewers per case."""
     live = (sa.select(Assignment.sample_id, sa.func.count().label("n")).join(Sample, Sample.id == Assignment.sample_id)
             .where(Sample.campaign_id == campaign.id, Assignment.round == AssignmentRound.INITIAL,
@@ -213,13 +213,13 @@ def undercovered_samples(session: Session, campaign: Campaign) -> int:
     return session.scalar(stmt) or 0
 
 
-def _has_samples(session: Session, campaign: Campaign, now: datetime) -> Any:
+def _has_samples(session: DbSession, campaign: Campaign, now: datetime) -> Any:
     if not sample_count(session, campaign):
         return _l("No cases have been drawn.")
     return None
 
 
-def _has_committed_run(session: Session, campaign: Campaign, now: datetime) -> Any:
+def _has_committed_run(session: DbSession, campaign: Campaign, now: datetime) -> Any:
     committed = session.scalar(sa.select(sa.func.count()).select_from(AssignmentRun).where(
         AssignmentRun.campaign_id == campaign.id, AssignmentRun.round == AssignmentRound.INITIAL,
         AssignmentRun.state == RunState.COMMITTED))
@@ -228,27 +228,27 @@ def _has_committed_run(session: Session, campaign: Campaign, now: datetime) -> A
     return None
 
 
-def _every_sample_covered(session: Session, campaign: Campaign, now: datetime) -> Any:
+def _every_sample_covered(session: DbSession, campaign: Campaign, now: datetime) -> Any:
     short = undercovered_samples(session, campaign)
     if short:
         return _l("%(n)d sampled cases have fewer than %(k)d reviewers.", n=short, k=campaign.reviewers_per_case)
     return None
 
 
-def _no_review_started(session: Session, campaign: Campaign, now: datetime) -> Any:
+def _no_review_started(session: DbSession, campaign: Campaign, now: datetime) -> Any:
     started = reviews_started(session, campaign)
     if started:
         return _l("%(n)d reviews have already started.", n=started)
     return None
 
 
-def _no_committed_run(session: Session, campaign: Campaign, now: datetime) -> Any:
+def _no_committed_run(session: DbSession, campaign: Campaign, now: datetime) -> Any:
     if _has_committed_run(session, campaign, now) is None:
         return _l("Undo the committed assignment run first.")
     return None
 
 
-def _rubrics_pinned(session: Session, campaign: Campaign, now: datetime) -> Any:
+def _rubrics_pinned(session: DbSession, campaign: Campaign, now: datetime) -> Any:
     from evalplat.cases.models import Case
 
     folded = campaign.plan is not None and campaign.plan.fold_administrative
@@ -263,13 +263,13 @@ def _rubrics_pinned(session: Session, campaign: Campaign, now: datetime) -> Any:
     return None
 
 
-def _appeal_window_closed(session: Session, campaign: Campaign, now: datetime) -> Any:
+def _appeal_window_closed(session: DbSession, campaign: Campaign, now: datetime) -> Any:
     if campaign.appeal_closes_at is not None and now < campaign.appeal_closes_at:
         return _l("The appeal window is open until %(at)s.", at=when(campaign.appeal_closes_at))
     return None
 
 
-def _appeal_window_set(session: Session, campaign: Campaign, now: datetime) -> Any:
+def _appeal_window_set(session: DbSession, campaign: Campaign, now: datetime) -> Any:
     if campaign.appeal_closes_at is None:
         return _l("No appeal window is set: agencies could not appeal. Set it in the campaign settings first.")
     closes = campaign.appeal_closes_at if campaign.appeal_closes_at.tzinfo else \
