@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from evalplat.cases import page_ocr
 from evalplat.cases.models import (
@@ -58,11 +58,12 @@ from evalplat.cases.operations import (
     waiting_statuses,
     zero_counts,
 )
+from evalplat.db import DbSession
 from evalplat.files import Storage
 
 __all__ = ["CaseWork", "DocumentWork", "WorkerSetup", "compute_case", "default_workers", "redact_cases"]
 
-AfterBatch = Callable[[Session, list[Case]], None]
+AfterBatch = Callable[[DbSession, list[Case]], None]
 
 #: cases per transaction (and per task sent to a worker)
 BATCH_SIZE = 50
@@ -180,7 +181,7 @@ def default_workers(app: Any = None) -> int:
 
 
 # --- the calling process: inputs and writes --------------------------------------------------------------
-def _load_cases(session: Session, case_ids: Sequence[int]) -> list[Case]:
+def _load_cases(session: DbSession, case_ids: Sequence[int]) -> list[Case]:
     return list(session.scalars(
         sa.select(Case).where(Case.id.in_(case_ids)).order_by(Case.id).options(
             selectinload(Case.parties), selectinload(Case.documents).selectinload(Document.redaction),
@@ -210,7 +211,7 @@ def _work_of(case: Case, wanted: Sequence[DocumentStatus], pending: set[int]) ->
     return CaseWork(case.id, known_for_case(case), tuple(documents), facts_of_case(case), facts_spans_of(case))
 
 
-def _pending(session: Session, case_ids: Sequence[int]) -> set[int]:
+def _pending(session: DbSession, case_ids: Sequence[int]) -> set[int]:
     """The documents of these cases that have scanned pages queued or being read."""
     return set(session.execute(
         sa.select(DocumentPage.document_id).join(Document, Document.id == DocumentPage.document_id)
@@ -218,7 +219,7 @@ def _pending(session: Session, case_ids: Sequence[int]) -> set[int]:
                DocumentPage.state.in_((PageState.QUEUED, PageState.RUNNING)))).scalars())
 
 
-def _read_batch(session: Session, case_ids: Sequence[int], wanted: Sequence[DocumentStatus]
+def _read_batch(session: DbSession, case_ids: Sequence[int], wanted: Sequence[DocumentStatus]
                 ) -> tuple[list[CaseWork], dict[int, tuple[Any, ...]]]:
     cases = _load_cases(session, case_ids)
     pending = _pending(session, case_ids)
@@ -228,7 +229,7 @@ def _read_batch(session: Session, case_ids: Sequence[int], wanted: Sequence[Docu
     return works, prints
 
 
-def _store_batch(session: Session, storage: Storage, results: Sequence[CaseResult],
+def _store_batch(session: DbSession, storage: Storage, results: Sequence[CaseResult],
                  prints: Mapping[int, tuple[Any, ...]], wanted: Sequence[DocumentStatus],
                  counts: dict[str, int], after_batch: AfterBatch | None) -> None:
     """Write one batch's results in one transaction (the caller's session), then commit."""
@@ -260,7 +261,7 @@ def _store_batch(session: Session, storage: Storage, results: Sequence[CaseResul
         raise
 
 
-def redact_cases(session: Session, case_ids: Sequence[int], progress: ProgressFn | None = None, *,
+def redact_cases(session: DbSession, case_ids: Sequence[int], progress: ProgressFn | None = None, *,
                  retry_failed: bool = False, workers: int | None = None, batch_size: int = BATCH_SIZE,
                  after_batch: AfterBatch | None = None) -> dict[str, int]:
     """Extract every waiting document of the cases and redact each case, on ``workers`` processes.

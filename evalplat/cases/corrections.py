@@ -22,14 +22,13 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from evalplat.accounts.models import User
 from evalplat.anonymise import redact
 from evalplat.audit.operations import record
 from evalplat.cases import importer
 from evalplat.cases.models import Case, CaseParty, EvidenceChange, PartyRole
-from evalplat.db import utcnow
+from evalplat.db import DbSession, utcnow
 from evalplat.errors import DomainError, NotAllowed
 from evalplat.i18n import lazy_gettext as _l
 from evalplat.organisations.models import Lawyer
@@ -96,7 +95,7 @@ def _typed(case: Case) -> dict[str, Any]:
     return out
 
 
-def _parse(session: Session, case: Case, values: Mapping[str, str | None]) -> dict[str, Any]:
+def _parse(session: DbSession, case: Case, values: Mapping[str, str | None]) -> dict[str, Any]:
     """The submitted values, typed and checked; the first bad one is refused by name."""
     text = {name: (values.get(name) or "").strip() for name in CORRECTABLE}
     out: dict[str, Any] = {}
@@ -184,7 +183,7 @@ def _merge_known(*knowns: Mapping[str, list[str]]) -> dict[str, list[str]]:
     return out
 
 
-def correct_case(session: Session, *, actor: User, case: Case, values: Mapping[str, str | None], reason: str | None,
+def correct_case(session: DbSession, *, actor: User, case: Case, values: Mapping[str, str | None], reason: str | None,
                  now: datetime | None = None) -> Correction:
     """Correct the case's :data:`CORRECTABLE` fields with a reason (the caller commits).
 
@@ -251,7 +250,7 @@ def _has_redaction(case: Case) -> bool:
     return case.facts_redaction is not None or any(d.redaction is not None for d in case.documents)
 
 
-def mark_samples_changed(session: Session, case_id: int, now: datetime) -> int:
+def mark_samples_changed(session: DbSession, case_id: int, now: datetime) -> int:
     """Stamp the case's samples as changed (the reviewer's page looks no further otherwise); returns how many
     reviewers had begun scoring the case before ``now`` (they are notified by the next scan)."""
     from evalplat.assignments.models import Assignment, AssignmentState
@@ -270,7 +269,7 @@ def mark_samples_changed(session: Session, case_id: int, now: datetime) -> int:
                Assignment.state.in_([AssignmentState.ACCEPTED, AssignmentState.SUBMITTED]))) or 0)
 
 
-def _conflicts_now(session: Session, case: Case, actor: User, now: datetime) -> list[dict[str, Any]]:
+def _conflicts_now(session: DbSession, case: Case, actor: User, now: datetime) -> list[dict[str, Any]]:
     """Recompute the case's conflicts; the open assignments of the case whose reviewer now breaks a rule."""
     from evalplat.assignments.conflicts import compute_conflicts
     from evalplat.assignments.models import Assignment, AssignmentState

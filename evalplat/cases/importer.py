@@ -35,7 +35,6 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from sqlalchemy.orm import Session
 
 from evalplat.accounts.models import Role, User
 from evalplat.cases.models import (
@@ -47,7 +46,7 @@ from evalplat.cases.models import (
     DocumentStatus,
     PartyRole,
 )
-from evalplat.db import utcnow
+from evalplat.db import DbSession, utcnow
 from evalplat.files import FileRejected, Storage, open_zip, sniff
 from evalplat.files.archive import SafeZip, ZipEntry
 from evalplat.files.encrypted_type import current_keyring
@@ -285,7 +284,7 @@ class _Lookups:
     scope: Any = None
 
     @classmethod
-    def load(cls, session: Session, actor: User | None) -> _Lookups:
+    def load(cls, session: DbSession, actor: User | None) -> _Lookups:
         agencies: dict[str, int] = {}
         names: dict[int, str] = {}
         scope = None
@@ -651,7 +650,7 @@ def _plan_zip(zip_path: Path, report: ImportReport, options: ImportOptions) -> _
     return _FilePlan(archive, folders)
 
 
-def _resolve_folders(session: Session, plan: _FilePlan, lookups: _Lookups,
+def _resolve_folders(session: DbSession, plan: _FilePlan, lookups: _Lookups,
                      report: ImportReport) -> dict[str, int | tuple[int, str]]:
     """Map each case folder to an existing case id or to an (agency id, case number) being imported."""
     resolved: dict[str, int | tuple[int, str]] = {}
@@ -689,7 +688,7 @@ def _folder_problem(report: ImportReport, entries: Iterable[Any], code: str, fol
                                                 _zip_message(code, "en", folder)))
 
 
-def _frozen_case_ids(session: Session, case_ids: Sequence[int], *, collecting: bool) -> set[int]:
+def _frozen_case_ids(session: DbSession, case_ids: Sequence[int], *, collecting: bool) -> set[int]:
     """The cases among ``case_ids`` whose files this import may not touch.
 
     A case sampled by a campaign whose population is frozen keeps its file. One exception: the
@@ -740,7 +739,7 @@ def _case_keys_in(keys: Iterable[tuple[int, str]]) -> sa.ColumnElement[bool]:
 
 
 # --- writing -----------------------------------------------------------------------------------------
-def _write_cases(session: Session, rows: Sequence[tuple[Any, ...]]) -> None:
+def _write_cases(session: DbSession, rows: Sequence[tuple[Any, ...]]) -> None:
     """Insert validated case rows in the caller's transaction, with the fastest path of the database."""
     connection = session.connection()
     dialect = connection.dialect.name
@@ -773,7 +772,7 @@ BULK_CACHE_KIB = 128 * 1024
 
 
 @contextlib.contextmanager
-def _bulk_page_cache(session: Session) -> Iterator[None]:
+def _bulk_page_cache(session: DbSession) -> Iterator[None]:
     """On SQLite, a larger page cache for the write pass, then the connection's own size again.
 
     A large import touches pages of every index of ``cases`` (agency and number, lawyer, firm, closing
@@ -794,7 +793,7 @@ def _bulk_page_cache(session: Session) -> Iterator[None]:
         raw.execute(f"PRAGMA cache_size={previous}")  # type: ignore[union-attr]
 
 
-def _write_parties(session: Session, rows: Sequence[tuple[tuple[Any, ...], list[tuple[str, str]]]]) -> None:
+def _write_parties(session: DbSession, rows: Sequence[tuple[tuple[Any, ...], list[tuple[str, str]]]]) -> None:
     wanted = [(values[0], values[1]) for values, parties in rows if parties]
     if not wanted:
         return
@@ -812,7 +811,7 @@ def _write_parties(session: Session, rows: Sequence[tuple[tuple[Any, ...], list[
     session.execute(sa.insert(CaseParty.__table__), records)
 
 
-def _write_documents(session: Session, plan: _FilePlan, resolved: Mapping[str, int | tuple[int, str]],
+def _write_documents(session: DbSession, plan: _FilePlan, resolved: Mapping[str, int | tuple[int, str]],
                      storage: Storage, report: ImportReport, bad_paths: set[str]) -> None:
     keys = [v for v in resolved.values() if isinstance(v, tuple)]
     ids: dict[tuple[int, str], int] = {}
@@ -851,7 +850,7 @@ class DocumentWriter:
         read with one query per few hundred cases, instead of two lookups and a flush per document.
     """
 
-    def __init__(self, session: Session, storage: Storage, case_ids: Iterable[int]) -> None:
+    def __init__(self, session: DbSession, storage: Storage, case_ids: Iterable[int]) -> None:
         self.session = session
         self.storage = storage
         self.stored: set[tuple[int, str]] = set()
@@ -887,7 +886,7 @@ class DocumentWriter:
         return document
 
 
-def add_document(session: Session, *, case_id: int, data: bytes, filename: str, storage: Storage,
+def add_document(session: DbSession, *, case_id: int, data: bytes, filename: str, storage: Storage,
                  kind: DocumentKind | None = None) -> Document | None:
     """Store one checked file for a case; None when the case already has this exact file.
 
@@ -939,7 +938,7 @@ class _Spool:
 class _Pending:
     """Rows waiting for the check against cases already in the database (one query per batch)."""
 
-    def __init__(self, session: Session, lookups: _Lookups, spool: _Spool, validator: _Validator,
+    def __init__(self, session: DbSession, lookups: _Lookups, spool: _Spool, validator: _Validator,
                  report: ImportReport) -> None:
         self.session, self.lookups, self.spool, self.validator, self.report = (
             session, lookups, spool, validator, report)
@@ -997,7 +996,7 @@ def _confirm_duplicates(path: Path, positions: dict[str, int], lookups: _Lookups
 
 
 def import_cases(
-    session: Session,
+    session: DbSession,
     *,
     actor: User | None,
     source: str | os.PathLike[str],

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from evalplat import jobs
 from evalplat.accounts.models import User
@@ -39,7 +39,7 @@ from evalplat.cases.models import (
 )
 from evalplat.cases.page_ocr import start_pages
 from evalplat.cases.suspicion import flags_for, merge_flags, open_count
-from evalplat.db import utcnow
+from evalplat.db import DbSession, utcnow
 from evalplat.errors import DomainError, InvalidTransition
 from evalplat.extensions import db
 from evalplat.extract import extract_text
@@ -97,7 +97,7 @@ def evidence_change_reason(actor: User, case: Case, reason: str | None) -> str |
     return reason[:2000]
 
 
-def record_evidence_change(session: Session, *, actor: User, case: Case, action: str, reason: str,
+def record_evidence_change(session: DbSession, *, actor: User, case: Case, action: str, reason: str,
                            documents: Sequence[Document]) -> None:
     """Audit a change to a frozen case's file and keep it for the reviewers who had scored the case."""
     from evalplat.cases.corrections import mark_samples_changed
@@ -122,7 +122,7 @@ class UploadResult:
     problems: list[importer.FileProblem]
 
 
-def upload_documents(session: Session, *, actor: User, case: Case, files: Sequence[tuple[str, bytes]],
+def upload_documents(session: DbSession, *, actor: User, case: Case, files: Sequence[tuple[str, bytes]],
                      storage: Storage, kind: DocumentKind | None = None, stop_on_bad: bool = False,
                      reason: str | None = None) -> UploadResult:
     """Add files uploaded on the case page: each checked by content; bad ones reported by name.
@@ -176,7 +176,7 @@ def upload_documents(session: Session, *, actor: User, case: Case, files: Sequen
     return UploadResult(added, unchanged, problems)
 
 
-def delete_document(session: Session, *, actor: User, document: Document, reason: str | None = None) -> None:
+def delete_document(session: DbSession, *, actor: User, document: Document, reason: str | None = None) -> None:
     """Remove a document (e.g. a wrong or unreadable file) from its case; a frozen case's only by the
     organiser, with a reason."""
     frozen_reason = evidence_change_reason(actor, document.case, reason)
@@ -297,7 +297,7 @@ def apply_extraction(document: Document, extraction: Extraction, ciphertext: str
     return True
 
 
-def extract_document(session: Session, document: Document, storage: Storage,
+def extract_document(session: DbSession, document: Document, storage: Storage,
                      progress: ProgressFn = _no_progress) -> bool:
     """Extract a document's text (OCR where needed); on a bad file mark it failed with the named error.
 
@@ -479,12 +479,12 @@ def store_facts(case: Case, result: FactsResult) -> bool:
     return changed
 
 
-def _lock_case(session: Session, case_id: int) -> None:
+def _lock_case(session: DbSession, case_id: int) -> None:
     """Serialise redaction of one case (a row lock on PostgreSQL, the write lock on SQLite)."""
     session.execute(sa.update(Case).where(Case.id == case_id).values(id=Case.id))
 
 
-def _load_case(session: Session, case_id: int) -> Case:
+def _load_case(session: DbSession, case_id: int) -> Case:
     case = session.execute(
         sa.select(Case).where(Case.id == case_id).options(
             selectinload(Case.parties), selectinload(Case.documents).selectinload(Document.redaction),
@@ -593,7 +593,7 @@ def redactable_text(document: Document) -> str | None:
     return document.extracted_text
 
 
-def redact_case(session: Session, case_id: int) -> int:
+def redact_case(session: DbSession, case_id: int) -> int:
     """(Re)compute the automatic redaction of every extracted document of a case, in reading order.
 
     One :class:`~evalplat.anonymise.CaseMapping` is shared by the documents and the case's free-text
@@ -641,7 +641,7 @@ def _editable(document: Document) -> str:
     return text
 
 
-def add_span(session: Session, *, actor: User, document: Document, start: int | None = None,
+def add_span(session: DbSession, *, actor: User, document: Document, start: int | None = None,
              end: int | None = None, text: str | None = None, kind: str = "person") -> int:
     """Redact more: a stretch given by offsets, or every occurrence of a string in the case's documents.
 
@@ -688,7 +688,7 @@ def add_span(session: Session, *, actor: User, document: Document, start: int | 
     return added
 
 
-def remove_span(session: Session, *, actor: User, document: Document, start: int, end: int) -> None:
+def remove_span(session: DbSession, *, actor: User, document: Document, start: int, end: int) -> None:
     """Keep a stretch the automatic redaction had removed (remembered across re-redaction)."""
     text = _editable(document)
     spans = _spans_of(document, text)
@@ -737,7 +737,7 @@ def _save_fact(case: Case, field: str, text: str, spans: Sequence[Span], removed
     return True
 
 
-def add_fact_span(session: Session, *, actor: User, case: Case, field: str, start: int | None = None,
+def add_fact_span(session: DbSession, *, actor: User, case: Case, field: str, start: int | None = None,
                   end: int | None = None, text: str | None = None, kind: str = "person") -> int:
     """Redact more of a case fact (案由, 办理阶段, 办理结果): a stretch given by offsets, or every occurrence of a
     string in the field. The case needs approval again. Returns the spans added."""
@@ -762,7 +762,7 @@ def add_fact_span(session: Session, *, actor: User, case: Case, field: str, star
     return added
 
 
-def remove_fact_span(session: Session, *, actor: User, case: Case, field: str, start: int, end: int) -> None:
+def remove_fact_span(session: DbSession, *, actor: User, case: Case, field: str, start: int, end: int) -> None:
     """Keep a stretch of a case fact that the automatic redaction had removed (remembered across re-runs).
     The case needs approval again."""
     row, original = _fact_text(case, field)
@@ -781,7 +781,7 @@ def remove_fact_span(session: Session, *, actor: User, case: Case, field: str, s
            after={"field": field, "start": start, "end": end, "kind": target.kind})
 
 
-def approve_redaction(session: Session, *, actor: User, case: Case) -> int:
+def approve_redaction(session: DbSession, *, actor: User, case: Case) -> int:
     """Approve the redaction of every document of the case; from now on reviewers may read them.
 
     Raises
@@ -795,7 +795,7 @@ def approve_redaction(session: Session, *, actor: User, case: Case) -> int:
     return len(approved)
 
 
-def approve_redactions(session: Session, *, actor: User, cases: Sequence[Case]) -> int:
+def approve_redactions(session: DbSession, *, actor: User, cases: Sequence[Case]) -> int:
     """Approve the redactions of several cases (all or none) with one audit event for the batch.
 
     The event (``cases.redaction_approve_batch``) names every case and, per case, every document approved,
@@ -859,7 +859,7 @@ def _approve_documents(actor: User, case: Case, now: datetime) -> list[int]:
     return approved
 
 
-def settle_proposals(session: Session, *, actor: User, case: Case, accept: bool) -> int:
+def settle_proposals(session: DbSession, *, actor: User, case: Case, accept: bool) -> int:
     """Accept (the proposed text becomes the approved one) or reject what a re-run of the redactor proposed.
 
     Accepting is the checker's approval of the new text: it stays approved, under the actor's name.
@@ -898,7 +898,7 @@ def settle_proposals(session: Session, *, actor: User, case: Case, accept: bool)
     return len(settled)
 
 
-def dismiss_flags(session: Session, *, actor: User, case: Case, target: str | None = None,
+def dismiss_flags(session: DbSession, *, actor: User, case: Case, target: str | None = None,
                   start: int | None = None, end: int | None = None) -> int:
     """The checker has looked: mark flags as fine. One flag (``target`` "document:<id>" or "facts:<field>"
     with its offsets), or every open flag of the case when ``target`` is None. Returns flags dismissed."""
@@ -960,7 +960,7 @@ class DocumentFailed(Exception):
         self.code = document.error_code
 
 
-def process_document(session: Session, document_id: int, progress: ProgressFn = _no_progress) -> Document:
+def process_document(session: DbSession, document_id: int, progress: ProgressFn = _no_progress) -> Document:
     """Extract one document's text and redact its case; commits after each step.
 
     A PDF with scanned pages is split into page jobs instead (:mod:`evalplat.cases.page_ocr`): the
@@ -1011,7 +1011,7 @@ def waiting_statuses(retry_failed: bool = False) -> list[DocumentStatus]:
     return wanted
 
 
-def waiting_documents(session: Session, case_id: int, wanted: Sequence[DocumentStatus]) -> list[Document]:
+def waiting_documents(session: DbSession, case_id: int, wanted: Sequence[DocumentStatus]) -> list[Document]:
     """The case's documents to (re)read: in a ``wanted`` status, and not waiting for their page jobs."""
     pending = sa.select(DocumentPage.document_id).where(
         DocumentPage.method == "ocr", DocumentPage.state.in_((PageState.QUEUED, PageState.RUNNING)))
@@ -1025,7 +1025,7 @@ def zero_counts() -> dict[str, int]:
     return {"extracted": 0, "failed": 0, "paged": 0, "pages": 0, "redacted": 0}
 
 
-def store_extraction(session: Session, document: Document, extraction: Extraction, counts: dict[str, int],
+def store_extraction(session: DbSession, document: Document, extraction: Extraction, counts: dict[str, int],
                      ciphertext: str | None = None) -> bool:
     """Store one document's :class:`Extraction`: its text, its named error, or its page jobs (queued when the
     caller commits; the document is then redacted when its last page is read). True when it was paged."""
@@ -1040,7 +1040,7 @@ def store_extraction(session: Session, document: Document, extraction: Extractio
     return False
 
 
-def process_case(session: Session, case_id: int, storage: Storage, wanted: Sequence[DocumentStatus],
+def process_case(session: DbSession, case_id: int, storage: Storage, wanted: Sequence[DocumentStatus],
                  counts: dict[str, int], *, retry_failed: bool = False, paged: list[int] | None = None) -> None:
     """Extract the case's waiting documents and redact the case, adding to ``counts`` (the caller commits).
 
@@ -1076,7 +1076,7 @@ def process_case(session: Session, case_id: int, storage: Storage, wanted: Seque
     counts["redacted"] += redact_case(session, case_id)
 
 
-def process_case_documents(session: Session, case_ids: Sequence[int], progress: ProgressFn = _no_progress,
+def process_case_documents(session: DbSession, case_ids: Sequence[int], progress: ProgressFn = _no_progress,
                            *, retry_failed: bool = False, paged: list[int] | None = None) -> dict[str, int]:
     """Extract every not-yet-extracted document of the cases, then redact each case, one commit per case.
 
@@ -1100,7 +1100,7 @@ def process_case_documents(session: Session, case_ids: Sequence[int], progress: 
     return counts
 
 
-def campaign_case_ids(session: Session, campaign_id: int) -> list[int]:
+def campaign_case_ids(session: DbSession, campaign_id: int) -> list[int]:
     """The cases drawn into a campaign, in case id order."""
     from evalplat.campaigns.models import Sample
 
@@ -1145,7 +1145,7 @@ def redact_campaign_task(job_id: str, campaign_id: int) -> str:
     return str(run_tracked(job_id, work))
 
 
-def fan_out_campaign_redaction(session: Session, campaign_id: int, job_id: str, *,
+def fan_out_campaign_redaction(session: DbSession, campaign_id: int, job_id: str, *,
                                chunk_size: int = CHUNK_SIZE) -> int:
     """Queue the campaign's redaction as one job per chunk of cases; the record ``job_id`` follows them.
 
@@ -1226,7 +1226,7 @@ def process_case_task(job_id: str, case_id: int) -> str:
     return str(run_tracked(job_id, work))
 
 
-def retry_document(session: Session, *, actor: User, document: Document) -> None:
+def retry_document(session: DbSession, *, actor: User, document: Document) -> None:
     """Reset a failed document so that a new job processes it alone (the caller commits, then submits)."""
     ensure_can_change_evidence(actor, document.case)
     if document.status != DocumentStatus.FAILED:

@@ -22,12 +22,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from evalplat import jobs
 from evalplat.accounts.models import User
 from evalplat.audit.operations import record
 from evalplat.cases.models import Document, DocumentPage, DocumentStatus, PageState
+from evalplat.db import DbSession
 from evalplat.errors import InvalidTransition
 from evalplat.extensions import db
 from evalplat.extract.core import PdfPlan, finish_pdf, ocr_pdf_page, plan_pdf, ready_engine
@@ -61,7 +61,7 @@ class PageProgress:
         return self.done / self.total if self.total else 1.0
 
 
-def page_progress(session: Session, document_id: int) -> PageProgress | None:
+def page_progress(session: DbSession, document_id: int) -> PageProgress | None:
     """Progress of the document's page jobs (None when its pages were not OCR'd one job each)."""
     rows = session.execute(sa.select(DocumentPage.number, DocumentPage.state)
                            .where(DocumentPage.document_id == document_id, DocumentPage.method == "ocr")
@@ -73,7 +73,7 @@ def page_progress(session: Session, document_id: int) -> PageProgress | None:
                         running=sum(1 for _, s in rows if s == PageState.RUNNING))
 
 
-def progress_for(session: Session, document_ids: Sequence[int]) -> dict[int, PageProgress]:
+def progress_for(session: DbSession, document_ids: Sequence[int]) -> dict[int, PageProgress]:
     """:func:`page_progress` of several documents in one query (for the case page)."""
     if not document_ids:
         return {}
@@ -101,7 +101,7 @@ def pdf_plan(data: bytes, filename: str) -> PdfPlan | None:
     return plan_pdf(data, filename)
 
 
-def queue_pages(session: Session, document: Document, plan: PdfPlan, *, actor_id: int | None = None) -> int:
+def queue_pages(session: DbSession, document: Document, plan: PdfPlan, *, actor_id: int | None = None) -> int:
     """Store a PDF's pages as rows, its scanned ones as queued page jobs; returns the pages queued.
 
     The text-layer pages are stored as read; the document stays ``extracting`` until its last scanned page
@@ -131,7 +131,7 @@ def queue_pages(session: Session, document: Document, plan: PdfPlan, *, actor_id
     return len(plan.todo)
 
 
-def start_pages(session: Session, document: Document, storage: Storage, *, config: OcrConfig | None = None,
+def start_pages(session: DbSession, document: Document, storage: Storage, *, config: OcrConfig | None = None,
                 actor_id: int | None = None) -> int:
     """Split a PDF with scanned pages into page jobs and commit; returns the number of pages queued (0: not paged).
 
@@ -157,7 +157,7 @@ def start_pages(session: Session, document: Document, storage: Storage, *, confi
 UNDER_WAY = (DocumentStatus.EXTRACTING, DocumentStatus.EXTRACTED)
 
 
-def wait_for_documents(session: Session, document_ids: Sequence[int], *, tick: Callable[[int], None] | None = None,
+def wait_for_documents(session: DbSession, document_ids: Sequence[int], *, tick: Callable[[int], None] | None = None,
                        settle_seconds: float = 120.0, poll_seconds: float = 1.0) -> dict[int, PageProgress]:
     """Wait until every page of the documents is read or failed, and each document has been assembled and
     redacted (or marked failed) by the job of its last page; ``tick(pages finished)`` after each look.
@@ -182,7 +182,7 @@ def wait_for_documents(session: Session, document_ids: Sequence[int], *, tick: C
         time.sleep(poll_seconds)
 
 
-def retry_failed_pages(session: Session, document: Document, *, actor: User | None = None) -> int:
+def retry_failed_pages(session: DbSession, document: Document, *, actor: User | None = None) -> int:
     """Queue the failed pages of a document that failed on some of its pages again, each alone (the pages
     already read are kept); returns the pages queued (0 when the document did not fail that way)."""
     if document.status != DocumentStatus.FAILED or document.error_code != PAGES_FAILED:
@@ -194,7 +194,7 @@ def retry_failed_pages(session: Session, document: Document, *, actor: User | No
 
 
 # --- one page --------------------------------------------------------------------------------------------
-def ocr_page(session: Session, page_id: int, storage: Storage, *, config: OcrConfig | None = None) -> DocumentPage:
+def ocr_page(session: DbSession, page_id: int, storage: Storage, *, config: OcrConfig | None = None) -> DocumentPage:
     """Read one scanned page and store its text; assemble the document if it was the last one.
 
     Raises
@@ -238,7 +238,7 @@ def ocr_page(session: Session, page_id: int, storage: Storage, *, config: OcrCon
     return page
 
 
-def _put_back_names(session: Session, document: Document, text: str) -> tuple[str, int]:
+def _put_back_names(session: DbSession, document: Document, text: str) -> tuple[str, int]:
     """The page's text with the case's people's names put back where OCR misread one look-alike character
     of them (:mod:`evalplat.extract.known_names`), and how many."""
     from evalplat.cases.operations import correct_ocr_pages, known_for_case, person_names
@@ -246,7 +246,7 @@ def _put_back_names(session: Session, document: Document, text: str) -> tuple[st
     return correct_ocr_pages(text, [(0, len(text))], person_names(known_for_case(document.case)))
 
 
-def _claim(session: Session, document_id: int, status: DocumentStatus, **values: object) -> bool:
+def _claim(session: DbSession, document_id: int, status: DocumentStatus, **values: object) -> bool:
     """Move the document out of ``extracting``; True for the one caller that did it."""
     result = session.execute(sa.update(Document).where(Document.id == document_id,
                                                        Document.status == DocumentStatus.EXTRACTING)
@@ -254,7 +254,7 @@ def _claim(session: Session, document_id: int, status: DocumentStatus, **values:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def finish_document(session: Session, document_id: int) -> bool:
+def finish_document(session: DbSession, document_id: int) -> bool:
     """When no page of the document is left to read: assemble and redact it, or mark it failed naming the pages.
 
     Returns True when this call finished the document (at most one concurrent caller does).
@@ -292,7 +292,7 @@ def finish_document(session: Session, document_id: int) -> bool:
     return True
 
 
-def retry_page(session: Session, *, actor: User | None, page: DocumentPage, commit: bool = True) -> None:
+def retry_page(session: DbSession, *, actor: User | None, page: DocumentPage, commit: bool = True) -> None:
     """Queue a failed page again, alone; the document goes back to ``extracting`` until it is read.
 
     The job is queued when the session commits: here, or by the caller when ``commit`` is False.
