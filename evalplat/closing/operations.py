@@ -18,7 +18,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from evalplat.accounts.models import User
 from evalplat.audit.operations import record
@@ -35,6 +34,7 @@ from evalplat.closing.models import (
     ClosingState,
     MarkStatus,
 )
+from evalplat.db import DbSession
 from evalplat.errors import DomainError, InvalidTransition, NotAllowed
 from evalplat.i18n import lazy_gettext as _l
 
@@ -65,7 +65,7 @@ def checklist_of(review: ClosingReview) -> Checklist:
                            code="checklist_gone") from None
 
 
-def review_for(session: Session, case: Case, *, now: datetime) -> ClosingReview:
+def review_for(session: DbSession, case: Case, *, now: datetime) -> ClosingReview:
     """The case's closing review, opened (awaiting the first level) with the checklist of its type and stage."""
     review = session.scalar(sa.select(ClosingReview).where(ClosingReview.case_id == case.id))
     if review is not None:
@@ -116,7 +116,7 @@ def _due(due_on: date | None, now: datetime) -> date:
     return due_on
 
 
-def _record_check(session: Session, review: ClosingReview, *, level: CheckLevel, outcome: CheckOutcome,
+def _record_check(session: DbSession, review: ClosingReview, *, level: CheckLevel, outcome: CheckOutcome,
                   actor: User, marks: Mapping[str, Mark], note: str, due_on: date | None,
                   now: datetime) -> ClosingCheck:
     check = ClosingCheck(review_id=review.id, level=int(level), round=review.round, outcome=outcome,
@@ -132,7 +132,7 @@ def _return(review: ClosingReview, due_on: date) -> None:
     review.returns += 1
 
 
-def _audit(session: Session, review: ClosingReview, actor: User, action: str, before: str, now: datetime,
+def _audit(session: DbSession, review: ClosingReview, actor: User, action: str, before: str, now: datetime,
            **after: Any) -> None:
     session.flush()
     record(session, actor_id=actor.id, action=action, object_type="closing_review", object_id=review.id, at=now,
@@ -140,7 +140,7 @@ def _audit(session: Session, review: ClosingReview, actor: User, action: str, be
            after={"state": review.state.value, "case_id": review.case_id, **after})
 
 
-def check_first_level(session: Session, *, actor: User, case: Case, marks: Mapping[str, Any], note: str = "",
+def check_first_level(session: DbSession, *, actor: User, case: Case, marks: Mapping[str, Any], note: str = "",
                       due_on: date | None = None, now: datetime) -> ClosingReview:
     """First level: agency staff mark every checklist item present, missing, defective (or not applicable).
 
@@ -186,7 +186,7 @@ def check_first_level(session: Session, *, actor: User, case: Case, marks: Mappi
     return review
 
 
-def check_second_level(session: Session, *, actor: User, review: ClosingReview, confirm: bool,
+def check_second_level(session: DbSession, *, actor: User, review: ClosingReview, confirm: bool,
                        marks: Mapping[str, Any] | None = None, note: str = "", due_on: date | None = None,
                        now: datetime) -> ClosingReview:
     """Second level: a person other than the first-level checker confirms the file (the case closes) or

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from evalplat.accounts.models import User
 from evalplat.cases.models import Case
@@ -23,6 +23,7 @@ from evalplat.closing.models import (
     ClosingState,
     closing_scope,
 )
+from evalplat.db import DbSession
 from evalplat.extensions import db
 from evalplat.organisations.models import Agency
 
@@ -129,7 +130,7 @@ class ClosingSummary:
         return self.rate(self.second_passed, self.second_checks)
 
 
-def closing_summary(session: Session, *, agency_ids: list[int] | None = None, year: int | None = None,
+def closing_summary(session: DbSession, *, agency_ids: list[int] | None = None, year: int | None = None,
                     top: int = 10) -> ClosingSummary:
     """Pass rates at each level (share of checks passed) and the most often missing or defective items."""
     def where(stmt: sa.Select[Any]) -> sa.Select[Any]:
