@@ -26,11 +26,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from evalplat.accounts.models import Role, User, UserRole
 from evalplat.assignments.models import Assignment, AssignmentRound, AssignmentState
 from evalplat.campaigns.models import Campaign, CampaignState, Sample
+from evalplat.db import DbSession
 from evalplat.errors import InvalidTransition
 from evalplat.organisations.models import Agency, Region, RegionLevel
 from forms.review import SUBMIT, ItemEntry, ReviewScores
@@ -69,7 +69,7 @@ def review_scores(rubric: Rubric, fraction: float | dict[str, float], *, veto: s
     return ReviewScores(mode=SUBMIT, entries=entries, points=points, vetoes=(veto,) if veto else ())
 
 
-def score_assignment(session: Session, assignment: Assignment, scores: ReviewScores, now: datetime,
+def score_assignment(session: DbSession, assignment: Assignment, scores: ReviewScores, now: datetime,
                      summary: str = "") -> Any:
     """The reviewer accepts (if needed) and submits a review, through the workspace's operations."""
     from evalplat.reviews.operations import accept_assignment, submit_review
@@ -98,7 +98,7 @@ class DemoCampaigns:
     levels: dict[str, int] = field(default_factory=dict)
 
 
-def _organiser(session: Session, username: str | None = None) -> User:
+def _organiser(session: DbSession, username: str | None = None) -> User:
     """The organiser called ``username``; by default the first organiser (the main province's)."""
     query = sa.select(User).join(UserRole, UserRole.user_id == User.id).where(UserRole.role == Role.ORGANISER)
     if username is not None:
@@ -109,7 +109,7 @@ def _organiser(session: Session, username: str | None = None) -> User:
     return user
 
 
-def _city_agencies(session: Session, cities: int, skip: int, organiser: User, also: tuple[str, ...] = ()
+def _city_agencies(session: DbSession, cities: int, skip: int, organiser: User, also: tuple[str, ...] = ()
                    ) -> list[int]:
     """Agencies of the organiser's cities number ``skip`` … ``skip + cities - 1`` in code order (and of its
     cities named in ``also``)."""
@@ -123,14 +123,14 @@ def _city_agencies(session: Session, cities: int, skip: int, organiser: User, al
     return list(session.scalars(sa.select(Agency.id).where(Agency.city_id.in_(city_ids)).order_by(Agency.id)))
 
 
-def _county_agencies(session: Session, city_name: str) -> list[int]:
+def _county_agencies(session: DbSession, city_name: str) -> list[int]:
     """The county-level agencies of a city (not the city's own agency)."""
     city = sa.select(Region.id).where(Region.name == city_name, Region.level == RegionLevel.CITY).scalar_subquery()
     return list(session.scalars(sa.select(Agency.id).where(Agency.city_id == city, Agency.region_id != city)
                                 .order_by(Agency.id)))
 
 
-def _approve_redactions(session: Session, campaign: Campaign, organiser: User) -> int:
+def _approve_redactions(session: DbSession, campaign: Campaign, organiser: User) -> int:
     """Redact and approve the sampled cases (the anonymisation step reviewers depend on)."""
     from evalplat.cases.models import Case
     from evalplat.cases.operations import approve_redaction, redact_case
@@ -149,7 +149,7 @@ def _approve_redactions(session: Session, campaign: Campaign, organiser: User) -
     return done
 
 
-def _new_campaign(session: Session, organiser: User, *, name: str, prefix: str, year: int, agencies: list[int],
+def _new_campaign(session: DbSession, organiser: User, *, name: str, prefix: str, year: int, agencies: list[int],
                   seed: str, now: datetime, per_stratum: int = 1) -> Campaign:
     from evalplat.assignments import operations as assigning
     from evalplat.campaigns import operations as ops
@@ -172,7 +172,7 @@ def _new_campaign(session: Session, organiser: User, *, name: str, prefix: str, 
     return campaign
 
 
-def _score_round(session: Session, campaign: Campaign, rng: random.Random, quality: dict[int, float],
+def _score_round(session: DbSession, campaign: Campaign, rng: random.Random, quality: dict[int, float],
                  leniency: dict[int, float], now: datetime, share: float = 1.0) -> int:
     """Submit initial reviews (a share of them) with the simulated model; returns how many."""
     from evalplat.reviews.rubrics import rubric_for_assignment
@@ -197,7 +197,7 @@ def _score_round(session: Session, campaign: Campaign, rng: random.Random, quali
     return done
 
 
-def _adjudicate(session: Session, campaign: Campaign, rng: random.Random, quality: dict[int, float],
+def _adjudicate(session: DbSession, campaign: Campaign, rng: random.Random, quality: dict[int, float],
                 now: datetime) -> int:
     from evalplat.results.operations import decide
 
@@ -212,13 +212,13 @@ def _adjudicate(session: Session, campaign: Campaign, rng: random.Random, qualit
     return len(rows)
 
 
-def _staff_of(session: Session, agency_id: int) -> User | None:
+def _staff_of(session: DbSession, agency_id: int) -> User | None:
     return session.scalar(sa.select(User).join(UserRole, UserRole.user_id == User.id)
                           .where(User.agency_id == agency_id, UserRole.role == Role.AGENCY_STAFF)
                           .order_by(User.id).limit(1))
 
 
-def _appeals(session: Session, campaign: Campaign, organiser: User, now: datetime) -> dict[str, int]:
+def _appeals(session: DbSession, campaign: Campaign, organiser: User, now: datetime) -> dict[str, int]:
     from evalplat.appeals.operations import accept_appeal, file_appeal, reject_appeal
     from evalplat.cases.models import Case
     from evalplat.results.operations import decide
@@ -253,7 +253,7 @@ def _appeals(session: Session, campaign: Campaign, organiser: User, now: datetim
     return counts
 
 
-def _run_to_publication(session: Session, campaign: Campaign, organiser: User, rng: random.Random,
+def _run_to_publication(session: DbSession, campaign: Campaign, organiser: User, rng: random.Random,
                         quality: dict[int, float], leniency: dict[int, float], t0: datetime,
                         now: datetime) -> dict[str, int]:
     """Anonymise, score, consolidate, adjudicate and publish a freshly assigned campaign (with its circular)."""
@@ -275,7 +275,7 @@ def _run_to_publication(session: Session, campaign: Campaign, organiser: User, r
     return {"redacted_cases": redacted, "reviews": reviews, "adjudicated": adjudicated}
 
 
-def _has_user(session: Session, username: str) -> bool:
+def _has_user(session: DbSession, username: str) -> bool:
     return session.scalar(sa.select(User.id).where(User.username == username)) is not None
 
 
@@ -286,7 +286,7 @@ LEVEL_CAMPAIGNS: tuple[tuple[str, str, str, str, str], ...] = (
 )
 
 
-def build_demo_campaigns(session: Session, *, seed: int = 2024, year: int = 2024, now: datetime,
+def build_demo_campaigns(session: DbSession, *, seed: int = 2024, year: int = 2024, now: datetime,
                          cities: int = 3, progress: Callable[[str], None] | None = None) -> DemoCampaigns:
     """Add the demo campaigns to the demo provinces (in the caller's transaction; not committed).
 

@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from evalplat.accounts import passwords
 from evalplat.accounts.models import User, UserRole
@@ -28,6 +27,7 @@ from evalplat.cases.models import (
     decrypt_column,
     encrypt_column,
 )
+from evalplat.db import DbSession
 from evalplat.organisations.jurisdiction import national_region
 from evalplat.organisations.models import Agency, Firm, Lawyer, Region, ReviewerProfile
 
@@ -73,7 +73,7 @@ def documents_policy(cases: int, documents: str) -> str:
     return documents
 
 
-def has_agencies(session: Session) -> int:
+def has_agencies(session: DbSession) -> int:
     """Number of agencies in the database (the demo runs only into a database without any)."""
     return session.scalar(sa.select(sa.func.count()).select_from(Agency)) or 0
 
@@ -84,7 +84,7 @@ def not_empty_message(agencies: int) -> str:
             "(use --if-empty to skip quietly)")
 
 
-def _offsets(session: Session) -> dict[str, int]:
+def _offsets(session: DbSession) -> dict[str, int]:
     return {model.__tablename__: session.scalar(sa.select(sa.func.coalesce(sa.func.max(model.id), 0))) or 0
             for model in _ID_TABLES}
 
@@ -104,7 +104,7 @@ def _place_in_jurisdictions(province: Province, nation_id: int) -> None:
         profile["jurisdiction_id"] = region_ids[pool] if pool else top["id"]
 
 
-def _insert(session: Session, model: type[Any], rows: Sequence[dict[str, Any]], chunk: int = CHUNK) -> None:
+def _insert(session: DbSession, model: type[Any], rows: Sequence[dict[str, Any]], chunk: int = CHUNK) -> None:
     """Bulk-insert rows keyed by column name (a Core executemany: no ORM bookkeeping per row)."""
     statement = sa.insert(model.__table__)
     for start in range(0, len(rows), chunk):
@@ -118,7 +118,7 @@ def _encrypted(rows: list[dict[str, Any]], column: str, context: str) -> list[di
     return rows
 
 
-def _advance_sequences(session: Session) -> None:
+def _advance_sequences(session: DbSession) -> None:
     """After explicit ids, move PostgreSQL's id sequences past them (SQLite needs nothing)."""
     if session.get_bind().dialect.name != "postgresql":
         return
@@ -129,7 +129,7 @@ def _advance_sequences(session: Session) -> None:
             f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)"))
 
 
-def _check_usernames(session: Session, provinces: Sequence[Province]) -> None:
+def _check_usernames(session: DbSession, provinces: Sequence[Province]) -> None:
     names = [u["username"] for province in provinces for u in province.users]
     taken = session.scalars(sa.select(User.username).where(User.username.in_(names))).all()
     if taken:
@@ -143,7 +143,7 @@ def case_split(cases: int) -> list[int]:
     return [cases - second, second]
 
 
-def _province_rows(session: Session, province: Province) -> None:
+def _province_rows(session: DbSession, province: Province) -> None:
     _insert(session, Region, province.regions)
     _insert(session, Agency, province.agencies)
     _insert(session, Firm, province.firms)
@@ -153,7 +153,7 @@ def _province_rows(session: Session, province: Province) -> None:
     _insert(session, ReviewerProfile, province.reviewers)
 
 
-def generate(session: Session, *, cases: int = DEFAULT_CASES, seed: int = DEFAULT_SEED, year: int = DEFAULT_YEAR,
+def generate(session: DbSession, *, cases: int = DEFAULT_CASES, seed: int = DEFAULT_SEED, year: int = DEFAULT_YEAR,
              documents: str = "auto", progress: Callable[[int], None] | None = None) -> DemoSummary:
     """Generate the demo provinces into an empty database, in the caller's transaction (not committed).
 
@@ -246,7 +246,7 @@ def generate(session: Session, *, cases: int = DEFAULT_CASES, seed: int = DEFAUL
     return DemoSummary(counts, policy, time.perf_counter() - started)
 
 
-def demo_users(session: Session) -> list[User]:
+def demo_users(session: DbSession) -> list[User]:
     """Users created by the demo generator (their e-mail is in the reserved demo domain)."""
     return list(session.scalars(sa.select(User).where(User.email.like(f"%@{DEMO_EMAIL_DOMAIN}"))
                                 .order_by(User.id)))
@@ -257,7 +257,7 @@ def _digest_lines(rows: Iterable[Sequence[Any]]) -> Iterable[bytes]:
         yield ("\t".join("" if v is None else str(v) for v in row) + "\n").encode("utf-8")
 
 
-def case_digest(session: Session) -> str:
+def case_digest(session: DbSession) -> str:
     """SHA-256 over every case with its agency code, lawyer licence, parties and document texts.
 
     Ids are left out, so two databases with the same province give the same digest.

@@ -17,7 +17,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from evalplat.accounts.models import Role, User, UserRole
 from evalplat.audit.operations import record
@@ -25,6 +24,7 @@ from evalplat.campaigns.models import Sample
 from evalplat.cases.models import Case, encrypt_column
 from evalplat.closing.checklist import load_checklists
 from evalplat.closing.models import ClosingCheck, ClosingMark, ClosingReview
+from evalplat.db import DbSession
 from evalplat.followups.models import (
     ADDRESS_CONTEXT,
     BREACHES,
@@ -54,16 +54,16 @@ class DemoPostcase:
     seconds: float
 
 
-def _next_id(session: Session, model: Any) -> int:
+def _next_id(session: DbSession, model: Any) -> int:
     return int(session.scalar(sa.select(sa.func.coalesce(sa.func.max(model.id), 0))) or 0) + 1
 
 
-def _insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
+def _insert(session: DbSession, model: Any, rows: list[dict[str, Any]]) -> None:
     for start in range(0, len(rows), CHUNK):
         session.execute(sa.insert(model.__table__), rows[start:start + CHUNK])
 
 
-def _checkers(session: Session, now: datetime) -> tuple[dict[int, int], dict[int, int], int]:
+def _checkers(session: DbSession, now: datetime) -> tuple[dict[int, int], dict[int, int], int]:
     """Agency staff per agency (first level), a second-level checker per agency and one at the bureau."""
     staff = dict(session.execute(sa.select(User.agency_id, sa.func.min(User.id)).join(UserRole)
                                  .where(UserRole.role == Role.AGENCY_STAFF).group_by(User.agency_id)).all())
@@ -92,7 +92,7 @@ def _checkers(session: Session, now: datetime) -> tuple[dict[int, int], dict[int
     return staff, checkers, bureau
 
 
-def build_demo_postcase(session: Session, *, seed: int = 2024, year: int = 2024, now: datetime,
+def build_demo_postcase(session: DbSession, *, seed: int = 2024, year: int = 2024, now: datetime,
                         progress: Callable[[str], None] | None = None) -> DemoPostcase:
     """Add closing reviews, self-evaluations and follow-ups to a demo province (not committed)."""
     started = time.perf_counter()
@@ -114,7 +114,7 @@ def build_demo_postcase(session: Session, *, seed: int = 2024, year: int = 2024,
     return DemoPostcase(counts, time.perf_counter() - started)
 
 
-def _closing(session: Session, rng: random.Random, cases: list[Any], staff: dict[int, int],
+def _closing(session: DbSession, rng: random.Random, cases: list[Any], staff: dict[int, int],
              checkers: dict[int, int], bureau: int, now: datetime) -> dict[str, int]:
     book = load_checklists()
     review_id, check_id = _next_id(session, ClosingReview), _next_id(session, ClosingCheck)
@@ -181,7 +181,7 @@ def _closing(session: Session, rng: random.Random, cases: list[Any], staff: dict
             "returned_now": returned_now}
 
 
-def _self_evaluations(session: Session, rng: random.Random, cases: list[Any], staff: dict[int, int],
+def _self_evaluations(session: DbSession, rng: random.Random, cases: list[Any], staff: dict[int, int],
                       now: datetime) -> dict[str, int]:
     """Every closed case gets the agency's own evaluation: the case's quality (its peer result when it has one)
     plus the agency's leniency plus noise, turned into levels of the form's items."""
@@ -210,7 +210,7 @@ def _self_evaluations(session: Session, rng: random.Random, cases: list[Any], st
     return {"self_evaluations": len(rows)}
 
 
-def _followups(session: Session, rng: random.Random, year: int, staff: dict[int, int],
+def _followups(session: DbSession, rng: random.Random, year: int, staff: dict[int, int],
                now: datetime) -> dict[str, int]:
     agencies = session.scalars(sa.select(Agency).order_by(Agency.code)).all()
     with_cases = set(session.scalars(sa.select(Case.agency_id).where(Case.year == year).distinct()))

@@ -8,12 +8,12 @@ one object), so the rubrics are de-duplicated by key before they are stored.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
+from evalplat.db import DbSession
 from evalplat.reviews.models import RubricVersion
 
 
-def ensure_rubric_versions(session: Session) -> list[RubricVersion]:
+def ensure_rubric_versions(session: DbSession) -> list[RubricVersion]:
     """Add a version for every current rubric whose content is not stored yet.
 
     Parameters
