@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from evalplat.accounts.models import User
 from evalplat.cases.models import Case
+from evalplat.db import DbSession
 from evalplat.errors import DomainError
 from evalplat.followups import operations
 from evalplat.followups.models import QUESTIONS, AttemptOutcome, FollowupPlan, FollowupTarget, TargetState
@@ -86,7 +86,7 @@ class _Row:
     visit: operations.Visit | None
 
 
-def import_results(session: Session, *, actor: User, agency_id: int, source: bytes | str | Path, filename: str,
+def import_results(session: DbSession, *, actor: User, agency_id: int, source: bytes | str | Path, filename: str,
                    max_problems: int = 200) -> int:
     """Check the whole file, then write every row (attempts, and visits for reached calls). Returns rows written.
 

@@ -9,11 +9,11 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from evalplat.accounts.models import Role, User
 from evalplat.audit.operations import record
 from evalplat.cases.models import Case
+from evalplat.db import DbSession
 from evalplat.errors import DomainError, InvalidTransition, NotAllowed
 from evalplat.followups.models import (
     BREACHES,
@@ -54,7 +54,7 @@ def _staff_of(actor: User, agency_id: int) -> None:
 
 # --- plans ----------------------------------------------------------------------------------------------------
 
-def draw_plan(session: Session, *, actor: User, agency: Agency, year: int, mode: str, share: str | None = None,
+def draw_plan(session: DbSession, *, actor: User, agency: Agency, year: int, mode: str, share: str | None = None,
               count: int | None = None, seed: str, now: datetime) -> FollowupPlan:
     """Draw an agency's follow-up plan for a year from its closed cases, reproducibly (evalplat.sampling).
 
@@ -92,7 +92,7 @@ def draw_plan(session: Session, *, actor: User, agency: Agency, year: int, mode:
     return row
 
 
-def _population(session: Session, agency: Agency, year: int, mode: str, share: str | None,
+def _population(session: DbSession, agency: Agency, year: int, mode: str, share: str | None,
                 count: int | None) -> tuple[SamplingPlan, list[PopulationRecord], dict[str, int | None]]:
     try:
         plan = SamplingPlan({"all": "census", "share": "proportion", "count": "fixed"}[mode],
@@ -112,7 +112,7 @@ def _population(session: Session, agency: Agency, year: int, mode: str, share: s
     return plan, records, {str(c.id): c.lawyer_id for c in cases}
 
 
-def verify_plan(session: Session, plan: FollowupPlan) -> tuple[bool, str]:
+def verify_plan(session: DbSession, plan: FollowupPlan) -> tuple[bool, str]:
     """Draw the plan again from today's closed cases and its seed: (same targets and population?, digest now)."""
     agency = session.get(Agency, plan.agency_id)
     assert agency is not None  # foreign key
@@ -126,7 +126,7 @@ def verify_plan(session: Session, plan: FollowupPlan) -> tuple[bool, str]:
 
 # --- calls ----------------------------------------------------------------------------------------------------
 
-def set_contact(session: Session, *, actor: User, target: FollowupTarget, phone: str | None, address: str | None,
+def set_contact(session: DbSession, *, actor: User, target: FollowupTarget, phone: str | None, address: str | None,
                 now: datetime) -> FollowupTarget:
     """Set the client's phone number and address (encrypted at rest; never written to the audit log)."""
     _staff_of(actor, target.agency_id)
@@ -142,7 +142,7 @@ def set_contact(session: Session, *, actor: User, target: FollowupTarget, phone:
     return target
 
 
-def record_attempt(session: Session, *, actor: User, target: FollowupTarget, outcome: str, note: str = "",
+def record_attempt(session: DbSession, *, actor: User, target: FollowupTarget, outcome: str, note: str = "",
                    at: datetime, source: str = "manual") -> FollowupAttempt:
     """Record one call attempt (reached, no answer, out of service, no such number, refused)."""
     _staff_of(actor, target.agency_id)
@@ -186,7 +186,7 @@ def check_visit(visit: Visit) -> list[tuple[str, Any]]:
     return problems
 
 
-def record_visit(session: Session, *, actor: User, target: FollowupTarget, visit: Visit, at: datetime,
+def record_visit(session: DbSession, *, actor: User, target: FollowupTarget, visit: Visit, at: datetime,
                  attempt: FollowupAttempt | None = None, source: str = "manual") -> FollowupVisit:
     """Record the questionnaire of a completed visit. A reported fee, gift, meal or absence opens a complaint,
     which the organiser's complaint list shows at once."""
@@ -219,7 +219,7 @@ def record_visit(session: Session, *, actor: User, target: FollowupTarget, visit
     return row
 
 
-def handle_complaint(session: Session, *, actor: User, complaint: FollowupComplaint, note: str,
+def handle_complaint(session: DbSession, *, actor: User, complaint: FollowupComplaint, note: str,
                      now: datetime) -> FollowupComplaint:
     """The organiser records how a complaint was handled."""
     if Role.ORGANISER not in actor.roles:

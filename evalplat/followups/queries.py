@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from evalplat.accounts.models import User
 from evalplat.cases.models import Case
+from evalplat.db import DbSession
 from evalplat.extensions import db
 from evalplat.followups.models import (
     SATISFIED,
@@ -95,7 +95,7 @@ class Rates:
         return self.satisfied / self.visits if self.visits else None
 
 
-def rates(session: Session, *, by: str = "agency", agency_ids: list[int] | None = None) -> list[Rates]:
+def rates(session: DbSession, *, by: str = "agency", agency_ids: list[int] | None = None) -> list[Rates]:
     """Contact rate (clients reached or who answered and refused, of clients called at least once) and
     satisfaction rate (visits rated satisfied or very satisfied, of visits), per agency or per lawyer."""
     key = FollowupTarget.agency_id if by == "agency" else FollowupTarget.lawyer_id
