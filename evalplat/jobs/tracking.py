@@ -24,7 +24,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
-from evalplat.db import utcnow
+from evalplat.db import DbSession, utcnow
 from evalplat.extensions import db
 from evalplat.files import CodedError
 
@@ -40,7 +40,7 @@ ProgressFn = Callable[[float, str], None]
 _PENDING = "evalplat.jobs.pending"
 
 
-def submit_job(session: Session, task_name: str, *, actor_id: int | None, object_type: str, object_id: int,
+def submit_job(session: DbSession, task_name: str, *, actor_id: int | None, object_type: str, object_id: int,
                args: Sequence[Any] = ()) -> str:
     """Record a job in ``session`` and queue it when the session commits (the caller commits).
 
@@ -59,7 +59,7 @@ def submit_job(session: Session, task_name: str, *, actor_id: int | None, object
     return job.id
 
 
-def _enqueue_pending(session: Session) -> None:
+def _enqueue_pending(session: DbSession) -> None:
     for job_id, task_name, args in session.info.pop(_PENDING, ()):
         try:
             enqueue(task_name, job_id, *args)
@@ -68,7 +68,7 @@ def _enqueue_pending(session: Session) -> None:
             update_job(job_id, state=JobState.FAILED, error=f"{type(exc).__name__}: {exc}")
 
 
-def _forget_pending(session: Session, previous_transaction: SessionTransaction) -> None:
+def _forget_pending(session: DbSession, previous_transaction: SessionTransaction) -> None:
     if not previous_transaction.nested:
         session.info.pop(_PENDING, None)
 
