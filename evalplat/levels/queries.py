@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from evalplat.campaigns.models import PUBLISHED_STATES, Campaign, Sample
+from evalplat.db import DbSession
 from evalplat.organisations.jurisdiction import ancestor_region_ids, descendant_region_ids
 from evalplat.organisations.models import Agency, Region, RegionLevel
 from evalplat.rankings.engine import Ranking, RankRow, rank_groups
@@ -32,7 +32,7 @@ from evalplat.rankings.rules import RankingRules, parse_rules
 from evalplat.results.models import Result
 
 
-def published_campaigns(session: Session, owners: Sequence[int]) -> list[Campaign]:
+def published_campaigns(session: DbSession, owners: Sequence[int]) -> list[Campaign]:
     """Published campaigns owned by any of the ``owners`` jurisdictions that have at least one current result,
     newest first."""
     if not owners:
@@ -84,7 +84,7 @@ def _rules(campaigns: Sequence[Campaign]) -> RankingRules:
     return parse_rules(newest.ranking_rules)
 
 
-def from_above(session: Session, region: Region) -> FromAbove | None:
+def from_above(session: DbSession, region: Region) -> FromAbove | None:
     """Published results of the campaigns of ``region``'s ancestors, for the agencies inside ``region`` only."""
     ancestors = ancestor_region_ids(region.id, session) - {region.id}
     campaigns = published_campaigns(session, sorted(ancestors))
@@ -106,11 +106,11 @@ def from_above(session: Session, region: Region) -> FromAbove | None:
     return FromAbove(owners, tuple(shown), len(mine), ranked.agencies)
 
 
-def _children(session: Session, region: Region) -> list[Region]:
+def _children(session: DbSession, region: Region) -> list[Region]:
     return list(session.scalars(sa.select(Region).where(Region.parent_id == region.id).order_by(Region.code)))
 
 
-def below(session: Session, region: Region, *, level: float = 0.95) -> tuple[Below, ...]:
+def below(session: DbSession, region: Region, *, level: float = 0.95) -> tuple[Below, ...]:
     """Per child jurisdiction: the published campaigns it (or anyone inside it) runs, with their figures."""
     rows: list[tuple[Region, list[Campaign]]] = []
     for child in _children(session, region):
@@ -129,7 +129,7 @@ def below(session: Session, region: Region, *, level: float = 0.95) -> tuple[Bel
     return tuple(Below(child, len(found), by_key[child.id]) for child, found in rows if child.id in by_key)
 
 
-def level_view(session: Session, region: Region) -> LevelView:
+def level_view(session: DbSession, region: Region) -> LevelView:
     """The level page of the jurisdiction ``region``: its own rankings, results from above, publications below."""
     own_campaigns = published_campaigns(session, [region.id])
     own = rankings_for(session, own_campaigns) if own_campaigns else None
@@ -167,7 +167,7 @@ class NationalOverview:
         return sum(p.cases for p in self.provinces)
 
 
-def _province_of_regions(session: Session) -> dict[int, int]:
+def _province_of_regions(session: DbSession) -> dict[int, int]:
     """Every region id → the id of its province (provinces map to themselves)."""
     provinces = session.scalars(sa.select(Region.id).where(Region.level == RegionLevel.PROVINCE)).all()
     out: dict[int, int] = {}
@@ -177,7 +177,7 @@ def _province_of_regions(session: Session) -> dict[int, int]:
     return out
 
 
-def national_overview(session: Session, *, level: float = 0.95) -> NationalOverview:
+def national_overview(session: DbSession, *, level: float = 0.95) -> NationalOverview:
     """Every province side by side: published campaigns, reviewed cases, mean and 优良率 with intervals, agencies."""
     provinces = list(session.scalars(sa.select(Region).where(Region.level == RegionLevel.PROVINCE)
                                      .order_by(Region.code)))
@@ -219,7 +219,7 @@ class ProvinceDetail:
     n_cases: int
 
 
-def province_detail(session: Session, province: Region, *, level: float = 0.95) -> ProvinceDetail:
+def province_detail(session: DbSession, province: Region, *, level: float = 0.95) -> ProvinceDetail:
     inside = descendant_region_ids(province.id, session)
     campaigns = published_campaigns(session, sorted(inside))
     own = [c.id for c in campaigns if c.jurisdiction_id == province.id]
