@@ -13,7 +13,6 @@ import sqlalchemy as sa
 from flask import current_app, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy.orm import Session
 
 from evalplat.accounts.models import Role, User, UserRole
 from evalplat.appeals.models import Appeal, AppealState
@@ -21,6 +20,7 @@ from evalplat.assignments.models import Assignment, AssignmentRound, AssignmentS
 from evalplat.campaigns.models import PUBLISHED_STATES, Campaign, Sample
 from evalplat.cases.models import Case, EvidenceChange
 from evalplat.cases.queries import offer_visible
+from evalplat.db import DbSession
 from evalplat.i18n import lazy_gettext as _l  # str() is plain text for e-mails; in HTML arguments are escaped
 from evalplat.jobs import task
 from evalplat.labels import when
@@ -86,7 +86,7 @@ def _iso(value: datetime | None) -> str:
     return value.isoformat() if value is not None else ""
 
 
-def _assignment_events(session: Session, now: datetime) -> list[Found]:
+def _assignment_events(session: DbSession, now: datetime) -> list[Found]:
     out: list[Found] = []
     base = (sa.select(Assignment.id, ReviewerProfile.user_id, Sample.code, Assignment.round, Assignment.due_at)
             .join(Sample, Sample.id == Assignment.sample_id)
@@ -109,7 +109,7 @@ def _assignment_events(session: Session, now: datetime) -> list[Found]:
     return out
 
 
-def _appeal_events(session: Session) -> list[Found]:
+def _appeal_events(session: DbSession) -> list[Found]:
     out: list[Found] = []
     organisers = sa.select(UserRole.user_id).where(UserRole.role == Role.ORGANISER).subquery()
     for appeal_id, user_id, code in session.execute(
@@ -131,7 +131,7 @@ def _appeal_events(session: Session) -> list[Found]:
     return out
 
 
-def _published_events(session: Session) -> list[Found]:
+def _published_events(session: DbSession) -> list[Found]:
     agencies = (sa.select(Sample.campaign_id, Case.agency_id).join(Case, Case.id == Sample.case_id)
                 .where(Sample.is_training.is_(False)).distinct().subquery())
     rows = session.execute(
@@ -144,7 +144,7 @@ def _published_events(session: Session) -> list[Found]:
             for cid, name, closes, user_id in rows]
 
 
-def _case_change_events(session: Session) -> list[Found]:
+def _case_change_events(session: DbSession) -> list[Found]:
     """Reviewers who had begun scoring a case when the organiser changed its file or fields (one notice per
     change: the rows of one change share their time, the first row's id stands for it)."""
     from evalplat.reviews.models import Review
@@ -169,7 +169,7 @@ def _case_change_events(session: Session) -> list[Found]:
     return list(out.values())
 
 
-def sync(session: Session, *, now: datetime, send_mail: bool = True) -> Counter[str]:
+def sync(session: DbSession, *, now: datetime, send_mail: bool = True) -> Counter[str]:
     """Store every notification not yet given, and e-mail those the user has not opted out of.
 
     Returns the number stored per kind. The caller commits.
@@ -187,7 +187,7 @@ def sync(session: Session, *, now: datetime, send_mail: bool = True) -> Counter[
     return Counter(str(r.kind) for r in rows)
 
 
-def _mail(session: Session, rows: list[Notification], *, now: datetime) -> None:
+def _mail(session: DbSession, rows: list[Notification], *, now: datetime) -> None:
     users = {u.id: u for u in session.scalars(sa.select(User).where(User.id.in_({r.user_id for r in rows})))}
     opted_out = set(session.execute(sa.select(EmailChoice.user_id, EmailChoice.kind)
                                     .where(EmailChoice.user_id.in_(list(users)))).all())
@@ -212,7 +212,7 @@ def _mail(session: Session, rows: list[Notification], *, now: datetime) -> None:
             log.warning("notification %s not e-mailed: %s", row.id, exc)
 
 
-def mark_read(session: Session, *, user: User, now: datetime, ids: Iterable[int] | None = None) -> int:
+def mark_read(session: DbSession, *, user: User, now: datetime, ids: Iterable[int] | None = None) -> int:
     """Mark the user's notifications read (``ids``: only those); returns how many changed."""
     stmt = sa.update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
     if ids is not None:
@@ -220,7 +220,7 @@ def mark_read(session: Session, *, user: User, now: datetime, ids: Iterable[int]
     return session.execute(stmt.values(read_at=now)).rowcount or 0
 
 
-def set_email_choices(session: Session, *, user: User, wanted: Iterable[Kind | str]) -> None:
+def set_email_choices(session: DbSession, *, user: User, wanted: Iterable[Kind | str]) -> None:
     """E-mail the user the kinds in ``wanted`` only (every kind is still listed in the platform)."""
     keep = {Kind(k) for k in wanted}
     session.execute(sa.delete(EmailChoice).where(EmailChoice.user_id == user.id))
