@@ -26,10 +26,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from evalplat.accounts.models import Role, User
 from evalplat.audit.operations import record
+from evalplat.db import DbSession
 from evalplat.errors import DomainError
 from evalplat.i18n import lazy_gettext as _l
 from evalplat.organisations.models import (
@@ -157,7 +157,7 @@ def _date(text: str) -> datetime | None:
     return datetime.combine(day, datetime.min.time(), tzinfo=UTC)
 
 
-def _cities(session: Session) -> dict[str, Region]:
+def _cities(session: DbSession) -> dict[str, Region]:
     rows = session.scalars(sa.select(Region).where(Region.level == RegionLevel.CITY))
     out: dict[str, Region] = {}
     for region in rows:
@@ -166,7 +166,7 @@ def _cities(session: Session) -> dict[str, Region]:
     return out
 
 
-def check_rows(session: Session, rows: list[dict[str, str]]) -> tuple[list[_Row], list[RowError]]:
+def check_rows(session: DbSession, rows: list[dict[str, str]]) -> tuple[list[_Row], list[RowError]]:
     """Validate every row; returns the parsed rows and every error (row numbers count the header as 1)."""
     cities = _cities(session)
     parsed: list[_Row] = []
@@ -250,7 +250,7 @@ def check_rows(session: Session, rows: list[dict[str, str]]) -> tuple[list[_Row]
     return parsed, errors
 
 
-def _check_against_database(session: Session, rows: list[_Row]) -> list[RowError]:
+def _check_against_database(session: DbSession, rows: list[_Row]) -> list[RowError]:
     errors: list[RowError] = []
     licences = [r.licence for r in rows if r.licence and r.kind == ReviewerKind.PEER]
     lawyers = {lw.licence_no: lw for lw in session.scalars(sa.select(Lawyer).where(Lawyer.licence_no.in_(licences)))}
@@ -273,7 +273,7 @@ def _check_against_database(session: Session, rows: list[_Row]) -> list[RowError
     return errors
 
 
-def _check_outside_jurisdiction(session: Session, actor: User | None, rows: list[_Row]) -> list[RowError]:
+def _check_outside_jurisdiction(session: DbSession, actor: User | None, rows: list[_Row]) -> list[RowError]:
     """An organiser's import creates reviewers or updates its own: a username of an account outside its subtree
     is refused as taken (as if unknown: nothing about the account is told)."""
     if actor is None:
@@ -287,7 +287,7 @@ def _check_outside_jurisdiction(session: Session, actor: User | None, rows: list
             for r in rows if r.username in taken - mine]
 
 
-def _pool_for(session: Session, actor: User | None, city: Region) -> int:
+def _pool_for(session: DbSession, actor: User | None, city: Region) -> int:
     """The pool a new reviewer joins: the importing organiser's jurisdiction; from the command line, the
     province of the reviewer's city (else the nation)."""
     from evalplat.organisations.jurisdiction import national_region, province_of
@@ -297,7 +297,7 @@ def _pool_for(session: Session, actor: User | None, city: Region) -> int:
     return province_of(city.id, session) or national_region(session).id
 
 
-def import_reviewers(session: Session, *, actor: User | None, data: bytes, filename: str) -> ImportSummary:
+def import_reviewers(session: DbSession, *, actor: User | None, data: bytes, filename: str) -> ImportSummary:
     """Import (create or update) reviewers from a CSV/XLSX file; all rows or none.
 
     Parameters

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from flask import has_request_context, request
-from sqlalchemy.orm import Session
 
+from evalplat.db import DbSession
 from evalplat.extensions import db
 from evalplat.organisations.models import (
     NATION_CODE,
@@ -60,11 +60,11 @@ def _memoised(kind: str, region_id: int, compute: Any) -> Any:
     return memo[key]
 
 
-def _session(session: Session | None) -> Session:
+def _session(session: DbSession | None) -> DbSession:
     return session if session is not None else db.session
 
 
-def national_region(session: Session | None = None) -> Region:
+def national_region(session: DbSession | None = None) -> Region:
     """The nation region (code 000000), created when missing (the migration creates it; a wiped test
     database or a hand-built one may not have it)."""
     session = _session(session)
@@ -76,7 +76,7 @@ def national_region(session: Session | None = None) -> Region:
     return nation
 
 
-def _is_nation(session: Session, region_id: int) -> bool:
+def _is_nation(session: DbSession, region_id: int) -> bool:
     return bool(_memoised("nation", region_id, lambda: session.scalar(
         sa.select(Region.level == RegionLevel.NATION).where(Region.id == region_id)) or False))
 
@@ -87,7 +87,7 @@ def _descendants_cte(region_id: int) -> sa.CTE:
     return tree.union_all(sa.select(child.id).where(child.parent_id == tree.c.id))
 
 
-def descendant_region_ids(region_id: int, session: Session | None = None) -> set[int]:
+def descendant_region_ids(region_id: int, session: DbSession | None = None) -> set[int]:
     """The region and every region below it (the nation: every region there is)."""
     session = _session(session)
 
@@ -100,7 +100,7 @@ def descendant_region_ids(region_id: int, session: Session | None = None) -> set
     return set(_memoised("descendants", region_id, compute))
 
 
-def ancestor_region_ids(region_id: int, session: Session | None = None) -> set[int]:
+def ancestor_region_ids(region_id: int, session: DbSession | None = None) -> set[int]:
     """The region and every region above it, up to the nation (which contains every region)."""
     session = _session(session)
 
@@ -117,7 +117,7 @@ def ancestor_region_ids(region_id: int, session: Session | None = None) -> set[i
     return set(_memoised("ancestors", region_id, compute))
 
 
-def is_within(region_id: int | None, ancestor_id: int | None, session: Session | None = None) -> bool:
+def is_within(region_id: int | None, ancestor_id: int | None, session: DbSession | None = None) -> bool:
     """Whether ``region_id`` lies in the subtree of ``ancestor_id`` (a region lies within itself)."""
     if region_id is None or ancestor_id is None:
         return False
@@ -126,7 +126,7 @@ def is_within(region_id: int | None, ancestor_id: int | None, session: Session |
     return ancestor_id in ancestor_region_ids(region_id, session)
 
 
-def province_of(region_id: int, session: Session | None = None) -> int | None:
+def province_of(region_id: int, session: DbSession | None = None) -> int | None:
     """The province the region lies in (itself for a province; None for the nation or a region outside any)."""
     session = _session(session)
     ids = ancestor_region_ids(region_id, session)
@@ -134,7 +134,7 @@ def province_of(region_id: int, session: Session | None = None) -> int | None:
                           .order_by(Region.id).limit(1)) if ids else None
 
 
-def agency_region_id(agency_id: int, session: Session | None = None) -> int | None:
+def agency_region_id(agency_id: int, session: DbSession | None = None) -> int | None:
     session = _session(session)
     return _memoised("agency", agency_id, lambda: session.scalar(
         sa.select(Agency.region_id).where(Agency.id == agency_id)))
@@ -143,7 +143,7 @@ def agency_region_id(agency_id: int, session: Session | None = None) -> int | No
 # --- query filters ---------------------------------------------------------------------------------------
 
 
-def in_subtree(column: Any, region_id: int | None, session: Session | None = None) -> sa.ColumnElement[bool]:
+def in_subtree(column: Any, region_id: int | None, session: DbSession | None = None) -> sa.ColumnElement[bool]:
     """``column`` (a region id column) lies in the subtree of ``region_id``; false when there is none."""
     if region_id is None:
         return sa.false()
@@ -226,7 +226,7 @@ def users_within(user: User) -> sa.ColumnElement[bool]:
     )
 
 
-def default_jurisdiction_for_scope(session: Session, *, scope_region_id: int | None,
+def default_jurisdiction_for_scope(session: DbSession, *, scope_region_id: int | None,
                                    scope_agency_ids: list[int] | None) -> int:
     """The province containing a campaign's scope (as the migration assigned owners), else the nation."""
     region_ids: set[int] = set()

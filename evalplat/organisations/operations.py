@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from evalplat.accounts.models import User
 from evalplat.audit.operations import record
+from evalplat.db import DbSession
 from evalplat.errors import DomainError
 from evalplat.i18n import lazy_gettext as _l
 from evalplat.organisations.models import Region, RegionLevel, ReviewerProfile
@@ -25,7 +24,7 @@ class ReviewerError(DomainError):
 # --- the pool ---------------------------------------------------------------------------------------------
 
 
-def update_reviewer(session: Session, *, actor: User | None, reviewer: ReviewerProfile, **values: Any
+def update_reviewer(session: DbSession, *, actor: User | None, reviewer: ReviewerProfile, **values: Any
                     ) -> ReviewerProfile:
     """Edit a reviewer's city, case types, capacity, availability and the like."""
     unknown = set(values) - set(EDITABLE)
@@ -58,7 +57,7 @@ def update_reviewer(session: Session, *, actor: User | None, reviewer: ReviewerP
     return reviewer
 
 
-def set_reviewer_active(session: Session, *, actor: User | None, reviewer: ReviewerProfile, active: bool,
+def set_reviewer_active(session: DbSession, *, actor: User | None, reviewer: ReviewerProfile, active: bool,
                         now: datetime) -> list[Any]:
     """Activate or deactivate a reviewer. Deactivation withdraws their open assignments and re-assigns only
     those cases (see :func:`evalplat.assignments.operations.reassign_declined`).
