@@ -8,11 +8,11 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 from scipy import stats
-from sqlalchemy.orm import Session
 
 from evalplat.campaigns.models import PUBLISHED_STATES, Campaign, Sample
 from evalplat.cases.models import Case
 from evalplat.closing.models import CheckLevel, CheckOutcome, ClosingCheck, ClosingReview
+from evalplat.db import DbSession
 from evalplat.followups.models import (
     SATISFIED,
     AttemptOutcome,
@@ -55,7 +55,7 @@ class Leniency:
     high: float | None
 
 
-def leniency(session: Session, *, agency_ids: list[int] | None = None, level: float = LEVEL) -> list[Leniency]:
+def leniency(session: DbSession, *, agency_ids: list[int] | None = None, level: float = LEVEL) -> list[Leniency]:
     """Each agency's leniency: the mean of (self-score − calibrated peer score) over its cases that have both,
     with a Student-t interval (none for a single case). Positive: the agency rates itself higher than peers."""
     peer = _published_results().subquery()
@@ -90,7 +90,7 @@ class Source:
     detail: dict[str, Any]
 
 
-def profile(session: Session, *, agency_id: int | None = None, lawyer_id: int | None = None,
+def profile(session: DbSession, *, agency_id: int | None = None, lawyer_id: int | None = None,
             within: Any = None) -> list[Source]:
     """Every source for one agency or one lawyer, each with its count: peer review (calibrated), self-evaluation,
     follow-up contact and satisfaction, breaches reported, closing-review pass rate at each level.
@@ -146,7 +146,7 @@ def profile(session: Session, *, agency_id: int | None = None, lawyer_id: int | 
     ]
 
 
-def risk_signals(session: Session, *, year: int | None = None, cases: sa.Select[Any] | None = None,
+def risk_signals(session: DbSession, *, year: int | None = None, cases: sa.Select[Any] | None = None,
                  low_self_score: float = LOW_SELF_SCORE) -> dict[str, int]:
     """Risk signals per case (case id as text → count) of ``year``'s cases or of the ``cases`` select of case ids:
     returned at the second level of the closing review, a self-score below ``low_self_score``, a breach

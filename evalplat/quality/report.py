@@ -9,10 +9,10 @@ import math
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from evalplat.cases.models import Case
 from evalplat.closing.queries import closing_summary, item_label
+from evalplat.db import DbSession
 from evalplat.followups.models import SATISFIED, FollowupComplaint, FollowupTarget, FollowupVisit
 from evalplat.followups.queries import rates, totals
 from evalplat.quality.queries import leniency
@@ -71,7 +71,7 @@ def _pct(value: float | None) -> str:
     return percent(value, 1)
 
 
-def weighted_section(session: Session, campaign: Any, *, lang: str = "zh") -> dict[str, Any] | None:
+def weighted_section(session: DbSession, campaign: Any, *, lang: str = "zh") -> dict[str, Any] | None:
     """The report's statement and table for a risk-weighted campaign (None for other sampling plans)."""
     from evalplat.results.queries import weighted_figures
 
@@ -93,7 +93,7 @@ def weighted_section(session: Session, campaign: Any, *, lang: str = "zh") -> di
             "sections": [("", _t("weighted_note", lang), (head, rows))]}
 
 
-def postcase_section(session: Session, *, year: int, lang: str = "zh", top: int = 10) -> dict[str, Any]:
+def postcase_section(session: DbSession, *, year: int, lang: str = "zh", top: int = 10) -> dict[str, Any]:
     """The section's tables for the cases of ``year`` (closing year of the campaign)."""
     agencies = list(session.scalars(sa.select(Case.agency_id).where(Case.year == year).distinct()))
     closing = closing_summary(session, year=year)
