@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from evalplat.accounts.models import User
 from evalplat.audit.operations import record
 from evalplat.campaigns.models import Campaign
+from evalplat.db import DbSession
 from evalplat.errors import NotAllowed
 from evalplat.rankings.rules import RankingRules, parse_rules
 
 
-def update_rules(session: Session, *, actor: User, campaign: Campaign, rules: dict[str, Any]) -> RankingRules:
+def update_rules(session: DbSession, *, actor: User, campaign: Campaign, rules: dict[str, Any]) -> RankingRules:
     """Validate and store the expert-pool rule and priority weights of ``campaign``; one audit event.
 
     Raises

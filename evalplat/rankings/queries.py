@@ -8,10 +8,10 @@ from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from evalplat.campaigns.models import PUBLISHED_STATES, Campaign, Sample
 from evalplat.cases.models import Case
+from evalplat.db import DbSession
 from evalplat.organisations.jurisdiction import in_subtree
 from evalplat.organisations.models import Agency, Firm, Lawyer, Region
 from evalplat.rankings.engine import (
@@ -69,7 +69,7 @@ def current_results(campaign_ids: Sequence[int]) -> sa.Select[Any]:
     )
 
 
-def case_figures(session: Session, campaign_ids: Sequence[int]) -> CaseFigures:
+def case_figures(session: DbSession, campaign_ids: Sequence[int]) -> CaseFigures:
     """Load the figures every ranking and the report use; when a sample has two current rows the newest wins."""
     rows = session.execute(current_results(campaign_ids)).all()
     seen: dict[int, int] = {}
@@ -89,15 +89,15 @@ def case_figures(session: Session, campaign_ids: Sequence[int]) -> CaseFigures:
     )
 
 
-def agency_labels(session: Session, ids: Sequence[int]) -> dict[int, str]:
+def agency_labels(session: DbSession, ids: Sequence[int]) -> dict[int, str]:
     return dict(session.execute(sa.select(Agency.id, Agency.name).where(Agency.id.in_(list(ids)))).all())
 
 
-def region_labels(session: Session, ids: Sequence[int]) -> dict[int, str]:
+def region_labels(session: DbSession, ids: Sequence[int]) -> dict[int, str]:
     return dict(session.execute(sa.select(Region.id, Region.name).where(Region.id.in_(list(ids)))).all())
 
 
-def lawyer_details(session: Session, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+def lawyer_details(session: DbSession, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     """Name, licence number and firm of the handling lawyers (never anything about reviewers)."""
     out: dict[int, dict[str, Any]] = {}
     wanted = [i for i in ids if i != NO_LAWYER]
@@ -130,7 +130,7 @@ class RankingSet:
     years: tuple[int, ...] = ()
 
 
-def rankings_from_figures(session: Session, figures: CaseFigures, rules: RankingRules,
+def rankings_from_figures(session: DbSession, figures: CaseFigures, rules: RankingRules,
                           campaigns: Sequence[Campaign], *, record: bool = False,
                           as_of: int | None = None) -> RankingSet:
     """Rank lawyers, agencies and cities of the loaded figures and apply the pool and priority rules.
@@ -168,7 +168,7 @@ def rankings_from_figures(session: Session, figures: CaseFigures, rules: Ranking
                       tuple(priority_weights(pool, rules)), record, tuple(sorted(set(figures.year.tolist()))))
 
 
-def rankings_for(session: Session, campaigns: Sequence[Campaign]) -> RankingSet:
+def rankings_for(session: DbSession, campaigns: Sequence[Campaign]) -> RankingSet:
     """Rankings over the current results of one campaign, or of several (across years, as a record).
 
     Across years the rules of the newest campaign apply.
@@ -182,7 +182,7 @@ def rankings_for(session: Session, campaigns: Sequence[Campaign]) -> RankingSet:
                                  as_of=newest.year)
 
 
-def record_campaigns(session: Session, campaign: Campaign, rules: RankingRules | None = None) -> list[Campaign]:
+def record_campaigns(session: DbSession, campaign: Campaign, rules: RankingRules | None = None) -> list[Campaign]:
     """The published campaigns a record as of ``campaign`` pools: those of its year and of the
     ``window_years - 1`` years before it (never a later one), newest first."""
     rules = rules or parse_rules(campaign.ranking_rules)
@@ -192,7 +192,7 @@ def record_campaigns(session: Session, campaign: Campaign, rules: RankingRules |
     return [c for c in campaigns_with_results(session, within) if first <= c.year <= campaign.year]
 
 
-def record_for(session: Session, campaign: Campaign) -> RankingSet:
+def record_for(session: DbSession, campaign: Campaign) -> RankingSet:
     """Each lawyer's, agency's and city's pooled record as of ``campaign``: every published campaign of
     the rules' window, scores adjusted for case type and campaign, older years down-weighted. The expert
     pool and the assignment priorities read this record."""
@@ -202,7 +202,7 @@ def record_for(session: Session, campaign: Campaign) -> RankingSet:
     return rankings_from_figures(session, figures, rules, campaigns, record=True, as_of=campaign.year)
 
 
-def campaigns_with_results(session: Session, where: sa.ColumnElement[bool] | None = None) -> list[Campaign]:
+def campaigns_with_results(session: DbSession, where: sa.ColumnElement[bool] | None = None) -> list[Campaign]:
     """Published campaigns (published, appeals closed or final) that have at least one current result,
     newest first, limited by ``where`` (a jurisdiction's filter). Nothing unpublished counts in rankings,
     exports or reports."""

@@ -17,12 +17,11 @@ from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from evalplat.appeals.models import Appeal, AppealState
 from evalplat.assignments.models import Assignment, AssignmentRound
 from evalplat.campaigns.models import Campaign, CampaignRubric, Sample
-from evalplat.db import utcnow
+from evalplat.db import DbSession, utcnow
 from evalplat.labels import local
 from evalplat.rankings.engine import Ranking, RankRow, rank_groups
 from evalplat.rankings.queries import (
@@ -95,7 +94,7 @@ def _counts(keys: Sequence[str], order: Sequence[str] | None = None, lang: str =
     return tuple(Count(k, t(k, lang), tally.get(k, 0)) for k in names if k in tally or order)
 
 
-def _rubric_items(session: Session, campaign: Campaign, lang: str) -> dict[str, dict[str, tuple[str, float]]]:
+def _rubric_items(session: DbSession, campaign: Campaign, lang: str) -> dict[str, dict[str, tuple[str, float]]]:
     """Per case type: item code → (label, max points), from the rubric versions the campaign pins."""
     rows = session.execute(sa.select(CampaignRubric.case_type, RubricVersion.definition, RubricVersion.case_types)
                            .join(RubricVersion, RubricVersion.id == CampaignRubric.rubric_version_id)
@@ -125,7 +124,7 @@ def _points(value: Any) -> float | None:
         return None
 
 
-def _item_long(session: Session, figures: CaseFigures, rubric: dict[str, dict[str, tuple[str, float]]]
+def _item_long(session: DbSession, figures: CaseFigures, rubric: dict[str, dict[str, tuple[str, float]]]
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[str, str]], list[Any]]:
     """Long arrays (case position, item index, points lost) over every scored, applicable item."""
     position = {int(s): i for i, s in enumerate(figures.sample_id.tolist())}
@@ -180,7 +179,7 @@ def _finite(x: float | None) -> float | None:
     return None if x is None or not np.isfinite(x) else x
 
 
-def _reliability(session: Session, campaign: Campaign) -> tuple[Reliability, list[Any]]:
+def _reliability(session: DbSession, campaign: Campaign) -> tuple[Reliability, list[Any]]:
     rows = session.execute(
         sa.select(Assignment.sample_id, Assignment.reviewer_id, Review.total)
         .join(Review, Review.assignment_id == Assignment.id)
@@ -219,7 +218,7 @@ def _reliability(session: Session, campaign: Campaign) -> tuple[Reliability, lis
     return rel, [(int(u), int(r), float(v)) for u, r, v in zip(units, raters, values, strict=True)]
 
 
-def _glance(session: Session, campaign: Campaign, figures: CaseFigures, overall: Figure | None, lang: str
+def _glance(session: DbSession, campaign: Campaign, figures: CaseFigures, overall: Figure | None, lang: str
             ) -> tuple[Glance, list[Any]]:
     strata = session.execute(sa.select(Sample.stratum, sa.func.count()).where(
         Sample.campaign_id == campaign.id, Sample.is_training.is_(False)).group_by(Sample.stratum)
@@ -255,7 +254,7 @@ def _glance(session: Session, campaign: Campaign, figures: CaseFigures, overall:
                                                          sorted(outcome_counts.items()), n_reviews, escalations]
 
 
-def _stratum_label(session: Session, stratum: str, lang: str) -> str:
+def _stratum_label(session: DbSession, stratum: str, lang: str) -> str:
     """A stored stratum ("GD-SZ-01 / civil") for people: agency codes as names, case types translated."""
     from evalplat.organisations.models import Agency
 
@@ -273,7 +272,7 @@ def _distribution(figures: CaseFigures) -> Distribution:
     return Distribution(BIN_EDGES, tuple(series))
 
 
-def _trend(session: Session, campaign: Campaign, level: float) -> tuple[TrendPoint, ...]:
+def _trend(session: DbSession, campaign: Campaign, level: float) -> tuple[TrendPoint, ...]:
     # campaigns_with_results holds published campaigns only: a campaign still in scoring is never a point
     # the same jurisdiction's campaigns of the same kind: another province's is not this one's trend
     earlier = [c for c in campaigns_with_results(session, Campaign.jurisdiction_id == campaign.jurisdiction_id)
@@ -335,19 +334,19 @@ def _agency_sections(agencies: tuple[Figure, ...], figures: CaseFigures, cases: 
     return sections
 
 
-def postcase_section(session: Session, *, year: int, lang: str) -> dict[str, Any]:
+def postcase_section(session: DbSession, *, year: int, lang: str) -> dict[str, Any]:
     from evalplat.quality.report import postcase_section as section
 
     return section(session, year=year, lang=lang)
 
 
-def weighted_section(session: Session, campaign: Campaign, *, lang: str) -> dict[str, Any] | None:
+def weighted_section(session: DbSession, campaign: Campaign, *, lang: str) -> dict[str, Any] | None:
     from evalplat.quality.report import weighted_section as section
 
     return section(session, campaign, lang=lang)
 
 
-def build_report_data(session: Session, campaign: Campaign, *, lang: str = "zh",
+def build_report_data(session: DbSession, campaign: Campaign, *, lang: str = "zh",
                       progress: Progress | None = None, now: datetime | None = None) -> ReportData:
     """Compute every figure of the annual report of ``campaign``.
 
