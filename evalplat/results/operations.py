@@ -27,13 +27,13 @@ from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from evalplat.accounts.models import User
 from evalplat.assignments import states as assignment_states
 from evalplat.assignments.models import Assignment, AssignmentRound, AssignmentState
 from evalplat.audit.operations import record
 from evalplat.campaigns.models import PUBLISHED_STATES, Campaign, CampaignState, Sample
+from evalplat.db import DbSession
 from evalplat.errors import ConcurrentChange, DomainError, InvalidTransition, NotAllowed
 from evalplat.i18n import lazy_gettext as _l
 from evalplat.results.models import Result, ResultKind
@@ -84,7 +84,7 @@ class _SampleReviews:
     vetoes: list[list[str]] = field(default_factory=list)
 
 
-def _initial_reviews(session: Session, campaign: Campaign, sample_ids: Collection[int] | None
+def _initial_reviews(session: DbSession, campaign: Campaign, sample_ids: Collection[int] | None
                      ) -> dict[int, _SampleReviews]:
     """Open initial assignments and submitted initial reviews per sample (one query)."""
     stmt = (sa.select(Assignment.sample_id, Assignment.state, Review.id, Review.total, Review.vetoes)
@@ -107,7 +107,7 @@ def _initial_reviews(session: Session, campaign: Campaign, sample_ids: Collectio
     return out
 
 
-def _item_means_by_sample(session: Session, groups: dict[int, list[int]]) -> dict[int, dict[str, float | None]]:
+def _item_means_by_sample(session: DbSession, groups: dict[int, list[int]]) -> dict[int, dict[str, float | None]]:
     """Sample id → item code → mean points over its reviews (None when every review marked it N/A)."""
     owner = {rid: sid for sid, rids in groups.items() for rid in rids}
     sums: dict[int, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
@@ -124,7 +124,7 @@ def _item_means_by_sample(session: Session, groups: dict[int, list[int]]) -> dic
             for sid, items in sums.items()}
 
 
-def _sample_item_means(session: Session, sample_id: int) -> dict[str, float | None]:
+def _sample_item_means(session: DbSession, sample_id: int) -> dict[str, float | None]:
     ids = list(session.scalars(
         sa.select(Review.id).join(Assignment, Assignment.id == Review.assignment_id)
         .where(Assignment.sample_id == sample_id, Assignment.round == AssignmentRound.INITIAL,
@@ -160,7 +160,7 @@ class Consolidation:
     waiting: int = 0
 
 
-def _pending_sample_ids(session: Session, campaign: Campaign, sample_ids: Collection[int] | None) -> set[int]:
+def _pending_sample_ids(session: DbSession, campaign: Campaign, sample_ids: Collection[int] | None) -> set[int]:
     """Non-training samples with no current result and no live adjudication assignment."""
     has_result = sa.select(Result.sample_id).where(Result.current.is_(True), Result.sample_id == Sample.id).exists()
     adjudicating = sa.select(Assignment.id).where(
@@ -173,7 +173,7 @@ def _pending_sample_ids(session: Session, campaign: Campaign, sample_ids: Collec
     return set(session.scalars(stmt))
 
 
-def consolidate(session: Session, *, campaign: Campaign, actor: User | None, now: datetime,
+def consolidate(session: DbSession, *, campaign: Campaign, actor: User | None, now: datetime,
                 sample_ids: Collection[int] | None = None, require_full: bool = True,
                 create_assignments: bool = True) -> Consolidation:
     """Consolidate every sample whose initial reviews are all in.
@@ -256,7 +256,7 @@ def consolidate(session: Session, *, campaign: Campaign, actor: User | None, now
     return out
 
 
-def _assign_adjudicators(session: Session, campaign: Campaign, sample_ids: set[int], *, actor: User | None,
+def _assign_adjudicators(session: DbSession, campaign: Campaign, sample_ids: set[int], *, actor: User | None,
                          now: datetime) -> tuple[set[int], list[str]]:
     """One adjudication assignment per sample, all in one solve of the assignment engine."""
     from evalplat.assignments.operations import reassign_samples
@@ -277,12 +277,12 @@ def _assign_adjudicators(session: Session, campaign: Campaign, sample_ids: set[i
     return {a.sample_id for a in result.assignments}, list(result.problems)
 
 
-def escalate(session: Session, *, campaign: Campaign, actor: User | None, now: datetime) -> Consolidation:
+def escalate(session: DbSession, *, campaign: Campaign, actor: User | None, now: datetime) -> Consolidation:
     """Retry finding adjudicators for disagreeing samples that have none (after the pool grew)."""
     return consolidate(session, campaign=campaign, actor=actor, now=now, require_full=False)
 
 
-def consolidate_on_submit(session: Session, *, review: Review, actor: User, now: datetime) -> None:
+def consolidate_on_submit(session: DbSession, *, review: Review, actor: User, now: datetime) -> None:
     """Hook: consolidate a sample when its last initial review arrives; record a decision submitted as a review.
 
     An adjudication or appeal assignment scored with the ordinary review form becomes that round's decision,
@@ -306,26 +306,26 @@ def consolidate_on_submit(session: Session, *, review: Review, actor: User, now:
 # --- decisions ---------------------------------------------------------------------------------------------
 
 
-def _lock_sample(session: Session, sample_id: int) -> Sample:
+def _lock_sample(session: DbSession, sample_id: int) -> Sample:
     """Lock the sample row for the rest of the transaction (PostgreSQL; SQLite serialises writers anyway)."""
     return session.execute(sa.select(Sample).where(Sample.id == sample_id).with_for_update()
                            .execution_options(populate_existing=True)).scalar_one()
 
 
-def current_result(session: Session, sample_id: int) -> Result | None:
+def current_result(session: DbSession, sample_id: int) -> Result | None:
     """The current result of a sample, or None."""
     return session.scalar(sa.select(Result).where(Result.sample_id == sample_id, Result.current.is_(True))
                           .order_by(Result.id.desc()).limit(1))
 
 
-def _veto_codes(session: Session, assignment: Assignment) -> set[str]:
+def _veto_codes(session: DbSession, assignment: Assignment) -> set[str]:
     from evalplat.reviews.rubrics import rubric_for_assignment
 
     _row, rubric = rubric_for_assignment(session, assignment)
     return {item.code for item in rubric.veto_items}
 
 
-def _decided_items(session: Session, assignment: Assignment, items: dict[str, float | None], total: float, *,
+def _decided_items(session: DbSession, assignment: Assignment, items: dict[str, float | None], total: float, *,
                    via_review: bool) -> dict[str, float | None]:
     """Item points of a decision that add up to the decided total.
 
@@ -361,7 +361,7 @@ def _decided_items(session: Session, assignment: Assignment, items: dict[str, fl
     return {**items, **rounded}
 
 
-def decide(session: Session, *, assignment: Assignment, actor: User, total: float, vetoes: Iterable[str],
+def decide(session: DbSession, *, assignment: Assignment, actor: User, total: float, vetoes: Iterable[str],
            reasons: str, now: datetime, via_review: bool = False) -> Result:
     """Record an adjudicator's (or appeal re-reviewer's) decision on a case: the case's new result.
 
@@ -482,7 +482,7 @@ def decide(session: Session, *, assignment: Assignment, actor: User, total: floa
 # --- official scores ---------------------------------------------------------------------------------------
 
 
-def campaign_ratings(session: Session, campaign: Campaign) -> Ratings | None:
+def campaign_ratings(session: DbSession, campaign: Campaign) -> Ratings | None:
     """Initial-round totals of a campaign in long format (sample id, reviewer id, total); None if empty."""
     rows = session.execute(
         sa.select(Assignment.sample_id, Assignment.reviewer_id, Review.total)
@@ -497,7 +497,7 @@ def campaign_ratings(session: Session, campaign: Campaign) -> Ratings | None:
                              np.asarray(totals, dtype=np.float64))
 
 
-def calibrated_scores(session: Session, campaign: Campaign) -> dict[int, float]:
+def calibrated_scores(session: DbSession, campaign: Campaign) -> dict[int, float]:
     """Sample id → bias-corrected total (rater-effects model over the campaign's initial reviews)."""
     ratings = campaign_ratings(session, campaign)
     if ratings is None:
@@ -507,7 +507,7 @@ def calibrated_scores(session: Session, campaign: Campaign) -> dict[int, float]:
             for u, s in zip(fit.unit_labels, fit.unit_score, strict=True) if np.isfinite(s)}
 
 
-def set_official_scores(session: Session, *, campaign: Campaign, actor: User | None, choice: str,
+def set_official_scores(session: DbSession, *, campaign: Campaign, actor: User | None, choice: str,
                         now: datetime) -> int:
     """Choose which consensus totals are official for the campaign: ``raw`` or ``calibrated`` (bias-corrected).
 
@@ -551,7 +551,7 @@ def set_official_scores(session: Session, *, campaign: Campaign, actor: User | N
 # --- publication -------------------------------------------------------------------------------------------
 
 
-def unfinished_samples(session: Session, campaign: Campaign) -> list[str]:
+def unfinished_samples(session: DbSession, campaign: Campaign) -> list[str]:
     """Codes of the campaign's (non-training) samples without a current result, in code order."""
     has_result = sa.select(Result.id).where(Result.current.is_(True), Result.sample_id == Sample.id).exists()
     return list(session.scalars(sa.select(Sample.code).where(
@@ -563,7 +563,7 @@ def _listed(codes: Sequence[str], limit: int = 20) -> str:
     return shown + (f" … (+{len(codes) - limit})" if len(codes) > limit else "")
 
 
-def every_sample_has_a_result(session: Session, campaign: Campaign, now: datetime) -> Any:
+def every_sample_has_a_result(session: DbSession, campaign: Campaign, now: datetime) -> Any:
     """Publishing needs a current result for every sampled case; the message names the unfinished ones."""
     missing = unfinished_samples(session, campaign)
     if missing:
@@ -571,7 +571,7 @@ def every_sample_has_a_result(session: Session, campaign: Campaign, now: datetim
     return None
 
 
-def calibrated_scores_are_current(session: Session, campaign: Campaign, now: datetime) -> Any:
+def calibrated_scores_are_current(session: DbSession, campaign: Campaign, now: datetime) -> Any:
     """With bias-corrected official scores, every consensus result must carry its corrected total."""
     if campaign.official_scores != "calibrated":
         return None
@@ -583,7 +583,7 @@ def calibrated_scores_are_current(session: Session, campaign: Campaign, now: dat
     return None
 
 
-def publish_circular(session: Session, *, campaign: Campaign, actor: User, now: datetime) -> Campaign:
+def publish_circular(session: DbSession, *, campaign: Campaign, actor: User, now: datetime) -> Campaign:
     """Publish the province-wide figures (the circular, 通报): agencies then see every agency's aggregates."""
     if campaign.state not in PUBLISHED_STATES:
         raise InvalidTransition(_l("Publish the campaign's results before the circular."),

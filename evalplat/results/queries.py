@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from evalplat.accounts.models import User
 from evalplat.assignments.models import Assignment, AssignmentRound
 from evalplat.campaigns.models import PUBLISHED_STATES, Campaign, Sample
 from evalplat.cases.models import Case
 from evalplat.cases.queries import offer_visible
+from evalplat.db import DbSession
 from evalplat.extensions import db
 from evalplat.organisations.models import Agency, Region, ReviewerProfile
 from evalplat.results.models import Result
@@ -196,7 +196,7 @@ def _icc_result(fields: dict[str, Any] | None) -> ICCResult | None:
                         for k, v in fields.items()})
 
 
-def _item_ratings(session: Session, campaign: Campaign) -> dict[tuple[int, str], tuple[list[int], list[int], list[float]]]:
+def _item_ratings(session: DbSession, campaign: Campaign) -> dict[tuple[int, str], tuple[list[int], list[int], list[float]]]:
     """(rubric version id, item code) → long-format (sample, reviewer, points) of applicable items."""
     stmt = (sa.select(Assignment.sample_id, Assignment.reviewer_id, Review.rubric_version_id, ReviewItem.item_code,
                       ReviewItem.points)
@@ -220,7 +220,7 @@ def _item_ratings(session: Session, campaign: Campaign) -> dict[tuple[int, str],
     return out
 
 
-def _escalation_counts(session: Session, campaign: Campaign) -> tuple[int, int]:
+def _escalation_counts(session: DbSession, campaign: Campaign) -> tuple[int, int]:
     """Cases escalated to adjudication, and cases consolidated or in adjudication."""
     escalated = session.scalar(sa.select(sa.func.count(sa.distinct(Assignment.sample_id)))
                                .join(Sample, Sample.id == Assignment.sample_id)
@@ -236,7 +236,7 @@ def _escalation_counts(session: Session, campaign: Campaign) -> tuple[int, int]:
     return escalated, consolidated
 
 
-def reliability_figures(session: Session, campaign: Campaign, *, with_items: bool = True) -> dict[str, Any]:
+def reliability_figures(session: DbSession, campaign: Campaign, *, with_items: bool = True) -> dict[str, Any]:
     """The reliability panel's figures as plain JSON-safe data, without names or locale-dependent labels.
 
     Krippendorff's alpha (interval) and ICC(1)/ICC(1,k) on totals and per rubric item; the additive
@@ -577,7 +577,7 @@ class WeightedFigures:
     cases_with_signals: int
 
 
-def weighted_figures(session: Session, campaign: Campaign, *, level: float = 0.95) -> WeightedFigures | None:
+def weighted_figures(session: DbSession, campaign: Campaign, *, level: float = 0.95) -> WeightedFigures | None:
     """The weighted estimates of a risk-weighted campaign's current results; None for other plans, when no case
     has a result yet, or when a result's sample carries no inclusion probability."""
     from evalplat.campaigns.models import SamplingMode

@@ -24,13 +24,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import Session
 
 from evalplat import jobs
 from evalplat.assignments.models import Assignment, AssignmentRound
 from evalplat.audit.operations import record
 from evalplat.campaigns.models import Campaign, Sample
-from evalplat.db import utcnow
+from evalplat.db import DbSession, utcnow
 from evalplat.extensions import db
 from evalplat.jobs.models import JobRecord, JobState
 from evalplat.jobs.tracking import run_tracked, submit_job
@@ -52,7 +51,7 @@ class DataState:
     reviews: int
 
 
-def data_state(session: Session, campaign: Campaign) -> DataState:
+def data_state(session: DbSession, campaign: Campaign) -> DataState:
     """The current fingerprint of a campaign's reliability data (three aggregate queries, no rows read out).
 
     Submitted initial reviews (count, sum of their row versions — every re-submission bumps one — and the
@@ -79,11 +78,11 @@ def data_state(session: Session, campaign: Campaign) -> DataState:
     return DataState(digest, int(reviews[0] or 0))
 
 
-def latest(session: Session, campaign: Campaign) -> ReliabilitySnapshot | None:
+def latest(session: DbSession, campaign: Campaign) -> ReliabilitySnapshot | None:
     return session.scalar(sa.select(ReliabilitySnapshot).where(ReliabilitySnapshot.campaign_id == campaign.id))
 
 
-def compute(session: Session, campaign: Campaign, *, actor_id: int | None = None) -> ReliabilitySnapshot:
+def compute(session: DbSession, campaign: Campaign, *, actor_id: int | None = None) -> ReliabilitySnapshot:
     """Compute the figures now and store them as the campaign's snapshot (the caller commits); audited.
 
     The fingerprint is read before the figures, so data that change while they are computed leave the
@@ -130,7 +129,7 @@ def live_limit() -> int:
     return int(current_app.config["EVALPLAT_RELIABILITY_LIVE_MAX"])
 
 
-def panel_view(session: Session, campaign: Campaign, *, locale: str) -> PanelView:
+def panel_view(session: DbSession, campaign: Campaign, *, locale: str) -> PanelView:
     """The panel for a page view: the snapshot when current, else live when small, else the stale snapshot."""
     state = data_state(session, campaign)
     snapshot = latest(session, campaign)
@@ -147,14 +146,14 @@ def panel_view(session: Session, campaign: Campaign, *, locale: str) -> PanelVie
                      snapshot.computed_at, snapshot.seconds, job)
 
 
-def running_job(session: Session, campaign: Campaign) -> JobRecord | None:
+def running_job(session: DbSession, campaign: Campaign) -> JobRecord | None:
     """The campaign's queued or running recomputation, if any."""
     return session.scalar(sa.select(JobRecord).where(
         JobRecord.task == TASK, JobRecord.object_type == "campaign", JobRecord.object_id == campaign.id,
         JobRecord.state.in_([JobState.QUEUED, JobState.RUNNING])).order_by(JobRecord.created_at.desc()).limit(1))
 
 
-def request_figures(session: Session, campaign: Campaign, *, actor_id: int
+def request_figures(session: DbSession, campaign: Campaign, *, actor_id: int
                     ) -> tuple[str, ReliabilitySnapshot | None]:
     """An organiser asks for the figures; returns what happened and the new snapshot, if any.
 
