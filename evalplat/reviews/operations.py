@@ -28,7 +28,6 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from evalplat.accounts.models import User
@@ -37,6 +36,7 @@ from evalplat.assignments.models import Assignment, AssignmentRound, AssignmentS
 from evalplat.audit.operations import record
 from evalplat.campaigns.models import Campaign, CampaignState, Sample
 from evalplat.cases.models import Case
+from evalplat.db import DbSession
 from evalplat.errors import ConcurrentChange, DomainError, InvalidTransition, NotAllowed
 from evalplat.i18n import lazy_gettext as _l
 from evalplat.organisations.models import Agency, ReviewerProfile
@@ -83,7 +83,7 @@ class ReviewError(DomainError):
 
 
 class SubmitHook(Protocol):
-    def __call__(self, session: Session, *, review: Review, actor: User, now: datetime) -> Any: ...
+    def __call__(self, session: DbSession, *, review: Review, actor: User, now: datetime) -> Any: ...
 
 
 def on_review_submitted(hook: Callable[..., Any]) -> Callable[..., Any]:
@@ -108,7 +108,7 @@ def _own(assignment: Assignment, actor: User) -> None:
         raise NotAllowed(_l("This assignment is not yours."), code="not_your_assignment")
 
 
-def accept_assignment(session: Session, *, assignment: Assignment, actor: User, now: datetime) -> Assignment:
+def accept_assignment(session: DbSession, *, assignment: Assignment, actor: User, now: datetime) -> Assignment:
     """The reviewer accepts an offered assignment (offered → accepted)."""
     _own(assignment, actor)
     assignment_states.accept(assignment, now=now)
@@ -126,7 +126,7 @@ class DeclineOutcome:
     problems: tuple[str, ...] = ()
 
 
-def decline_assignment(session: Session, *, assignment: Assignment, actor: User, reason: str, conflict: bool,
+def decline_assignment(session: DbSession, *, assignment: Assignment, actor: User, reason: str, conflict: bool,
                        now: datetime) -> DeclineOutcome:
     """The reviewer declines an offered or accepted assignment, giving the reason.
 
@@ -169,7 +169,7 @@ def decline_assignment(session: Session, *, assignment: Assignment, actor: User,
 # --- drafts and submission ---------------------------------------------------------------------------------
 
 
-def ensure_scorable(session: Session, *, assignment: Assignment, actor: User) -> Review | None:
+def ensure_scorable(session: DbSession, *, assignment: Assignment, actor: User) -> Review | None:
     """Raise unless ``actor`` may save or submit scores on ``assignment`` now; returns its review, if any.
 
     Raises
@@ -182,7 +182,7 @@ def ensure_scorable(session: Session, *, assignment: Assignment, actor: User) ->
     return _check_can_score(session, assignment, actor)
 
 
-def _check_can_score(session: Session, assignment: Assignment, actor: User) -> Review | None:
+def _check_can_score(session: DbSession, assignment: Assignment, actor: User) -> Review | None:
     _own(assignment, actor)
     if assignment.state == AssignmentState.OFFERED:
         raise InvalidTransition(_l("Accept the assignment before scoring it."), code="assignment_not_accepted")
@@ -224,7 +224,7 @@ def _item_rows(review_id: int, rubric: Rubric, entries: Mapping[str, ItemEntry])
     return rows
 
 
-def _store(session: Session, *, assignment: Assignment, actor: User, data: ReviewScores, now: datetime
+def _store(session: DbSession, *, assignment: Assignment, actor: User, data: ReviewScores, now: datetime
            ) -> tuple[Review, RubricVersion, Rubric]:
     """Create or update the review and replace its items in bulk (shared by draft and submit)."""
     review = _check_can_score(session, assignment, actor)
@@ -255,7 +255,7 @@ def _store(session: Session, *, assignment: Assignment, actor: User, data: Revie
 _ITEM_VALUES = ("level", "points", "not_applicable", "veto", "comment")
 
 
-def _replace_items(session: Session, review_id: int, stored: Iterable[ReviewItem],
+def _replace_items(session: DbSession, review_id: int, stored: Iterable[ReviewItem],
                    rows: list[dict[str, Any]]) -> bool:
     """Make the review's items equal to ``rows``, writing only the items that changed; True when any did."""
     old = {item.item_code: item for item in stored}
@@ -271,7 +271,7 @@ def _replace_items(session: Session, review_id: int, stored: Iterable[ReviewItem
     return bool(gone or changed)
 
 
-def save_draft(session: Session, *, assignment: Assignment, actor: User, data: ReviewScores, now: datetime) -> Review:
+def save_draft(session: DbSession, *, assignment: Assignment, actor: User, data: ReviewScores, now: datetime) -> Review:
     """Save what the reviewer has entered so far (anything may be missing); the review stays a draft.
 
     Parameters
@@ -296,7 +296,7 @@ def save_draft(session: Session, *, assignment: Assignment, actor: User, data: R
     return review
 
 
-def submit_review(session: Session, *, assignment: Assignment, actor: User, data: ReviewScores, now: datetime
+def submit_review(session: DbSession, *, assignment: Assignment, actor: User, data: ReviewScores, now: datetime
                   ) -> Review:
     """Submit the review: every item scored or N/A, total and grade computed here, the review locked.
 
@@ -349,7 +349,7 @@ def _locale() -> str:
 # --- calibration -------------------------------------------------------------------------------------------
 
 
-def start_calibration(session: Session, *, actor: User, campaign: Campaign, case_ids: Iterable[int],
+def start_calibration(session: DbSession, *, actor: User, campaign: Campaign, case_ids: Iterable[int],
                       due_at: datetime | None, now: datetime) -> list[Assignment]:
     """Give every active reviewer the same training cases (a calibration round).
 
@@ -410,7 +410,7 @@ def start_calibration(session: Session, *, actor: User, campaign: Campaign, case
     return made
 
 
-def record_reference(session: Session, *, actor: User, sample: Sample, rubric_row: RubricVersion,
+def record_reference(session: DbSession, *, actor: User, sample: Sample, rubric_row: RubricVersion,
                      data: ReviewScores, note: str, now: datetime) -> CalibrationReference:
     """Record (or replace) the organiser's reference scores for a training case.
 

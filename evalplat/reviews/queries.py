@@ -15,13 +15,14 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import joinedload
 
 from evalplat.accounts.models import User
 from evalplat.assignments.models import Assignment, AssignmentRound, AssignmentState
 from evalplat.campaigns.models import Campaign, CampaignRubric, Sample
 from evalplat.cases.models import Case, CaseRedaction, RedactionStatus
 from evalplat.cases.queries import offer_visible
+from evalplat.db import DbSession
 from evalplat.organisations.models import ReviewerProfile
 from evalplat.reviews.models import CalibrationReference, Review, ReviewItem, ReviewState, RubricVersion
 from forms.review import ItemEntry
@@ -67,7 +68,7 @@ def status_of(state: AssignmentState, review_state: ReviewState | None, due_at: 
     return InboxStatus.DRAFT if review_state == ReviewState.DRAFT else InboxStatus.TO_SCORE
 
 
-def inbox(session: Session, profile: ReviewerProfile | None, *, now: datetime) -> list[InboxRow]:
+def inbox(session: DbSession, profile: ReviewerProfile | None, *, now: datetime) -> list[InboxRow]:
     """The reviewer's open and submitted assignments (declined and withdrawn ones left out), in one query.
 
     An offer of a case whose redaction is not approved yet waits: it is left out until the approval.
@@ -141,7 +142,7 @@ def _approved_fields(row: CaseRedaction | None) -> dict[str, Any]:
     return dict(row.fields or {}) if row is not None and row.status == RedactionStatus.APPROVED else {}
 
 
-def case_facts(session: Session, sample_id: int) -> CaseFacts:
+def case_facts(session: DbSession, sample_id: int) -> CaseFacts:
     """The facts that matter for judging the sampled case (only the columns listed are read)."""
     code, *facts, fields = session.execute(
         sa.select(Sample.code, *FACT_COLUMNS, CaseRedaction.fields).join(Case, Case.id == Sample.case_id)
@@ -171,7 +172,7 @@ def _facts(code: str, fields: dict[str, Any], case_type: Any, applied: date | No
                      str(fields.get("result") or ""), applied, assigned, first, closed, tuple(intervals))
 
 
-def case_assignment(session: Session, assignment_id: int) -> Assignment | None:
+def case_assignment(session: DbSession, assignment_id: int) -> Assignment | None:
     """An assignment with everything its case page and its scoring need, in one query.
 
     Joined: the sample, its campaign, the case (only :data:`FACT_COLUMNS`, never names or numbers), the
@@ -188,7 +189,7 @@ def case_assignment(session: Session, assignment_id: int) -> Assignment | None:
     return session.scalars(stmt).unique().one_or_none()
 
 
-def review_items(session: Session, review_id: int) -> list[ReviewItem]:
+def review_items(session: DbSession, review_id: int) -> list[ReviewItem]:
     return list(session.scalars(sa.select(ReviewItem).where(ReviewItem.review_id == review_id)
                                 .order_by(ReviewItem.id)))
 
@@ -218,7 +219,7 @@ class CalibrationComparison:
     reference_grade: str | None
 
 
-def calibration_comparison(session: Session, *, assignment: Assignment, rubric: Rubric) -> CalibrationComparison | None:
+def calibration_comparison(session: DbSession, *, assignment: Assignment, rubric: Rubric) -> CalibrationComparison | None:
     """The reviewer's scores next to the group's per-item means and the organiser's reference.
 
     Only for a submitted calibration review of the reviewer; ``None`` otherwise (nobody sees the group's
@@ -270,7 +271,7 @@ class TrainingRow:
     reference_total: float | None
 
 
-def training_samples(session: Session, campaign_id: int) -> list[TrainingRow]:
+def training_samples(session: DbSession, campaign_id: int) -> list[TrainingRow]:
     """The campaign's training cases with their calibration progress and reference total (two queries)."""
     samples = session.execute(
         sa.select(Sample, Case.case_type, CalibrationReference.total)
@@ -301,7 +302,7 @@ class VersionRow:
     campaigns: int
 
 
-def rubric_versions(session: Session) -> list[VersionRow]:
+def rubric_versions(session: DbSession) -> list[VersionRow]:
     """Every stored rubric version with how many reviews use it and how many campaigns pin it (one query)."""
     reviews = (sa.select(Review.rubric_version_id, sa.func.count().label("n"))
                .group_by(Review.rubric_version_id).subquery())
@@ -314,7 +315,7 @@ def rubric_versions(session: Session) -> list[VersionRow]:
     return [VersionRow(row, int(n_reviews), int(n_pins)) for row, n_reviews, n_pins in session.execute(stmt)]
 
 
-def campaigns_for_calibration(session: Session, user: User) -> list[Campaign]:
+def campaigns_for_calibration(session: DbSession, user: User) -> list[Campaign]:
     """The campaigns the organiser runs."""
     from evalplat.organisations.jurisdiction import campaigns_managed_by
 
@@ -329,7 +330,7 @@ def reference_entries(reference: CalibrationReference) -> list[ItemEntry]:
             for code, v in (reference.items or {}).items()]
 
 
-def case_search(session: Session, text: str, *, limit: int = 30) -> list[Any]:
+def case_search(session: DbSession, text: str, *, limit: int = 30) -> list[Any]:
     """Closed cases whose number, cause or agency contains ``text`` (the calibration case picker), newest first."""
     from evalplat.organisations.models import Agency, Region
 

@@ -18,13 +18,13 @@ from typing import Any
 
 import sqlalchemy as sa
 import yaml
-from sqlalchemy.orm import Session
 
 from evalplat.accounts.models import User
 from evalplat.assignments.models import Assignment
 from evalplat.audit.operations import record
 from evalplat.campaigns.models import Campaign, CampaignRubric, Sample, SamplingPlan
 from evalplat.cases.models import Case
+from evalplat.db import DbSession
 from evalplat.errors import DomainError, InvalidTransition
 from evalplat.i18n import lazy_gettext as _l
 from evalplat.reviews.models import Review, RubricVersion
@@ -105,7 +105,7 @@ def _without_version(data: Mapping[str, Any]) -> str:
     return json.dumps({k: v for k, v in data.items() if k != "version"}, sort_keys=True, ensure_ascii=False)
 
 
-def reviews_under(session: Session, row: RubricVersion) -> int:
+def reviews_under(session: DbSession, row: RubricVersion) -> int:
     """How many reviews (draft or submitted) use a version."""
     return session.scalar(sa.select(sa.func.count()).select_from(Review)
                           .where(Review.rubric_version_id == row.id)) or 0
@@ -119,7 +119,7 @@ class SavedVersion:
     created: bool  # a new version (True) or the base revised in place (False)
 
 
-def save_rubric_version(session: Session, *, actor: User, base: RubricVersion, data: Any, new_version: bool,
+def save_rubric_version(session: DbSession, *, actor: User, base: RubricVersion, data: Any, new_version: bool,
                         now: datetime) -> SavedVersion:
     """Store an edited definition of ``base``'s rubric, as a new version or by revising ``base`` in place.
 
@@ -173,7 +173,7 @@ def save_rubric_version(session: Session, *, actor: User, base: RubricVersion, d
     return SavedVersion(row, created=True)
 
 
-def freeze(session: Session, row: RubricVersion, *, actor: User, now: datetime) -> None:
+def freeze(session: DbSession, row: RubricVersion, *, actor: User, now: datetime) -> None:
     """Freeze a version (a review now uses it); its definition can never change again."""
     if row.frozen:
         return
@@ -184,7 +184,7 @@ def freeze(session: Session, row: RubricVersion, *, actor: User, now: datetime) 
            at=now)
 
 
-def version_for_assignment(session: Session, assignment: Assignment) -> RubricVersion:
+def version_for_assignment(session: DbSession, assignment: Assignment) -> RubricVersion:
     """The rubric version an assignment is scored under.
 
     The version of its review when one exists (a review keeps its version for ever), otherwise the version
@@ -206,7 +206,7 @@ def version_for_assignment(session: Session, assignment: Assignment) -> RubricVe
     return version_for_sample(session, assignment.sample_id)
 
 
-def version_for_sample(session: Session, sample_id: int) -> RubricVersion:
+def version_for_sample(session: DbSession, sample_id: int) -> RubricVersion:
     """The version the sample's campaign pins for the sample's case type (civil for folded administrative).
 
     Raises
@@ -235,7 +235,7 @@ def version_for_sample(session: Session, sample_id: int) -> RubricVersion:
                            name=campaign.name if campaign else campaign_id, type=case_type.value))
 
 
-def rubric_for_assignment(session: Session, assignment: Assignment) -> tuple[RubricVersion, Rubric]:
+def rubric_for_assignment(session: DbSession, assignment: Assignment) -> tuple[RubricVersion, Rubric]:
     """The version row and its :class:`Rubric` for an assignment (see :func:`version_for_assignment`)."""
     row = version_for_assignment(session, assignment)
     return row, rubric_of(row)
