@@ -10,11 +10,11 @@ from collections.abc import Mapping
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from evalplat.accounts.models import User
 from evalplat.audit.operations import record
 from evalplat.cases.models import Case
+from evalplat.db import DbSession
 from evalplat.errors import DomainError, NotAllowed
 from evalplat.files import FileRejected, Storage, sniff
 from evalplat.i18n import lazy_gettext as _l
@@ -36,7 +36,7 @@ def _lang() -> str:
     return current_language()
 
 
-def evaluate_case(session: Session, *, actor: User, case: Case, levels: Mapping[str, str], remarks: str = "",
+def evaluate_case(session: DbSession, *, actor: User, case: Case, levels: Mapping[str, str], remarks: str = "",
                   authority_feedback: str = "", attachment: tuple[str, bytes] | None = None,
                   storage: Storage | None = None, now: datetime) -> SelfEvaluation:
     """Record (or revise) the agency's own evaluation of one of its closed cases.

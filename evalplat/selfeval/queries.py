@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from evalplat.accounts.models import User
 from evalplat.cases.models import Case
 from evalplat.closing.models import ClosingReview, ClosingState
+from evalplat.db import DbSession
 from evalplat.extensions import db
 from evalplat.organisations.models import Agency
 from evalplat.selfeval.models import SelfEvaluation
@@ -45,7 +45,7 @@ def evaluation_of_case(case_id: int) -> SelfEvaluation | None:
     return db.session.scalar(sa.select(SelfEvaluation).where(SelfEvaluation.case_id == case_id))
 
 
-def self_scores(session: Session, *, agency_ids: list[int] | None = None) -> dict[str, Any]:
+def self_scores(session: DbSession, *, agency_ids: list[int] | None = None) -> dict[str, Any]:
     """Count, mean and the share below 60 of self-scores (all cases, or the given agencies')."""
     stmt = sa.select(sa.func.count(SelfEvaluation.id), sa.func.avg(SelfEvaluation.score),
                      sa.func.sum(sa.case((SelfEvaluation.score < 60, 1), else_=0)))
