@@ -11,6 +11,7 @@ evalplat/templates, catalogue evalplat/translations), forms/ and reports/.
 
 from __future__ import annotations
 
+import io
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -83,12 +84,20 @@ def update() -> None:
         template = extract(unit)
         if not len(template):
             continue
-        existing = load(unit) or Catalog(locale=LOCALE, project="evalplat")
+        loaded = load(unit)
+        existing = loaded or Catalog(locale=LOCALE, project="evalplat")
+        created = existing.creation_date
         existing.update(template, no_fuzzy_matching=True)
         existing.obsolete.clear()
+        if loaded is not None:
+            # Keep the header's date: re-extracting must not touch catalogues whose messages did not change,
+            # or every engineer's update rewrites every package's catalogue and their branches collide.
+            existing.creation_date = created
+        buffer = io.BytesIO()
+        write_po(buffer, existing, width=120, sort_output=True, omit_header=False)
         unit.po_path.parent.mkdir(parents=True, exist_ok=True)
-        with unit.po_path.open("wb") as fh:
-            write_po(fh, existing, width=120, sort_output=True, omit_header=False)
+        if not unit.po_path.exists() or unit.po_path.read_bytes() != buffer.getvalue():
+            unit.po_path.write_bytes(buffer.getvalue())
         missing = sum(1 for m in existing if m.id and not m.string)
         print(f"{unit.name}: {len(template)} messages, {missing} untranslated -> {unit.po_path.relative_to(ROOT)}")
 

@@ -206,6 +206,11 @@ def number(value: Any, digits: int = 1, missing: Any = None, sign: bool = False,
     return numbers.number(value, digits, sign=sign, trim=trim, missing=missing)
 
 
+def count(value: Any, missing: Any = None) -> str:
+    """A count as a whole number with thousands separators (``reports.numbers.count``)."""
+    return numbers.count(value, missing=missing)
+
+
 def percent(value: Any, digits: int = 0, missing: Any = None, sign: bool = False, trim: bool = False) -> str:
     """A share (0–1) as a percentage."""
     return numbers.percent(value, digits, sign=sign, trim=trim, missing=missing)
@@ -230,7 +235,7 @@ def per_request(func: Any) -> Any:
 
 
 FILTERS = {name: per_request(func) for name, func in
-           {"label": label, "when": when, "day": day, "number": number, "percent": percent,
+           {"label": label, "when": when, "day": day, "number": number, "count": count, "percent": percent,
             "interval": interval}.items()}
 # ``interval(low, high)`` takes two values, so templates call it as a function.
 GLOBALS = {"interval": interval}

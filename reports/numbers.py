@@ -9,6 +9,7 @@ Every page (through evalplat's template filters ``number``, ``percent``, ``inter
 - ``sign=True`` writes a plus before a positive figure (leniency, differences);
 - ``trim=True`` drops trailing zeros (``95`` for a 95 % level, ``0.5`` for a weight), like ``%g`` but without
   exponents;
+- a count is a whole number with thousands separators (``12,345``; a weight sum rounds half up);
 - an interval is ``low–high`` with an en dash (``low … high`` when an end is negative or signed, so that a
   minus never sits beside the dash), and a dash when either end is missing.
 
@@ -62,6 +63,16 @@ def number(value: Any, digits: int = 1, *, sign: bool = False, trim: bool = Fals
     """
     figure = _finite(value)
     return _missing(missing) if figure is None else _fixed(figure, digits, sign, trim)
+
+
+def count(value: Any, *, missing: Any = None) -> str:
+    """A count of cases, people or documents: a whole number with thousands separators.
+
+    >>> count(1234567), count(0), count(None), count(2315.5), count("12")
+    ('1,234,567', '0', '—', '2,316', '12')
+    """
+    figure = _finite(value)
+    return _missing(missing) if figure is None else format(int(_fixed(figure, 0, False, False)), ",")
 
 
 def percent(share: Any, digits: int = 0, *, sign: bool = False, trim: bool = False, missing: Any = None) -> str:

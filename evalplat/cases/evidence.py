@@ -25,6 +25,11 @@ def changes_after(case_id: int, since: Any) -> list[EvidenceChange]:
                                    .order_by(EvidenceChange.at, EvidenceChange.id)))
 
 
+def field_list(fields: list[str] | None) -> str:
+    """The corrected fields' labels in the reader's language, separated by middle dots."""
+    return " · ".join(str(field_label(name)) for name in fields or [])
+
+
 def evidence_panel(assignment: Any, review: Any) -> Markup | None:
     """The changes to the case's file since this reviewer began scoring it (None if they have not begun)."""
     changed = assignment.sample.evidence_changed_at
@@ -34,4 +39,4 @@ def evidence_panel(assignment: Any, review: Any) -> Markup | None:
     if not changes:
         return None
     return Markup(render_template("cases/_evidence_changes.html", changes=changes,  # noqa: S704 - autoescaped template
-                                  case_label=case_label, field_label=field_label))
+                                  case_label=case_label, field_list=field_list))

@@ -16,7 +16,7 @@ from evalplat.db import DbSession
 from evalplat.followups.models import SATISFIED, FollowupComplaint, FollowupTarget, FollowupVisit
 from evalplat.followups.queries import rates, totals
 from evalplat.quality.queries import leniency
-from reports.numbers import interval, number, percent
+from reports.numbers import count, interval, number, percent
 
 TEXT = {
     "title": ("事后监督：结案审查、回访与机构自评", "Post-case supervision: closing review, follow-ups and self-evaluation"),
@@ -79,16 +79,16 @@ def weighted_section(session: DbSession, campaign: Any, *, lang: str = "zh") -> 
     if figures is None:
         return None
     m, g = figures.mean, figures.share_good
-    interval = f"{m.level:.0%}"
-    head = (_t("figure", lang), _t("estimate", lang), _t("se", lang), interval, _t("unweighted", lang))
+    level = percent(m.level)
+    head = (_t("figure", lang), _t("estimate", lang), _t("se", lang), level, _t("unweighted", lang))
     known = math.isfinite(m.se)  # no standard error with fewer than two cases drawn at random
     # figures through the platform's one formatter, as the results page shows them (half up, "—" when missing)
     rows = [(_t("mean_total", lang), number(m.estimate), number(m.se, 2) if known else "—",
              f"{number(m.low)} – {number(m.high)}" if known else "—", number(m.unweighted)),
             (_t("share_good", lang), _pct(g.estimate), _pct(g.se) if known else "—",
              f"{_pct(g.low)} – {_pct(g.high)}" if known else "—", _pct(g.unweighted)),
-            (_t("sample_n", lang), f"{figures.n:,} ({figures.cases_with_signals:,})", "", "", ""),
-            (_t("population_n", lang), f"{figures.population:,.0f}", "", "", "")]
+            (_t("sample_n", lang), f"{count(figures.n)} ({count(figures.cases_with_signals)})", "", "", ""),
+            (_t("population_n", lang), count(figures.population), "", "", "")]
     return {"title": _t("weighted_title", lang), "sheet": _t("weighted_sheet", lang),
             "sections": [("", _t("weighted_note", lang), (head, rows))]}
 
@@ -100,12 +100,12 @@ def postcase_section(session: DbSession, *, year: int, lang: str = "zh", top: in
     sections: list[tuple[str, str, Any]] = []
     head = (_t("figure", lang), _t("value", lang))
     sections.append((_t("closing", lang), _t("closing_note", lang), (head, [
-        (_t("cases", lang), f"{closing.cases:,}"),
-        (_t("first_rate", lang), f"{_pct(closing.first_pass_rate)} ({closing.first_passed:,}/{closing.first_checks:,})"),
-        (_t("second_rate", lang), f"{_pct(closing.second_pass_rate)} ({closing.second_passed:,}/{closing.second_checks:,})"),
-        (_t("returned_now", lang), f"{closing.by_state.get('returned', 0):,}")])))
+        (_t("cases", lang), count(closing.cases)),
+        (_t("first_rate", lang), f"{_pct(closing.first_pass_rate)} ({count(closing.first_passed)}/{count(closing.first_checks)})"),
+        (_t("second_rate", lang), f"{_pct(closing.second_pass_rate)} ({count(closing.second_passed)}/{count(closing.second_checks)})"),
+        (_t("returned_now", lang), count(closing.by_state.get('returned', 0)))])))
     sections.append((_t("missing", lang), "", ((_t("item", lang), _t("n", lang)),
-                     [(item_label(code, lang), f"{n:,}") for code, n in closing.top_missing[:top]])))
+                     [(item_label(code, lang), count(n)) for code, n in closing.top_missing[:top]])))
     overall = totals(rates(session, by="agency", agency_ids=agencies))
     weights = session.execute(
         sa.select(sa.func.sum(1.0 / FollowupTarget.inclusion_probability),
@@ -115,8 +115,8 @@ def postcase_section(session: DbSession, *, year: int, lang: str = "zh", top: in
         .join(Case, Case.id == FollowupTarget.case_id).where(Case.year == year)).one()
     weighted = float(weights[1]) / float(weights[0]) if weights[0] else None
     sections.append((_t("followups", lang), _t("followups_note", lang), (head, [
-        (_t("called", lang), f"{overall.called:,}"), (_t("contact_rate", lang), _pct(overall.contact_rate)),
-        (_t("visits", lang), f"{overall.visits:,}"), (_t("sat_rate", lang), _pct(overall.satisfaction_rate)),
+        (_t("called", lang), count(overall.called)), (_t("contact_rate", lang), _pct(overall.contact_rate)),
+        (_t("visits", lang), count(overall.visits)), (_t("sat_rate", lang), _pct(overall.satisfaction_rate)),
         (_t("sat_weighted", lang), _pct(weighted))])))
     kinds: dict[str, int] = {}
     for row in session.scalars(sa.select(FollowupComplaint.kinds).join(Case, Case.id == FollowupComplaint.case_id)
@@ -124,7 +124,7 @@ def postcase_section(session: DbSession, *, year: int, lang: str = "zh", top: in
         for kind in row:
             kinds[kind] = kinds.get(kind, 0) + 1
     sections.append((_t("complaints", lang), "", ((_t("kind", lang), _t("n", lang)),
-                     [(_t(k, lang), f"{n:,}") for k, n in sorted(kinds.items(), key=lambda kv: -kv[1])])))
+                     [(_t(k, lang), count(n)) for k, n in sorted(kinds.items(), key=lambda kv: -kv[1])])))
     rows = leniency(session, agency_ids=agencies)
     sections.append((_t("self_peer", lang), _t("self_peer_note", lang), (
         (_t("agency", lang), _t("n", lang), _t("mean_self", lang), _t("mean_peer", lang), _t("leniency", lang),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reports.numbers import interval, number, percent
+from reports.numbers import count, interval, number, percent
 from reports.text import fmt, pct
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,13 +61,22 @@ def test_percentages_and_intervals() -> None:
     assert interval(0.2, 1.5, sign=True) == "+0.2 … +1.5"
 
 
+def test_counts_have_thousands_separators_and_whole_numbers() -> None:
+    assert count(1234567) == "1,234,567"
+    assert count(np.int64(20000)) == "20,000"
+    assert count(2315.5) == "2,316"  # a sum of sampling weights, rounded half up as people round
+    assert count(-1200) == "-1,200"
+    assert count(None) == count(float("nan")) == "—"
+    assert count(None, missing="not yet") == "not yet"
+
+
 def test_pages_show_figures_through_the_filters(app) -> None:
     source = ("{{ x|number }} {{ x|number(missing='none yet') }} {{ s|percent(1) }} {{ interval(lo, hi) }} "
-              "{{ nan|number(3) }} {{ nan|percent }}")
+              "{{ nan|number(3) }} {{ nan|percent }} {{ n|count }}")
     with app.test_request_context():
         text = app.jinja_env.from_string(source).render(x=None, s=0.8125, lo=70.0, hi=float("nan"),
-                                                        nan=float("nan"))
-    assert text == "— none yet 81.3% — — —"
+                                                        nan=float("nan"), n=140000)
+    assert text == "— none yet 81.3% — — — 140,000"
     assert "nan" not in text
 
 
@@ -83,4 +93,17 @@ def test_templates_do_not_format_numbers_or_times_themselves() -> None:
             code = re.sub(r'value="\{\{[^}]*\|round\|int \}\}"', "", line)
             if FORMATTING.search(code):
                 offenders.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()[:120]}")
+    assert not offenders, "\n".join(offenders)
+
+
+def test_report_builders_format_figures_through_the_formatter() -> None:
+    """Report builders (reports/ and each domain's report module) put figures in their tables through
+    number/percent/interval/count; an f-string format spec such as ``{n:,}`` or ``{x:.1f}`` bypasses them."""
+    offenders = []
+    for path in sorted(ROOT.glob("reports/**/*.py")) + sorted(ROOT.glob("evalplat/**/report*.py")):
+        if path.relative_to(ROOT).as_posix() in ("reports/numbers.py", "reports/text.py"):  # the formatters
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FormattedValue) and node.format_spec is not None:
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}: {ast.unparse(node.value)}")
     assert not offenders, "\n".join(offenders)

@@ -5,6 +5,7 @@ out), as they are when its file changes. The fields that define the frozen popul
 
 from __future__ import annotations
 
+import re
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -226,6 +227,10 @@ def test_reviewers_who_began_scoring_are_notified_when_a_cases_fields_are_correc
     assert 'id="evidence-changes"' in page
     assert "的案件还经过二审" in page
     assert case.client_name not in page
+    # the label and what follows it read as one phrase: no space after the full-width colon
+    panel = page[page.index('id="evidence-changes"'):]
+    assert re.search(r"更正了案件信息：[^\s<]", panel), panel[:1500]
+    assert re.search(r"理由：[^\s<]", panel), panel[:1500]
 
 
 def test_reviewers_who_began_scoring_are_notified_when_a_frozen_cases_file_changes(world_app: Any, world: Any,
