@@ -117,6 +117,26 @@ def allowed_or_404(obj: T | None, check: Callable[[T], bool] | None = None) -> T
     return obj
 
 
+def filter_id(name: str, allowed: Callable[[int], bool]) -> int | None:
+    """A list filter that names an object by id (``?agency=12``): the id, when the user may see that object.
+
+    Absent, empty or 0 ("all"): None. An id the user may not see — another jurisdiction's agency, a campaign it
+    does not run — is refused with a 404 naming the filter, worded alike for a missing object so that ids cannot
+    be probed; a list never answers such a filter silently with nothing.
+    """
+    from flask_babel import gettext as _
+
+    from evalplat.params import int_arg
+
+    value = int_arg(name)
+    if not value:
+        return None
+    if not allowed(value):
+        abort(404, description=_("The filter %(name)s=%(value)d names nothing you may see: no such object, or it "
+                                 "lies outside your jurisdiction.", name=name, value=value))
+    return int(value)
+
+
 def is_safe_next(target: str | None) -> bool:
     """Only local absolute paths: no scheme, no host, no protocol-relative or backslash tricks."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:

@@ -26,7 +26,8 @@ class ReviewerImportForm(FlaskForm):
 
 
 class ReviewerForm(FlaskForm):
-    city_id = SelectField(_l("City"), coerce=int, validate_choice=True)
+    # the operation refuses a city outside the organiser's province with a message naming it
+    city_id = SelectField(_l("City"), coerce=int, validate_choice=False)
     organisation = StringField(_l("Organisation"), validators=[Optional(), Length(max=128)])
     years_of_practice = IntegerField(_l("Years of practice"), validators=[NumberRange(0, 80)])
     case_types = _Checkboxes(_l("Case types"), choices=CASE_TYPE_CHOICES, validators=[DataRequired()])

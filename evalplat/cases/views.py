@@ -28,9 +28,10 @@ from evalplat.i18n import lazy_gettext as _l
 from evalplat.jobs.models import JobRecord
 from evalplat.jobs.tracking import submit_job
 from evalplat.labels import label
+from evalplat.organisations.jurisdiction import runs_campaign
 from evalplat.params import int_arg, page_arg
 from evalplat.reviews.views import register_case_panel
-from evalplat.security import load_or_404, roles
+from evalplat.security import filter_id, load_or_404, roles
 from evalplat.services import get_storage
 from forms.cases import (
     AddSpanForm,
@@ -67,9 +68,10 @@ def _document(document_id: int) -> Document:
 @roles(*STAFF)
 def index() -> Any:
     page = page_arg()
-    filters = {"agency_id": int_arg("agency"), "year": int_arg("year", high=9999),
+    filters = {"agency_id": filter_id("agency", current_user.can_view_agency), "year": int_arg("year", high=9999),
                "case_type": request.args.get("type") or None, "q": request.args.get("q") or None,
-               "redaction": request.args.get("redaction") or None, "campaign_id": int_arg("campaign")}
+               "redaction": request.args.get("redaction") or None,
+               "campaign_id": filter_id("campaign", lambda found: runs_campaign(current_user, found))}
     rows, total = queries.case_list(current_user, page=page, per_page=PER_PAGE, after=int_arg("after"), **filters)
     return render_template("cases/index.html", rows=rows, total=total, page=page, per_page=PER_PAGE,
                            agencies=queries.agencies_for(current_user), campaigns=queries.campaigns_for(current_user),
@@ -436,7 +438,7 @@ def redaction_queue(campaign_id: int) -> Any:
     campaign = _campaign(campaign_id)
     page = page_arg()
     filters = {"state": request.args.get("state") or None, "flags": request.args.get("flags") or None,
-               "agency_id": int_arg("agency")}
+               "agency_id": filter_id("agency", current_user.can_view_agency)}
     rows, total = queue.queue(campaign.id, page=page, per_page=PER_PAGE, **filters)
     return render_template("cases/queue.html", campaign=campaign, rows=rows, total=total, page=page,
                            per_page=PER_PAGE, filters=filters, counts=queue.queue_counts(campaign.id),

@@ -17,8 +17,9 @@ from evalplat.closing.labels import closing_label
 from evalplat.closing.models import ClosingState, MarkStatus, closing_scope
 from evalplat.db import utcnow
 from evalplat.extensions import db
+from evalplat.organisations.models import Agency
 from evalplat.params import int_arg, page_arg
-from evalplat.security import load_or_404, roles
+from evalplat.security import filter_id, load_or_404, roles
 from forms.closing import FirstLevelForm, SecondLevelForm, marks_from
 
 # No url_prefix: the nested API blueprint lives under /api/v1/closing, the pages under /closing.
@@ -39,13 +40,21 @@ def _case(case_id: int) -> Case:
     return load_or_404(Case, case_id, visible)
 
 
+def _may_filter_agency(agency_id: int) -> bool:
+    """The agencies whose closing reviews the list may be filtered to: those the user sees there."""
+    if current_user.is_organiser:
+        return current_user.can_view_agency(agency_id)
+    scope = closing_scope(current_user)
+    return db.session.get(Agency, agency_id) is not None if scope is None else scope == agency_id
+
+
 @bp.get("/closing/")
 @roles(*CHECKERS)
 def index() -> Any:
     page = page_arg()
     state = request.args.get("state") or None
     overdue = request.args.get("overdue") == "1"
-    rows, total = queries.review_list(current_user, state=state, agency_id=int_arg("agency"),
+    rows, total = queries.review_list(current_user, state=state, agency_id=filter_id("agency", _may_filter_agency),
                                       year=int_arg("year"), q=request.args.get("q") or None,
                                       overdue_on=utcnow().date() if overdue else None, page=page, per_page=PER_PAGE)
     return render_template("closing/index.html", rows=rows, total=total, page=page, per_page=PER_PAGE,

@@ -287,6 +287,19 @@ def _check_outside_jurisdiction(session: DbSession, actor: User | None, rows: li
             for r in rows if r.username in taken - mine]
 
 
+def _check_cities(session: DbSession, actor: User | None, rows: list[_Row]) -> list[RowError]:
+    """An organiser's pools hold reviewers of the cities of its province (:func:`pool_cities`): a row naming a
+    city outside it is refused, naming the row and the city."""
+    if actor is None:
+        return []
+    from evalplat.organisations.jurisdiction import pool_cities
+
+    allowed = set(session.scalars(sa.select(Region.id).where(pool_cities(actor))))
+    return [RowError(r.line, "city", str(_l("The city %(city)s lies outside the province of your jurisdiction: a "
+                                            "reviewer of your pools comes from one of its cities.", city=r.city.name)))
+            for r in rows if r.city.id not in allowed]
+
+
 def _pool_for(session: DbSession, actor: User | None, city: Region) -> int:
     """The pool a new reviewer joins: the importing organiser's jurisdiction; from the command line, the
     province of the reviewer's city (else the nation)."""
@@ -323,7 +336,7 @@ def import_reviewers(session: DbSession, *, actor: User | None, data: bytes, fil
     if not table:
         raise ReviewerImportError([RowError(2, "file", str(_l("The file has a header but no rows.")))], filename)
     rows, errors = check_rows(session, table)
-    errors += _check_outside_jurisdiction(session, actor, rows)
+    errors += _check_outside_jurisdiction(session, actor, rows) + _check_cities(session, actor, rows)
     if errors:
         log.info("reviewer import %r: %d rows refused, %d errors", filename, len(table), len(errors))
         raise ReviewerImportError(errors, filename)

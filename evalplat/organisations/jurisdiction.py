@@ -289,3 +289,29 @@ def is_national_organiser(user: User) -> bool:
     """An organiser whose jurisdiction is the nation (everything lies within it)."""
     jurisdiction = _jurisdiction(user)
     return jurisdiction is not None and _is_nation(db.session, jurisdiction)
+
+
+def pool_cities(user: User) -> sa.ColumnElement[bool]:
+    """WHERE clause on ``Region``: the cities a reviewer of the organiser's pools may come from — every city of
+    the province its jurisdiction lies in (a city's pool borrows peers from its neighbours, as regional avoidance
+    needs; a province's expert team is drawn from its cities); every city for an organiser of the nation."""
+    jurisdiction = _jurisdiction(user)
+    if jurisdiction is None:
+        return sa.false()
+    province = province_of(jurisdiction) or jurisdiction
+    return sa.and_(Region.level == RegionLevel.CITY, in_subtree(Region.id, province))
+
+
+def may_hold_city(user: User, region_id: int | None) -> bool:
+    """:func:`pool_cities` for one region."""
+    if region_id is None:
+        return False
+    return db.session.scalar(sa.select(Region.id).where(Region.id == region_id, pool_cities(user))) is not None
+
+
+def runs_campaign(user: User, campaign_id: int) -> bool:
+    """Whether the campaign exists and the user runs it (:meth:`User.can_manage_campaign`)."""
+    from evalplat.campaigns.models import Campaign
+
+    campaign = db.session.get(Campaign, campaign_id)
+    return campaign is not None and user.can_manage_campaign(campaign)

@@ -35,9 +35,15 @@ def update_reviewer(session: DbSession, *, actor: User | None, reviewer: Reviewe
     if "years_of_practice" in values and values["years_of_practice"] < 0:
         raise ReviewerError(_l("Years of practice cannot be negative."), code="bad_years")
     if "city_id" in values:
+        from evalplat.organisations.jurisdiction import may_hold_city
+
         city = session.get(Region, values["city_id"])
         if city is None or city.level != RegionLevel.CITY:
             raise ReviewerError(_l("Unknown city."), code="bad_city")
+        if actor is not None and city.id != reviewer.city_id and not may_hold_city(actor, city.id):
+            raise ReviewerError(_l("The city %(city)s lies outside the province of your jurisdiction: a reviewer of "
+                                   "your pools comes from one of its cities.", city=city.name),
+                                code="city_outside_jurisdiction")
         values["region_id"] = city.id
     if "case_types" in values and not values["case_types"]:
         raise ReviewerError(_l("Choose at least one case type."), code="no_case_types")

@@ -15,7 +15,7 @@ from evalplat.extensions import db
 from evalplat.i18n import lazy_gettext as _l
 from evalplat.labels import register
 from evalplat.organisations.jurisdiction import campaigns_managed_by, reviewers_within
-from evalplat.organisations.models import Agency, Firm, Lawyer, Region, RegionLevel, ReviewerProfile
+from evalplat.organisations.models import Agency, Firm, Lawyer, Region, ReviewerProfile
 
 REASON_LABELS: dict[str, Any] = register({
     "same_region": _l("Same city as the case's agency (regional avoidance)"),
@@ -35,8 +35,11 @@ def reason_label(code: str) -> str:
     return str(text) if text is not None else code
 
 
-def cities() -> list[Region]:
-    return list(db.session.scalars(sa.select(Region).where(Region.level == RegionLevel.CITY).order_by(Region.code)))
+def cities(user: User) -> list[Region]:
+    """The cities a reviewer of the organiser's pools may come from (the reviewer form's list and filter)."""
+    from evalplat.organisations.jurisdiction import pool_cities
+
+    return list(db.session.scalars(sa.select(Region).where(pool_cities(user)).order_by(Region.code)))
 
 
 def reviewers_page(user: User, *, q: str, city_id: int | None, kind: str, active: str, page: int, per_page: int

@@ -16,9 +16,10 @@ from evalplat.db import utcnow
 from evalplat.extensions import db
 from evalplat.i18n import lazy_gettext as _l
 from evalplat.organisations import importer, operations, queries
+from evalplat.organisations.jurisdiction import may_hold_city, runs_campaign
 from evalplat.organisations.models import ReviewerProfile
-from evalplat.params import int_arg, page_arg
-from evalplat.security import back_to, load_or_404, roles
+from evalplat.params import page_arg
+from evalplat.security import back_to, filter_id, load_or_404, roles
 from forms.reviewers import ReviewerForm, ReviewerImportForm
 
 bp = Blueprint("organisations", __name__, template_folder="templates")
@@ -35,12 +36,12 @@ def _day(value: date | None) -> datetime | None:
 def reviewers() -> Any:
     page = page_arg()
     q = request.args.get("q", "").strip()
-    city_id = int_arg("city") or None
+    city_id = filter_id("city", lambda region_id: may_hold_city(current_user, region_id))
     kind = request.args.get("kind", "")
     active = request.args.get("active", "1")
     rows, total = queries.reviewers_page(current_user, q=q, city_id=city_id, kind=kind, active=active, page=page, per_page=PER_PAGE)
     return render_template("organisations/reviewers.html", rows=rows, total=total, page=page, per_page=PER_PAGE,
-                           q=q, city_id=city_id, kind=kind, active=active, cities=queries.cities())
+                           q=q, city_id=city_id, kind=kind, active=active, cities=queries.cities(current_user))
 
 
 @bp.route("/reviewers/import", methods=["GET", "POST"])
@@ -71,7 +72,10 @@ def import_reviewers() -> Any:
 def edit_reviewer(reviewer_id: int) -> Any:
     reviewer = load_or_404(ReviewerProfile, reviewer_id, lambda r: r.can_manage(current_user))
     form = ReviewerForm(obj=reviewer) if request.method == "GET" else ReviewerForm()
-    form.city_id.choices = [SelectChoice(c.id, c.name) for c in queries.cities()]
+    cities = queries.cities(current_user)
+    if reviewer.city is not None and reviewer.city not in cities:  # kept from before the pool was scoped
+        cities.append(reviewer.city)
+    form.city_id.choices = [SelectChoice(c.id, c.name) for c in cities]
     if request.method == "GET":
         form.available_from.data = reviewer.available_from.date() if reviewer.available_from else None
         form.available_until.data = reviewer.available_until.date() if reviewer.available_until else None
@@ -105,7 +109,7 @@ def set_active(reviewer_id: int, active: int) -> Any:
 @roles(Role.ORGANISER)
 def conflicts() -> Any:
     page = page_arg()
-    campaign_id = int_arg("campaign") or None
+    campaign_id = filter_id("campaign", lambda found: runs_campaign(current_user, found))
     status = request.args.get("status", "")
     reason = request.args.get("reason", "")
     rows, total = queries.conflicts_page(current_user, campaign_id=campaign_id, status=status, reason=reason, page=page,

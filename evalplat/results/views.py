@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -21,11 +21,11 @@ from evalplat.extensions import db
 from evalplat.labels import per_request
 from evalplat.organisations.jurisdiction import agencies_within, can_read_results_of
 from evalplat.organisations.models import Agency
-from evalplat.params import int_arg, page_arg
+from evalplat.params import page_arg
 from evalplat.results import operations, queries, snapshots
 from evalplat.results.labels import result_label, reviewer_name
 from evalplat.reviews.rubrics import rubric_for_assignment
-from evalplat.security import load_or_404, roles
+from evalplat.security import filter_id, load_or_404, roles
 from forms.results import ComputeForm, DecisionForm, OfficialScoresForm
 
 bp = Blueprint("results", __name__, url_prefix="/results", template_folder="templates")
@@ -180,11 +180,9 @@ def decide(assignment_id: int) -> Any:
 def _agency_id() -> int:
     """The agency whose results are shown: the user's own; the organiser picks one with ?agency=."""
     if current_user.is_organiser:
-        chosen = int_arg("agency")
+        chosen = filter_id("agency", current_user.can_view_agency)
         if chosen is not None:
-            if not current_user.can_view_agency(chosen):
-                abort(404)
-            return int(chosen)
+            return chosen
         first = db.session.scalar(db.select(Agency.id).where(Agency.id.in_(agencies_within(current_user)))
                                   .order_by(Agency.id).limit(1))
         if first is None:
@@ -200,8 +198,8 @@ def _agency_id() -> int:
 def agency_results() -> Any:
     agency_id = _agency_id()
     campaigns = queries.visible_campaigns(current_user)
-    chosen_id = request.args.get("campaign", "")
-    chosen = next((c for c in campaigns if str(c.id) == chosen_id), campaigns[0] if campaigns else None)
+    chosen_id = filter_id("campaign", lambda found: any(c.id == found for c in campaigns))
+    chosen = next((c for c in campaigns if c.id == chosen_id), campaigns[0] if campaigns else None)
     page = page_arg()
     rows, total = queries.agency_results(agency_id, chosen, page=page, per_page=PER_PAGE) if chosen else ([], 0)
     agency = db.session.get(Agency, agency_id)

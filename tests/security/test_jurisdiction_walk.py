@@ -8,8 +8,8 @@ sibling province (P2C1), of the sibling province (P2), of the parent province (P
 is never a 404 or a 500. Lists must not name what the viewer may not see, and ids of another jurisdiction in
 POST form fields (agencies, reviewers, campaigns, jurisdictions) change nothing.
 
-Not walked here: rubric versions (shared by every jurisdiction), rankings scopes (issue 19's demo part),
-follow-up plans, targets and complaints (their own model checks go through the same agency test).
+Follow-up plans, their targets (calls and visits) and complaints are objects of the county agency like its cases.
+Not walked here: rubric versions (shared by every jurisdiction), rankings scopes (issue 19's demo part).
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ ALLOWED = {
 ARG_KIND = {"campaign_id": "campaign", "sample_id": "campaign", "run_id": "campaign", "appeal_id": "campaign",
             "attachment_id": "campaign", "job_id": "campaign", "case_id": "agency", "document_id": "agency",
             "agency_id": "agency", "lawyer_id": "agency", "reviewer_id": "reviewer", "conflict_id": "reviewer",
-            "user_id": "user", "token_id": "token"}
+            "user_id": "user", "token_id": "token", "plan_id": "agency", "target_id": "agency",
+            "complaint_id": "agency"}
 ORDER = ("campaign", "reviewer", "token", "user", "agency")
 # arguments that name no object, and a value that reaches the handler
 FIXED = {"active": "1", "decision": "dismiss", "field": "cause", "to_state": "sampled", "what": "samples", "fmt": "csv",
@@ -48,7 +49,7 @@ FIXED = {"active": "1", "decision": "dismiss", "field": "cause", "to_state": "sa
 OWNER_404_BY_STATE = {"/calibration/samples/<int:sample_id>/reference", "/rankings/<int:campaign_id>/report",
                       "/rankings/<int:campaign_id>/report.<fmt>", "/results/campaigns/<int:campaign_id>/circular",
                       "/results/ours/<int:sample_id>", "/self-evaluation/cases/<int:case_id>/feedback"}
-SKIPPED_ARGS = {"version_id", "scope", "plan_id", "target_id", "complaint_id", "table", "entity", "code"}
+SKIPPED_ARGS = {"version_id", "scope", "table", "entity", "code"}
 
 
 def _make_objects(db: Any, tree: Any) -> dict[str, Any]:
@@ -57,6 +58,7 @@ def _make_objects(db: Any, tree: Any) -> dict[str, Any]:
     from evalplat.assignments.models import AssignmentRun, Conflict, ConflictSource, RunState
     from evalplat.campaigns.models import Campaign, CampaignState, Sample
     from evalplat.cases.models import Case, CaseType, Document, DocumentKind
+    from evalplat.followups.models import FollowupComplaint, FollowupPlan, FollowupTarget, FollowupVisit, PlanMode
     from evalplat.jobs.models import JobRecord
     from evalplat.organisations.models import Firm, Lawyer, ReviewerKind, ReviewerProfile
 
@@ -97,15 +99,28 @@ def _make_objects(db: Any, tree: Any) -> dict[str, Any]:
     s.add_all([reviewer, appeal, job, token])
     s.flush()
     conflict = Conflict(reviewer_id=reviewer.id, case_id=case.id, reason="declared", source=ConflictSource.DECLARED)
-    s.add(conflict)
+    plan = FollowupPlan(agency_id=agency.id, year=2024, mode=PlanMode.ALL, seed="秘密回访种子", population=1)
+    s.add_all([conflict, plan])
+    s.flush()
+    target = FollowupTarget(plan_id=plan.id, case_id=case.id, agency_id=agency.id, lawyer_id=lawyer.id, position=1,
+                            inclusion_probability=1.0, attempts=1)
+    s.add(target)
+    s.flush()
+    visit = FollowupVisit(target_id=target.id, answers={"money_or_gifts": "yes"}, satisfaction=2)
+    s.add(visit)
+    s.flush()
+    complaint = FollowupComplaint(visit_id=visit.id, case_id=case.id, agency_id=agency.id, lawyer_id=lawyer.id,
+                                  kinds=["money_or_gifts"])
+    s.add(complaint)
     s.commit()
     return {
         "values": {"campaign_id": campaign.id, "sample_id": sample.id, "run_id": run.id, "appeal_id": appeal.id,
                    "job_id": job.id, "case_id": case.id, "document_id": document.id, "agency_id": agency.id,
                    "lawyer_id": lawyer.id, "reviewer_id": reviewer.id, "conflict_id": conflict.id,
-                   "user_id": staff.id, "token_id": token.id},
+                   "user_id": staff.id, "token_id": token.id, "plan_id": plan.id, "target_id": target.id,
+                   "complaint_id": complaint.id},
         # what a list page must not name to a viewer who may not see the object
-        "markers": {"campaign": ["市1秘密评估", "SECRETA"], "agency": ["秘案〔2024〕第0001号"],
+        "markers": {"campaign": ["市1秘密评估", "SECRETA"], "agency": ["秘案〔2024〕第0001号", "秘密回访种子", "秘密律师"],
                     "reviewer": ["reviewer.secret"], "user": ["staff.secret"], "token": ["秘密令牌"]},
     }
 
@@ -171,7 +186,8 @@ def test_organiser_lists_do_not_name_other_jurisdictions_objects(app: Any, scene
     tree, made = scene
     pages = [rule.rule for rule in _organiser_routes(app)
              if "GET" in methods(rule) and not ARG.findall(rule.rule)]
-    pages += ["/home", "/conflicts?status=open", "/cases/?q=秘案", "/admin/users?q=secret", "/reviewers?q=secret"]
+    pages += ["/home", "/conflicts?status=open", "/cases/?q=秘案", "/admin/users?q=secret", "/reviewers?q=secret",
+              "/followups/rates?by=lawyer", "/followups/complaints?state=open"]
     problems, seen = [], {kind: set() for kind in ALLOWED}
     for name in VIEWERS:
         client = _client(app, tree.organisers[name])
