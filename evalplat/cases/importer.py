@@ -314,228 +314,210 @@ _CASE_FIELDS = ("agency_id", "case_number", "year", "sequence_no", "case_type", 
 _DATE_FIELDS = ("applied_on", "assigned_on", "first_meeting_on", "closed_on")
 
 
+Checked = tuple[tuple[Any, ...], list[tuple[str, str]]]
+Fail = Callable[..., None]
+
+
+class _RowRefused(Exception):
+    """Raised by the quick pass at a row's first problem; the collecting pass then names all of them."""
+
+
+def _refuse(column: str | None, code: str, **params: Any) -> None:
+    raise _RowRefused
+
+
 class _Validator:
+    """The one set of row rules of the case import, compiled once per file.
+
+    :meth:`validate` runs the rules on a row with a ``fail`` that stops at the first problem: a clean row
+    (nearly every row of a real file) costs one pass that only converts. A row with a problem is run again
+    through the same rules with a ``fail`` that collects, so its errors are reported all at once, in column
+    order, with the same codes and parameters whichever rule found the first one.
+    """
+
     def __init__(self, lookups: _Lookups, positions: dict[str, int], report: ImportReport, limit: int,
                  width: int | None = None) -> None:
         self.lookups = lookups
         self.positions = positions
         self.report = report
         self.limit = limit
-        self.width = len(positions) if width is None else width  # cells in the header row
+        # cells in the header row (a blank header cell names no column)
+        self.width = max(len(positions), max(positions.values(), default=-1) + 1) if width is None else width
+        self.check = self._compile()
 
     def error(self, row: int, column: str | None, code: str, **params: Any) -> None:
         self.report.add_error(RowError(row, column, code, params), self.limit)
 
-    def validate(self, number: int, cells: list[str]) -> tuple[tuple[Any, ...], list[tuple[str, str]]] | None:
-        """Check one data row; return (case values, parties) or None after reporting its errors."""
-        errors_before = self.report.error_count
-        if len(cells) > len(self.positions) and any(cells[len(self.positions):]):
-            self.error(number, None, "too_many_columns")
-        get = self._getter(cells)
-        lk = self.lookups
+    def validate(self, number: int, cells: list[str]) -> Checked | None:
+        """Check one data row; return (case values, parties), or None after reporting all of its errors."""
+        try:
+            return self.check(cells, _refuse)
+        except _RowRefused:
+            return self._report(number, cells)
 
-        agency_text = get("agency")
-        agency_id: int | None = None
-        if agency_text:
-            agency_id = lk.agencies.get(agency_text)
-            if agency_id is None:
-                self.error(number, "agency", "unknown_agency", value=agency_text)
-            elif lk.own_agency is not None and agency_id != lk.own_agency:
-                self.error(number, "agency", "other_agency", value=agency_text)
-        elif lk.own_agency is not None and lk.own_agency > 0:
-            agency_id = lk.own_agency
-        else:
-            self.error(number, "agency", "missing_value")
+    def _report(self, number: int, cells: list[str]) -> Checked | None:
+        """Run the rules again on a refused row, collecting every problem."""
+        errors: list[RowError] = []
 
-        case_number = get("case_number")
-        if not case_number:
-            self.error(number, "case_number", "missing_value")
-        type_text = get("case_type")
-        case_type = CASE_TYPES.get(type_text) or CASE_TYPES.get(type_text.lower())
-        if not type_text:
-            self.error(number, "case_type", "missing_value")
-        elif case_type is None:
-            self.error(number, "case_type", "unknown_case_type", value=type_text)
+        def collect(column: str | None, code: str, **params: Any) -> None:
+            errors.append(RowError(number, column, code, params))
 
-        dates: dict[str, date | None] = {}
-        for key in _DATE_FIELDS:
-            text = get(key)
-            dates[key] = None
-            if text:
-                dates[key] = parse_date(text)
-                if dates[key] is None:
-                    self.error(number, key, "bad_date", value=text)
-        if not get("closed_on"):
-            self.error(number, "closed_on", "missing_value")
-        closed, assigned, applied = dates["closed_on"], dates["assigned_on"], dates["applied_on"]
-        if closed and assigned and closed < assigned:
-            self.error(number, "closed_on", "closed_before_assigned", closed=closed.isoformat(),
-                       assigned=assigned.isoformat())
-        if assigned and applied and assigned < applied:
-            self.error(number, "assigned_on", "assigned_before_applied", assigned=assigned.isoformat(),
-                       applied=applied.isoformat())
+        checked = self.check(cells, collect)
+        for error in errors:
+            self.report.add_error(error, self.limit)
+        return None if errors else checked
 
-        year = self._integer(number, "year", get("year"))
-        if year is None and closed is not None and not get("year"):
-            year = closed.year
-        if year is not None and not 1990 <= year <= 2100:
-            self.error(number, "year", "bad_year", value=year)
-        sequence = self._integer(number, "sequence_no", get("sequence_no"))
-        if sequence is not None and sequence <= 0:
-            self.error(number, "sequence_no", "not_positive", value=sequence)
+    def _compile(self) -> Callable[[list[str], Fail], Checked]:
+        """The row rules, with column indexes resolved, lookups as plain dicts and the few distinct date, year
+        and case-type texts of a file converted once each (only values that pass are cached).
 
-        texts = {key: get(key) for key in ("cause", "stage_reached", "result")}
-        for key, limit in MAX_LENGTH.items():
-            value = case_number if key == "case_number" else texts[key]
-            if len(value) > limit:
-                self.error(number, key, "too_long", limit=limit)
-
-        lawyer_id = firm_id = None
-        licence = get("lawyer_licence")
-        if licence:
-            found = lk.lawyers.get(licence)
-            if found is None:
-                self.error(number, "lawyer_licence", "unknown_lawyer", value=licence)
-            else:
-                lawyer_id, firm_id = found
-
-        parties: list[tuple[str, str]] = []
-        for key, role in PARTY_COLUMNS.items():
-            for name in _PARTY_SPLIT.split(get(key)):
-                if name.strip():
-                    parties.append((role.value, name.strip()))
-
-        if self.report.error_count != errors_before:
-            return None
-        if case_type is None or year is None or agency_id is None:  # pragma: no cover - reported above
-            return None
-        iso = [d.isoformat() if d else None for d in (dates["applied_on"], dates["assigned_on"],
-                                                      dates["first_meeting_on"], closed)]
-        values = [agency_id, case_number, year, sequence, case_type.value, texts["cause"], texts["stage_reached"],
-                  *iso, texts["result"], lawyer_id, firm_id]
-        digest = hashlib.sha256(repr((values, sorted(parties))).encode("utf-8")).hexdigest()
-        values.append(digest)
-        return tuple(values), parties
-
-    def fast_check(self) -> Callable[[list[str]], tuple[tuple[Any, ...], list[tuple[str, str]]] | None]:
-        """A checker for the common, clean row: the same result as :meth:`validate`, or None to defer to it.
-
-        The returned function reports nothing: any row it cannot accept outright (a missing or bad value,
-        an unknown agency, a date out of order, a ragged row …) is handed to :meth:`validate`, which
-        produces the row's errors exactly as before. Column indexes are resolved once, lookups are plain
-        dicts and the few distinct date, year and case-type texts are parsed once each (cached).
+        The returned ``check(cells, fail)`` calls ``fail(column, code, **params)`` for each problem, in the
+        order the errors are reported, and goes on with the value left empty; it returns the converted row,
+        which means something only when ``fail`` was never called.
         """
         positions = self.positions
         lk = self.lookups
         width = self.width
-        npos = len(positions)
-        if width < npos or (positions and max(positions.values()) >= width):  # pragma: no cover - by construction
-            return lambda cells: None
+        used = set(positions.values())
+        unnamed = [index for index in range(width) if index not in used]  # cells under a blank header
+        blank = [""] * width
+        agencies = lk.agencies
         own = lk.own_agency
-        if own is None:
-            agency_map: dict[str, int] = dict(lk.agencies)
-            agency_map.pop("", None)
-        else:
-            agency_map = {text: ident for text, ident in lk.agencies.items() if ident == own and text}
-            if own > 0:
-                agency_map[""] = own
-        agency_const = own if own is not None and own > 0 else None
+        own_default = own if own is not None and own > 0 else None  # agency staff may leave the agency out
+        lawyers = lk.lawyers
         i_agency = positions.get("agency")
-        if i_agency is None and agency_const is None:
-            return lambda cells: None
-        i_number = positions["case_number"]
-        i_type = positions["case_type"]
-        i_closed = positions["closed_on"]
-        i_applied = positions.get("applied_on")
-        i_assigned = positions.get("assigned_on")
-        i_meeting = positions.get("first_meeting_on")
+        i_number = positions.get("case_number")
+        i_type = positions.get("case_type")
+        i_closed = positions.get("closed_on")
         i_year = positions.get("year")
         i_sequence = positions.get("sequence_no")
         i_cause = positions.get("cause")
         i_stage = positions.get("stage_reached")
         i_result = positions.get("result")
         i_licence = positions.get("lawyer_licence")
+        i_applied, i_assigned, i_meeting = (positions.get(key) for key in _DATE_FIELDS[:3])
         parties_at = [(positions[key], role.value) for key, role in PARTY_COLUMNS.items() if key in positions]
-        lawyers = lk.lawyers
         types: dict[str, str] = {}
-        dates: dict[str, str | None] = {"": None}
+        dates: dict[str, str] = {}
         years: dict[str, int] = {}
         max_number, max_cause, max_stage, max_result = (MAX_LENGTH["case_number"], MAX_LENGTH["cause"],
                                                         MAX_LENGTH["stage_reached"], MAX_LENGTH["result"])
         split = _PARTY_SPLIT.split
         sha256 = hashlib.sha256
 
-        def iso(text: str) -> str | None | bool:
-            """ISO text of a date cell (None when empty), False when it is not a date; cached."""
-            found = dates.get(text, False)
-            if found is False:
+        def iso(key: str, index: int | None, cells: list[str], fail: Fail) -> str | None:
+            """ISO text of a date cell; None when the cell is empty or not a date (reported)."""
+            if index is None or not (text := cells[index]):
+                return None
+            found = dates.get(text)
+            if found is None:
                 parsed = parse_date(text)
                 if parsed is None:
-                    return False
+                    fail(key, "bad_date", value=text)
+                    return None
                 if len(dates) > 100_000:
                     dates.clear()
-                    dates[""] = None
                 found = dates[text] = parsed.isoformat()
             return found
 
-        def check(cells: list[str]) -> tuple[tuple[Any, ...], list[tuple[str, str]]] | None:
-            if len(cells) != width or (width > npos and any(cells[npos:])):
-                return None
-            agency_id = agency_const if i_agency is None else agency_map.get(cells[i_agency])
-            case_number = cells[i_number]
-            if agency_id is None or not case_number or len(case_number) > max_number:
-                return None
-            type_text = cells[i_type]
+        def check(cells: list[str], fail: Fail) -> Checked:
+            size = len(cells)
+            if size != width or unnamed:
+                if size < width:
+                    cells = cells + blank[size:]
+                if (size > width and any(cells[width:])) or any(cells[i] for i in unnamed):
+                    fail(None, "too_many_columns")
+
+            agency_text = "" if i_agency is None else cells[i_agency]
+            agency_id: int | None = None
+            if agency_text:
+                agency_id = agencies.get(agency_text)
+                if agency_id is None:
+                    fail("agency", "unknown_agency", value=agency_text)
+                elif own is not None and agency_id != own:
+                    fail("agency", "other_agency", value=agency_text)
+            elif own_default is not None:
+                agency_id = own_default
+            else:
+                fail("agency", "missing_value")
+
+            case_number = "" if i_number is None else cells[i_number]
+            if not case_number:
+                fail("case_number", "missing_value")
+
+            type_text = "" if i_type is None else cells[i_type]
             case_type = types.get(type_text)
             if case_type is None:
                 found = CASE_TYPES.get(type_text) or CASE_TYPES.get(type_text.lower())
-                if found is None:
-                    return None
-                case_type = types[type_text] = found.value
-            closed = iso(cells[i_closed])
-            if not closed:
-                return None
-            assigned = None if i_assigned is None else iso(cells[i_assigned])
-            applied = None if i_applied is None else iso(cells[i_applied])
-            meeting = None if i_meeting is None else iso(cells[i_meeting])
-            if assigned is False or applied is False or meeting is False:
-                return None
-            if assigned and (closed < assigned or (applied and assigned < applied)):  # ISO text orders as dates
-                return None
+                if not type_text:
+                    fail("case_type", "missing_value")
+                elif found is None:
+                    fail("case_type", "unknown_case_type", value=type_text)
+                else:
+                    case_type = types[type_text] = found.value
+
+            applied = iso("applied_on", i_applied, cells, fail)
+            assigned = iso("assigned_on", i_assigned, cells, fail)
+            meeting = iso("first_meeting_on", i_meeting, cells, fail)
+            closed = iso("closed_on", i_closed, cells, fail)
+            if i_closed is None or not cells[i_closed]:
+                fail("closed_on", "missing_value")
+            if closed and assigned and closed < assigned:  # ISO text orders as the dates do
+                fail("closed_on", "closed_before_assigned", closed=closed, assigned=assigned)
+            if assigned and applied and assigned < applied:
+                fail("assigned_on", "assigned_before_applied", assigned=assigned, applied=applied)
+
             year_text = "" if i_year is None else cells[i_year]
+            year: int | None = None
             if year_text:
                 year = years.get(year_text)
                 if year is None:
                     try:
                         year = int(year_text)
                     except ValueError:
-                        return None
-                    if not 1990 <= year <= 2100:
-                        return None
-                    years[year_text] = year
-            else:
+                        fail("year", "bad_integer", value=year_text)
+                    else:
+                        if 1990 <= year <= 2100:
+                            years[year_text] = year
+                        else:
+                            fail("year", "bad_year", value=year)
+            elif closed:
                 year = int(closed[:4])
                 if not 1990 <= year <= 2100:
-                    return None
-            sequence = None
-            if i_sequence is not None and cells[i_sequence]:
+                    fail("year", "bad_year", value=year)
+
+            sequence: int | None = None
+            sequence_text = "" if i_sequence is None else cells[i_sequence]
+            if sequence_text:
                 try:
-                    sequence = int(cells[i_sequence])
+                    sequence = int(sequence_text)
                 except ValueError:
-                    return None
-                if sequence <= 0:
-                    return None
+                    fail("sequence_no", "bad_integer", value=sequence_text)
+                else:
+                    if sequence <= 0:
+                        fail("sequence_no", "not_positive", value=sequence)
+
             cause = "" if i_cause is None else cells[i_cause]
             stage = "" if i_stage is None else cells[i_stage]
             result = "" if i_result is None else cells[i_result]
-            if len(cause) > max_cause or len(stage) > max_stage or len(result) > max_result:
-                return None
+            if len(case_number) > max_number:
+                fail("case_number", "too_long", limit=max_number)
+            if len(cause) > max_cause:
+                fail("cause", "too_long", limit=max_cause)
+            if len(stage) > max_stage:
+                fail("stage_reached", "too_long", limit=max_stage)
+            if len(result) > max_result:
+                fail("result", "too_long", limit=max_result)
+
             lawyer_id = firm_id = None
-            if i_licence is not None and cells[i_licence]:
-                found_lawyer = lawyers.get(cells[i_licence])
+            licence = "" if i_licence is None else cells[i_licence]
+            if licence:
+                found_lawyer = lawyers.get(licence)
                 if found_lawyer is None:
-                    return None
-                lawyer_id, firm_id = found_lawyer
+                    fail("lawyer_licence", "unknown_lawyer", value=licence)
+                else:
+                    lawyer_id, firm_id = found_lawyer
+
             parties: list[tuple[str, str]] = []
             for index, role in parties_at:
                 if cells[index]:
@@ -546,27 +528,6 @@ class _Validator:
             return tuple(values), parties
 
         return check
-
-    def _getter(self, cells: list[str]) -> Callable[[str], str]:
-        positions = self.positions
-        size = len(cells)
-
-        def get(key: str) -> str:
-            index = positions.get(key)
-            if index is None or index >= size:
-                return ""
-            return cells[index]
-
-        return get
-
-    def _integer(self, number: int, key: str, text: str) -> int | None:
-        if not text:
-            return None
-        try:
-            return int(text)
-        except ValueError:
-            self.error(number, key, "bad_integer", value=text)
-            return None
 
 
 def _read_header(row: list[str], report: ImportReport, limit: int) -> dict[str, int]:
@@ -1072,8 +1033,8 @@ def import_cases(
         seen: set[int] = set()
         suspects: dict[tuple[int, str], list[int]] = {}
         folder_names = set(plan.folders) if plan is not None else set()
-        # The per-row loop: locals only; the fast check takes clean rows, anything else gets the full check.
-        fast, full = validator.fast_check(), validator.validate
+        # The per-row loop: locals only.
+        validate = validator.validate
         with_cases, spool_add, pending_add, seen_add = (lookups.agencies_with_cases, spool.add, pending.add,
                                                         seen.add)
         number = 1
@@ -1085,7 +1046,7 @@ def import_cases(
                 count += 1
                 if not count % CHUNK:
                     tick(count, "validate")
-                checked = fast(cells) or full(number, cells)
+                checked = validate(number, cells)
                 if checked is None:
                     continue
                 values = checked[0]
