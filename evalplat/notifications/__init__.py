@@ -5,6 +5,12 @@ deadlines approaching and passed, appeals filed and decided, results published, 
 reviewer began scoring it. Each (user, kind, object) is
 notified once, so a scan may run as often as wanted: after the pages that cause events, from ``flask notify
 due`` and as the ``notifications.sync`` job on the job backend.
+
+Who is told, always inside the jurisdiction of the campaign the event belongs to: offers, decisions, deadlines
+and case changes go to the assigned reviewer while the reviewer belongs to a pool the campaign may draw on (its
+jurisdiction's or an ancestor's); a filed appeal to the organisers of the campaign's own jurisdiction (not its
+parent's, not its children's); a decided appeal and published results to the staff of the appealing or sampled
+agencies that lie in the campaign's jurisdiction.
 """
 
 from __future__ import annotations

@@ -26,7 +26,8 @@ from evalplat.jobs import task
 from evalplat.labels import when
 from evalplat.notifications import mail
 from evalplat.notifications.models import EmailChoice, Kind, Notification
-from evalplat.organisations.models import ReviewerProfile
+from evalplat.organisations.jurisdiction import within_column
+from evalplat.organisations.models import Agency, ReviewerProfile
 
 log = logging.getLogger(__name__)
 
@@ -86,12 +87,25 @@ def _iso(value: datetime | None) -> str:
     return value.isoformat() if value is not None else ""
 
 
+def _reviewer_in_pools() -> sa.ColumnElement[bool]:
+    """For a select joined to ``Campaign`` and ``ReviewerProfile``: the reviewer belongs to a pool the campaign
+    may draw on (its jurisdiction's or an ancestor's). A reviewer moved to another pool is told nothing more of
+    the campaign's cases."""
+    return within_column(Campaign.jurisdiction_id, ReviewerProfile.jurisdiction_id)
+
+
+def _agency_in_campaign() -> sa.ColumnElement[bool]:
+    """For a select joined to ``Campaign`` and ``Agency``: the agency lies in the campaign's jurisdiction."""
+    return within_column(Agency.region_id, Campaign.jurisdiction_id)
+
+
 def _assignment_events(session: DbSession, now: datetime) -> list[Found]:
     out: list[Found] = []
     base = (sa.select(Assignment.id, ReviewerProfile.user_id, Sample.code, Assignment.round, Assignment.due_at)
             .join(Sample, Sample.id == Assignment.sample_id)
             .join(ReviewerProfile, ReviewerProfile.id == Assignment.reviewer_id)
-            .where(Sample.is_training.is_(False),
+            .join(Campaign, Campaign.id == Sample.campaign_id)
+            .where(Sample.is_training.is_(False), _reviewer_in_pools(),
                    offer_visible()))  # an offer waits (unannounced) until its case's redaction is approved
     checks = [
         (Kind.OFFER, [Assignment.state == AssignmentState.OFFERED, Assignment.round.not_in(DECISIONS)]),
@@ -123,8 +137,10 @@ def _appeal_events(session: DbSession) -> list[Found]:
                          "appeals.detail"))
     for appeal_id, user_id, code in session.execute(
             sa.select(Appeal.id, User.id, Sample.code).join(Sample, Sample.id == Appeal.sample_id)
-            .join(User, User.agency_id == Appeal.agency_id)
+            .join(Campaign, Campaign.id == Sample.campaign_id).join(Agency, Agency.id == Appeal.agency_id)
+            .join(User, User.agency_id == Appeal.agency_id)  # the appealing agency, if the campaign's own
             .where(Appeal.state.in_([AppealState.DECIDED, AppealState.REJECTED]), User.active.is_(True),
+                   _agency_in_campaign(),
                    _not_yet(Kind.APPEAL_DECIDED, User.id, Appeal.id))):
         out.append(Found(user_id, Kind.APPEAL_DECIDED, appeal_id, {"code": code, "args": {"appeal_id": appeal_id}},
                          "appeals.detail"))
@@ -136,8 +152,9 @@ def _published_events(session: DbSession) -> list[Found]:
                 .where(Sample.is_training.is_(False)).distinct().subquery())
     rows = session.execute(
         sa.select(Campaign.id, Campaign.name, Campaign.appeal_closes_at, User.id)
-        .join(agencies, agencies.c.campaign_id == Campaign.id).join(User, User.agency_id == agencies.c.agency_id)
-        .where(Campaign.state.in_(PUBLISHED_STATES), User.active.is_(True),
+        .join(agencies, agencies.c.campaign_id == Campaign.id).join(Agency, Agency.id == agencies.c.agency_id)
+        .join(User, User.agency_id == agencies.c.agency_id)  # staff of the campaign's agencies in its jurisdiction
+        .where(Campaign.state.in_(PUBLISHED_STATES), User.active.is_(True), _agency_in_campaign(),
                _not_yet(Kind.PUBLISHED, User.id, Campaign.id)))
     return [Found(user_id, Kind.PUBLISHED, cid, {"campaign": name, "closes": _iso(closes),
                                                  "args": {"campaign": cid}}, "results.agency_results")
@@ -157,8 +174,9 @@ def _case_change_events(session: DbSession) -> list[Found]:
         .join(Assignment, Assignment.sample_id == Sample.id)
         .join(Review, Review.assignment_id == Assignment.id)
         .join(ReviewerProfile, ReviewerProfile.id == Assignment.reviewer_id)
+        .join(Campaign, Campaign.id == Sample.campaign_id)
         .join(User, User.id == ReviewerProfile.user_id)
-        .where(Review.started_at < first.c.at, User.active.is_(True),
+        .where(Review.started_at < first.c.at, User.active.is_(True), _reviewer_in_pools(),
                Assignment.state.in_([AssignmentState.ACCEPTED, AssignmentState.SUBMITTED]),
                _not_yet(Kind.CASE_CHANGED, ReviewerProfile.user_id, first.c.id))
         .order_by(first.c.id, Assignment.id.desc()))

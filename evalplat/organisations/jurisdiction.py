@@ -315,3 +315,22 @@ def runs_campaign(user: User, campaign_id: int) -> bool:
 
     campaign = db.session.get(Campaign, campaign_id)
     return campaign is not None and user.can_manage_campaign(campaign)
+
+
+def _ancestry() -> sa.CTE:
+    """(region_id, ancestor_id) for every region and every region above it, itself included."""
+    pairs = sa.select(Region.id.label("region_id"), Region.id.label("ancestor_id")).cte("ancestry", recursive=True)
+    up = sa.orm.aliased(Region)
+    return pairs.union_all(sa.select(pairs.c.region_id, up.parent_id).join(up, up.id == pairs.c.ancestor_id)
+                           .where(up.parent_id.is_not(None)))
+
+
+def within_column(region_column: Any, ancestor_column: Any) -> sa.ColumnElement[bool]:
+    """WHERE clause, row by row: the region in ``region_column`` lies in the subtree of the region in
+    ``ancestor_column`` (itself included; everything lies within the nation) — for queries over many objects
+    of different jurisdictions at once, such as the notifications scan."""
+    pairs = _ancestry()
+    nations = sa.select(Region.id).where(Region.level == RegionLevel.NATION)
+    return sa.and_(region_column.is_not(None), sa.or_(
+        ancestor_column.in_(nations),
+        sa.exists().where(pairs.c.region_id == region_column, pairs.c.ancestor_id == ancestor_column)))
