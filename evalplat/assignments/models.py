@@ -84,6 +84,17 @@ class Conflict(Model):
 
     reviewer: Mapped[ReviewerProfile] = relationship()
 
+    def can_decide(self, user: User) -> bool:
+        """The organisers who manage the reviewer, and only for a conflict whose named case, agency, firm and
+        lawyer all lie in their jurisdiction (a city is not told of another province's case)."""
+        from evalplat.extensions import db
+        from evalplat.organisations.jurisdiction import conflict_targets_within
+
+        if not self.reviewer.can_manage(user):
+            return False
+        return bool(db.session.scalar(sa.select(sa.exists().where(Conflict.id == self.id,
+                                                                  conflict_targets_within(user)))))
+
 
 class AssignmentRun(Model):
     __tablename__ = "assignment_runs"

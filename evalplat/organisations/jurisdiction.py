@@ -27,6 +27,8 @@ from evalplat.organisations.models import (
     NATION_CODE,
     NATION_NAME,
     Agency,
+    Firm,
+    Lawyer,
     Region,
     RegionLevel,
     ReviewerProfile,
@@ -201,6 +203,28 @@ def campaigns_visible_to(user: User) -> sa.ColumnElement[bool]:
 def reviewers_within(user: User) -> sa.ColumnElement[bool]:
     """WHERE clause on ``ReviewerProfile``: the pools of the organiser's jurisdiction and below."""
     return in_subtree(ReviewerProfile.jurisdiction_id, _jurisdiction(user))
+
+
+def conflict_targets_within(user: User) -> sa.ColumnElement[bool]:
+    """WHERE clause on ``Conflict``: every party the conflict names — case, agency, firm, lawyer — lies in the
+    organiser's jurisdiction. A reviewer of a city's pool may have a conflict on another province's case (a
+    name found in that case's file); the city's organiser must not learn that case's number or agency."""
+    from evalplat.assignments.models import Conflict
+    from evalplat.cases.models import Case
+
+    jurisdiction = _jurisdiction(user)
+    if jurisdiction is None:
+        return sa.false()
+    agencies = agencies_within(user)
+    firms = sa.select(Firm.id).where(in_subtree(Firm.region_id, jurisdiction))
+    lawyers = sa.union(sa.select(Lawyer.id).where(Lawyer.firm_id.in_(firms)),
+                       sa.select(Case.lawyer_id).where(Case.agency_id.in_(agencies), Case.lawyer_id.is_not(None)))
+    return sa.and_(
+        sa.or_(Conflict.case_id.is_(None), Conflict.case_id.in_(sa.select(Case.id).where(Case.agency_id.in_(agencies)))),
+        sa.or_(Conflict.agency_id.is_(None), Conflict.agency_id.in_(agencies)),
+        sa.or_(Conflict.firm_id.is_(None), Conflict.firm_id.in_(firms)),
+        sa.or_(Conflict.lawyer_id.is_(None), Conflict.lawyer_id.in_(lawyers)),
+    )
 
 
 def pools_for_campaign(campaign: Any) -> sa.ColumnElement[bool]:

@@ -14,7 +14,11 @@ from evalplat.cases.models import Case
 from evalplat.extensions import db
 from evalplat.i18n import lazy_gettext as _l
 from evalplat.labels import register
-from evalplat.organisations.jurisdiction import campaigns_managed_by, reviewers_within
+from evalplat.organisations.jurisdiction import (
+    campaigns_managed_by,
+    conflict_targets_within,
+    reviewers_within,
+)
 from evalplat.organisations.models import Agency, Firm, Lawyer, Region, ReviewerProfile
 
 REASON_LABELS: dict[str, Any] = register({
@@ -76,7 +80,8 @@ def conflicts_page(user: User, *, campaign_id: int | None, status: str, reason: 
             .outerjoin(case_agency, case_agency.id == Case.agency_id)
             .outerjoin(target_agency, target_agency.id == Conflict.agency_id)
             .outerjoin(Firm, Firm.id == Conflict.firm_id).outerjoin(Lawyer, Lawyer.id == Conflict.lawyer_id)
-            .where(reviewers_within(user)))  # the conflicts of the reviewers the organiser manages
+            # the conflicts of the reviewers the organiser manages, naming only what lies in its jurisdiction
+            .where(reviewers_within(user), conflict_targets_within(user)))
     if campaign_id:  # of a campaign it runs (another's sample is not told)
         cases = (sa.select(Sample.case_id).join(Campaign, Campaign.id == Sample.campaign_id)
                  .where(Sample.campaign_id == campaign_id, campaigns_managed_by(user)))

@@ -122,7 +122,7 @@ def conflicts() -> Any:
 @bp.post("/conflicts/<int:conflict_id>/<decision>")
 @roles(Role.ORGANISER)
 def decide_conflict(conflict_id: int, decision: str) -> Any:
-    conflict = load_or_404(Conflict, conflict_id, lambda c: c.reviewer.can_manage(current_user))
+    conflict = load_or_404(Conflict, conflict_id, lambda c: c.can_decide(current_user))
     if decision not in ("confirm", "dismiss"):
         return redirect(url_for("organisations.conflicts"))
     conflict_ops.decide_conflict(db.session, conflict=conflict, confirm=decision == "confirm", actor=current_user,

@@ -58,7 +58,13 @@ def _make_objects(db: Any, tree: Any) -> dict[str, Any]:
     from evalplat.assignments.models import AssignmentRun, Conflict, ConflictSource, RunState
     from evalplat.campaigns.models import Campaign, CampaignState, Sample
     from evalplat.cases.models import Case, CaseType, Document, DocumentKind
-    from evalplat.followups.models import FollowupComplaint, FollowupPlan, FollowupTarget, FollowupVisit, PlanMode
+    from evalplat.followups.models import (
+        FollowupComplaint,
+        FollowupPlan,
+        FollowupTarget,
+        FollowupVisit,
+        PlanMode,
+    )
     from evalplat.jobs.models import JobRecord
     from evalplat.organisations.models import Firm, Lawyer, ReviewerKind, ReviewerProfile
 
