@@ -18,6 +18,7 @@ from evalplat.files.encrypted_type import EncryptedText
 if TYPE_CHECKING:
     from evalplat.campaigns.models import Campaign
     from evalplat.organisations.models import Agency, Region, ReviewerProfile
+    from evalplat.reviews.models import RubricVersion
 
 
 class Role(enum.StrEnum):
@@ -153,6 +154,18 @@ class User(UserMixin, Model):
         """Only organisers of the campaign's own jurisdiction run it (not its parent, not its children)."""
         return (self.is_organiser and self.jurisdiction_id is not None
                 and campaign.jurisdiction_id == self.jurisdiction_id)
+
+    def can_use_rubric(self, version: RubricVersion) -> bool:
+        """Whether the organiser sees and may pin a rubric version: its jurisdiction's or an ancestor's."""
+        from evalplat.organisations.jurisdiction import ancestor_region_ids
+
+        return (self.is_organiser and self.jurisdiction_id is not None
+                and version.jurisdiction_id in ancestor_region_ids(self.jurisdiction_id))
+
+    def can_manage_rubric(self, version: RubricVersion) -> bool:
+        """Only its owner's organisers revise a version in place (anyone who uses it may derive a new one)."""
+        return (self.is_organiser and self.jurisdiction_id is not None
+                and version.jurisdiction_id == self.jurisdiction_id)
 
     def can_read_campaign(self, campaign: Campaign) -> bool:
         """Its own jurisdiction's campaigns in any state; a sub-jurisdiction's once published (a higher level

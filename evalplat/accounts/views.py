@@ -16,7 +16,6 @@ from evalplat.db import utcnow
 from evalplat.extensions import db
 from evalplat.i18n import LOCALES
 from evalplat.i18n import lazy_gettext as _l
-from evalplat.labels import label
 from evalplat.params import page_arg
 from evalplat.security import is_safe_next, load_or_404, login_only, public, roles
 from forms.accounts import (
@@ -159,7 +158,7 @@ def _agency_choices() -> list[SelectChoice]:
 
 def _jurisdiction_choices() -> list[SelectChoice]:
     # the nation by its translated label (its stored name is Chinese data)
-    return [SelectChoice(r.id, str(label("nation")) if r.is_nation else r.name) for r in queries.regions(current_user)]
+    return [SelectChoice(r.id, r.display_name) for r in queries.regions(current_user)]
 
 
 @bp.get("/admin/users")

@@ -261,27 +261,33 @@ def _rubric_version_number(text: str) -> int:
 def ensure_rubric_versions(session: DbSession, *, actor: User | None) -> list[RubricVersion]:
     """RubricVersion rows for the rubric files (``forms.rubrics.load_rubrics()``), created when missing.
 
-    A file whose content hash matches a stored version reuses it; a changed file gets the next version
+    The files are the platform's own, so their versions belong to the nation (every jurisdiction sees them). A
+    file whose content hash matches a version of the nation reuses it; a changed file gets the next version
     number of its key. Returns the current version of every rubric key.
     """
+    from evalplat.organisations.jurisdiction import national_region
     from forms.rubrics import load_rubrics
 
+    nation = national_region(session).id
+    national = RubricVersion.jurisdiction_id == nation
     current: dict[str, RubricVersion] = {}
     for rubric in {id(r): r for r in load_rubrics().values()}.values():
-        existing = session.scalar(sa.select(RubricVersion).where(RubricVersion.key == rubric.key,
-                                                                 RubricVersion.content_hash == rubric.content_hash))
+        existing = session.scalar(sa.select(RubricVersion).where(
+            national, RubricVersion.key == rubric.key, RubricVersion.content_hash == rubric.content_hash))
         if existing is None:
-            last = session.scalar(sa.select(sa.func.max(RubricVersion.version)).where(RubricVersion.key == rubric.key))
+            last = session.scalar(sa.select(sa.func.max(RubricVersion.version))
+                                  .where(national, RubricVersion.key == rubric.key))
             number = max(_rubric_version_number(rubric.version), (last or 0) + 1) if last else \
                 _rubric_version_number(rubric.version)
             existing = RubricVersion(key=rubric.key, version=number, case_types=list(rubric.case_types),
                                      definition=rubric.to_dict(), content_hash=rubric.content_hash,
-                                     created_by_id=actor.id if actor else None)
+                                     created_by_id=actor.id if actor else None, jurisdiction_id=nation)
             session.add(existing)
             session.flush()
             record(session, actor_id=actor.id if actor else None, action="rubric.version_created",
                    object_type="rubric_version", object_id=existing.id,
-                   after={"key": rubric.key, "version": number, "content_hash": rubric.content_hash})
+                   after={"key": rubric.key, "version": number, "content_hash": rubric.content_hash,
+                          "jurisdiction_id": nation})
         current[rubric.key] = existing
     return list(current.values())
 
@@ -301,10 +307,14 @@ def pin_rubrics(session: DbSession, *, actor: User | None, campaign: Campaign,
     dict
         Case type → pinned RubricVersion id.
     """
+    from evalplat.organisations.jurisdiction import rubric_versions_for_region
+
     if campaign.state not in states.BEFORE_SCORING:
         raise CampaignError(_l("Scoring has started: the rubrics can no longer change."), code="rubrics_frozen")
+    usable = rubric_versions_for_region(campaign.jurisdiction_id)
     if versions is None:
-        rows = list(session.scalars(sa.select(RubricVersion).order_by(RubricVersion.key, RubricVersion.version)))
+        rows = list(session.scalars(sa.select(RubricVersion).where(usable)
+                                    .order_by(RubricVersion.key, RubricVersion.version, RubricVersion.id)))
         if not rows:
             rows = ensure_rubric_versions(session, actor=actor)
         chosen: dict[str, int] = {}
@@ -314,8 +324,12 @@ def pin_rubrics(session: DbSession, *, actor: User | None, campaign: Campaign,
     else:
         chosen = dict(versions)
         for case_type, version_id in chosen.items():
-            row = session.get(RubricVersion, version_id)
-            if row is None or case_type not in row.case_types:
+            found = session.scalar(sa.select(RubricVersion).where(RubricVersion.id == version_id, usable))
+            if found is None:  # a sibling's or a child's version is as unknown as a missing one
+                raise CampaignError(_l("Rubric version %(v)s is not one of this campaign's jurisdiction or of "
+                                       "the jurisdictions above it.", v=version_id),
+                                    code="rubric_outside_jurisdiction")
+            if case_type not in found.case_types:
                 raise CampaignError(_l("Rubric version %(v)s does not cover case type %(t)s.", v=version_id,
                                        t=case_type), code="bad_rubric")
     before = {r.case_type: r.rubric_version_id for r in campaign.rubrics}

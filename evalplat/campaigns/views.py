@@ -24,7 +24,7 @@ from evalplat.i18n import lazy_gettext as _l
 from evalplat.labels import label
 from evalplat.organisations.jurisdiction import agencies_within, pools_for_campaign, regions_within
 from evalplat.organisations.models import Agency, Region, RegionLevel, ReviewerProfile
-from evalplat.params import page_arg
+from evalplat.params import int_arg, page_arg
 from evalplat.security import load_or_404, roles
 from forms.campaigns import CampaignForm, OverrideForm, PlanForm, SeedForm
 
@@ -166,7 +166,11 @@ def edit(campaign_id: int) -> Any:
 def show(campaign_id: int) -> Any:
     campaign = _campaign(campaign_id)
     overview = queries.overview(campaign)
-    return render_template("campaigns/show.html", campaign=campaign, overview=overview,
+    from evalplat.campaigns.states import BEFORE_SCORING
+    from evalplat.reviews.queries import pinnable_versions
+
+    pinnable = pinnable_versions(db.session, campaign) if campaign.state in BEFORE_SCORING else []
+    return render_template("campaigns/show.html", campaign=campaign, overview=overview, pinnable=pinnable,
                            moves=pipeline.moves(db.session, campaign, now=utcnow()),
                            stages=pipeline.stages(campaign, has_samples=bool(overview["samples"])),
                            runs=queries.runs(campaign), draw=queries.published_draw(campaign),
@@ -198,10 +202,23 @@ def transition(campaign_id: int, to_state: str) -> Any:
 @bp.post("/campaigns/<int:campaign_id>/rubrics")
 @roles(Role.ORGANISER)
 def pin_rubrics(campaign_id: int) -> Any:
+    """Pin the newest versions the campaign's jurisdiction may use, or (``version_id``) one chosen version for
+    every case type it covers."""
+    from evalplat.reviews.models import RubricVersion
+
     campaign = _campaign(campaign_id)
-    operations.pin_rubrics(db.session, actor=current_user, campaign=campaign)
+    version_id = int_arg("version_id", source=request.form)
+    if version_id is None:
+        operations.pin_rubrics(db.session, actor=current_user, campaign=campaign)
+        message = _l("The newest rubric versions are pinned.")
+    else:
+        row = db.session.get(RubricVersion, version_id)
+        case_types = list(row.case_types) if row is not None and current_user.can_use_rubric(row) else ["?"]
+        operations.pin_rubrics(db.session, actor=current_user, campaign=campaign,
+                               versions=dict.fromkeys(case_types, version_id))
+        message = _l("Rubric version %(v)s is pinned.", v=row.version if row is not None else version_id)
     db.session.commit()
-    flash(_l("The newest rubric versions are pinned."), "success")
+    flash(message, "success")
     return redirect(url_for("campaigns.show", campaign_id=campaign.id))
 
 

@@ -1,9 +1,5 @@
-"""Store the platform's current rubric definitions as :class:`RubricVersion` rows.
-
-Kept in one small function so that the reviewer-workspace code can take it over when it owns rubric
-storage. ``forms.rubrics.load_rubrics`` returns one rubric per case type (civil and administrative share
-one object), so the rubrics are de-duplicated by key before they are stored.
-"""
+"""Store the platform's current rubric definitions as :class:`RubricVersion` rows (the nation's: the rubric
+files are the platform's own, so every jurisdiction sees them)."""
 
 from __future__ import annotations
 
@@ -14,7 +10,7 @@ from evalplat.reviews.models import RubricVersion
 
 
 def ensure_rubric_versions(session: DbSession) -> list[RubricVersion]:
-    """Add a version for every current rubric whose content is not stored yet.
+    """Add a version for every current rubric whose content the nation does not store yet.
 
     Parameters
     ----------
@@ -26,22 +22,7 @@ def ensure_rubric_versions(session: DbSession) -> list[RubricVersion]:
     list of RubricVersion
         The rows added (empty when every current definition is already stored).
     """
-    from forms.rubrics.loader import load_rubrics
+    from evalplat.campaigns.operations import ensure_rubric_versions as ensure
 
-    added: list[RubricVersion] = []
-    by_key = {rubric.key: rubric for rubric in load_rubrics().values()}
-    for key in sorted(by_key):
-        rubric = by_key[key]
-        stored = session.execute(
-            sa.select(sa.func.max(RubricVersion.version),
-                      sa.func.count().filter(RubricVersion.content_hash == rubric.content_hash))
-            .where(RubricVersion.key == key)
-        ).one()
-        if stored[1]:
-            continue
-        row = RubricVersion(key=key, version=(stored[0] or 0) + 1, case_types=list(rubric.case_types),
-                            definition=rubric.to_dict(), content_hash=rubric.content_hash)
-        session.add(row)
-        added.append(row)
-    session.flush()
-    return added
+    before = set(session.scalars(sa.select(RubricVersion.id)))
+    return [row for row in ensure(session, actor=None) if row.id not in before]

@@ -233,6 +233,21 @@ def pools_for_campaign(campaign: Any) -> sa.ColumnElement[bool]:
     return ReviewerProfile.jurisdiction_id.in_(sorted(ancestor_region_ids(campaign.jurisdiction_id)))
 
 
+def rubric_versions_for_region(region_id: int | None) -> sa.ColumnElement[bool]:
+    """WHERE clause on ``RubricVersion``: the versions a jurisdiction sees and may pin — its own and its
+    ancestors' (a city uses the province's and the nation's rubrics, never a sibling's or a child's)."""
+    from evalplat.reviews.models import RubricVersion
+
+    if region_id is None:
+        return sa.false()
+    return RubricVersion.jurisdiction_id.in_(sorted(ancestor_region_ids(region_id)))
+
+
+def rubric_versions_visible_to(user: User) -> sa.ColumnElement[bool]:
+    """WHERE clause on ``RubricVersion``: :func:`rubric_versions_for_region` of the organiser's jurisdiction."""
+    return rubric_versions_for_region(_jurisdiction(user))
+
+
 def users_within(user: User) -> sa.ColumnElement[bool]:
     """WHERE clause on ``User``: the accounts an organiser administers — organisers and ministry accounts of
     its subtree, staff of its agencies, reviewers of its pools. Nobody else's."""

@@ -56,6 +56,14 @@ class Region(Model):
     def is_nation(self) -> bool:
         return self.level == RegionLevel.NATION
 
+    @property
+    def display_name(self) -> str:
+        """The name shown to users: the nation by its translated label (全国 / Nation), any other region by its
+        name."""
+        from evalplat.labels import label
+
+        return str(label("nation")) if self.is_nation else self.name
+
     def __repr__(self) -> str:
         return f"<Region {self.id} {self.code} {self.level}>"
 

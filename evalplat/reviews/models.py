@@ -15,6 +15,7 @@ from evalplat.extensions import Model
 if TYPE_CHECKING:
     from evalplat.accounts.models import User
     from evalplat.assignments.models import Assignment
+    from evalplat.organisations.models import Region
 
 
 class ReviewState(enum.StrEnum):
@@ -30,10 +31,15 @@ class Grade(enum.StrEnum):
 
 
 class RubricVersion(Model):
-    """One immutable version of a rubric definition; frozen once any review uses it."""
+    """One immutable version of a rubric definition; frozen once any review uses it.
+
+    Owned by a jurisdiction (a region of the tree): the jurisdiction and the ones below it see and pin it, its
+    own organisers revise it while no review uses it; a sibling never sees it. Versions are numbered per owner
+    and key, continuing from the highest number the owner can see (a city's edit of the province's v2 is the
+    city's v3)."""
 
     __tablename__ = "rubric_versions"
-    __table_args__ = (sa.UniqueConstraint("key", "version"),)
+    __table_args__ = (sa.UniqueConstraint("jurisdiction_id", "key", "version"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(sa.String(32))  # e.g. "criminal", "civil_administrative"
@@ -44,6 +50,12 @@ class RubricVersion(Model):
     frozen: Mapped[bool] = mapped_column(default=False)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    jurisdiction_id: Mapped[int] = mapped_column(sa.ForeignKey("regions.id"), index=True)
+
+    jurisdiction: Mapped[Region] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<RubricVersion {self.id} {self.key} v{self.version} jurisdiction={self.jurisdiction_id}>"
 
 
 class Review(Model):

@@ -302,17 +302,36 @@ class VersionRow:
     campaigns: int
 
 
-def rubric_versions(session: DbSession) -> list[VersionRow]:
-    """Every stored rubric version with how many reviews use it and how many campaigns pin it (one query)."""
+def rubric_versions(session: DbSession, user: User) -> list[VersionRow]:
+    """The rubric versions the organiser may use (its jurisdiction's and its ancestors'), with how many reviews
+    use each and how many campaigns pin it — counted in the campaigns the organiser may read only (one query)."""
+    from evalplat.organisations.jurisdiction import campaigns_visible_to, rubric_versions_visible_to
+
+    readable = sa.select(Campaign.id).where(campaigns_visible_to(user))
     reviews = (sa.select(Review.rubric_version_id, sa.func.count().label("n"))
+               .join(Assignment, Assignment.id == Review.assignment_id)
+               .join(Sample, Sample.id == Assignment.sample_id)
+               .where(Sample.campaign_id.in_(readable))
                .group_by(Review.rubric_version_id).subquery())
     pins = (sa.select(CampaignRubric.rubric_version_id, sa.func.count(sa.distinct(CampaignRubric.campaign_id))
-                      .label("n")).group_by(CampaignRubric.rubric_version_id).subquery())
+                      .label("n")).where(CampaignRubric.campaign_id.in_(readable))
+            .group_by(CampaignRubric.rubric_version_id).subquery())
     stmt = (sa.select(RubricVersion, sa.func.coalesce(reviews.c.n, 0), sa.func.coalesce(pins.c.n, 0))
+            .where(rubric_versions_visible_to(user))
             .outerjoin(reviews, reviews.c.rubric_version_id == RubricVersion.id)
             .outerjoin(pins, pins.c.rubric_version_id == RubricVersion.id)
-            .order_by(RubricVersion.key, RubricVersion.version.desc()))
+            .options(sa.orm.joinedload(RubricVersion.jurisdiction))
+            .order_by(RubricVersion.key, RubricVersion.version.desc(), RubricVersion.id.desc()))
     return [VersionRow(row, int(n_reviews), int(n_pins)) for row, n_reviews, n_pins in session.execute(stmt)]
+
+
+def pinnable_versions(session: DbSession, campaign: Campaign) -> list[RubricVersion]:
+    """The versions a campaign may pin (its jurisdiction's and its ancestors'), newest first per key."""
+    from evalplat.organisations.jurisdiction import rubric_versions_for_region
+
+    return list(session.scalars(sa.select(RubricVersion).where(rubric_versions_for_region(campaign.jurisdiction_id))
+                                .options(sa.orm.joinedload(RubricVersion.jurisdiction))
+                                .order_by(RubricVersion.key, RubricVersion.version.desc(), RubricVersion.id.desc())))
 
 
 def campaigns_for_calibration(session: DbSession, user: User) -> list[Campaign]:

@@ -130,25 +130,37 @@ def save_rubric_version(session: DbSession, *, actor: User, base: RubricVersion,
     data : object
         The parsed definition (see :func:`parse_definition_text`). Its ``version`` is set by the platform.
     new_version : bool
-        Make a new version; forced when ``base`` is frozen (a review uses it) or is not the newest version.
+        Make a new version; forced when ``base`` is frozen (a review uses it), is not the owner's newest
+        version, or belongs to another jurisdiction (an ancestor's version is never revised by a lower one: the
+        edit becomes the actor's jurisdiction's own version, numbered after the highest it can see).
 
     Raises
     ------
     RubricDefinitionError
         Listing every problem of the definition, each naming the item.
     DomainError
-        When the key changed or nothing changed.
+        When the key changed or nothing changed; ``rubric_outside_jurisdiction`` when the actor may not use
+        ``base`` (a sibling's or a child's version).
     """
+    from evalplat.organisations.jurisdiction import rubric_versions_for_region
+
+    if not actor.can_use_rubric(base):
+        raise DomainError(_l("This rubric version belongs to another jurisdiction."),
+                          code="rubric_outside_jurisdiction", status=404)
     if isinstance(data, Mapping) and data.get("key") != base.key:
         raise DomainError(_l("The key of a rubric cannot change (it is %(key)s); start from another rubric to "
                              "edit it.", key=base.key), code="rubric_key_changed")
     if isinstance(data, Mapping) and _without_version(data) == _without_version(base.definition):
         raise DomainError(_l("Nothing changed: the definition is the same as version %(v)s.", v=base.version),
                           code="rubric_unchanged")
-    newest = session.scalar(sa.select(sa.func.max(RubricVersion.version)).where(RubricVersion.key == base.key))
+    owner = actor.jurisdiction_id
+    seen = session.scalar(sa.select(sa.func.max(RubricVersion.version))
+                          .where(RubricVersion.key == base.key, rubric_versions_for_region(owner)))
+    own_newest = session.scalar(sa.select(sa.func.max(RubricVersion.version))
+                                .where(RubricVersion.key == base.key, RubricVersion.jurisdiction_id == owner))
     frozen = base.frozen or reviews_under(session, base) > 0
-    revise = not new_version and not frozen and newest == base.version
-    number = base.version if revise else (newest or 0) + 1
+    revise = (not new_version and not frozen and actor.can_manage_rubric(base) and own_newest == base.version)
+    number = base.version if revise else (seen or 0) + 1
     if isinstance(data, Mapping):
         data = {**data, "version": str(number)}
     rubric = parse_rubric(data, source=f"{base.key} v{number}")
@@ -164,12 +176,15 @@ def save_rubric_version(session: DbSession, *, actor: User, base: RubricVersion,
                after={"key": base.key, "version": number, "content_hash": rubric.content_hash}, at=now)
         return SavedVersion(base, created=False)
     row = RubricVersion(key=base.key, version=number, case_types=list(rubric.case_types), definition=definition,
-                        content_hash=rubric.content_hash, created_by_id=actor.id, created_at=now)
+                        content_hash=rubric.content_hash, created_by_id=actor.id, created_at=now,
+                        jurisdiction_id=owner)
     session.add(row)
     session.flush()
     record(session, actor_id=actor.id, action="rubric.version_created", object_type="rubric_version",
-           object_id=row.id, before={"from_version": base.version},
-           after={"key": row.key, "version": number, "content_hash": row.content_hash}, at=now)
+           object_id=row.id, before={"from_version": base.version, "from_id": base.id,
+                                     "from_jurisdiction_id": base.jurisdiction_id},
+           after={"key": row.key, "version": number, "content_hash": row.content_hash, "jurisdiction_id": owner},
+           at=now)
     return SavedVersion(row, created=True)
 
 

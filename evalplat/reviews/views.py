@@ -161,7 +161,7 @@ def case(assignment_id: int) -> Any:
 @bp.get("/rubrics/")
 @roles(Role.ORGANISER)
 def rubrics() -> Any:
-    return render_template("reviews/rubrics.html", rows=queries.rubric_versions(db.session))
+    return render_template("reviews/rubrics.html", rows=queries.rubric_versions(db.session, current_user))
 
 
 @bp.post("/rubrics/import")
@@ -179,7 +179,7 @@ def import_rubrics() -> Any:
 @roles(Role.ORGANISER)
 def rubric(version_id: int) -> Any:
     """A version and a working preview of its form: posting it computes the total and stores nothing."""
-    row = load_or_404(RubricVersion, version_id)
+    row = load_or_404(RubricVersion, version_id, current_user.can_use_rubric)
     rubric_ = rubric_of(row)
     form = review_form_class(rubric_)()
     evaluation = None
@@ -192,13 +192,14 @@ def rubric(version_id: int) -> Any:
         else:
             status = 422
     return render_template("reviews/rubric.html", version=row, rubric=rubric_, form=form, evaluation=evaluation,
-                           reviews=reviews_under(db.session, row)), status
+                           reviews=reviews_under(db.session, row),
+                           revisable=current_user.can_manage_rubric(row)), status
 
 
 @bp.route("/rubrics/<int:version_id>/edit", methods=["GET", "POST"])
 @roles(Role.ORGANISER)
 def edit_rubric(version_id: int) -> Any:
-    row = load_or_404(RubricVersion, version_id)
+    row = load_or_404(RubricVersion, version_id, current_user.can_use_rubric)
     form = RubricEditForm(data={"definition": definition_text(row), "new_version": True}
                           if request.method == "GET" else None)
     problems: list[Any] = []
@@ -218,7 +219,8 @@ def edit_rubric(version_id: int) -> Any:
             return redirect(url_for(".rubric", version_id=saved.row.id))
     status = 422 if problems or form.errors else 200
     return render_template("reviews/rubric_edit.html", version=row, form=form, problems=problems,
-                           reviews=reviews_under(db.session, row)), status
+                           reviews=reviews_under(db.session, row),
+                           revisable=current_user.can_manage_rubric(row)), status
 
 
 # --- the organiser: calibration --------------------------------------------------------------------------

@@ -83,7 +83,8 @@ def test_undo_removes_assignments_and_returns_to_sampled_only_before_reviews(db:
     run2 = _commit(db, sampled_campaign, province.organiser, now)
     from evalplat.reviews.models import Review, RubricVersion
 
-    version = RubricVersion(key="k", version=1, case_types=["criminal"], definition={}, content_hash="h" * 64)
+    version = RubricVersion(key="k", version=1, case_types=["criminal"], definition={}, content_hash="h" * 64,
+                            jurisdiction_id=sampled_campaign.jurisdiction_id)
     db.session.add(version)
     db.session.flush()
     db.session.add(Review(assignment_id=db.session.scalar(sa.select(Assignment.id).limit(1)),

@@ -229,3 +229,96 @@ def test_postcase_4_gives_drawn_samples_their_probability_and_refuses_to_drop_ri
             after = dict(conn.execute(sa.text("SELECT id, inclusion_probability FROM samples")).all())
         assert after == pytest.approx(before)
         db.engine.dispose()
+
+
+def _insert_row(conn: sa.Connection, table: str, **values: object) -> None:
+    """Insert into a table as the database has it at this revision (reflected), giving every other required
+    column a plain value of its type — so the test does not restate each table's columns."""
+    from datetime import UTC, datetime
+
+    reflected = sa.Table(table, sa.MetaData(), autoload_with=conn)
+    row = dict(values)
+    for column in reflected.columns:
+        if column.name in row or column.nullable or column.primary_key or column.server_default is not None:
+            continue
+        kind = column.type
+        row[column.name] = (datetime(2025, 1, 1, tzinfo=UTC) if isinstance(kind, sa.DateTime)
+                            else False if isinstance(kind, sa.Boolean)
+                            else 1 if isinstance(kind, sa.Integer | sa.Float | sa.Numeric)
+                            else {} if isinstance(kind, sa.JSON) else "")
+    conn.execute(reflected.insert().values(**row))
+
+
+def _populate_rubric_uses(conn: sa.Connection) -> dict[str, int]:
+    """Two provinces (a city under the first), campaigns of each, and rubric versions used in one province
+    (pinned by a city's campaign; reviewed under in a province's campaign; a calibration reference), in both,
+    and in none — the rows of an installation before jura_1."""
+    nation = conn.execute(sa.text("SELECT id FROM regions WHERE code = '000000'")).scalar_one()
+    for rid, code, level, parent in ((101, "440000", "province", nation), (102, "440700", "city", 101),
+                                     (103, "450000", "province", nation)):
+        _insert_row(conn, "regions", id=rid, code=code, name=code, level=level, parent_id=parent)
+    _insert_row(conn, "agencies", id=101, code="JM", name="江门法援", region_id=102, city_id=102)
+    for case_id in (101, 102):
+        _insert_row(conn, "cases", id=case_id, agency_id=101, case_number=f"JM-{case_id}", case_type="criminal",
+                    year=2024, sequence_no=case_id)
+    for cid, owner in ((101, 102), (102, 101), (103, 103)):
+        _insert_row(conn, "campaigns", id=cid, name=f"c{cid}", code_prefix=f"C{cid}", scope_kind="province",
+                    state="scoring", official_scores="raw", jurisdiction_id=owner, scope_agency_ids=[],
+                    year=2024, due_days=21, reviewers_per_case=2, min_evaluators=0)
+    ids = {"city_pinned": 101, "province_reviewed": 102, "both": 103, "unused": 104, "calibration": 105}
+    for n, vid in enumerate(ids.values(), start=1):
+        _insert_row(conn, "rubric_versions", id=vid, key="criminal", version=n, case_types=["criminal"],
+                    definition={"key": "criminal", "n": n}, content_hash=f"{n:064d}")
+    for campaign, case_type, version in ((101, "criminal", 101), (103, "criminal", 103), (102, "civil", 103)):
+        _insert_row(conn, "campaign_rubrics", campaign_id=campaign, case_type=case_type, rubric_version_id=version)
+    _insert_row(conn, "samples", id=101, campaign_id=102, case_id=101, code="C102-1", stratum="s")
+    _insert_row(conn, "samples", id=102, campaign_id=102, case_id=102, code="C102-2", stratum="s", is_training=True)
+    _insert_row(conn, "users", id=101, username="rv", display_name="rv", password_hash="x", session_token="t")
+    _insert_row(conn, "reviewer_profiles", id=101, user_id=101, kind="peer", region_id=102, city_id=102,
+                jurisdiction_id=101, case_types=[])
+    _insert_row(conn, "assignments", id=101, sample_id=101, reviewer_id=101, round="initial", state="accepted")
+    _insert_row(conn, "reviews", id=101, assignment_id=101, rubric_version_id=102, state="draft", vetoes=[])
+    _insert_row(conn, "calibration_references", sample_id=102, rubric_version_id=105, items={}, vetoes=[],
+                total=80, grade="good")
+    return {**ids, "nation": nation}
+
+
+def test_jura_1_gives_each_rubric_version_the_province_it_was_used_in_and_downgrades_without_loss(
+        fresh_database, capfd):
+    """Versions used in one province (by a city's campaign there too) become the province's; used in two
+    provinces, or never, the nation's. Nothing is lost, and the downgrade is refused by name while two owners
+    hold the same key and number."""
+    from flask_migrate import downgrade, upgrade
+
+    other = create_app({"TESTING": True, "SECRET_KEY": "k" * 40, "SQLALCHEMY_DATABASE_URI": fresh_database})
+    with other.app_context():
+        upgrade(directory=MIGRATIONS, revision="harden_1")
+        with db.engine.begin() as conn:
+            ids = _populate_rubric_uses(conn)
+            before = conn.execute(sa.text("SELECT id, key, version, definition, content_hash FROM rubric_versions "
+                                          "ORDER BY id")).all()
+        upgrade(directory=MIGRATIONS, revision="jura_1")
+        with db.engine.connect() as conn:
+            owners = dict(conn.execute(sa.text("SELECT id, jurisdiction_id FROM rubric_versions")).all())
+            after = conn.execute(sa.text("SELECT id, key, version, definition, content_hash FROM rubric_versions "
+                                         "ORDER BY id")).all()
+        assert after == before
+        assert owners == {ids["city_pinned"]: 101, ids["province_reviewed"]: 101, ids["calibration"]: 101,
+                          ids["both"]: ids["nation"], ids["unused"]: ids["nation"]}
+        # a city of Guangxi's own criminal v1 clashes with Guangdong's under the old numbering
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO rubric_versions (id, key, version, case_types, definition, "
+                                 "content_hash, frozen, created_at, jurisdiction_id) VALUES (106, 'criminal', 1, "
+                                 "'[]', '{}', 'x', false, CURRENT_TIMESTAMP, 103)"))
+        db.session.remove()
+        with pytest.raises(SystemExit):
+            downgrade(directory=MIGRATIONS, revision="harden_1")
+        assert "rubric versions criminal v1 exist under several jurisdictions" in capfd.readouterr().err
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM rubric_versions WHERE id = 106"))
+        downgrade(directory=MIGRATIONS, revision="harden_1")
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT id, key, version, definition, content_hash FROM rubric_versions "
+                                        "ORDER BY id")).all() == before
+        upgrade(directory=MIGRATIONS)
+        db.engine.dispose()

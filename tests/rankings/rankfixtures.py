@@ -50,7 +50,7 @@ def build_campaign(db: Any, make_region: Any, make_agency: Any, make_lawyer: Any
     else:
         built = Built(None, reuse.cities, reuse.agencies, reuse.lawyers, reuse.reviewers)  # type: ignore[arg-type]
     rubric = RubricVersion(key=f"mini{prefix}", version=1, case_types=["criminal", "civil"], definition=RUBRIC,
-                           content_hash="0" * 64, frozen=True)
+                           content_hash="0" * 64, frozen=True, jurisdiction=national_region(s))
     campaign = Campaign(name=f"{year}年度评估", code_prefix=f"{prefix}{year}", year=year, state=state,
                         jurisdiction=national_region(s))
     s.add_all([rubric, campaign])

@@ -9,7 +9,9 @@ is never a 404 or a 500. Lists must not name what the viewer may not see, and id
 POST form fields (agencies, reviewers, campaigns, jurisdictions) change nothing.
 
 Follow-up plans, their targets (calls and visits) and complaints are objects of the county agency like its cases.
-Not walked here: rubric versions (shared by every jurisdiction), rankings scopes (issue 19's demo part).
+A rubric version of P1C1 is seen by P1C1 and the county below it (a jurisdiction uses its own and its
+ancestors' rubrics), never by the parent, a sibling or another province.
+Not walked here: rankings scopes (issue 19's demo part).
 """
 
 from __future__ import annotations
@@ -33,14 +35,15 @@ ALLOWED = {
     "reviewer": {"P1C1", "P1"},             # the pool of P1C1
     "user": {"P1C1", "P1", "P1C1K"},        # staff of the county's agency
     "token": {"P1C1", "P1"},                # issued by P1C1's organiser
+    "rubric": {"P1C1", "P1C1K"},            # P1C1's own rubric version: itself and the jurisdictions below
 }
 # route argument → the kind of object it names (a route takes the most restrictive of its arguments)
 ARG_KIND = {"campaign_id": "campaign", "sample_id": "campaign", "run_id": "campaign", "appeal_id": "campaign",
             "attachment_id": "campaign", "job_id": "campaign", "case_id": "agency", "document_id": "agency",
             "agency_id": "agency", "lawyer_id": "agency", "reviewer_id": "reviewer", "conflict_id": "reviewer",
             "user_id": "user", "token_id": "token", "plan_id": "agency", "target_id": "agency",
-            "complaint_id": "agency"}
-ORDER = ("campaign", "reviewer", "token", "user", "agency")
+            "complaint_id": "agency", "version_id": "rubric"}
+ORDER = ("campaign", "rubric", "reviewer", "token", "user", "agency")
 # arguments that name no object, and a value that reaches the handler
 FIXED = {"active": "1", "decision": "dismiss", "field": "cause", "to_state": "sampled", "what": "samples", "fmt": "csv",
          "number": "1"}
@@ -49,7 +52,7 @@ FIXED = {"active": "1", "decision": "dismiss", "field": "cause", "to_state": "sa
 OWNER_404_BY_STATE = {"/calibration/samples/<int:sample_id>/reference", "/rankings/<int:campaign_id>/report",
                       "/rankings/<int:campaign_id>/report.<fmt>", "/results/campaigns/<int:campaign_id>/circular",
                       "/results/ours/<int:sample_id>", "/self-evaluation/cases/<int:case_id>/feedback"}
-SKIPPED_ARGS = {"version_id", "scope", "table", "entity", "code"}
+SKIPPED_ARGS = {"scope", "table", "entity", "code"}
 
 
 def _make_objects(db: Any, tree: Any) -> dict[str, Any]:
@@ -117,18 +120,37 @@ def _make_objects(db: Any, tree: Any) -> dict[str, Any]:
     s.flush()
     complaint = FollowupComplaint(visit_id=visit.id, case_id=case.id, agency_id=agency.id, lawyer_id=lawyer.id,
                                   kinds=["money_or_gifts"])
-    s.add(complaint)
+    s.add_all([complaint, _city_rubric(city)])
     s.commit()
     return {
         "values": {"campaign_id": campaign.id, "sample_id": sample.id, "run_id": run.id, "appeal_id": appeal.id,
                    "job_id": job.id, "case_id": case.id, "document_id": document.id, "agency_id": agency.id,
                    "lawyer_id": lawyer.id, "reviewer_id": reviewer.id, "conflict_id": conflict.id,
                    "user_id": staff.id, "token_id": token.id, "plan_id": plan.id, "target_id": target.id,
-                   "complaint_id": complaint.id},
+                   "complaint_id": complaint.id, "version_id": _rubric_id(s)},
         # what a list page must not name to a viewer who may not see the object
         "markers": {"campaign": ["市1秘密评估", "SECRETA"], "agency": ["秘案〔2024〕第0001号", "秘密回访种子", "秘密律师"],
-                    "reviewer": ["reviewer.secret"], "user": ["staff.secret"], "token": ["秘密令牌"]},
+                    "reviewer": ["reviewer.secret"], "user": ["staff.secret"], "token": ["秘密令牌"],
+                    "rubric": ["秘密评分表", "secretrubric"]},
     }
+
+
+def _rubric_id(session: Any) -> int:
+    from evalplat.reviews.models import RubricVersion
+
+    return session.scalar(sa.select(RubricVersion.id).where(RubricVersion.key == "secretrubric"))
+
+
+def _city_rubric(city: Any) -> Any:
+    """A rubric version of the city's own: the platform's criminal rubric under another key and title."""
+    from evalplat.reviews.models import RubricVersion
+    from forms.rubrics import load_rubrics, parse_rubric
+
+    data = load_rubrics()["criminal"].to_dict()
+    data.update(key="secretrubric", title={"zh": "秘密评分表", "en": "秘密评分表"})
+    rubric = parse_rubric(data, source="walk")
+    return RubricVersion(key="secretrubric", version=1, case_types=list(rubric.case_types),
+                         definition=rubric.to_dict(), content_hash=rubric.content_hash, jurisdiction=city)
 
 
 @pytest.fixture
@@ -209,7 +231,7 @@ def test_organiser_lists_do_not_name_other_jurisdictions_objects(app: Any, scene
                     problems.append(f"{name} GET {url} names {named} ({kind} of P1C1)")
     assert problems == [], "\n".join(problems)
     # the control: the owner's lists do show its objects (so the markers are real)
-    assert all("P1C1" in seen[kind] for kind in ("campaign", "agency", "reviewer", "user", "token")), seen
+    assert all("P1C1" in seen[kind] for kind in ("campaign", "agency", "reviewer", "user", "token", "rubric")), seen
 
 
 def test_ids_of_another_jurisdiction_in_form_fields_change_nothing(app: Any, db: Any, scene: Any) -> None:
@@ -262,8 +284,12 @@ def test_ids_of_another_jurisdiction_in_form_fields_change_nothing(app: Any, db:
                             data={"sample_code": "OWNB-00001", "add_reviewer_id": values["reviewer_id"],
                                   "remove_reviewer_id": 0, "reason": "越界"})
     assert response.status_code in (302, 303, 400)
+    # another city's rubric version pinned to the sibling's own campaign
+    response = sibling.post(f"/campaigns/{own.id}/rubrics", data={"version_id": values["version_id"]})
+    assert response.status_code in (302, 303, 400, 404, 409)
     db.session.expire_all()
     assert db.session.get(AssignmentRun, run.id).proposed == []
+    assert db.session.get(Campaign, own.id).rubrics == []
     counts[Campaign] += 1  # the sibling's own campaign made above
     after = {m: db.session.scalar(sa.select(sa.func.count()).select_from(m)) for m in counts}
     assert after == counts
