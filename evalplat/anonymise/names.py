@@ -114,7 +114,7 @@ _LIST_ITEM = re.compile("[、和及与]([\u4e00-\u9fff]{2,4}?)(?=[、，,。；;
 
 #: role words a name follows even without a separator, in headers and signatures (法定代表人向前进。)
 _NAMING_ROLES = frozenset({"法定代表人", "负责人", "审判长", "审判员", "书记员", "人民陪审员", "陪审员", "检察员", "记录人",
-                           "经办人", "接待人", "回访人", "审查人", "审核人", "审批人"})
+                           "经办人", "接待人", "回访人", "审查人", "审核人", "审批人", "受理人"})
 #: role words that narrate rather than sign: a name right after them must look like a name
 _NARRATIVE_ROLES = frozenset({"证人", "被害人", "代理人", "委托代理人", "联系人", "工作人员"})
 

@@ -61,6 +61,16 @@ def luhn_ok(number: str) -> bool:
     return total % 10 == 0
 
 
+def shaped_identifier(digits: str) -> bool:
+    """The digits are an identifier by their shape alone — an ID number's date and check character, a bank
+    card's Luhn sum, a phone number's prefix and length — not merely by the words before them."""
+    n = len(digits)
+    return (valid_id18(digits.upper()) or valid_id15(digits)
+            or (16 <= n <= 19 and digits.isdigit() and luhn_ok(digits))
+            or (n == 11 and digits[0] == "1" and digits[1] in "3456789")
+            or (digits.startswith("0") and 10 <= n <= 12) or (digits.startswith("86") and n in (13, 14)))
+
+
 def classify_digits(digits: str, context: str) -> str | None:
     """Kind of a run of digits (separators removed), or None when it is not an identifier.
 
@@ -126,7 +136,9 @@ class DigitRunDetector(Detector):
                     yield cand
 
     def _split(self, view: str, start: int, raw: str) -> Iterator[Candidate]:
-        """A run across a line break: its lines are separate numbers when each is one on its own."""
+        """A run across a line break: its lines are separate numbers when each is one on its own; one number
+        broken by the break when the whole has a shape of its own (an ID's check character, a phone's length)
+        — a phone number at the end of a line does not swallow the year that opens the next one."""
         pieces = []
         pos = start
         for line in raw.split("\n"):
@@ -137,8 +149,11 @@ class DigitRunDetector(Detector):
             yield from (c for c in alone if c is not None)
             return
         whole = self._classify(view, start, start + len(raw), raw)
-        if whole is not None:
+        found = [c for c in alone if c is not None]
+        if whole is not None and (not found or shaped_identifier(_NOT_DIGIT.sub("", raw))):
             yield whole
+        else:
+            yield from found
 
     def _classify(self, view: str, start: int, end: int, raw: str) -> Candidate | None:
         digits = _NOT_DIGIT.sub("", raw)

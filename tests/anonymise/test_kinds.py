@@ -208,6 +208,20 @@ def test_ocr_letters_spaces_and_line_breaks_inside_numbers(text, needle):
     _gone(text, needle)
 
 
+@pytest.mark.parametrize("text", ["电话：13812345678\n2024年5月1日", "联系电话：0750-3212345\n2024年5月1日",
+                                  "身份证号码：440703199001011236\n2024年3月"])
+def test_a_number_at_the_end_of_a_line_does_not_swallow_the_next_lines_date(text):
+    out = redact(text).text
+    assert out.endswith(text.split("\n")[1]), out
+    assert text.split("\n")[0][-4:] not in out
+
+
+def test_the_agency_staff_who_received_the_application_gets_the_staff_placeholder():
+    r = redact("申请日期：2024年3月27日   受理人：郦晓婷\n")
+    assert "郦晓婷" not in r.text
+    assert {s.placeholder for s in r.spans if s.original == "郦晓婷"} == {"「工作人员A」"}
+
+
 # --- OCR damage in names -------------------------------------------------------------------------
 def test_spaced_out_court_and_names_known_and_unknown():
     text = "江 门 市 蓬 江 区 人 民 法 院\n原告：熊 文 斌\n被告：涂 国 平\n被告涂国平未到庭。"
