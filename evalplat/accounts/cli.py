@@ -13,7 +13,7 @@ from evalplat.accounts import operations
 from evalplat.accounts.models import Role, User
 from evalplat.errors import DomainError
 from evalplat.extensions import db
-from evalplat.organisations.models import Agency
+from evalplat.organisations.models import Agency, Region
 
 users = AppGroup("users", help="Create and manage user accounts.")
 
@@ -29,20 +29,35 @@ def _fail(exc: DomainError) -> None:
 @click.option("--role", "roles", multiple=True, required=True, type=click.Choice([r.value for r in Role]),
               help="Role (repeat for several).")
 @click.option("--agency", "agency_code", default=None, help="Agency code, for agency staff.")
+@click.option("--jurisdiction", "region_code", default=None,
+              help="Region code of an organiser's jurisdiction (default: the --as organiser's, else the nation).")
+@click.option("--as", "actor_name", default=None,
+              help="Act for this organiser: the account must lie in its jurisdiction, as on the web.")
 @click.option("--password", default=None, help="Password; generated and printed when omitted.")
 def create(username: str, display_name: str, roles: tuple[str, ...], agency_code: str | None,
-           password: str | None) -> None:
+           region_code: str | None, actor_name: str | None, password: str | None) -> None:
     """Create a user."""
     agency = None
     if agency_code:
         agency = db.session.scalar(sa.select(Agency).where(Agency.code == agency_code))
         if agency is None:
             raise click.ClickException(f"unknown agency code {agency_code!r}")
+    region = None
+    if region_code:
+        region = db.session.scalar(sa.select(Region).where(Region.code == region_code))
+        if region is None:
+            raise click.ClickException(f"unknown region code {region_code!r}")
+    actor = None
+    if actor_name:
+        actor = db.session.scalar(sa.select(User).where(User.username == actor_name))
+        if actor is None or not actor.is_organiser:
+            raise click.ClickException(f"no organiser named {actor_name!r}")
     generated = password is None
     password = password or secrets.token_urlsafe(12)
     try:
-        operations.create_user(db.session, actor=None, username=username, display_name=display_name or username,
-                               password=password, roles=roles, agency=agency, must_change_password=generated)
+        operations.create_user(db.session, actor=actor, username=username, display_name=display_name or username,
+                               password=password, roles=roles, agency=agency, jurisdiction=region,
+                               must_change_password=generated)
     except DomainError as exc:
         _fail(exc)
     db.session.commit()

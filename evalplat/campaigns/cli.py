@@ -40,12 +40,19 @@ campaign_cli.add_command(assign_cli)
 actor_option = click.option("--as", "actor_name", default=None, help="Username recorded as the actor.")
 
 
-def _actor(username: str | None) -> User | None:
+def _actor(username: str | None, campaign: Campaign | None = None) -> User | None:
+    """The organiser named by ``--as`` (None without it: the operator acts as the platform). With a campaign,
+    the organiser must run it, as on the web: a campaign of another jurisdiction is refused by name."""
     if not username:
         return None
     user = db.session.scalar(sa.select(User).where(User.username == username))
     if user is None or not user.is_organiser:
         raise click.ClickException(f"no organiser named {username!r}")
+    if campaign is not None and not user.can_manage_campaign(campaign):
+        owner = campaign.jurisdiction.name if campaign.jurisdiction else "?"
+        mine = user.jurisdiction.name if user.jurisdiction else "none"
+        raise click.ClickException(f"{username} does not run campaign {campaign.code_prefix}: it belongs to "
+                                   f"{owner}, {username}'s jurisdiction is {mine}")
     return user
 
 
@@ -129,7 +136,7 @@ def plan(code_prefix: str, mode: str, per_stratum: int | None, rate: str | None,
         data["per_stratum"] = per_stratum
     if rate is not None:
         data["rate"] = rate
-    actor = _actor(actor_name)
+    actor = _actor(actor_name, campaign)
     _run(lambda: operations.set_plan(db.session, actor=actor, campaign=campaign, plan=data))
     click.echo(json.dumps(campaign.plan.params["engine"], ensure_ascii=False))
 
@@ -142,7 +149,7 @@ def plan(code_prefix: str, mode: str, per_stratum: int | None, rate: str | None,
 def seed(code_prefix: str, value: str | None, source: str, actor_name: str | None) -> None:
     """Fix the seed (before the population is frozen)."""
     campaign = _campaign(code_prefix)
-    actor = _actor(actor_name)
+    actor = _actor(actor_name, campaign)
     fixed = _run(lambda: operations.fix_seed(db.session, actor=actor, campaign=campaign, seed=value, source=source,
                                              now=utcnow()))
     click.echo(f"seed {fixed}")
@@ -154,7 +161,7 @@ def seed(code_prefix: str, value: str | None, source: str, actor_name: str | Non
 def freeze(code_prefix: str, actor_name: str | None) -> None:
     """Freeze the population: print its SHA-256 digest and size."""
     campaign = _campaign(code_prefix)
-    actor = _actor(actor_name)
+    actor = _actor(actor_name, campaign)
     frozen = _run(lambda: operations.freeze_population(db.session, actor=actor, campaign=campaign, now=utcnow()))
     click.echo(f"population {frozen.size} cases, sha256 {frozen.digest}")
 
@@ -165,7 +172,7 @@ def freeze(code_prefix: str, actor_name: str | None) -> None:
 def sample(code_prefix: str, actor_name: str | None) -> None:
     """Draw the sample from the frozen population."""
     campaign = _campaign(code_prefix)
-    actor = _actor(actor_name)
+    actor = _actor(actor_name, campaign)
     result = _run(lambda: operations.draw_sample(db.session, actor=actor, campaign=campaign, now=utcnow()))
     click.echo(f"drew {len(result.selected)} of {result.population_size} cases; selection sha256 "
                f"{operations.selection_digest(result)}")
@@ -242,7 +249,7 @@ def _preview_run(campaign: Campaign, run_id: int | None) -> AssignmentRun:
 def assign_preview(code_prefix: str, seed: int | None, actor_name: str | None) -> None:
     """Run the assignment engine and store a preview run."""
     campaign = _campaign(code_prefix)
-    actor = _actor(actor_name)
+    actor = _actor(actor_name, campaign)
     run = _run(lambda: assigning.preview_run(db.session, campaign=campaign, actor=actor, now=utcnow(), seed=seed))
     summary = run.summary
     if summary.get("problems"):
@@ -262,7 +269,7 @@ def assign_commit(code_prefix: str, run_id: int | None, actor_name: str | None) 
     """Commit a preview run: create the assignments and move the campaign to assigned."""
     campaign = _campaign(code_prefix)
     run = _preview_run(campaign, run_id)
-    actor = _actor(actor_name)
+    actor = _actor(actor_name, campaign)
     count = _run(lambda: assigning.commit_run(db.session, run=run, actor=actor, now=utcnow()))
     click.echo(f"committed run {run.id}: {count} assignments")
 
@@ -276,7 +283,7 @@ def assign_undo(code_prefix: str, actor_name: str | None) -> None:
     run = queries.latest_run(campaign, RunState.COMMITTED)
     if run is None:
         raise click.ClickException("no committed run")
-    actor = _actor(actor_name)
+    actor = _actor(actor_name, campaign)
     count = _run(lambda: assigning.undo_run(db.session, run=run, actor=actor, now=utcnow()))
     click.echo(f"undid run {run.id}: {count} assignments removed; campaign back to sampled")
 
@@ -289,7 +296,7 @@ def assign_discard(code_prefix: str, run_id: int | None, actor_name: str | None)
     """Discard a preview run."""
     campaign = _campaign(code_prefix)
     run = _preview_run(campaign, run_id)
-    actor = _actor(actor_name)
+    actor = _actor(actor_name, campaign)
     _run(lambda: assigning.discard_run(db.session, run=run, actor=actor, now=utcnow()))
     click.echo(f"discarded run {run.id}")
 
@@ -301,7 +308,7 @@ def assign_discard(code_prefix: str, run_id: int | None, actor_name: str | None)
 def transition(code_prefix: str, to_state: str, actor_name: str | None) -> None:
     """Move the campaign to another state (every precondition is checked)."""
     campaign = _campaign(code_prefix)
-    actor = _actor(actor_name)
+    actor = _actor(actor_name, campaign)
     before = campaign.state.value
     _run(lambda: operations.transition(db.session, actor=actor, campaign=campaign, to_state=to_state, now=utcnow()))
     click.echo(f"{campaign.code_prefix}: {before} → {campaign.state.value}")

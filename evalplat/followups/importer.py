@@ -21,9 +21,16 @@ import sqlalchemy as sa
 from evalplat.accounts.models import User
 from evalplat.cases.models import Case
 from evalplat.db import DbSession
-from evalplat.errors import DomainError
+from evalplat.errors import DomainError, NotAllowed
 from evalplat.followups import operations
-from evalplat.followups.models import QUESTIONS, AttemptOutcome, FollowupPlan, FollowupTarget, TargetState
+from evalplat.followups.models import (
+    QUESTIONS,
+    AttemptOutcome,
+    FollowupPlan,
+    FollowupTarget,
+    TargetState,
+    can_see_contacts,
+)
 from evalplat.i18n import lazy_gettext as _l
 
 HEADERS = {
@@ -92,11 +99,18 @@ def import_results(session: DbSession, *, actor: User, agency_id: int, source: b
 
     Raises
     ------
+    NotAllowed
+        The actor is not the agency's own (follow-up) staff.
     ImportRefused
         Any problem in any row (nothing written).
     TabularError
         The file is not a readable CSV/XLSX or breaks a limit.
     """
+    # Checked before the file is read: row problems ("no such case number") would tell anyone else which of the
+    # agency's cases are on its call list (the web lets only its staff in; the command line names any user).
+    if not can_see_contacts(actor, agency_id):
+        raise NotAllowed(_l("Only the agency's own follow-up staff import its calls."),
+                         code="followup_import_not_allowed")
     targets = {number: target for number, target in session.execute(
         sa.select(Case.case_number, FollowupTarget).join(Case, Case.id == FollowupTarget.case_id)
         .join(FollowupPlan, FollowupPlan.id == FollowupTarget.plan_id)
