@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, date, datetime
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias, TypeVarTuple, cast
 
 import flask_sqlalchemy.session
 import sqlalchemy as sa
+from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.orm import DeclarativeBase, Session, registry, scoped_session
 from sqlalchemy.types import TypeDecorator
 
@@ -27,6 +28,19 @@ NAMING_CONVENTION = {
 # What operations and queries take as their session: a plain ORM session (scripts, workers, tests) or
 # Flask-SQLAlchemy's app-context-scoped `db.session`, a `scoped_session` that forwards every Session method.
 DbSession: TypeAlias = Session | scoped_session[flask_sqlalchemy.session.Session]
+
+# The column types of a select, for helpers that add conditions to a select and return it with the same row shape
+# (`def scoped(stmt: sa.Select[*Cols], ...) -> sa.Select[*Cols]`).
+Cols = TypeVarTuple("Cols")
+
+
+def affected_rows(result: Result[Any]) -> int:
+    """The number of rows an UPDATE or DELETE run through a session matched.
+
+    ``Session.execute`` is typed to return a ``Result``; for these statements it is a ``CursorResult``, which
+    has the count (the cast SQLAlchemy's documentation gives for type checkers).
+    """
+    return cast(CursorResult[Any], result).rowcount
 
 
 def utcnow() -> datetime:
@@ -88,6 +102,10 @@ class Base(DeclarativeBase):
             list[int]: sa.JSON(),
         },
     )
+
+    if TYPE_CHECKING:
+        # Every model maps a table (DeclarativeBase types __table__ as the wider FromClause).
+        __table__: ClassVar[sa.Table]
 
     def __repr__(self) -> str:
         ident = getattr(self, "id", None)
