@@ -150,8 +150,10 @@ def _init_extensions(app: Flask) -> None:
         row = db.session.execute(
             sa.select(User, unread).where(User.id == int(ident))
             .options(joinedload(User.role_rows), joinedload(User.reviewer_profile))).unique().first()
-        user = row[0] if row is not None else None
-        if user is None or not user.active or user.session_token != token:
+        if row is None:
+            return None
+        user = row[0]
+        if not user.active or user.session_token != token:
             return None
         g.unread_notifications = row[1]
         return user

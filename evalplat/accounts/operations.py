@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from evalplat.accounts import passwords, throttle
 from evalplat.accounts.models import LoginAttempt, Role, User
 from evalplat.audit.operations import record
-from evalplat.db import DbSession, utcnow
+from evalplat.db import DbSession, affected_rows, utcnow
 from evalplat.errors import DomainError
 from evalplat.i18n import lazy_gettext as _l
 from evalplat.organisations.models import Agency, Region
@@ -251,7 +251,7 @@ def use_totp_code(session: DbSession, *, user: User, code: str, now: datetime | 
         sa.update(User).where(User.id == user.id,
                               sa.or_(User.totp_last_step.is_(None), User.totp_last_step < step))
         .values(totp_last_step=step).execution_options(synchronize_session=False))
-    if not claimed.rowcount:  # type: ignore[attr-defined]
+    if not affected_rows(claimed):
         return False  # the same code was used a moment ago by a concurrent sign-in
     user.totp_last_step = step
     return True

@@ -23,7 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from evalplat.accounts.models import LoginAttempt
-from evalplat.db import DbSession
+from evalplat.db import DbSession, affected_rows
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def _counted(now: datetime, rules: Rules) -> sa.ColumnElement[bool]:
                    LoginAttempt.throttled.is_(False), LoginAttempt.cleared.is_(False))
 
 
-def state(session: DbSession, column: sa.ColumnElement[str], value: str, free: int, now: datetime,
+def state(session: DbSession, column: sa.orm.InstrumentedAttribute[str], value: str, free: int, now: datetime,
           rules: Rules) -> State:
     count, last = session.execute(sa.select(sa.func.count(), sa.func.max(LoginAttempt.at))
                                   .where(column == value, _counted(now, rules))).one()
@@ -122,4 +122,4 @@ def clear(session: DbSession, kind: str, key: str, now: datetime, rules: Rules) 
     column = LoginAttempt.username if kind == "account" else LoginAttempt.address
     result = session.execute(sa.update(LoginAttempt).where(column == key, _counted(now, rules))
                              .values(cleared=True).execution_options(synchronize_session=False))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return affected_rows(result) or 0
