@@ -387,9 +387,10 @@ class LatinNameDetector(Detector):
         r"(?:[bpmfdtnlgkhjqxrzcsyw]|zh|ch|sh)?(?:iang|iong|uang|ang|eng|ing|ong|uai|iao|ian|uan|ai|ei|ao|ou|an|en|in|un|"
         r"ia|ie|iu|ua|uo|ue|ui|er|a|o|e|i|u|v)(?:ng|n|r)?", re.IGNORECASE)
 
-    def _pinyin_like(self, word: str) -> bool:
+    @classmethod
+    def _pinyin_like(cls, word: str) -> bool:
         w = word.lower().replace("-", "")
-        return re.fullmatch(f"(?:{self._pinyin_syllable.pattern}){{1,3}}", w, re.IGNORECASE) is not None
+        return re.fullmatch(f"(?:{cls._pinyin_syllable.pattern}){{1,3}}", w, re.IGNORECASE) is not None
 
     def detect(self, ctx: Context) -> Iterator[Candidate]:
         norm = ctx.norm
@@ -736,7 +737,7 @@ class LatinPlaceDetector(Detector):
         for m in self._pattern.finditer(norm):
             group = 1 if m.group(1) else 2
             word = m.group(group).split()[0].replace("'", "")
-            if word not in _EN_STOP and LatinNameDetector._pinyin_like(LatinNameDetector, word):
+            if word not in _EN_STOP and LatinNameDetector._pinyin_like(word):
                 yield Candidate(m.start(group), m.end(group), "place", PRIORITY_NAME, self.name)
 
 

@@ -234,6 +234,9 @@ def redact(text: str, known: Mapping[str, Iterable[str]] | None = None, *,
 
 
 def _coerce_addition(item: Any, text: str) -> tuple[int, int, str]:
+    start: object
+    end: object
+    kind: object
     if isinstance(item, Span):
         start, end, kind = item.start, item.end, item.kind
     elif isinstance(item, Mapping):
@@ -287,7 +290,7 @@ def apply_corrections(text: str, spans: Iterable[Span], *, add: Iterable[Any] = 
     kept = [s for s in current if (s.start, s.end) not in drop]
     additions = [_coerce_addition(a, text) for a in add]
     if propagate:
-        extra = []
+        extra: list[tuple[int, int, str]] = []
         for start, end, kind in additions:
             needle = text[start:end]
             extra.extend((m.start(), m.end(), kind) for m in re.finditer(re.escape(needle), text)

@@ -16,7 +16,7 @@ import logging
 import threading
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -49,7 +49,7 @@ class PosHMM:
         for a, row in trans_p.items():
             for b, prob in row.items():
                 self._trans[self._index[a], self._index[b]] = prob
-        self._has_next = (self._trans > MIN_INF).any(axis=1)
+        self._has_next = cast(npt.NDArray[np.bool_], (self._trans > MIN_INF).any(axis=1))
         self._emit_p = emit_p
         self._char_states = char_states
         self._all = np.ones(n, dtype=bool)
@@ -93,7 +93,7 @@ class PosHMM:
             if prev.size == 0:
                 raise ValueError(f"no state can follow {obs!r}")  # jieba's max() fails here too
             sub = self._trans[prev]
-            expect = (sub > MIN_INF).any(axis=0)
+            expect = cast(npt.NDArray[np.bool_], (sub > MIN_INF).any(axis=0))
             cand = self._mask(ch) & expect
             if not cand.any():
                 cand = expect if expect.any() else self._all
