@@ -125,7 +125,7 @@ def precheck(inst: Instance, pair_probability: float | None) -> list[Problem]:
         demand = int(need.sum())
         supply = int(np.minimum(room[mask], members.size).sum())
         if not short.size and demand > supply:
-            ids = tuple(inst.cases[i].id for i in members)
+            ids = tuple(inst.cases[i].id for i in members.tolist())
             problems.append(Problem(
                 "capacity_shortage", ids,
                 {"region": region_name, "case_type": type_name, "demand": demand, "capacity": supply,
@@ -151,15 +151,15 @@ def precheck(inst: Instance, pair_probability: float | None) -> list[Problem]:
         for t, name in enumerate(inst.type_names):
             cases = np.flatnonzero((inst.case_type == t) & (inst.need > 0))
             handles = inst.matched(np.int64(t), inst.rev_types)
-            need, cap = int(inst.need[cases].sum()), int(np.minimum(room[handles], cases.size).sum())
-            if cases.size and need > cap:
-                ids = tuple(inst.cases[i].id for i in cases)
+            type_need, cap = int(inst.need[cases].sum()), int(np.minimum(room[handles], cases.size).sum())
+            if cases.size and type_need > cap:
+                ids = tuple(inst.cases[i].id for i in cases.tolist())
                 problems.append(Problem(
-                    "capacity_shortage", ids, {"case_type": name, "demand": need, "capacity": cap,
+                    "capacity_shortage", ids, {"case_type": name, "demand": type_need, "capacity": cap,
                                                "reviewers": int(handles.sum())},
-                    f"the {cases.size} {name} cases need {need} reviews but the {int(handles.sum())} reviewers "
+                    f"the {cases.size} {name} cases need {type_need} reviews but the {int(handles.sum())} reviewers "
                     f"who handle {name} cases can take only {cap}",
-                    f"{cases.size} 件{name}案件需要 {need} 人次评估，但办理{name}案件的 {int(handles.sum())} 名"
+                    f"{cases.size} 件{name}案件需要 {type_need} 人次评估，但办理{name}案件的 {int(handles.sum())} 名"
                     f"评估人员最多只能承担 {cap} 件"))
     return problems
 
@@ -195,7 +195,7 @@ def hall_violator(inst: Instance, lay: Layout, net: Network, flows: np.ndarray, 
     case_nodes = np.unique(np.concatenate([case_nodes, lay.split_cases[side]]))
     reviewers = np.flatnonzero(seen[lay.reviewer_base: lay.reviewer_base + inst.n_reviewers])
     missing = int(np.ceil((net.supplies[short] - out[short]).sum() / unit))
-    ids = tuple(inst.cases[i].id for i in case_nodes)
+    ids = tuple(inst.cases[i].id for i in case_nodes.tolist())
     room = int(np.maximum(inst.capacity - inst.load0, 0)[reviewers].sum())
     regions = sorted({inst.region_names[r] for r in inst.rev_region[reviewers].tolist()})
     return [Problem(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -50,7 +51,7 @@ class Instance:
     def n_reviewers(self) -> int:
         return len(self.reviewers)
 
-    def matched(self, types: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    def matched(self, types: np.ndarray | np.integer[Any], masks: np.ndarray) -> np.ndarray:
         """Whether reviewers with type bitmask ``masks`` handle case types ``types`` (broadcasting)."""
         return ((masks >> types.astype(np.int64)) & 1).astype(bool)
 
@@ -151,7 +152,7 @@ def encode(cases: Sequence[Case], reviewers: Sequence[Reviewer], rules: Rules,
     need_eval = np.maximum(rules.min_evaluators - have_eval, 0)
     over = np.flatnonzero(need < 0)
     if over.size:
-        ids = tuple(cases[i].id for i in over)
+        ids = tuple(cases[i].id for i in over.tolist())
         problems.append(Problem("case_overfilled", ids, {"per_case": rules.per_case},
                                 f"cases {', '.join(ids[:5])} already have more than {rules.per_case} fixed reviewers",
                                 f"案件 {', '.join(ids[:5])} 的固定评估人员已超过 {rules.per_case} 人"))
@@ -166,7 +167,7 @@ def encode(cases: Sequence[Case], reviewers: Sequence[Reviewer], rules: Rules,
         if reason:
             violations.append((case.id, reviewer.id, reason))
     over_capacity = np.flatnonzero(load0 > capacity)
-    violations.extend(("", reviewers[j].id, "over_capacity") for j in over_capacity)
+    violations.extend(("", reviewers[j].id, "over_capacity") for j in over_capacity.tolist())
 
     group_keys = case_region * max(len(types), 1) + case_type
     uniq, group_of_case = np.unique(group_keys, return_inverse=True)

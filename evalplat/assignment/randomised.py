@@ -46,6 +46,7 @@ def round_flow(tails: np.ndarray, heads: np.ndarray, flows: np.ndarray, unit: in
     high = low + unit
     frac = np.flatnonzero(flow % unit != 0)
     incident: dict[int, dict[int, None]] = {}
+    arc: int | None
     for arc in frac.tolist():
         incident.setdefault(int(tails[arc]), {})[arc] = None
         incident.setdefault(int(heads[arc]), {})[arc] = None

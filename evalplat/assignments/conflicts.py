@@ -166,10 +166,10 @@ def compute_conflicts(session: DbSession, *, case_ids: Iterable[int], actor: Use
                                                   .where(CaseParty.case_id.in_(chunk))):
                 for hit in pattern.findall(decrypt_column(token, PARTY_NAME_CONTEXT) or ""):
                     found[case_id].setdefault(hit, "party")
-            for case_id, title, token in session.execute(
+            for case_id, title, ciphertext in session.execute(
                     sa.select(Document.case_id, Document.title, Document.extracted_ciphertext)
                     .where(Document.case_id.in_(chunk), Document.extracted_ciphertext.is_not(None))):
-                for hit in set(pattern.findall(decrypt_column(token, DOCUMENT_TEXT_CONTEXT) or "")):
+                for hit in set(pattern.findall(decrypt_column(ciphertext, DOCUMENT_TEXT_CONTEXT) or "")):
                     found[case_id].setdefault(hit, f"document:{title}"[:120])
         for case_id, hits in found.items():
             for name, where in hits.items():
@@ -257,5 +257,6 @@ def blocking_case_conflicts(session: DbSession, case_ids: sa.Select[Any] | Itera
         for case_id, reviewer_id in session.execute(
                 sa.select(Conflict.case_id, Conflict.reviewer_id).where(
                     Conflict.case_id.in_(chosen), Conflict.status != ConflictStatus.DISMISSED)):
+            assert case_id is not None  # selected by case id
             out[case_id].add(reviewer_id)
     return out

@@ -29,7 +29,7 @@ from evalplat.audit.operations import record
 from evalplat.campaigns import states
 from evalplat.campaigns.models import Campaign, CampaignState, Sample
 from evalplat.cases.models import Case
-from evalplat.db import DbSession
+from evalplat.db import DbSession, affected_rows
 from evalplat.errors import ConcurrentChange, DomainError, InvalidTransition
 from evalplat.i18n import lazy_gettext as _l
 from evalplat.organisations.models import Agency, ReviewerKind, ReviewerProfile
@@ -211,7 +211,7 @@ def _claim_run(session: DbSession, run: AssignmentRun, from_state: RunState, to_
     result = session.execute(sa.update(AssignmentRun).where(AssignmentRun.id == run.id,
                                                             AssignmentRun.state == from_state).values(**values)
                              .execution_options(synchronize_session=False))
-    if result.rowcount != 1:
+    if affected_rows(result) != 1:
         raise ConcurrentChange(_l("This assignment run is no longer a %(s)s (someone else acted on it); reload "
                                   "the page.", s=from_state.value), code="run_changed")
     session.refresh(run)
@@ -261,9 +261,9 @@ def undo_run(session: DbSession, *, run: AssignmentRun, actor: User | None, now:
                                    n=started), code="undo_refused")
     _claim_run(session, run, RunState.COMMITTED, RunState.UNDONE)
     samples = sa.select(Sample.id).where(Sample.campaign_id == campaign.id)
-    deleted = session.execute(sa.delete(Assignment).where(Assignment.sample_id.in_(samples),
-                                                          Assignment.round == AssignmentRound.INITIAL)
-                              .execution_options(synchronize_session=False)).rowcount
+    deleted = affected_rows(session.execute(sa.delete(Assignment).where(Assignment.sample_id.in_(samples),
+                                                                        Assignment.round == AssignmentRound.INITIAL)
+                                            .execution_options(synchronize_session=False)))
     record(session, actor_id=actor.id if actor else None, action="assignment.undone", object_type="assignment_run",
            object_id=run.id, at=now, after={"campaign_id": campaign.id, "deleted": deleted})
     states.transition(session, campaign, CampaignState.SAMPLED, actor=actor, now=now, detail={"run_id": run.id})
