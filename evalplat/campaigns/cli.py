@@ -138,6 +138,7 @@ def plan(code_prefix: str, mode: str, per_stratum: int | None, rate: str | None,
         data["rate"] = rate
     actor = _actor(actor_name, campaign)
     _run(lambda: operations.set_plan(db.session, actor=actor, campaign=campaign, plan=data))
+    assert campaign.plan is not None  # set_plan stored it
     click.echo(json.dumps(campaign.plan.params["engine"], ensure_ascii=False))
 
 

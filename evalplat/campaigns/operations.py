@@ -564,6 +564,7 @@ def draw_sample(session: DbSession, *, actor: User | None, campaign: Campaign, n
         raise ConcurrentChange(_l("Someone else drew this campaign's sample at the same time; reload the page "
                                   "to see it."), code="draw_race") from error
     report = result.report_rows()
+    assert campaign.plan is not None  # the draw ran on it (engine_plan)
     campaign.plan.params = {**campaign.plan.params, "report": report, "algorithm": result.algorithm,
                             "drawn_at": now.isoformat()}
     session.flush()

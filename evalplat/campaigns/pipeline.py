@@ -90,7 +90,7 @@ class Move:
 def _url(campaign: Campaign, endpoint: str, args: dict[str, Any]) -> str | None:
     if endpoint not in current_app.view_functions:
         return None
-    values = {k: (campaign.id if v is None else v) for k, v in args.items()}
+    values: dict[str, Any] = {k: (campaign.id if v is None else v) for k, v in args.items()}
     if endpoint.startswith(("campaigns.", "results.")) or endpoint in ("rankings.report",):
         values.setdefault("campaign_id", campaign.id)
     return url_for(endpoint, **values)

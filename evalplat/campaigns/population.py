@@ -21,7 +21,7 @@ from evalplat.sampling import PopulationRecord
 _CHUNK = 50_000
 
 
-def scope_agencies(campaign: Campaign) -> sa.Select[tuple[int]]:
+def scope_agencies(campaign: Campaign) -> sa.Select[int]:
     """A select of the ids of the agencies the campaign covers."""
     stmt = sa.select(Agency.id)
     if campaign.scope_kind == ScopeKind.AGENCIES:

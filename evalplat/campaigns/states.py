@@ -124,13 +124,13 @@ def problems(session: DbSession, campaign: Campaign, to_state: CampaignState | s
         message = check(session, campaign, now)
         if message:
             found.append(str(message))
-    connected = {id(check): check for sender in (_sender(target, None), _sender(target, current))
-                 for check in campaign_precondition.receivers_for(sender)}
+    connected = {id(receiver): receiver for sender in (_sender(target, None), _sender(target, current))
+                 for receiver in campaign_precondition.receivers_for(sender)}
     for key in list(campaign_precondition.receivers):  # receiver ids, in the order they were connected
-        check = connected.get(key)
-        if check is None:
+        receiver = connected.get(key)
+        if receiver is None:
             continue
-        message = check(session, campaign, now)
+        message = receiver(session, campaign, now)
         if message:
             found.append(str(message))
     return found
