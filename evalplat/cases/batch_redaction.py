@@ -322,10 +322,10 @@ def redact_cases(session: DbSession, case_ids: Sequence[int], progress: Progress
             future, prints, size = pending.popleft()
             results = future.get()
             finish(results, prints, size)
-            batch = next(queue, None)
-            if batch is not None:
-                works, next_prints = _read_batch(session, batch, wanted)
-                pending.append((pool.apply_async(_compute_batch, (works,)), next_prints, len(batch)))
+            queued = next(queue, None)
+            if queued is not None:
+                works, next_prints = _read_batch(session, queued, wanted)
+                pending.append((pool.apply_async(_compute_batch, (works,)), next_prints, len(queued)))
     finally:
         pool.terminate()
         pool.join()

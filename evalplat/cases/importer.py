@@ -660,7 +660,7 @@ def _frozen_case_ids(session: DbSession, case_ids: Sequence[int], *, collecting:
     """
     from evalplat.campaigns.models import Campaign, CampaignState, Sample
 
-    frozen_campaign = Campaign.population_frozen_at.is_not(None)
+    frozen_campaign: sa.ColumnElement[bool] = Campaign.population_frozen_at.is_not(None)
     if collecting:
         frozen_campaign = frozen_campaign & Campaign.state.not_in((CampaignState.DRAFT, CampaignState.SAMPLED))
     frozen: set[int] = set()
@@ -718,6 +718,7 @@ def _write_cases(session: DbSession, rows: Sequence[tuple[Any, ...]]) -> None:
             cursor.close()
     elif dialect == "postgresql":
         raw = connection.connection.driver_connection
+        assert raw is not None  # an open connection has its psycopg connection
         with raw.cursor() as cursor, cursor.copy(f"COPY cases ({', '.join(columns)}) FROM STDIN") as copy:
             for r in rows:
                 copy.write_row((*r, now))
@@ -814,7 +815,7 @@ class DocumentWriter:
     def __init__(self, session: DbSession, storage: Storage, case_ids: Iterable[int]) -> None:
         self.session = session
         self.storage = storage
-        self.stored: set[tuple[int, str]] = set()
+        self.stored: set[tuple[int, str | None]] = set()
         self.last_position: dict[int, int] = {}
         wanted = sorted(set(case_ids))
         for start in range(0, len(wanted), LOOKUP_CHUNK):

@@ -655,6 +655,7 @@ def add_span(session: DbSession, *, actor: User, document: Document, start: int 
         raise DomainError(_l("Unknown kind of redaction."), code="bad_kind")
     case = _load_case(session, document.case_id)
     mapping = _case_mapping(case)
+    selection: list[tuple[int, int, str]] = []  # the offsets given, when no string is
     if text:
         targets = [d for d in case.documents if d.extracted_text is not None and d.redaction is not None]
         needle = text
@@ -664,6 +665,7 @@ def add_span(session: DbSession, *, actor: User, document: Document, start: int 
                               code="bad_offsets")
         targets = [document]
         needle = original[start:end]
+        selection = [(start, end, kind)]
     added = 0
     for target in targets:
         body = target.extracted_text or ""
@@ -674,7 +676,7 @@ def add_span(session: DbSession, *, actor: User, document: Document, start: int 
                 continue
             additions = [(first, first + len(needle), kind)]
         else:
-            additions = [(start, end, kind)]
+            additions = selection
         result = apply_corrections(body, spans, add=additions, mapping=mapping, propagate=True)
         removed = [s for s in target.redaction.spans if s.get("source") == REMOVED] if target.redaction else []
         before = len(spans)

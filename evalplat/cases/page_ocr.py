@@ -27,7 +27,7 @@ from evalplat import jobs
 from evalplat.accounts.models import User
 from evalplat.audit.operations import record
 from evalplat.cases.models import Document, DocumentPage, DocumentStatus, PageState
-from evalplat.db import DbSession
+from evalplat.db import DbSession, affected_rows
 from evalplat.errors import InvalidTransition
 from evalplat.extensions import db
 from evalplat.extract.core import PdfPlan, finish_pdf, ocr_pdf_page, plan_pdf, ready_engine
@@ -251,7 +251,7 @@ def _claim(session: DbSession, document_id: int, status: DocumentStatus, **value
     result = session.execute(sa.update(Document).where(Document.id == document_id,
                                                        Document.status == DocumentStatus.EXTRACTING)
                              .values(status=status, **values))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(affected_rows(result))
 
 
 def finish_document(session: DbSession, document_id: int) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
@@ -21,6 +21,7 @@ from evalplat.cases.models import (
     Redaction,
     RedactionStatus,
 )
+from evalplat.db import Cols
 from evalplat.extensions import db
 from evalplat.jobs.models import JobRecord
 from evalplat.organisations.models import Agency, CaseType
@@ -41,7 +42,7 @@ __all__ = [
 ]
 
 
-def _scope(query: sa.Select[Any], user: User) -> sa.Select[Any]:
+def _scope(query: sa.Select[*Cols], user: User) -> sa.Select[*Cols]:
     """Organisers see the cases of their jurisdiction's agencies; agency staff only their own agency's."""
     if Role.ORGANISER in user.roles:
         from evalplat.organisations.jurisdiction import cases_within
@@ -261,7 +262,8 @@ def reviewer_documents(case_id: int) -> list[ReviewerDocument]:
         .where(Document.case_id == case_id, Redaction.status == RedactionStatus.APPROVED,
                Document.status == DocumentStatus.APPROVED, Document.redacted_text.is_not(None))
         .order_by(Document.position, Document.id)).all()
-    return [ReviewerDocument(i, kind, pos, text) for i, kind, pos, text in rows]
+    # The query keeps only documents whose redacted text is set.
+    return [ReviewerDocument(i, kind, pos, cast(str, text)) for i, kind, pos, text in rows]
 
 
 @dataclass(frozen=True)
@@ -289,7 +291,8 @@ def highlight(text: str, spans: Sequence[dict[str, Any]], *, redacted: bool,
     flags : sequence of dict
         With ``redacted`` False: the open flags (offsets into ``text``), marked as such.
     """
-    marks = [(s["start"], s["end"], s, None) for s in spans if s.get("source") != "removed"]
+    marks: list[tuple[int, int, dict[str, Any] | None, dict[str, Any] | None]] = [
+        (s["start"], s["end"], s, None) for s in spans if s.get("source") != "removed"]
     if not redacted:
         marks += [(f["start"], f["end"], None, f) for f in flags if not f.get("dismissed")]
     out: list[Segment] = []

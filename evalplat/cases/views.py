@@ -83,7 +83,9 @@ def index() -> Any:
 def detail(case_id: int) -> Any:
     _case(case_id)
     case = queries.case_detail(case_id)
-    pages = page_ocr.progress_for(db.session, [d.id for d in case.documents]) if case else {}
+    if case is None:  # deleted since _case loaded it
+        abort(404)
+    pages = page_ocr.progress_for(db.session, [d.id for d in case.documents])
     return render_template("cases/detail.html", case=case, jobs=queries.case_jobs(case), form=UploadForm(),
                            frozen=case.evidence_frozen(), can_change=case.can_change_evidence(current_user),
                            remove_form=EvidenceReasonForm(),
@@ -364,6 +366,8 @@ def _facts_panel(case: Case) -> list[dict[str, Any]]:
 def review(case_id: int) -> Any:
     _case(case_id)
     case = queries.case_detail(case_id)
+    if case is None:  # deleted since _case loaded it
+        abort(404)
     panels = []
     for document in case.documents:
         text = document.extracted_text
