@@ -96,7 +96,7 @@ def _appeal(appeal_id: int) -> Appeal:
 @roles(*STAFF)
 def detail(appeal_id: int) -> Any:
     appeal = _appeal(appeal_id)
-    sample = db.session.get(Sample, appeal.sample_id)
+    sample = db.get_or_404(Sample, appeal.sample_id)
     return render_template("appeals/detail.html", appeal=appeal, sample=sample, item_names=_item_names(sample),
                            result=current_result(db.session, appeal.sample_id),
                            accept_form=AcceptAppealForm(), reject_form=RejectAppealForm())
