@@ -535,6 +535,7 @@ def set_official_scores(session: DbSession, *, campaign: Campaign, actor: User |
     for rid, sample_id, raw_total, vetoes in rows:
         cal = calibrated.get(sample_id)
         official = cal if choice == "calibrated" and cal is not None else raw_total
+        assert official is not None  # a consensus result always has its raw total
         updates.append({"id": rid, "calibrated_total": None if cal is None else round(cal, 2),
                         "total": round(float(official), 2), "grade": Grade(rules.grade(float(official), vetoes or []))})
     for start in range(0, len(updates), _CHUNK):

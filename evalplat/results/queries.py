@@ -11,7 +11,7 @@ import dataclasses
 import math
 import string
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import sqlalchemy as sa
@@ -192,8 +192,9 @@ def _plain(value: Any) -> Any:
 def _icc_result(fields: dict[str, Any] | None) -> ICCResult | None:
     if fields is None:
         return None
-    return ICCResult(**{k: (math.nan if v is None and k not in ("form", "balanced") else v)
-                        for k, v in fields.items()})
+    values: dict[str, Any] = {k: (math.nan if v is None and k not in ("form", "balanced") else v)
+                              for k, v in fields.items()}
+    return ICCResult(**values)
 
 
 def _item_ratings(session: DbSession, campaign: Campaign) -> dict[tuple[int, str], tuple[list[int], list[int], list[float]]]:
@@ -216,7 +217,7 @@ def _item_ratings(session: DbSession, campaign: Campaign) -> dict[tuple[int, str
                 entry = out[key] = ([], [], [])
             entry[0].append(sample_id)
             entry[1].append(reviewer_id)
-            entry[2].append(points)
+            entry[2].append(cast(float, points))  # the select keeps scored items only
     return out
 
 
@@ -229,10 +230,10 @@ def _escalation_counts(session: DbSession, campaign: Campaign) -> tuple[int, int
     consolidated = session.scalar(
         sa.select(sa.func.count(sa.distinct(Result.sample_id))).join(Sample, Sample.id == Result.sample_id)
         .where(Sample.campaign_id == campaign.id, Result.current.is_(True))) or 0
-    consolidated = max(consolidated + session.scalar(
+    consolidated = max(consolidated + (session.scalar(
         sa.select(sa.func.count(sa.distinct(Assignment.sample_id))).join(Sample, Sample.id == Assignment.sample_id)
         .where(Sample.campaign_id == campaign.id, Assignment.round == AssignmentRound.ADJUDICATION,
-               Assignment.state.in_(OPEN))) or 0, escalated)
+               Assignment.state.in_(OPEN))) or 0), escalated)
     return escalated, consolidated
 
 
