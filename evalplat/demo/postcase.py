@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -65,13 +65,17 @@ def _insert(session: DbSession, model: Any, rows: list[dict[str, Any]]) -> None:
 
 def _checkers(session: DbSession, now: datetime) -> tuple[dict[int, int], dict[int, int], int]:
     """Agency staff per agency (first level), a second-level checker per agency and one at the bureau."""
-    staff = dict(session.execute(sa.select(User.agency_id, sa.func.min(User.id)).join(UserRole)
-                                 .where(UserRole.role == Role.AGENCY_STAFF).group_by(User.agency_id)).all())
+    staff = {agency_id: user_id for agency_id, user_id in session.execute(
+        sa.select(User.agency_id, sa.func.min(User.id)).join(UserRole)
+        .where(UserRole.role == Role.AGENCY_STAFF).group_by(User.agency_id)) if agency_id is not None}
     template = session.scalar(sa.select(User).where(User.id == min(staff.values())))
     assert template is not None
     next_user = _next_id(session, User)
-    users, roles, checkers = [], [], {}
-    names = dict(session.execute(sa.select(User.agency_id, User.username).where(User.id.in_(staff.values()))).all())
+    users: list[dict[str, Any]] = []
+    roles: list[dict[str, Any]] = []
+    checkers: dict[int, int] = {}
+    names = {agency_id: username for agency_id, username in session.execute(
+        sa.select(User.agency_id, User.username).where(User.id.in_(staff.values()))) if agency_id is not None}
     for n, (agency_id, username) in enumerate(sorted(names.items())):
         user_id = next_user + n
         checkers[agency_id] = user_id
@@ -114,7 +118,7 @@ def build_demo_postcase(session: DbSession, *, seed: int = 2024, year: int = 202
     return DemoPostcase(counts, time.perf_counter() - started)
 
 
-def _closing(session: DbSession, rng: random.Random, cases: list[Any], staff: dict[int, int],
+def _closing(session: DbSession, rng: random.Random, cases: Sequence[Any], staff: dict[int, int],
              checkers: dict[int, int], bureau: int, now: datetime) -> dict[str, int]:
     book = load_checklists()
     review_id, check_id = _next_id(session, ClosingReview), _next_id(session, ClosingCheck)
@@ -181,7 +185,7 @@ def _closing(session: DbSession, rng: random.Random, cases: list[Any], staff: di
             "returned_now": returned_now}
 
 
-def _self_evaluations(session: DbSession, rng: random.Random, cases: list[Any], staff: dict[int, int],
+def _self_evaluations(session: DbSession, rng: random.Random, cases: Sequence[Any], staff: dict[int, int],
                       now: datetime) -> dict[str, int]:
     """Every closed case gets the agency's own evaluation: the case's quality (its peer result when it has one)
     plus the agency's leniency plus noise, turned into levels of the form's items."""
@@ -258,8 +262,8 @@ def _followups(session: DbSession, rng: random.Random, year: int, staff: dict[in
             if rng.random() < 0.05:
                 answers["evidence"] = "unknown"
             if rng.random() < 0.006:  # a reported breach: a fee, a gift, a meal or an absence
-                kind = rng.choice(sorted(BREACHES))
-                answers[kind] = BREACHES[kind]
+                breach = rng.choice(sorted(BREACHES))
+                answers[breach] = BREACHES[breach]
             kinds = [q for q, bad in BREACHES.items() if answers[q] == bad]
             satisfaction = rng.choices((5, 4, 3, 2, 1), weights=(62, 30, 5, 2, 1))[0] if not kinds else \
                 rng.choice((1, 2, 3))

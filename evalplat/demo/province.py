@@ -126,11 +126,11 @@ def build_province(seed: int, year: int, offsets: Mapping[str, int], password_ha
         p.regions.append({"id": region_ids[spec.code], "code": spec.code, "name": spec.name, "level": spec.level,
                           "parent_id": region_ids[spec.parent_code] if spec.parent_code else None})
 
-    for spec in geography.agencies(geo):
-        p.agencies.append({"id": offsets.get("agencies", 0) + len(p.agencies) + 1, "code": spec.code,
-                           "name": spec.name, "region_id": region_ids[spec.region_code],
-                           "city_id": region_ids[spec.city.code], "active": True})
-        p.agency_specs.append(spec)
+    for agency_spec in geography.agencies(geo):
+        p.agencies.append({"id": offsets.get("agencies", 0) + len(p.agencies) + 1, "code": agency_spec.code,
+                           "name": agency_spec.name, "region_id": region_ids[agency_spec.region_code],
+                           "city_id": region_ids[agency_spec.city.code], "active": True})
+        p.agency_specs.append(agency_spec)
 
     # Firms and lawyers, spread over the cities by size (every city has enough for its legal-aid cases).
     weights = [geo.city_info[c.name][2] for c in geo.cities]

@@ -242,10 +242,10 @@ def generate_case(rng: random.Random, facts: CaseFacts | None = None) -> CaseFil
         known.setdefault("org" if opponent.endswith(("公司", "局")) else "person", []).append(opponent)
         legal += [cause, basis.split("》")[0] + "》"]
         card = t(pp.bank_card(rng), "bank_card")
-        plate = t(pp.plate(rng, city), "plate") if "交通" in cause else None
+        car_plate = t(pp.plate(rng, city), "plate") if "交通" in cause else None
         matter = f"与{opponent}{cause}"
         role = "提供诉讼代理" if f.case_type != "non_litigation" else "提供非诉讼代理"
-        extra = f"事故车辆为{plate}，" if plate else ""
+        extra = f"事故车辆为{car_plate}，" if car_plate else ""
         meet = (
             f"谈话笔录\n时间：{d_meet}  地点：{firm}会议室\n谈话人：{lawyer}  被谈话人：{cname}\n"
             f"问：请讲一下与{opponent}的纠纷经过。\n答：{extra}对方欠我{claim}共计{amount}元，一直没有支付。"
