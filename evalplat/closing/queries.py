@@ -23,14 +23,14 @@ from evalplat.closing.models import (
     ClosingState,
     closing_scope,
 )
-from evalplat.db import DbSession
+from evalplat.db import Cols, DbSession
 from evalplat.extensions import db
 from evalplat.organisations.models import Agency
 
 STATES = ("not_started", *(s.value for s in ClosingState))
 
 
-def scoped(stmt: sa.Select[Any], user: User, agency_column: Any = Case.agency_id) -> sa.Select[Any]:
+def scoped(stmt: sa.Select[*Cols], user: User, agency_column: Any = Case.agency_id) -> sa.Select[*Cols]:
     if user.is_organiser:  # the agencies of its jurisdiction
         from evalplat.organisations.jurisdiction import agencies_within
 
@@ -133,7 +133,7 @@ class ClosingSummary:
 def closing_summary(session: DbSession, *, agency_ids: list[int] | None = None, year: int | None = None,
                     top: int = 10) -> ClosingSummary:
     """Pass rates at each level (share of checks passed) and the most often missing or defective items."""
-    def where(stmt: sa.Select[Any]) -> sa.Select[Any]:
+    def where(stmt: sa.Select[*Cols]) -> sa.Select[*Cols]:
         if agency_ids is not None:
             stmt = stmt.where(Case.agency_id.in_(agency_ids))
         if year is not None:

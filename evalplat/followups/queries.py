@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from evalplat.accounts.models import User
 from evalplat.cases.models import Case
-from evalplat.db import DbSession
+from evalplat.db import Cols, DbSession
 from evalplat.extensions import db
 from evalplat.followups.models import (
     SATISFIED,
@@ -24,7 +24,7 @@ from evalplat.followups.models import (
 from evalplat.organisations.models import Agency, Lawyer
 
 
-def _scoped(stmt: sa.Select[Any], user: User, column: Any) -> sa.Select[Any]:
+def _scoped(stmt: sa.Select[*Cols], user: User, column: Any) -> sa.Select[*Cols]:
     from evalplat.organisations.jurisdiction import agency_scope
 
     return stmt.where(agency_scope(user, column))

@@ -193,9 +193,9 @@ def national_overview(session: DbSession, *, level: float = 0.95) -> NationalOve
                               labels={p.id: p.name for p in provinces})
         rows = {r.key: r for r in ranking.rows}
     agencies: dict[int, int] = {}
-    for province in agency_province.values():
-        if province is not None:
-            agencies[province] = agencies.get(province, 0) + 1
+    for province_id in agency_province.values():
+        if province_id is not None:
+            agencies[province_id] = agencies.get(province_id, 0) + 1
     reviewed: dict[int, set[int]] = {}
     for key, agency in zip(keys.tolist(), figures.agency_id.tolist(), strict=True):
         reviewed.setdefault(key, set()).add(agency)

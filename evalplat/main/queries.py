@@ -22,6 +22,7 @@ from evalplat.cases.models import Case, Document, Redaction, RedactionStatus
 from evalplat.cases.queries import offer_visible
 from evalplat.errors import DomainError
 from evalplat.extensions import db
+from evalplat.i18n import SafeLazyString
 from evalplat.i18n import lazy_gettext as _l
 from evalplat.organisations.models import Agency, Lawyer, ReviewerProfile
 from evalplat.reviews.models import Review, ReviewState
@@ -55,7 +56,7 @@ class CampaignTodo:
     blockers: list[str] = field(default_factory=list)
 
 
-def _grouped(stmt: sa.Select[Any]) -> dict[int, int]:
+def _grouped(stmt: sa.Select[int, int]) -> dict[int, int]:
     return {cid: n for cid, n in db.session.execute(stmt).all()}
 
 
@@ -96,7 +97,7 @@ def next_step(campaign: Campaign, *, now: datetime) -> tuple[CampaignState | Non
 
 
 # The organiser's per-campaign queues: (count key, text, endpoint, url arguments; None = the campaign's id).
-TODO_LINKS = [
+TODO_LINKS: list[tuple[str, SafeLazyString, str, dict[str, Any]]] = [
     ("redaction", _l("sampled cases whose redaction waits for approval"), "campaigns.samples",
      {"campaign_id": None, "redaction": "pending"}),
     ("short", _l("cases without enough reviewers"), "campaigns.progress", {"campaign_id": None, "_anchor": "short"}),
@@ -127,7 +128,7 @@ def organiser_todo(user: User, *, now: datetime) -> dict[str, Any]:
             found["short"] = states.undercovered_samples(db.session, c)
         for key, text, endpoint, args in TODO_LINKS:
             if found.get(key):
-                values = {k: (c.id if v is None else v) for k, v in args.items()}
+                values: dict[str, Any] = {k: (c.id if v is None else v) for k, v in args.items()}
                 row.items.append(Todo(found[key], str(text), url_for(endpoint, **values)))
         row.next_state, row.blockers = next_step(c, now=now)
         rows.append(row)

@@ -20,7 +20,7 @@ from evalplat.assignments.models import Assignment, AssignmentRound, AssignmentS
 from evalplat.campaigns.models import PUBLISHED_STATES, Campaign, Sample
 from evalplat.cases.models import Case, EvidenceChange
 from evalplat.cases.queries import offer_visible
-from evalplat.db import DbSession
+from evalplat.db import DbSession, affected_rows
 from evalplat.i18n import lazy_gettext as _l  # str() is plain text for e-mails; in HTML arguments are escaped
 from evalplat.jobs import task
 from evalplat.labels import when
@@ -107,7 +107,7 @@ def _assignment_events(session: DbSession, now: datetime) -> list[Found]:
             .join(Campaign, Campaign.id == Sample.campaign_id)
             .where(Sample.is_training.is_(False), _reviewer_in_pools(),
                    offer_visible()))  # an offer waits (unannounced) until its case's redaction is approved
-    checks = [
+    checks: list[tuple[Kind, list[sa.ColumnElement[bool]]]] = [
         (Kind.OFFER, [Assignment.state == AssignmentState.OFFERED, Assignment.round.not_in(DECISIONS)]),
         (Kind.DECISION, [Assignment.state.in_(OPEN), Assignment.round.in_(DECISIONS)]),
         (Kind.DUE_SOON, [Assignment.state.in_(OPEN), Assignment.due_at >= now, Assignment.due_at < now + DUE_SOON]),
@@ -235,7 +235,7 @@ def mark_read(session: DbSession, *, user: User, now: datetime, ids: Iterable[in
     stmt = sa.update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
     if ids is not None:
         stmt = stmt.where(Notification.id.in_(list(ids)))
-    return session.execute(stmt.values(read_at=now)).rowcount or 0
+    return affected_rows(session.execute(stmt.values(read_at=now))) or 0
 
 
 def set_email_choices(session: DbSession, *, user: User, wanted: Iterable[Kind | str]) -> None:

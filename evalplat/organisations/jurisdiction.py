@@ -164,7 +164,7 @@ def regions_within(user: User) -> sa.ColumnElement[bool]:
     return in_subtree(Region.id, _jurisdiction(user))
 
 
-def agencies_within(user: User) -> sa.Select[tuple[int]]:
+def agencies_within(user: User) -> sa.Select[int]:
     """A select of the ids of the agencies in the organiser's jurisdiction (none for anyone else)."""
     return sa.select(Agency.id).where(in_subtree(Agency.region_id, _jurisdiction(user)))
 

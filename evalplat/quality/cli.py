@@ -53,7 +53,7 @@ def risk_sample(year: int, size: int, seed: str, boost: float, out: Path) -> Non
     result = draw(records, SamplingPlan("risk", per_stratum=size, strata=(), boost=boost, take_all=True), seed,
                   signals=signals)
     by_id = {str(r.id): r for r in rows}
-    table = [("case_id", "agency", "case_number", "case_type", "risk_signals", "inclusion_probability")]
+    table: list[tuple[object, ...]] = [("case_id", "agency", "case_number", "case_type", "risk_signals", "inclusion_probability")]
     table += [(int(c), by_id[c].code, by_id[c].case_number, by_id[c].case_type.value, signals.get(c, 0),
                round(result.probabilities[c], 6)) for c in result.case_ids]
     out.write_bytes(csv_bytes(table))

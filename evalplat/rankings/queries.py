@@ -55,7 +55,7 @@ class CaseFigures:
         return CaseFigures(**{name: getattr(self, name)[mask] for name in self.__dataclass_fields__})
 
 
-def current_results(campaign_ids: Sequence[int]) -> sa.Select[Any]:
+def current_results(campaign_ids: Sequence[int]) -> sa.Select[*tuple[Any, ...]]:
     """The select behind :func:`case_figures` (current result of each non-training sample)."""
     return (
         sa.select(Sample.id, Sample.campaign_id, Campaign.year, Case.case_type, Sample.stratum, Case.agency_id,

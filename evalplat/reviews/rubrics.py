@@ -213,7 +213,7 @@ def version_for_assignment(session: DbSession, assignment: Assignment) -> Rubric
     """
     review = assignment.review
     if review is not None:
-        row = review.rubric_version  # joined by the case page's query; None while the review is pending
+        row: RubricVersion | None = review.rubric_version  # joined by the case page's query; None while the review is pending
         if row is None or row.id != review.rubric_version_id:
             row = session.get(RubricVersion, review.rubric_version_id)
             assert row is not None  # foreign key

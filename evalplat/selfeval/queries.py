@@ -9,13 +9,13 @@ import sqlalchemy as sa
 from evalplat.accounts.models import User
 from evalplat.cases.models import Case
 from evalplat.closing.models import ClosingReview, ClosingState
-from evalplat.db import DbSession
+from evalplat.db import Cols, DbSession
 from evalplat.extensions import db
 from evalplat.organisations.models import Agency
 from evalplat.selfeval.models import SelfEvaluation
 
 
-def _scoped(stmt: sa.Select[Any], user: User) -> sa.Select[Any]:
+def _scoped(stmt: sa.Select[*Cols], user: User) -> sa.Select[*Cols]:
     from evalplat.organisations.jurisdiction import agency_scope
 
     return stmt.where(agency_scope(user, Case.agency_id))
