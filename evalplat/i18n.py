@@ -30,7 +30,7 @@ def select_locale() -> str:
     if not has_request_context():  # CLI and background jobs
         return current_app.config.get("BABEL_DEFAULT_LOCALE", "zh_Hans")
     chosen = session.get("locale")
-    if chosen in LOCALES.values():
+    if isinstance(chosen, str) and chosen in LOCALES.values():
         return chosen
     if current_user and getattr(current_user, "is_authenticated", False) and current_user.locale in LOCALES.values():
         return current_user.locale

@@ -143,7 +143,8 @@ def conflicts() -> dict[str, dict[str, str]]:
         if catalog is None:
             continue
         for message in catalog:
-            if message.id and isinstance(message.id, str) and message.string and not message.context:
+            if message.id and isinstance(message.id, str) and isinstance(message.string, str) and message.string \
+                    and not message.context:
                 seen.setdefault(message.id, {})[unit.name] = message.string
     return {msgid: by_unit for msgid, by_unit in seen.items() if len(set(by_unit.values())) > 1}
 

@@ -92,9 +92,9 @@ def interval(low: Any, high: Any, digits: int = 1, *, share: bool = False, sign:
     >>> interval(71.24, 88.5), interval(0.5, 0.75, share=True), interval(None, 3), interval(-2, 1.5, sign=True)
     ('71.2–88.5', '50.0%–75.0%', '—', '-2.0 … +1.5')
     """
-    ends = _finite(low), _finite(high)
-    if ends[0] is None or ends[1] is None:
+    first, last = _finite(low), _finite(high)
+    if first is None or last is None:
         return _missing(missing)
     show = percent if share else number
-    separator = " … " if sign or min(ends) < 0 else "–"
+    separator = " … " if sign or min(first, last) < 0 else "–"
     return f"{show(low, digits, sign=sign)}{separator}{show(high, digits, sign=sign)}"

@@ -275,7 +275,8 @@ class RapidOcrEngine:
                     for piece in cut_long_line(crop, max_ratio):
                         pieces.append(piece)
                         owners.append(index)
-                result = super().recognize_txt(pieces)
+                # rapidocr's result annotates one text per image as a 1-tuple; the fields are rewritten per image
+                result: Any = super().recognize_txt(pieces)
                 if len(pieces) == len(img):
                     return result
                 texts = [""] * len(img)

@@ -400,7 +400,7 @@ def clean_page(image: Any) -> Any:
     small = cv2.resize(grey, (max(1, width // 8), max(1, height // 8)), interpolation=cv2.INTER_AREA)
     paper = cv2.medianBlur(cv2.dilate(small, np.ones((7, 7), np.uint8)), 7)
     paper = cv2.resize(paper, (width, height), interpolation=cv2.INTER_LINEAR)
-    flat = np.clip(grey.astype(np.float32) * 255.0 / np.maximum(paper, 1), 0, 255).astype(np.uint8)
+    flat: np.ndarray = np.clip(grey.astype(np.float32) * 255.0 / np.maximum(paper, 1), 0, 255).astype(np.uint8)
     ring = np.ones((3, 3), np.uint8)
     ring[1, 1] = 0
     wide = flat.astype(np.int16)

@@ -416,8 +416,10 @@ class EncryptedStorage(Storage):
     def put_stream(self, stream: BinaryIO) -> str:
         return self.put(stream.read())
 
-    def batch(self) -> contextlib.AbstractContextManager[None]:
-        return self.inner.batch()
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        with self.inner.batch():
+            yield
 
     def open(self, key: str) -> IO[bytes]:
         return io.BytesIO(self.get(key))

@@ -194,7 +194,7 @@ def get_task(name: str, module: str | None = None) -> Task:
 
 
 # --- progress ------------------------------------------------------------------------------------
-_reporter: ContextVar[Callable[[float, str], None] | None] = ContextVar("evalplat_job_reporter", default=None)
+_reporter: ContextVar[Callable[[float, str], object] | None] = ContextVar("evalplat_job_reporter", default=None)
 _job_id: ContextVar[str | None] = ContextVar("evalplat_job_id", default=None)
 
 
@@ -226,7 +226,7 @@ def current_job_id() -> str | None:
 
 
 @contextlib.contextmanager
-def reporting(job_id: str, reporter: Callable[[float, str], None]) -> Iterator[None]:
+def reporting(job_id: str, reporter: Callable[[float, str], object]) -> Iterator[None]:
     """Make :func:`report_progress` inside the block go to ``reporter``."""
     token_r = _reporter.set(reporter)
     token_j = _job_id.set(job_id)

@@ -236,7 +236,7 @@ def _draw(records: Iterable[PopulationRecord], plan: SamplingPlan, seed: str | i
 
     selected_ids: set[str] = set()
     probabilities: dict[str, float] = {}
-    lines: list[StratumReport] = []
+    strata: list[StratumReport] = []
     for stratum in sorted(groups):
         members = groups[stratum]
         eligible = [r for r in members if r.closed] if plan.closed_only else members
@@ -260,9 +260,9 @@ def _draw(records: Iterable[PopulationRecord], plan: SamplingPlan, seed: str | i
                 chosen = sorted(eligible, key=lambda r: rank_hash(seed_value, r))[:count]
                 probabilities.update(dict.fromkeys((r.case_id for r in chosen), count / len(eligible)))
         selected_ids.update(r.case_id for r in chosen)
-        lines.append(StratumReport(stratum=stratum, population=len(eligible), requested=requested, sample=len(chosen)))
+        strata.append(StratumReport(stratum=stratum, population=len(eligible), requested=requested, sample=len(chosen)))
     selected = tuple(r for r in ordered if r.case_id in selected_ids)
-    return SampleResult(selected=selected, strata=tuple(lines), population_digest=digest,
+    return SampleResult(selected=selected, strata=tuple(strata), population_digest=digest,
                         population_size=len(ordered), seed=seed_value, plan=plan, probabilities=probabilities,
                         signals_digest=risk.signals_digest(signals) if plan.mode == "risk" else None)
 

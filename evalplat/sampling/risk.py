@@ -25,7 +25,7 @@ import numpy as np
 from evalplat.sampling.records import PopulationRecord, canonical_key
 
 
-def inclusion_probabilities(sizes: Sequence[float], n: int) -> np.ndarray:
+def inclusion_probabilities(sizes: Sequence[float] | np.ndarray, n: int) -> np.ndarray:
     """Probabilities proportional to ``sizes`` summing to ``n``, those above 1 set to 1 (taken with certainty)."""
     x = np.asarray(sizes, dtype=float)
     if n <= 0 or not len(x):
