@@ -441,7 +441,7 @@ def _campaign(campaign_id: int) -> Any:
 def redaction_queue(campaign_id: int) -> Any:
     campaign = _campaign(campaign_id)
     page = page_arg()
-    filters = {"state": request.args.get("state") or None, "flags": request.args.get("flags") or None,
+    filters: dict[str, Any] = {"state": request.args.get("state") or None, "flags": request.args.get("flags") or None,
                "agency_id": filter_id("agency", current_user.can_view_agency)}
     rows, total = queue.queue(campaign.id, page=page, per_page=PER_PAGE, **filters)
     return render_template("cases/queue.html", campaign=campaign, rows=rows, total=total, page=page,

@@ -217,7 +217,7 @@ def conflict_targets_within(user: User) -> sa.ColumnElement[bool]:
         return sa.false()
     agencies = agencies_within(user)
     firms = sa.select(Firm.id).where(in_subtree(Firm.region_id, jurisdiction))
-    lawyers = sa.union(sa.select(Lawyer.id).where(Lawyer.firm_id.in_(firms)),
+    lawyers: sa.CompoundSelect[*tuple[Any, ...]] = sa.union(sa.select(Lawyer.id).where(Lawyer.firm_id.in_(firms)),
                        sa.select(Case.lawyer_id).where(Case.agency_id.in_(agencies), Case.lawyer_id.is_not(None)))
     return sa.and_(
         sa.or_(Conflict.case_id.is_(None), Conflict.case_id.in_(sa.select(Case.id).where(Case.agency_id.in_(agencies)))),
