@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # One sub-package per domain; each may provide views.py (a blueprint ``bp``) and cli.py (``register(app)``).
 DOMAINS = (
-    "accounts", "main", "organisations", "cases", "campaigns", "reviews", "results",
+    "accounts", "main", "organisations", "cases", "campaigns", "assignments", "reviews", "results",
     "appeals", "rankings", "audit", "api", "demo", "ops",
     "closing", "selfeval", "followups", "quality", "notifications", "levels",
 )

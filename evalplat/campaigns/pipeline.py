@@ -26,7 +26,7 @@ PAGES: dict[CampaignState, list[tuple[Any, str, dict[str, Any], CampaignState]]]
     S.SAMPLED: [(_l("Sampling report"), "campaigns.report", {}, S.SAMPLED),
                 (_l("Sampled cases and their redaction"), "campaigns.samples", {}, S.SAMPLED),
                 (_l("Redaction waiting for approval"), "campaigns.samples", {"redaction": "pending"}, S.SAMPLED),
-                (_l("Conflicts of interest"), "organisations.conflicts", {"campaign": None}, S.SAMPLED)],
+                (_l("Conflicts of interest"), "assignments.conflicts", {"campaign": None}, S.SAMPLED)],
     S.ASSIGNED: [(_l("Assignment runs"), "campaigns.show", {"_anchor": "runs"}, S.SAMPLED)],
     S.SCORING: [(_l("Scoring progress"), "campaigns.progress", {}, S.ASSIGNED)],
     S.CONSOLIDATING: [(_l("Results and consolidation"), "results.campaign", {}, S.SCORING),

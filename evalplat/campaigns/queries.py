@@ -13,7 +13,7 @@ from evalplat.campaigns import states
 from evalplat.campaigns.models import Campaign, Sample
 from evalplat.cases.models import Case
 from evalplat.extensions import db
-from evalplat.organisations.models import Agency, Region, ReviewerProfile
+from evalplat.organisations.models import Agency, ReviewerProfile
 
 
 @dataclass(frozen=True)
@@ -217,86 +217,6 @@ def progress(campaign: Campaign, *, now: Any) -> dict[str, Any]:
     short = states.undercovered_samples(db.session, campaign) \
         if campaign.state.value in ("assigned", "scoring") else 0
     return {"rounds": rounds, "overdue": overdue, "decisions": decisions, "short": short}
-
-
-@dataclass(frozen=True)
-class ReviewerLoad:
-    reviewer_id: int
-    name: str
-    kind: str
-    city: str
-    capacity: int
-    load: int
-    matched: int
-
-    @property
-    def share(self) -> float:
-        return self.load / self.capacity if self.capacity else 0.0
-
-
-def run_loads(run: AssignmentRun) -> list[ReviewerLoad]:
-    """Per reviewer of a run's proposed pairs: load, capacity and type matches (three queries)."""
-    from evalplat.accounts.models import User
-
-    pairs = run.proposed or []
-    if not pairs:
-        return []
-    sample_type = dict(db.session.execute(sa.select(Sample.id, Case.case_type).join(Case, Case.id == Sample.case_id)
-                                          .where(Sample.campaign_id == run.campaign_id)).all())
-    reviewer_ids = sorted({r for _s, r in pairs})
-    from evalplat.organisations.models import Firm
-
-    info = {row[0]: (row[0], reviewer_label(row[1], row[6], row[7]), *row[2:6]) for row in db.session.execute(
-        sa.select(ReviewerProfile.id, User.display_name, ReviewerProfile.kind, Region.name, ReviewerProfile.capacity,
-                  ReviewerProfile.case_types, User.username, sa.func.coalesce(Firm.name, ReviewerProfile.organisation))
-        .join(User, User.id == ReviewerProfile.user_id).join(Region, Region.id == ReviewerProfile.city_id)
-        .outerjoin(Firm, Firm.id == ReviewerProfile.firm_id)
-        .where(ReviewerProfile.id.in_(reviewer_ids)))}
-    loads: dict[int, int] = {}
-    matched: dict[int, int] = {}
-    for sample_id, reviewer_id in pairs:
-        loads[reviewer_id] = loads.get(reviewer_id, 0) + 1
-        types = (info[reviewer_id][5] or []) if reviewer_id in info else []
-        case_type = sample_type.get(sample_id)
-        if case_type is not None and case_type.value in types:
-            matched[reviewer_id] = matched.get(reviewer_id, 0) + 1
-    out = [ReviewerLoad(rid, info[rid][1], str(info[rid][2]), info[rid][3], info[rid][4], loads[rid],
-                        matched.get(rid, 0)) for rid in reviewer_ids if rid in info]
-    return sorted(out, key=lambda r: (-r.share, r.name))
-
-
-def run_pairs_page(run: AssignmentRun, *, page: int, per_page: int) -> tuple[list[dict[str, Any]], int]:
-    """A page of a run's proposed pairs grouped by sample code (two queries per page)."""
-
-    by_sample: dict[int, list[int]] = {}
-    for sample_id, reviewer_id in run.proposed or []:
-        by_sample.setdefault(sample_id, []).append(reviewer_id)
-    ids = sorted(by_sample)
-    chosen = ids[(page - 1) * per_page: page * per_page]
-    samples = {row[0]: row for row in db.session.execute(
-        sa.select(Sample.id, Sample.code, Case.case_type).join(Case, Case.id == Sample.case_id)
-        .where(Sample.id.in_(chosen)))}
-    reviewer_ids = {r for s in chosen for r in by_sample[s]}
-    names = reviewer_labels(reviewer_ids)
-    rows = [{"sample_id": s, "code": samples[s][1], "case_type": samples[s][2],
-             "reviewers": [(r, names.get(r, str(r))) for r in by_sample[s]]} for s in chosen if s in samples]
-    return rows, len(ids)
-
-
-def active_reviewer_choices(campaign: Campaign) -> list[tuple[int, str]]:
-    """Active reviewers of the pools the campaign may draw on, for the override picker."""
-    from evalplat.accounts.models import User
-    from evalplat.organisations.jurisdiction import pools_for_campaign
-    from evalplat.organisations.models import Firm
-
-    return [(rid, f"{reviewer_label(name, username, firm)} · {city}") for rid, name, username, firm, city in
-            db.session.execute(
-        sa.select(ReviewerProfile.id, User.display_name, User.username,
-                  sa.func.coalesce(Firm.name, ReviewerProfile.organisation), Region.name)
-        .join(User, User.id == ReviewerProfile.user_id).outerjoin(Firm, Firm.id == ReviewerProfile.firm_id)
-        .join(Region, Region.id == ReviewerProfile.city_id)
-        .where(ReviewerProfile.active.is_(True), pools_for_campaign(campaign))
-        .order_by(Region.name, User.display_name, User.username))]
 
 
 def reviewer_labels(reviewer_ids: Any) -> dict[int, str]:

@@ -1,4 +1,4 @@
-"""Campaign pages for organisers: list, settings, sampling, report, assignment runs, states."""
+"""Campaign pages for organisers: list, settings, sampling, report, states. Assignment runs: evalplat.assignments.views."""
 
 from __future__ import annotations
 
@@ -12,21 +12,19 @@ from wtforms.fields.choices import SelectChoice
 
 from evalplat import labels, notifications
 from evalplat.accounts.models import Role
-from evalplat.assignments import operations as assigning
-from evalplat.assignments.models import AssignmentRun, RunState
 from evalplat.campaigns import exports, operations, pipeline, queries
-from evalplat.campaigns.models import Campaign, CampaignState, Sample, SamplingMode, ScopeKind
+from evalplat.campaigns.models import Campaign, CampaignState, SamplingMode, ScopeKind
 from evalplat.confirm import require_confirmation
 from evalplat.db import utcnow
 from evalplat.errors import DomainError
 from evalplat.extensions import db
 from evalplat.i18n import lazy_gettext as _l
 from evalplat.labels import label
-from evalplat.organisations.jurisdiction import agencies_within, pools_for_campaign, regions_within
-from evalplat.organisations.models import Agency, Region, RegionLevel, ReviewerProfile
+from evalplat.organisations.jurisdiction import agencies_within, regions_within
+from evalplat.organisations.models import Agency, Region, RegionLevel
 from evalplat.params import int_arg, page_arg
 from evalplat.security import load_or_404, roles
-from forms.campaigns import CampaignForm, OverrideForm, PlanForm, SeedForm
+from forms.campaigns import CampaignForm, PlanForm, SeedForm
 
 bp = Blueprint("campaigns", __name__, template_folder="templates")
 
@@ -35,10 +33,6 @@ PER_PAGE = 50
 
 def _campaign(campaign_id: int) -> Campaign:
     return load_or_404(Campaign, campaign_id, lambda c: c.can_manage(current_user))
-
-
-def _run(campaign: Campaign, run_id: int) -> AssignmentRun:
-    return load_or_404(AssignmentRun, run_id, lambda r: r.campaign_id == campaign.id)
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -326,99 +320,3 @@ def export(campaign_id: int, what: str, fmt: str) -> Any:
         abort(404)
     content, mimetype, name = exports.export(campaign, what, fmt)
     return Response(content, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
-
-
-# --- assignment runs ------------------------------------------------------------------------------------
-
-
-@bp.post("/campaigns/<int:campaign_id>/runs")
-@roles(Role.ORGANISER)
-def preview(campaign_id: int) -> Any:
-    campaign = _campaign(campaign_id)
-    run = assigning.preview_run(db.session, campaign=campaign, actor=current_user, now=utcnow())
-    db.session.commit()
-    return redirect(url_for("campaigns.run", campaign_id=campaign.id, run_id=run.id))
-
-
-@bp.get("/campaigns/<int:campaign_id>/runs/<int:run_id>")
-@roles(Role.ORGANISER)
-def run(campaign_id: int, run_id: int) -> Any:
-    campaign = _campaign(campaign_id)
-    the_run = _run(campaign, run_id)
-    page = page_arg()
-    pairs, total = queries.run_pairs_page(the_run, page=page, per_page=PER_PAGE)
-    form = OverrideForm()
-    choices = [SelectChoice(0, "—")] + [SelectChoice(rid, label) for rid, label in queries.active_reviewer_choices(campaign)]
-    form.remove_reviewer_id.choices = choices
-    form.add_reviewer_id.choices = choices[1:]
-    problems = (the_run.summary or {}).get("problems", [])
-    overrides = (the_run.summary or {}).get("overrides", [])
-    names = queries.reviewer_labels({r for o in overrides for r in (o.get("removed"), o.get("reviewer_id")) if r})
-    return render_template("campaigns/run.html", campaign=campaign, run=the_run, loads=queries.run_loads(the_run),
-                           pairs=pairs, total=total, page=page, per_page=PER_PAGE, form=form, problems=problems,
-                           english=operations.in_user_language("en", "zh") == "en", names=names)
-
-
-@bp.post("/campaigns/<int:campaign_id>/runs/<int:run_id>/commit")
-@roles(Role.ORGANISER)
-def commit(campaign_id: int, run_id: int) -> Any:
-    campaign = _campaign(campaign_id)
-    require_confirmation()
-    count = assigning.commit_run(db.session, run=_run(campaign, run_id), actor=current_user, now=utcnow())
-    db.session.commit()
-    notifications.soon()
-    flash(_l("%(n)d assignments offered to reviewers.", n=count), "success")
-    return redirect(url_for("campaigns.show", campaign_id=campaign.id))
-
-
-@bp.post("/campaigns/<int:campaign_id>/runs/<int:run_id>/undo")
-@roles(Role.ORGANISER)
-def undo(campaign_id: int, run_id: int) -> Any:
-    campaign = _campaign(campaign_id)
-    count = assigning.undo_run(db.session, run=_run(campaign, run_id), actor=current_user, now=utcnow())
-    db.session.commit()
-    flash(_l("Assignment undone: %(n)d assignments removed.", n=count), "success")
-    return redirect(url_for("campaigns.show", campaign_id=campaign.id))
-
-
-@bp.post("/campaigns/<int:campaign_id>/runs/<int:run_id>/discard")
-@roles(Role.ORGANISER)
-def discard(campaign_id: int, run_id: int) -> Any:
-    campaign = _campaign(campaign_id)
-    assigning.discard_run(db.session, run=_run(campaign, run_id), actor=current_user, now=utcnow())
-    db.session.commit()
-    flash(_l("Preview discarded."), "success")
-    return redirect(url_for("campaigns.show", campaign_id=campaign.id))
-
-
-@bp.post("/campaigns/<int:campaign_id>/runs/<int:run_id>/override")
-@roles(Role.ORGANISER)
-def override(campaign_id: int, run_id: int) -> Any:
-    campaign = _campaign(campaign_id)
-    the_run = _run(campaign, run_id)
-    form = OverrideForm()
-    form.remove_reviewer_id.choices = form.add_reviewer_id.choices = []
-    if not form.validate_on_submit():
-        raise operations.CampaignError(_l("Give the case code, the reviewer and a reason."))
-    sample = db.session.scalar(sa.select(Sample).where(Sample.campaign_id == campaign.id,
-                                                       Sample.code == form.sample_code.data.strip()))
-    if sample is None:
-        raise operations.CampaignError(_l("No case %(c)s in this campaign.", c=form.sample_code.data))
-    # a reviewer outside the pools the campaign draws on is as unknown as a missing one
-    pools = sa.select(ReviewerProfile).where(pools_for_campaign(campaign))
-    add = db.session.scalar(pools.where(ReviewerProfile.id == form.add_reviewer_id.data))
-    remove = (db.session.scalar(pools.where(ReviewerProfile.id == form.remove_reviewer_id.data))
-              if form.remove_reviewer_id.data else None)
-    if add is None:
-        raise operations.CampaignError(_l("Choose the reviewer to add."))
-    check = assigning.override_pair(db.session, run=the_run, sample=sample, remove=remove, add=add,
-                                    reason=form.reason.data, actor=current_user, now=utcnow(),
-                                    accept_conflict=form.accept_conflict.data)
-    db.session.commit()
-    flash(_l("Override recorded."), "success")
-    for warning in check.conflicts + check.warnings:
-        flash(_l("Warning: %(w)s", w=warning), "warning")
-    return redirect(url_for("campaigns.run", campaign_id=campaign.id, run_id=the_run.id))
-
-
-__all__ = ["bp", "RunState"]

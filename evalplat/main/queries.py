@@ -140,7 +140,7 @@ def organiser_todo(user: User, *, now: datetime) -> dict[str, Any]:
         "campaigns": rows,
         "ready": [r for r in rows if r.next_state is not None and not r.blockers],
         "conflicts": Todo(conflicts, str(_l("conflicts of interest to decide")),
-                          url_for("organisations.conflicts", status=ConflictStatus.OPEN.value)),
+                          url_for("assignments.conflicts", status=ConflictStatus.OPEN.value)),
     }
 
 

@@ -1,4 +1,4 @@
-"""Reviewer pool and conflict pages for organisers."""
+"""Reviewer pool pages for organisers. Conflicts of interest: evalplat.assignments.views."""
 
 from __future__ import annotations
 
@@ -10,13 +10,11 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from evalplat.accounts.models import Role
-from evalplat.assignments import conflicts as conflict_ops
-from evalplat.assignments.models import Conflict
 from evalplat.db import utcnow
 from evalplat.extensions import db
 from evalplat.i18n import lazy_gettext as _l
 from evalplat.organisations import importer, operations, queries
-from evalplat.organisations.jurisdiction import may_hold_city, runs_campaign
+from evalplat.organisations.jurisdiction import may_hold_city
 from evalplat.organisations.models import ReviewerProfile
 from evalplat.params import page_arg
 from evalplat.security import back_to, filter_id, load_or_404, roles
@@ -103,30 +101,3 @@ def set_active(reviewer_id: int, active: int) -> Any:
     else:
         flash(_l("Reviewer deactivated; %(n)d cases re-assigned to other reviewers.", n=len(made)), "success")
     return redirect(back_to(url_for("organisations.reviewers")))
-
-
-@bp.get("/conflicts")
-@roles(Role.ORGANISER)
-def conflicts() -> Any:
-    page = page_arg()
-    campaign_id = filter_id("campaign", lambda found: runs_campaign(current_user, found))
-    status = request.args.get("status", "")
-    reason = request.args.get("reason", "")
-    rows, total = queries.conflicts_page(current_user, campaign_id=campaign_id, status=status, reason=reason, page=page,
-                                         per_page=PER_PAGE)
-    return render_template("organisations/conflicts.html", rows=rows, total=total, page=page, per_page=PER_PAGE,
-                           campaign_id=campaign_id, status=status, reason=reason, reasons=queries.REASON_LABELS,
-                           rule_reasons=conflict_ops.RULE_REASONS)
-
-
-@bp.post("/conflicts/<int:conflict_id>/<decision>")
-@roles(Role.ORGANISER)
-def decide_conflict(conflict_id: int, decision: str) -> Any:
-    conflict = load_or_404(Conflict, conflict_id, lambda c: c.can_decide(current_user))
-    if decision not in ("confirm", "dismiss"):
-        return redirect(url_for("organisations.conflicts"))
-    conflict_ops.decide_conflict(db.session, conflict=conflict, confirm=decision == "confirm", actor=current_user,
-                               now=utcnow())
-    db.session.commit()
-    flash(_l("Conflict confirmed.") if decision == "confirm" else _l("Conflict dismissed."), "success")
-    return redirect(back_to(url_for("organisations.conflicts")))

@@ -77,6 +77,27 @@ def test_appeals_and_results_do_not_import_each_other_at_module_level():
         "appeals and results import each other at module level again"
 
 
+def test_organisations_import_neither_assignments_nor_campaigns_at_module_level():
+    top, _ = _import_graph().graphs()
+    assert not {"assignments", "campaigns"} & top["organisations"], \
+        "the reviewer pool imports assignments or campaigns at module level again (conflict pages belong to assignments)"
+
+
+@pytest.mark.parametrize(("method", "url", "endpoint"), [
+    ("POST", "/campaigns/1/runs", "assignments.preview"),
+    ("GET", "/campaigns/1/runs/2", "assignments.run"),
+    ("POST", "/campaigns/1/runs/2/commit", "assignments.commit"),
+    ("POST", "/campaigns/1/runs/2/undo", "assignments.undo"),
+    ("POST", "/campaigns/1/runs/2/discard", "assignments.discard"),
+    ("POST", "/campaigns/1/runs/2/override", "assignments.override"),
+    ("GET", "/conflicts", "assignments.conflicts"),
+    ("POST", "/conflicts/3/dismiss", "assignments.decide_conflict"),
+])
+def test_run_and_conflict_pages_are_the_assignments_blueprint_at_their_old_urls(app, method, url, endpoint):
+    adapter = app.url_map.bind("localhost")
+    assert adapter.match(url, method=method)[0] == endpoint
+
+
 def test_results_do_not_change_appeal_states():
     for path in sorted((ROOT / "evalplat" / "results").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):

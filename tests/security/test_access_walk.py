@@ -86,7 +86,7 @@ def test_allowed_roles_reach_real_objects(get_crawl: dict[str, Any]) -> None:
     """The crawl is not vacuous: each role gets real pages (200) on object routes of its area."""
     ok = {(f.role, f.endpoint) for f in get_crawl["fetched"] if f.status == 200}
     for role, endpoints in {
-        "organiser": ["campaigns.show", "campaigns.run", "results.sample", "appeals.detail", "cases.detail",
+        "organiser": ["campaigns.show", "assignments.run", "results.sample", "appeals.detail", "cases.detail",
                       "cases.review", "appeals.attachment", "rankings.show", "reviews.rubric"],
         "agency_staff": ["results.agency_case", "cases.detail", "results.circular"],
         "peer_reviewer": ["reviews.case", "reviews.inbox"],
