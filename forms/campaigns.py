@@ -87,7 +87,8 @@ class SeedForm(FlaskForm):
 
 
 class OverrideForm(FlaskForm):
-    sample_code = StringField(_l("Case code"), validators=[DataRequired(), Length(max=32)])
+    # the campaign's cases by code (choices set by the run page); an unknown code is refused by the view by name
+    sample_code = SelectField(_l("Case code"), validators=[DataRequired(), Length(max=32)], validate_choice=False)
     remove_reviewer_id = SelectField(_l("Replace reviewer"), coerce=int, validate_choice=False)
     add_reviewer_id = SelectField(_l("With reviewer"), coerce=int, validate_choice=False)
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=1000)])

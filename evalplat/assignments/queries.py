@@ -15,7 +15,7 @@ from evalplat.campaigns.queries import reviewer_label, reviewer_labels
 from evalplat.cases.models import Case
 from evalplat.extensions import db
 from evalplat.i18n import lazy_gettext as _l
-from evalplat.labels import register
+from evalplat.labels import label, register
 from evalplat.organisations.jurisdiction import (
     campaigns_managed_by,
     conflict_targets_within,
@@ -102,6 +102,20 @@ def run_pairs_page(run: AssignmentRun, *, page: int, per_page: int) -> tuple[lis
     rows = [{"sample_id": s, "code": samples[s][1], "case_type": samples[s][2],
              "reviewers": [(r, names.get(r, str(r))) for r in by_sample[s]]} for s in chosen if s in samples]
     return rows, len(ids)
+
+
+def run_sample_choices(run: AssignmentRun) -> list[tuple[str, str]]:
+    """Every case of the run's campaign for the override picker, by code: its type and the reviewers the run
+    proposes for it (two queries)."""
+    by_sample: dict[int, list[int]] = {}
+    for sample_id, reviewer_id in run.proposed or []:
+        by_sample.setdefault(sample_id, []).append(reviewer_id)
+    names = reviewer_labels({r for reviewers in by_sample.values() for r in reviewers})
+    rows = db.session.execute(sa.select(Sample.id, Sample.code, Case.case_type).join(Case, Case.id == Sample.case_id)
+                              .where(Sample.campaign_id == run.campaign_id).order_by(Sample.code))
+    return [(code, f"{code} · {label(case_type)} · "
+                   f"{'、'.join(names.get(r, str(r)) for r in by_sample.get(sample_id, [])) or '—'}")
+            for sample_id, code, case_type in rows]
 
 
 def active_reviewer_choices(campaign: Campaign) -> list[tuple[int, str]]:

@@ -67,6 +67,8 @@ def run(campaign_id: int, run_id: int) -> Any:
     choices = [SelectChoice(0, "—")] + [SelectChoice(rid, label) for rid, label in queries.active_reviewer_choices(campaign)]
     form.remove_reviewer_id.choices = choices
     form.add_reviewer_id.choices = choices[1:]
+    form.sample_code.choices = [SelectChoice("", "—")] + [SelectChoice(code, text) for code, text in
+                                                          queries.run_sample_choices(the_run)]
     problems = (the_run.summary or {}).get("problems", [])
     overrides = (the_run.summary or {}).get("overrides", [])
     names = queries.reviewer_labels({r for o in overrides for r in (o.get("removed"), o.get("reviewer_id")) if r})
@@ -113,7 +115,7 @@ def override(campaign_id: int, run_id: int) -> Any:
     campaign = _campaign(campaign_id)
     the_run = _run(campaign, run_id)
     form = OverrideForm()
-    form.remove_reviewer_id.choices = form.add_reviewer_id.choices = []
+    form.remove_reviewer_id.choices = form.add_reviewer_id.choices = form.sample_code.choices = []
     if not form.validate_on_submit():
         raise operations.AssignmentError(_l("Give the case code, the reviewer and a reason."))
     sample = db.session.scalar(sa.select(Sample).where(Sample.campaign_id == campaign.id,

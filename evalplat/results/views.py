@@ -65,8 +65,14 @@ def consolidate(campaign_id: int) -> Any:
     c = _campaign(campaign_id)
     outcome = operations.consolidate(db.session, campaign=c, actor=current_user, now=utcnow(), require_full=False)
     db.session.commit()
-    flash(_("%(c)d cases consolidated, %(e)d sent to adjudication, %(w)d still waiting for reviews.",
-            c=len(outcome.consensus), e=len(outcome.escalated), w=outcome.waiting), "success")
+    if outcome.consensus or outcome.escalated or outcome.unassigned:
+        flash(_("%(c)d cases consolidated, %(e)d sent to adjudication, %(w)d still waiting for reviews.",
+                c=len(outcome.consensus), e=len(outcome.escalated), w=outcome.waiting), "success")
+    else:  # each case is consolidated when its last review comes in: usually nothing is left for this pass
+        seen = queries.overview(c)
+        flash(_("Nothing new to consolidate. Cases with a result: %(r)d (a case is consolidated as soon as its last "
+                "review comes in); with adjudicators: %(a)d; still waiting for reviews: %(w)d.",
+                r=sum(seen.by_kind.values()), a=seen.adjudicating, w=outcome.waiting), "info")
     if outcome.unassigned:
         flash(_("No adjudicator could be found for %(codes)s: %(why)s", codes=", ".join(outcome.unassigned[:20]),
                 why=" ".join(outcome.problems)), "error")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import html
+import re
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from evalplat.assignments.models import Assignment
+from evalplat.assignments.models import Assignment, AssignmentRun
 from evalplat.campaigns.models import Campaign, CampaignState, Sample
+from evalplat.organisations.models import ReviewerProfile
 
 CONFIRMED = {"confirmed": "yes"}
 
@@ -54,6 +57,42 @@ def test_organiser_runs_a_campaign_through_the_pages(client: Any, login: Any, pr
     db.session.expire_all()
     assert db.session.get(Campaign, campaign.id).state == CampaignState.SAMPLED
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Sample)) == 12
+
+
+def _options(page: str, name: str) -> list[tuple[str, str]]:
+    found = re.search(rf'<select[^>]*name="{name}"[^>]*>(.*?)</select>', page, re.S)
+    assert found is not None, f"no picker {name}"
+    return [(value, html.unescape(text)) for value, text in
+            re.findall(r'<option[^>]*value="([^"]*)"[^>]*>([^<]*)</option>', found.group(1))]
+
+
+def test_the_override_form_picks_one_of_the_campaigns_cases_with_its_proposed_reviewers(
+        client: Any, login: Any, sampled_campaign: Any, province: Any, db: Any) -> None:
+    login(client, province.organiser)
+    base = f"/campaigns/{sampled_campaign.id}"
+    run_url = client.post(f"{base}/runs").headers["Location"]
+    page = client.get(run_url).get_data(as_text=True)
+    run = db.session.get(AssignmentRun, int(run_url.rstrip("/").split("/")[-1]))
+    codes = list(db.session.scalars(sa.select(Sample.code).where(Sample.campaign_id == sampled_campaign.id)
+                                    .order_by(Sample.code)))
+    cases = _options(page, "sample_code")
+    assert [value for value, _ in cases] == ["", *codes]
+    sample_id, reviewer_id = run.proposed[0]
+    sample = db.session.get(Sample, sample_id)
+    proposed = {r for s, r in run.proposed if s == sample_id}
+    text = dict(cases)[sample.code]
+    for rid in proposed:
+        assert db.session.get(ReviewerProfile, rid).user.display_name in text
+    # the case chosen in the picker is the one overridden
+    other = next(int(v) for v, _ in _options(page, "add_reviewer_id") if int(v) not in proposed)
+    response = client.post(f"{run_url}/override", data={
+        "sample_code": sample.code, "remove_reviewer_id": reviewer_id, "add_reviewer_id": other,
+        "reason": "回避", "accept_conflict": "y"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    db.session.expire_all()
+    pairs = {tuple(p) for p in db.session.get(AssignmentRun, run.id).proposed}
+    assert (sample_id, other) in pairs
+    assert (sample_id, reviewer_id) not in pairs
 
 
 def test_campaign_show_lists_blockers_of_the_next_move(client: Any, login: Any, sampled_campaign: Any,

@@ -30,6 +30,22 @@ def test_agreeing_reviews_give_a_consensus_result(db: Any, flow: Any, fs: Any) -
     assert fs.decision_assignment(db, sample) is None
 
 
+def test_consolidating_by_hand_after_the_automatic_pass_says_nothing_was_left(
+        db: Any, flow: Any, fs: Any, client: Any, login: Any) -> None:
+    first, second, third = fs.samples(db, flow.campaign)[:3]
+    fs.score(db, first, [0.8, 0.86])  # consolidated as the second review came in
+    fs.score(db, second, [0.55, 0.9])  # sent to an adjudicator as the second review came in
+    fs.score(db, third, [0.8, 0.8])
+    waiting = len(fs.samples(db, flow.campaign)) - 3
+    login(client, flow.organiser)
+    client.post("/language/en")
+    page = client.post(f"/results/campaigns/{flow.campaign.id}/consolidate", follow_redirects=True)
+    text = page.get_data(as_text=True)
+    assert ("Nothing new to consolidate. Cases with a result: 2 (a case is consolidated as soon as its last review "
+            f"comes in); with adjudicators: 1; still waiting for reviews: {waiting}.") in text
+    assert "0 cases consolidated" not in text
+
+
 def test_one_review_in_is_not_consolidated(db: Any, flow: Any, fs: Any) -> None:
     sample = fs.samples(db, flow.campaign)[0]
     fs.score(db, sample, [0.8, 0.8])  # both in: result
