@@ -292,6 +292,35 @@ def ensure_rubric_versions(session: DbSession, *, actor: User | None) -> list[Ru
     return list(current.values())
 
 
+def _newest_of(rows: Iterable[RubricVersion]) -> dict[str, int]:
+    chosen: dict[str, int] = {}
+    for row in rows:  # newest version of each key wins (ordered ascending)
+        for case_type in row.case_types:
+            chosen[case_type] = row.id
+    return chosen
+
+
+def newest_rubric_versions(session: DbSession, campaign: Campaign) -> dict[str, int]:
+    """Case type → the version :func:`pin_rubrics` pins by default: the newest of each rubric the campaign's
+    jurisdiction may use ({} while the database holds no version)."""
+    from evalplat.organisations.jurisdiction import rubric_versions_for_region
+
+    return _newest_of(session.scalars(sa.select(RubricVersion).where(rubric_versions_for_region(campaign.jurisdiction_id))
+                                      .order_by(RubricVersion.key, RubricVersion.version, RubricVersion.id)))
+
+
+def rubrics_to_pin(session: DbSession, campaign: Campaign) -> bool:
+    """Whether pinning is still a step of the campaign: before the assignment always (the rubrics are being
+    chosen); once assigned, only while a case type has no version pinned or a newer one can be pinned."""
+    if campaign.state not in states.BEFORE_SCORING:
+        return False
+    if campaign.state in (CampaignState.DRAFT, CampaignState.SAMPLED):
+        return True
+    pinned = {r.case_type: r.rubric_version_id for r in campaign.rubrics}
+    newest = newest_rubric_versions(session, campaign)
+    return not pinned or any(pinned.get(case_type) != version for case_type, version in newest.items())
+
+
 def pin_rubrics(session: DbSession, *, actor: User | None, campaign: Campaign,
                 versions: Mapping[str, int] | None = None) -> dict[str, int]:
     """Pin one rubric version per case type.
@@ -313,14 +342,7 @@ def pin_rubrics(session: DbSession, *, actor: User | None, campaign: Campaign,
         raise CampaignError(_l("Scoring has started: the rubrics can no longer change."), code="rubrics_frozen")
     usable = rubric_versions_for_region(campaign.jurisdiction_id)
     if versions is None:
-        rows = list(session.scalars(sa.select(RubricVersion).where(usable)
-                                    .order_by(RubricVersion.key, RubricVersion.version, RubricVersion.id)))
-        if not rows:
-            rows = ensure_rubric_versions(session, actor=actor)
-        chosen: dict[str, int] = {}
-        for row in rows:  # newest version of each key wins (ordered ascending)
-            for case_type in row.case_types:
-                chosen[case_type] = row.id
+        chosen = newest_rubric_versions(session, campaign) or _newest_of(ensure_rubric_versions(session, actor=actor))
     else:
         chosen = dict(versions)
         for case_type, version_id in chosen.items():

@@ -160,11 +160,11 @@ def edit(campaign_id: int) -> Any:
 def show(campaign_id: int) -> Any:
     campaign = _campaign(campaign_id)
     overview = queries.overview(campaign)
-    from evalplat.campaigns.states import BEFORE_SCORING
     from evalplat.reviews.queries import pinnable_versions
 
-    pinnable = pinnable_versions(db.session, campaign) if campaign.state in BEFORE_SCORING else []
-    return render_template("campaigns/show.html", campaign=campaign, overview=overview, pinnable=pinnable,
+    pin = operations.rubrics_to_pin(db.session, campaign)
+    pinnable = pinnable_versions(db.session, campaign) if pin else []
+    return render_template("campaigns/show.html", campaign=campaign, overview=overview, pin=pin, pinnable=pinnable,
                            moves=pipeline.moves(db.session, campaign, now=utcnow()),
                            stages=pipeline.stages(campaign, has_samples=bool(overview["samples"])),
                            runs=queries.runs(campaign), draw=queries.published_draw(campaign),

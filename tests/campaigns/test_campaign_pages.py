@@ -95,6 +95,34 @@ def test_the_override_form_picks_one_of_the_campaigns_cases_with_its_proposed_re
     assert (sample_id, reviewer_id) not in pairs
 
 
+def test_pinning_is_a_next_step_after_the_assignment_only_while_a_newer_version_can_be_pinned(
+        client: Any, login: Any, sampled_campaign: Any, province: Any, db: Any) -> None:
+    from evalplat.reviews.models import RubricVersion
+
+    login(client, province.organiser)
+    client.post("/language/en")
+    base = f"/campaigns/{sampled_campaign.id}"
+    pin = f'action="{base}/rubrics"'
+    assert pin in client.get(base).get_data(as_text=True)  # sampled: the rubrics are still being chosen
+    assert client.post(f"{base}/rubrics").status_code == 302  # the newest versions pinned
+    run_url = client.post(f"{base}/runs").headers["Location"]
+    assert client.post(f"{run_url}/commit", data=CONFIRMED).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Campaign, sampled_campaign.id).state == CampaignState.ASSIGNED
+    page = client.get(base).get_data(as_text=True)
+    assert pin not in page
+    assert "Rubrics pinned: " in page
+    # a newer version of a pinned rubric makes pinning a step again
+    pinned = db.session.get(Campaign, sampled_campaign.id).rubrics[0].rubric_version
+    db.session.add(RubricVersion(key=pinned.key, version=pinned.version + 1, case_types=list(pinned.case_types),
+                                 definition=pinned.definition, content_hash="a-newer-version",
+                                 jurisdiction_id=pinned.jurisdiction_id))
+    db.session.commit()
+    page = client.get(base).get_data(as_text=True)
+    assert pin in page
+    assert "Rubrics pinned: " not in page
+
+
 def test_campaign_show_lists_blockers_of_the_next_move(client: Any, login: Any, sampled_campaign: Any,
                                                       province: Any) -> None:
     login(client, province.organiser)
