@@ -3,7 +3,7 @@
 * Guangdong (``organiser``): one campaign through every stage (published, with appeals) over four cities —
   Jiangmen among them, so that Jiangmen sees the province's published results for its agencies — and a second
   one still in scoring;
-* Jiangmen (``organiser.jiangmen``): a city campaign of its own over its county agencies, published; its
+* Jiangmen (``organiser.jiangmen``): a city campaign of its own over 20 % of its county agencies' files, published; its
   reviewers come from the province's expert team and from Jiangmen's own pool, regional avoidance applied;
 * Guangxi (``organiser.guangxi``): the second province's own campaign, published.
 
@@ -12,12 +12,14 @@ assignment (preview, commit), the reviewer's accept and submit, consolidation an
 scores, publication, the circular and appeals — with simulated scores from a seeded model:
 
     item fraction = case quality + reviewer leniency + noise   (clipped to 0–1, times the item's maximum)
+    case quality  = the lawyer's skill (higher for the lawyers an agency relies on) + the case's own luck
 
 so that most cases agree, some disagree and are adjudicated, and the reliability panel has real structure.
 """
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from collections.abc import Callable
@@ -149,16 +151,22 @@ def _approve_redactions(session: DbSession, campaign: Campaign, organiser: User)
     return done
 
 
+#: The province's plan (Guangdong 2022: one case per agency and type) and a city's over its own county agencies,
+#: which reviews a share of their files (Jinchang 2024: 20 %) — so that the lawyers a county relies on have the
+#: three reviewed cases the expert-pool rule asks for (one or two reviewed cases never make an expert).
+PROVINCE_PLAN = {"mode": "fixed", "per_stratum": 1, "fold_administrative": True}
+CITY_PLAN = {"mode": "proportion", "rate": "20%", "minimum": 1, "fold_administrative": True}
+
+
 def _new_campaign(session: DbSession, organiser: User, *, name: str, prefix: str, year: int, agencies: list[int],
-                  seed: str, now: datetime, per_stratum: int = 1) -> Campaign:
+                  seed: str, now: datetime, plan: dict[str, Any] | None = None) -> Campaign:
     from evalplat.assignments import operations as assigning
     from evalplat.campaigns import operations as ops
 
     campaign = ops.create_campaign(session, actor=organiser, name=name, year=year, code_prefix=prefix,
                                    scope_kind="agencies", scope_agency_ids=agencies, reviewers_per_case=3,
                                    min_evaluators=1)
-    ops.set_plan(session, actor=organiser, campaign=campaign,
-                 plan={"mode": "fixed", "per_stratum": per_stratum, "fold_administrative": True})
+    ops.set_plan(session, actor=organiser, campaign=campaign, plan=dict(plan or PROVINCE_PLAN))
     ops.fix_seed(session, actor=organiser, campaign=campaign, seed=seed, source="demo", now=now)
     ops.freeze_population(session, actor=organiser, campaign=campaign, now=now)
     ops.draw_sample(session, actor=organiser, campaign=campaign, now=now)
@@ -172,11 +180,32 @@ def _new_campaign(session: DbSession, organiser: User, *, name: str, prefix: str
     return campaign
 
 
+def _case_quality(session: DbSession, campaign: Campaign, rng: random.Random, quality: dict[int, float]) -> None:
+    """The simulated quality of each sampled case: its lawyer's skill plus the case's own luck.
+
+    Agencies give most of their cases to the lawyers they rely on (a county's few regular legal-aid lawyers take
+    dozens of cases a year, most lawyers one or two), and those lawyers' files are the better kept ones: skill
+    rises with the log of the lawyer's legal-aid cases of the year (0.78 for one case, about 0.93 for forty),
+    so that the busiest lawyers earn a place in the expert pool and the rest stay near the mean of 80.
+    """
+    from evalplat.cases.models import Case
+
+    rows = session.execute(sa.select(Sample.id, Case.lawyer_id).join(Case, Case.id == Sample.case_id)
+                           .where(Sample.campaign_id == campaign.id).order_by(Sample.id)).all()
+    lawyers = {lawyer for _sid, lawyer in rows if lawyer is not None}
+    load = dict(session.execute(sa.select(Case.lawyer_id, sa.func.count()).where(
+        Case.lawyer_id.in_(lawyers), Case.year == campaign.year).group_by(Case.lawyer_id)).all())
+    for sample_id, lawyer in rows:
+        skill = min(0.95, 0.74 + 0.05 * math.log1p(load.get(lawyer, 0))) if lawyer is not None else 0.8
+        quality.setdefault(sample_id, min(0.98, max(0.35, skill + rng.gauss(0.0, 0.06))))
+
+
 def _score_round(session: DbSession, campaign: Campaign, rng: random.Random, quality: dict[int, float],
                  leniency: dict[int, float], now: datetime, share: float = 1.0) -> int:
     """Submit initial reviews (a share of them) with the simulated model; returns how many."""
     from evalplat.reviews.rubrics import rubric_for_assignment
 
+    _case_quality(session, campaign, rng, quality)
     rows = session.scalars(sa.select(Assignment).join(Sample, Sample.id == Assignment.sample_id)
                            .where(Sample.campaign_id == campaign.id, Assignment.round == AssignmentRound.INITIAL,
                                   Assignment.state.in_([AssignmentState.OFFERED, AssignmentState.ACCEPTED]))
@@ -185,7 +214,7 @@ def _score_round(session: DbSession, campaign: Campaign, rng: random.Random, qua
     for assignment in rows:
         if share < 1.0 and rng.random() > share:
             continue
-        q = quality.setdefault(assignment.sample_id, min(0.98, max(0.35, rng.gauss(0.8, 0.1))))
+        q = quality[assignment.sample_id]
         lean = leniency.setdefault(assignment.reviewer_id, rng.gauss(0.0, 0.04))
         _row, rubric = rubric_for_assignment(session, assignment)
         veto = None
@@ -332,7 +361,8 @@ def build_demo_campaigns(session: DbSession, *, seed: int = 2024, year: int = 20
         owner = _organiser(session, username)
         agencies = _county_agencies(session, place) if key == "city" else _city_agencies(session, 99, 0, owner)
         campaign = _new_campaign(session, owner, name=name.format(year=year), prefix=prefix.format(year=year),
-                                 year=year, agencies=agencies, seed=f"demo-{seed}-{key}", now=t0 + timedelta(days=3))
+                                 year=year, agencies=agencies, seed=f"demo-{seed}-{key}", now=t0 + timedelta(days=3),
+                                 plan=CITY_PLAN if key == "city" else PROVINCE_PLAN)
         made = _run_to_publication(session, campaign, owner, rng, quality, leniency, t0 + timedelta(days=3), now)
         for k, v in made.items():
             counts[k] = counts.get(k, 0) + v
