@@ -213,14 +213,17 @@ def _connect_signals() -> None:
     from evalplat.appeals.operations import no_open_appeals
     from evalplat.campaigns.models import CampaignState
     from evalplat.campaigns.states import precondition
+    from evalplat.notifications import on_events_committed
     from evalplat.results.operations import (
         calibrated_scores_are_current,
         consolidate_on_submit,
         every_sample_has_a_result,
     )
     from evalplat.reviews.operations import on_review_submitted
+    from evalplat.signals import events_committed
 
     on_review_submitted(consolidate_on_submit)  # a submitted initial review may complete its sample
+    events_committed.connect(on_events_committed)  # a page committed events: scan for notifications
     precondition(CampaignState.PUBLISHED)(every_sample_has_a_result)
     precondition(CampaignState.PUBLISHED)(calibrated_scores_are_current)
     precondition(CampaignState.FINAL)(no_open_appeals)

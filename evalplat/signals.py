@@ -14,15 +14,21 @@ depend on which modules happened to be imported.
     ``check(session, campaign, now)`` and return ``None`` or a message naming what is missing. Connect
     with :func:`evalplat.campaigns.states.precondition`. Connected: the results' publication checks and the
     appeals' "no open appeal" check for ``final``.
+``events_committed``
+    Sent by a page after it committed a change people may have to be told about (offers made, a decision
+    taken, a case's file changed, an appeal filed or decided): ``receiver(sender)``. Connected:
+    :func:`evalplat.notifications.on_events_committed`, which queues a scan for new notifications. The pages
+    thereby do not import the notifications package, which reads every domain.
 """
 
 from __future__ import annotations
 
 from blinker import Namespace
 
-__all__ = ["campaign_precondition", "review_submitted"]
+__all__ = ["campaign_precondition", "events_committed", "review_submitted"]
 
 _signals = Namespace()
 
 review_submitted = _signals.signal("review-submitted")
 campaign_precondition = _signals.signal("campaign-precondition")
+events_committed = _signals.signal("events-committed")

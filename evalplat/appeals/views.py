@@ -9,7 +9,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from evalplat import notifications
 from evalplat.accounts.models import Role
 from evalplat.appeals import operations, queries
 from evalplat.appeals.models import Appeal, AppealAttachment
@@ -21,6 +20,7 @@ from evalplat.params import page_arg
 from evalplat.results.operations import current_result
 from evalplat.results.queries import case_feedback
 from evalplat.security import load_or_404, roles
+from evalplat.signals import events_committed
 from forms.appeals import AcceptAppealForm, AppealForm, RejectAppealForm
 
 bp = Blueprint("appeals", __name__, url_prefix="/appeals", template_folder="templates")
@@ -75,7 +75,7 @@ def new(sample_id: int) -> Any:
                                         contested_items=form.items.data or [], attachments=files,
                                         storage=_storage() if files else None, now=utcnow())
         db.session.commit()
-        notifications.soon()
+        events_committed.send()
         flash(_("Your appeal on case %(number)s is filed.", number=sample.case.case_number), "success")
         return redirect(url_for("appeals.detail", appeal_id=appeal.id))
     return render_template("appeals/new.html", form=form, sample=sample, result=result,
@@ -112,7 +112,7 @@ def accept(appeal_id: int) -> Any:
         return redirect(url_for("appeals.detail", appeal_id=appeal.id))
     operations.accept_appeal(db.session, actor=current_user, appeal=appeal, note=form.note.data or "", now=utcnow())
     db.session.commit()
-    notifications.soon()
+    events_committed.send()
     flash(_("The appeal is accepted; a new reviewer re-reviews the case."), "success")
     return redirect(url_for("appeals.detail", appeal_id=appeal.id))
 
@@ -128,7 +128,7 @@ def reject(appeal_id: int) -> Any:
     operations.reject_appeal(db.session, actor=current_user, appeal=appeal, reasons=form.reasons.data or "",
                              now=utcnow())
     db.session.commit()
-    notifications.soon()
+    events_committed.send()
     flash(_("The appeal is rejected."), "success")
     return redirect(url_for("appeals.detail", appeal_id=appeal.id))
 

@@ -12,7 +12,6 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from evalplat import notifications
 from evalplat.accounts.models import Role
 from evalplat.assignments import conflicts as conflict_ops
 from evalplat.assignments import operations, queries
@@ -27,6 +26,7 @@ from evalplat.organisations.jurisdiction import pools_for_campaign, runs_campaig
 from evalplat.organisations.models import ReviewerProfile
 from evalplat.params import page_arg
 from evalplat.security import back_to, filter_id, load_or_404, roles
+from evalplat.signals import events_committed
 from forms.campaigns import OverrideForm
 
 bp = Blueprint("assignments", __name__, template_folder="templates")
@@ -84,7 +84,7 @@ def commit(campaign_id: int, run_id: int) -> Any:
     require_confirmation()
     count = operations.commit_run(db.session, run=_run(campaign, run_id), actor=current_user, now=utcnow())
     db.session.commit()
-    notifications.soon()
+    events_committed.send()
     flash(_l("%(n)d assignments offered to reviewers.", n=count), "success")
     return _back_to_campaign(campaign)
 

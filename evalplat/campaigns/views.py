@@ -10,7 +10,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from evalplat import labels, notifications
+from evalplat import labels
 from evalplat.accounts.models import Role
 from evalplat.campaigns import exports, operations, pipeline, queries
 from evalplat.campaigns.models import Campaign, CampaignState, SamplingMode, ScopeKind
@@ -24,6 +24,7 @@ from evalplat.organisations.jurisdiction import agencies_within, regions_within
 from evalplat.organisations.models import Agency, Region, RegionLevel
 from evalplat.params import int_arg, page_arg
 from evalplat.security import load_or_404, roles
+from evalplat.signals import events_committed
 from forms.campaigns import CampaignForm, PlanForm, SeedForm
 
 bp = Blueprint("campaigns", __name__, template_folder="templates")
@@ -188,7 +189,7 @@ def transition(campaign_id: int, to_state: str) -> Any:
         raise DomainError(_l("Unknown state %(s)s.", s=to_state), status=400)
     operations.transition(db.session, actor=current_user, campaign=campaign, to_state=to_state, now=utcnow())
     db.session.commit()
-    notifications.soon()
+    events_committed.send()
     flash(_l("The campaign is now %(s)s.", s=label(campaign.state)), "success")
     return redirect(url_for("campaigns.show", campaign_id=campaign.id))
 

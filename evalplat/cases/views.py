@@ -15,7 +15,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 
-from evalplat import notifications
 from evalplat.accounts.models import Role
 from evalplat.cases import corrections, importer, operations, page_ocr, queries, queue
 from evalplat.cases.evidence import evidence_panel
@@ -33,6 +32,7 @@ from evalplat.params import int_arg, page_arg
 from evalplat.reviews.views import register_case_panel
 from evalplat.security import filter_id, load_or_404, roles
 from evalplat.services import get_storage
+from evalplat.signals import events_committed
 from forms.cases import (
     AddSpanForm,
     BulkApproveForm,
@@ -173,7 +173,7 @@ def upload(case_id: int) -> Any:
     db.session.commit()
     operations.process_documents(actor_id=current_user.id, document_ids=[d.id for d in result.added])
     if result.added and case.evidence_frozen():
-        notifications.soon()  # reviewers who began scoring the case are told
+        events_committed.send()  # reviewers who began scoring the case are told
     for problem in result.problems:
         flash(problem.message(), "error")
     flash(_("%(n)d file(s) added and queued for text extraction.", n=len(result.added)), "success")
@@ -235,7 +235,7 @@ def delete_document(document_id: int) -> Any:
                                reason=form.reason.data if form.validate_on_submit() else None)
     db.session.commit()
     if frozen:
-        notifications.soon()  # reviewers who began scoring the case are told
+        events_committed.send()  # reviewers who began scoring the case are told
     flash(_("The document was removed."), "success")
     return redirect(url_for("cases.detail", case_id=case_id))
 
@@ -261,7 +261,7 @@ def correct(case_id: int) -> Any:
         else:
             db.session.commit()
             if done.reviewers_told:
-                notifications.soon()
+                events_committed.send()
             _flash_correction(done)
             return redirect(url_for("cases.detail", case_id=case.id))
     return render_template("cases/correct.html", case=case, form=form, frozen=case.evidence_frozen(),

@@ -28,3 +28,8 @@ def soon() -> None:
         jobs.enqueue("notifications.sync")
     except Exception as exc:  # noqa: BLE001 - a missed scan is caught up by the next one or `flask notify due`
         log.warning("notifications scan not queued: %s", exc)
+
+
+def on_events_committed(sender: object) -> None:
+    """Receiver of :data:`evalplat.signals.events_committed` (connected by the factory): queue a scan."""
+    soon()

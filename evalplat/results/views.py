@@ -10,7 +10,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from evalplat import notifications
 from evalplat.accounts.models import Role
 from evalplat.assignments.models import Assignment, AssignmentRound
 from evalplat.campaigns.models import Campaign, Sample
@@ -26,6 +25,7 @@ from evalplat.results import operations, queries, snapshots
 from evalplat.results.labels import result_label, reviewer_name
 from evalplat.reviews.rubrics import rubric_for_assignment
 from evalplat.security import filter_id, load_or_404, roles
+from evalplat.signals import events_committed
 from forms.results import ComputeForm, DecisionForm, OfficialScoresForm
 
 bp = Blueprint("results", __name__, url_prefix="/results", template_folder="templates")
@@ -163,7 +163,7 @@ def decide(assignment_id: int) -> Any:
         operations.decide(db.session, assignment=assignment, actor=current_user, total=float(form.total.data),
                           vetoes=form.vetoes.data or [], reasons=form.reasons.data or "", now=utcnow())
         db.session.commit()
-        notifications.soon()
+        events_committed.send()
         flash(_("Your decision on case %(code)s is recorded.", code=assignment.sample.code), "success")
         return redirect(url_for("results.decisions"))
     sample_row = assignment.sample

@@ -123,6 +123,19 @@ def test_pinning_is_a_next_step_after_the_assignment_only_while_a_newer_version_
     assert "Rubrics pinned: " not in page
 
 
+def test_committing_a_run_through_the_page_queues_a_notification_scan(
+        client: Any, login: Any, sampled_campaign: Any, province: Any, monkeypatch: Any) -> None:
+    from evalplat import jobs
+
+    queued: list[str] = []
+    monkeypatch.setattr(jobs, "enqueue", lambda name, *args, **kwargs: queued.append(name))
+    login(client, province.organiser)
+    run_url = client.post(f"/campaigns/{sampled_campaign.id}/runs").headers["Location"]
+    assert "notifications.sync" not in queued  # a preview tells nobody
+    assert client.post(f"{run_url}/commit", data=CONFIRMED).status_code == 302
+    assert queued.count("notifications.sync") == 1  # the offers: through the events_committed signal
+
+
 def test_campaign_show_lists_blockers_of_the_next_move(client: Any, login: Any, sampled_campaign: Any,
                                                       province: Any) -> None:
     login(client, province.organiser)
