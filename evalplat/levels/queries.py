@@ -26,8 +26,8 @@ from evalplat.campaigns.models import PUBLISHED_STATES, Campaign, Sample
 from evalplat.db import DbSession
 from evalplat.organisations.jurisdiction import ancestor_region_ids, descendant_region_ids
 from evalplat.organisations.models import Agency, Region, RegionLevel
-from evalplat.rankings.engine import Ranking, RankRow, rank_groups
-from evalplat.rankings.queries import RankingSet, case_figures, rankings_for, rankings_from_figures
+from evalplat.rankings.engine import PoolEntry, Ranking, RankRow, rank_groups
+from evalplat.rankings.queries import RankingSet, case_figures, rankings_for, rankings_from_figures, record_for
 from evalplat.rankings.rules import RankingRules, parse_rules
 from evalplat.results.models import Result
 
@@ -73,6 +73,9 @@ class LevelView:
     own: RankingSet | None
     above: FromAbove | None
     below: tuple[Below, ...]
+    #: the expert pool of the newest own campaign, read from the record as of it — what its pool page shows and
+    #: the assignment priorities use (its jurisdiction's and sub-jurisdictions' published campaigns of the window)
+    pool: tuple[PoolEntry, ...] = ()
 
     @property
     def ranks_cities(self) -> bool:
@@ -134,7 +137,8 @@ def level_view(session: DbSession, region: Region) -> LevelView:
     own_campaigns = published_campaigns(session, [region.id])
     own = rankings_for(session, own_campaigns) if own_campaigns else None
     above = None if region.level in (RegionLevel.NATION, RegionLevel.PROVINCE) else from_above(session, region)
-    return LevelView(region, tuple(own_campaigns), own, above, below(session, region))
+    pool = record_for(session, own_campaigns[0]).pool if own_campaigns else ()
+    return LevelView(region, tuple(own_campaigns), own, above, below(session, region), tuple(pool))
 
 
 # --- the national overview ------------------------------------------------------------------------------

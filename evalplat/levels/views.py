@@ -28,7 +28,7 @@ def index() -> Any:
     if region is None:
         abort(404)
     view = queries.level_view(db.session, region)
-    pool = [e for e in view.own.pool if e.eligible] if view.own is not None else []
+    pool = [e for e in view.pool if e.eligible]
     return render_template("levels/index.html", view=view, pool=pool[:POOL_SHOWN], pool_total=len(pool))
 
 

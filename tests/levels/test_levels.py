@@ -312,3 +312,23 @@ def test_an_organisers_home_names_its_own_jurisdiction(world: World, client: Any
     assert "江城市概况" in city
     assert "全省概况" not in city
     assert "甲省概况" not in city
+
+
+def test_the_level_pages_expert_pool_is_the_newest_campaigns_pool_page(world: World, client: Any,
+                                                                       login: Any) -> None:
+    """The province's pool reads the record as of its newest campaign — the city's published campaign below it
+    included, as on the campaign's pool page — not the province's own campaign alone."""
+    from evalplat.extensions import db
+    from evalplat.levels.queries import level_view
+    from evalplat.rankings.queries import record_for
+
+    campaign = world.campaigns["p"]
+    campaign.ranking_rules = {"min_cases": 3, "lower_bound": 50.0}  # 江律师: 2 cases of the province's, 2 of the city's
+    db.session.commit()
+    view = level_view(db.session, world.regions["P"])
+    assert [e.row.label for e in view.pool if e.eligible] == ["江律师"]
+    assert [e.row.label for e in record_for(db.session, campaign).pool if e.eligible] == ["江律师"]
+    assert view.own is not None
+    assert [r.n for r in view.own.lawyers.rows if r.label == "江律师"] == [2]  # its own campaign alone: too few
+    text = _page(client, login, world.users["p"], "/levels")
+    assert "1 名律师符合最新一期评估活动的专家库入库规则" in text
