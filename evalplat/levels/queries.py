@@ -27,7 +27,13 @@ from evalplat.db import DbSession
 from evalplat.organisations.jurisdiction import ancestor_region_ids, descendant_region_ids
 from evalplat.organisations.models import Agency, Region, RegionLevel
 from evalplat.rankings.engine import PoolEntry, Ranking, RankRow, rank_groups
-from evalplat.rankings.queries import RankingSet, case_figures, rankings_for, rankings_from_figures, record_for
+from evalplat.rankings.queries import (
+    RankingSet,
+    case_figures,
+    rankings_for,
+    rankings_from_figures,
+    record_for,
+)
 from evalplat.rankings.rules import RankingRules, parse_rules
 from evalplat.results.models import Result
 
