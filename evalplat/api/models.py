@@ -67,18 +67,19 @@ class ApiToken(Model):
 
 
 class ApiTokenPolicy(Model):
-    """The lifetime of new API tokens as the organiser set it: one row, platform-wide; absent until first saved
-    (the environment's EVALPLAT_API_TOKEN_DAYS / _MAX_DAYS apply until then). Tokens already issued keep their
-    expiry."""
+    """The lifetime of new API tokens as a jurisdiction's organiser set it: at most one row per jurisdiction,
+    absent until first saved. A jurisdiction's tokens follow its own row, else its nearest ancestor's, else the
+    environment's EVALPLAT_API_TOKEN_DAYS / _MAX_DAYS (the nation's initial values); every ancestor's maximum caps
+    it (a city may only shorten what its province allows). Tokens already issued keep their expiry."""
 
     __tablename__ = "api_token_policy"
     __table_args__ = (
         sa.CheckConstraint("default_days >= 1 AND default_days <= max_days", name="default_within_max"),
         sa.CheckConstraint(f"max_days <= {LIMIT_DAYS}", name="max_within_limit"),
-        sa.CheckConstraint("id = 1", name="single_row"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    jurisdiction_id: Mapped[int] = mapped_column(sa.ForeignKey("regions.id"), unique=True)
     default_days: Mapped[int]
     max_days: Mapped[int]
     updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
@@ -86,13 +87,9 @@ class ApiTokenPolicy(Model):
 
     @staticmethod
     def can_edit(user: Any) -> bool:
-        """Organisers of the nation or of a province. The setting is platform-wide (a security rule of the
-        deployment, like the password rules), so a city's or county's organiser reads it but does not change it."""
-        from evalplat.organisations.models import RegionLevel
-
-        jurisdiction = getattr(user, "jurisdiction", None)
-        return bool(user.is_organiser) and jurisdiction is not None and \
-            jurisdiction.level in (RegionLevel.NATION, RegionLevel.PROVINCE)
+        """Organisers set the lifetime of their own jurisdiction's tokens (within what the levels above allow)."""
+        return bool(user.is_organiser) and getattr(user, "jurisdiction_id", None) is not None
 
     def __repr__(self) -> str:
-        return f"<ApiTokenPolicy default={self.default_days} max={self.max_days}>"
+        return (f"<ApiTokenPolicy {self.id} jurisdiction={self.jurisdiction_id} default={self.default_days} "
+                f"max={self.max_days}>")

@@ -135,7 +135,7 @@ def _tokens_of_jurisdiction() -> sa.ColumnElement[bool]:
 @bp.route("/settings/api-tokens", methods=["GET", "POST"])
 @roles(Role.ORGANISER)
 def tokens() -> Any:
-    lifetime = operations.token_lifetime(db.session, current_app.config)
+    lifetime = operations.token_lifetime(db.session, current_app.config, current_user.jurisdiction_id)
     form = ApiTokenForm(days=lifetime.default_days)
     form.limit_days(lifetime.max_days)
     form.campaigns.choices = [SelectChoice(c.id, f"{c.code_prefix} {c.name}") for c in
@@ -161,23 +161,33 @@ def tokens() -> Any:
 @bp.route("/settings/api-tokens/lifetime", methods=["GET", "POST"])
 @roles(Role.ORGANISER)
 def lifetime() -> Any:
-    """The organiser sets the default and maximum lifetime of new API tokens (platform-wide)."""
-    current = operations.token_lifetime(db.session, current_app.config)
+    """The organiser sets the default and maximum lifetime of its jurisdiction's new API tokens, within the
+    maximum the jurisdiction above allows."""
+    from evalplat.organisations.models import Region
+
+    current = operations.token_lifetime(db.session, current_app.config, current_user.jurisdiction_id)
     form = TokenLifetimeForm(default_days=current.default_days, max_days=current.max_days)
     form.limit(LIMIT_DAYS)
     editable = ApiTokenPolicy.can_edit(current_user)
     if request.method == "POST" and not editable:
         abort(403)
     if form.validate_on_submit():
-        operations.set_token_lifetime(db.session, actor=current_user, default_days=form.default_days.data,
-                                      max_days=form.max_days.data, config=current_app.config)
-        db.session.commit()
-        flash(_("New API tokens are valid for %(default)d days by default and for at most %(max)d days.",
-                default=form.default_days.data, max=form.max_days.data), "success")
-        return redirect(url_for("api.lifetime"))
+        try:
+            operations.set_token_lifetime(db.session, actor=current_user, default_days=form.default_days.data,
+                                          max_days=form.max_days.data, config=current_app.config)
+        except operations.LifetimeAboveParent as error:  # shown at the field, named like the form's own checks
+            db.session.rollback()
+            form.max_days.errors = [*form.max_days.errors, str(error.message)]
+        else:
+            db.session.commit()
+            flash(_("New API tokens are valid for %(default)d days by default and for at most %(max)d days.",
+                    default=form.default_days.data, max=form.max_days.data), "success")
+            return redirect(url_for("api.lifetime"))
     editor = db.session.get(User, current.updated_by_id) if current.updated_by_id else None
+    source = db.session.get(Region, current.jurisdiction_id) if current.jurisdiction_id else None
+    above = db.session.get(Region, current.cap_jurisdiction_id) if current.cap_jurisdiction_id else None
     return render_template("api/lifetime.html", form=form, current=current, editor=editor, limit=LIMIT_DAYS,
-                           editable=editable)
+                           editable=editable, source=source, above=above)
 
 
 @bp.post("/settings/api-tokens/<int:token_id>/revoke")

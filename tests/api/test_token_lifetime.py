@@ -1,6 +1,9 @@
 """The organiser sets how long API tokens live (issue 13 item 4): a default and a maximum kept in the database,
 audited, validated (default ≤ maximum, both within 1 … 3650 days, the bounds named in the error), used when tokens
-are issued; the environment's EVALPLAT_API_TOKEN_DAYS / _MAX_DAYS are the initial values."""
+are issued; the environment's EVALPLAT_API_TOKEN_DAYS / _MAX_DAYS are the initial values.
+
+Per jurisdiction (issue 19): a city sets a shorter lifetime for its own tokens, never a longer one than its
+province allows; lowering the province's maximum caps the city's."""
 
 from __future__ import annotations
 
@@ -50,8 +53,8 @@ def test_organiser_sets_token_lifetime_audited_and_new_tokens_follow_it(client: 
     policy = db.session.scalar(sa.select(ApiTokenPolicy))
     assert (policy.default_days, policy.max_days, policy.updated_by_id) == (14, 120, organiser.id)
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "api_token.lifetime_set"))
-    assert event.before == {"default_days": 30, "max_days": 60, "from_environment": True}
-    assert event.after == {"default_days": 14, "max_days": 120}
+    assert event.before == {"default_days": 30, "max_days": 60, "from_environment": True, "own": False}
+    assert event.after == {"default_days": 14, "max_days": 120, "jurisdiction_id": organiser.jurisdiction_id}
     assert int(event.actor_id) == organiser.id
 
     client.post("/settings/api-tokens", data={"name": "默认期限", "scopes": ["rankings:read"]})
@@ -106,15 +109,100 @@ def test_only_organisers_set_the_token_lifetime(client: Any, db: Any, make_user:
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ApiTokenPolicy)) == 0
 
 
-def test_a_city_organiser_reads_the_platform_wide_lifetime_but_does_not_set_it(client: Any, db: Any, make_user: Any,
-                                                                               make_region: Any, login: Any) -> None:
-    user = make_user(Role.ORGANISER)
-    user.jurisdiction_id = make_region("江门市").id
+@pytest.fixture
+def levels(db: Any, make_user: Any, make_region: Any) -> dict[str, Any]:
+    """The nation's organiser, a province's, a city's below it and a sibling city's, each with its jurisdiction."""
+    from evalplat.organisations.jurisdiction import national_region
+
+    nation = national_region(db.session)
+    province = make_region("广东省", level="province", parent=nation)
+    city = make_region("江门市", parent=province)
+    sibling = make_region("佛山市", parent=province)
+    users = {}
+    for name, region in (("nation", nation), ("province", province), ("city", city), ("sibling", sibling)):
+        users[name] = make_user(Role.ORGANISER)
+        users[name].jurisdiction_id = region.id
     db.session.commit()
-    login(client, user)
-    page = client.get("/settings/api-tokens/lifetime")
-    assert page.status_code == 200
-    assert 'id="lifetime-read-only"' in page.get_data(as_text=True)
-    assert client.post("/settings/api-tokens/lifetime", data={"default_days": "30", "max_days": "3650"}
-                       ).status_code == 403
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(ApiTokenPolicy)) == 0
+    return users
+
+
+def _issue(client: Any, db: Any, name: str, days: str | None = None) -> ApiToken | None:
+    data = {"name": name, "scopes": ["rankings:read"], **({"days": days} if days else {})}
+    client.post("/settings/api-tokens", data=data)
+    return db.session.scalar(sa.select(ApiToken).where(ApiToken.name == name))
+
+
+def test_a_city_sets_a_shorter_lifetime_for_its_own_tokens_only(client: Any, db: Any, login: Any,
+                                                                levels: dict[str, Any]) -> None:
+    login(client, levels["province"])
+    assert client.post("/settings/api-tokens/lifetime", data={"default_days": "60", "max_days": "180"}
+                       ).status_code == 302
+    client.post("/logout")
+    login(client, levels["city"])
+    page = client.get("/settings/api-tokens/lifetime").get_data(as_text=True)
+    assert 'id="lifetime-cap"' in page  # it follows the province and says its cap
+    assert "180" in page
+    assert client.post("/settings/api-tokens/lifetime", data={"default_days": "7", "max_days": "30"}
+                       ).status_code == 302
+    policy = db.session.scalar(sa.select(ApiTokenPolicy).where(
+        ApiTokenPolicy.jurisdiction_id == levels["city"].jurisdiction_id))
+    assert (policy.default_days, policy.max_days, policy.updated_by_id) == (7, 30, levels["city"].id)
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "api_token.lifetime_set")
+                              .order_by(AuditEvent.id.desc()))
+    assert event.before == {"default_days": 60, "max_days": 180, "from_environment": False, "own": False}
+    assert event.after == {"default_days": 7, "max_days": 30, "jurisdiction_id": levels["city"].jurisdiction_id}
+    assert 6 < _days(_issue(client, db, "市令牌")) <= 7
+    assert _issue(client, db, "市长令牌", "31") is None
+    client.post("/logout")
+    # the sibling city and the province keep the province's lifetime
+    for who in ("sibling", "province"):
+        login(client, levels[who])
+        assert 59 < _days(_issue(client, db, f"{who}令牌")) <= 60
+        assert 179 < _days(_issue(client, db, f"{who}长令牌", "180")) <= 180
+        client.post("/logout")
+
+
+@pytest.mark.parametrize(("lang", "said"), [
+    ("en", "The maximum (200 days) must not exceed the maximum 广东省 allows (180 days)."),
+    ("zh", "最长有效期（200 天）不得超过广东省允许的最长有效期（180 天）。"),
+])
+def test_a_city_cannot_set_a_longer_maximum_than_its_province(client: Any, db: Any, login: Any,
+                                                              levels: dict[str, Any], lang: str, said: str) -> None:
+    login(client, levels["province"])
+    client.post("/settings/api-tokens/lifetime", data={"default_days": "60", "max_days": "180"})
+    client.post("/logout")
+    login(client, levels["city"])
+    client.post(f"/language/{lang}")
+    answer = client.post("/settings/api-tokens/lifetime", data={"default_days": "30", "max_days": "200"})
+    assert answer.status_code == 200
+    assert said in answer.get_data(as_text=True)
+    assert db.session.scalar(sa.select(ApiTokenPolicy).where(
+        ApiTokenPolicy.jurisdiction_id == levels["city"].jurisdiction_id)) is None
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)
+                             .where(AuditEvent.action == "api_token.lifetime_set")) == 1  # the province's only
+
+
+def test_lowering_the_provinces_maximum_caps_the_citys(app: Any, client: Any, db: Any, login: Any,
+                                                       levels: dict[str, Any]) -> None:
+    login(client, levels["province"])
+    client.post("/settings/api-tokens/lifetime", data={"default_days": "60", "max_days": "180"})
+    client.post("/logout")
+    login(client, levels["city"])
+    client.post("/settings/api-tokens/lifetime", data={"default_days": "90", "max_days": "120"})
+    assert 89 < _days(_issue(client, db, "九十天")) <= 90
+    client.post("/logout")
+    login(client, levels["province"])
+    client.post("/settings/api-tokens/lifetime", data={"default_days": "20", "max_days": "45"})
+    client.post("/logout")
+    lifetime = operations.token_lifetime(db.session, app.config, levels["city"].jurisdiction_id)
+    assert (lifetime.default_days, lifetime.max_days, lifetime.capped) == (45, 45, True)
+    login(client, levels["city"])
+    assert 'id="lifetime-capped"' in client.get("/settings/api-tokens/lifetime").get_data(as_text=True)
+    assert _issue(client, db, "一百天", "100") is None
+    assert 44 < _days(_issue(client, db, "封顶")) <= 45
+    # the nation's organiser lowering the nation's maximum caps both levels below
+    client.post("/logout")
+    login(client, levels["nation"])
+    client.post("/settings/api-tokens/lifetime", data={"default_days": "10", "max_days": "15"})
+    lifetime = operations.token_lifetime(db.session, app.config, levels["city"].jurisdiction_id)
+    assert (lifetime.default_days, lifetime.max_days) == (15, 15)

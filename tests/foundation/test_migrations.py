@@ -322,3 +322,37 @@ def test_jura_1_gives_each_rubric_version_the_province_it_was_used_in_and_downgr
                                         "ORDER BY id")).all() == before
         upgrade(directory=MIGRATIONS)
         db.engine.dispose()
+
+
+def test_jura_2_makes_the_platform_wide_token_lifetime_the_nations_and_downgrades_without_loss(fresh_database, capfd):
+    from flask_migrate import downgrade, upgrade
+
+    other = create_app({"TESTING": True, "SECRET_KEY": "k" * 40, "SQLALCHEMY_DATABASE_URI": fresh_database})
+    with other.app_context():
+        upgrade(directory=MIGRATIONS, revision="jura_1")
+        with db.engine.begin() as conn:
+            _insert_row(conn, "users", id=7, username="org", display_name="org", password_hash="x",
+                        session_token="t")
+            _insert_row(conn, "api_token_policy", id=1, default_days=14, max_days=120, updated_by_id=7)
+        upgrade(directory=MIGRATIONS, revision="jura_2")
+        with db.engine.connect() as conn:
+            nation = conn.execute(sa.text("SELECT id FROM regions WHERE code = '000000'")).scalar_one()
+            rows = conn.execute(sa.text("SELECT jurisdiction_id, default_days, max_days, updated_by_id "
+                                        "FROM api_token_policy")).all()
+        assert [tuple(r) for r in rows] == [(nation, 14, 120, 7)]
+        # a province's own lifetime cannot go back into the one platform-wide row
+        with db.engine.begin() as conn:
+            _insert_row(conn, "regions", id=900, code="440000", name="广东省", level="province", parent_id=nation)
+            _insert_row(conn, "api_token_policy", jurisdiction_id=900, default_days=7, max_days=30)
+        db.session.remove()
+        with pytest.raises(SystemExit):
+            downgrade(directory=MIGRATIONS, revision="jura_1")
+        assert "广东省 set an API token lifetime of their own" in capfd.readouterr().err
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM api_token_policy WHERE jurisdiction_id = 900"))
+        downgrade(directory=MIGRATIONS, revision="jura_1")
+        with db.engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT id, default_days, max_days, updated_by_id FROM api_token_policy")).all()
+        assert [tuple(r) for r in rows] == [(1, 14, 120, 7)]
+        upgrade(directory=MIGRATIONS)
+        db.engine.dispose()
