@@ -84,6 +84,13 @@ def create_user(
 _JURISDICTION_ROLES = frozenset({Role.ORGANISER, Role.MINISTRY})
 
 
+def needs_jurisdiction(roles: Iterable[Role | str], agency: Agency | None) -> bool:
+    """Organisers, the national read-only role and a bureau's second-level closing checker (one without an
+    agency: it checks the closing reviews of every agency in its jurisdiction) work for a jurisdiction."""
+    role_set = {Role(r) for r in roles}
+    return bool(role_set & _JURISDICTION_ROLES) or (Role.SECOND_CHECKER in role_set and agency is None)
+
+
 def _check_jurisdiction(session: DbSession, actor: User | None, role_set: set[Role], agency: Agency | None,
                         jurisdiction: Region | None) -> Region | None:
     """The jurisdiction a new or changed account gets, checked against the actor's.
@@ -97,7 +104,7 @@ def _check_jurisdiction(session: DbSession, actor: User | None, role_set: set[Ro
 
     if actor is not None and agency is not None and not actor.manages_agency(agency.id):
         raise AccountError(_l("The agency is outside your jurisdiction."), code="agency_outside_jurisdiction")
-    if not role_set & _JURISDICTION_ROLES:
+    if not needs_jurisdiction(role_set, agency):
         return None
     if Role.MINISTRY in role_set:
         nation = national_region(session)
@@ -111,7 +118,7 @@ def _check_jurisdiction(session: DbSession, actor: User | None, role_set: set[Ro
         raise AccountError(_l("An organiser needs a jurisdiction."), code="jurisdiction_required")
     if actor is not None and not (actor.is_organiser and actor.jurisdiction_id is not None
                                   and is_within(jurisdiction.id, actor.jurisdiction_id, session)):
-        raise AccountError(_l("You can give an organiser role only inside your own jurisdiction."),
+        raise AccountError(_l("You can give a role of a jurisdiction only inside your own jurisdiction."),
                            code="jurisdiction_outside")
     return jurisdiction
 
@@ -153,7 +160,7 @@ def set_roles(session: DbSession, *, actor: User, user: User, roles: Iterable[Ro
         raise AccountError(_l("A user needs at least one role."), code="no_role")
     if Role.AGENCY_STAFF in role_set and agency is None:
         raise AccountError(_l("Agency staff must belong to an agency."), code="agency_required")
-    if jurisdiction is None and user.jurisdiction is not None and role_set & _JURISDICTION_ROLES:
+    if jurisdiction is None and user.jurisdiction is not None and needs_jurisdiction(role_set, agency):
         jurisdiction = user.jurisdiction  # keeps its place unless another is chosen
     resolved = _check_jurisdiction(session, actor, role_set, agency, jurisdiction)
     before = {"roles": sorted(user.roles), "agency_id": user.agency_id, "jurisdiction_id": user.jurisdiction_id}

@@ -182,7 +182,7 @@ def create_user() -> Any:
         form.jurisdiction_id.data = current_user.jurisdiction_id  # by default the creator's own
     if form.validate_on_submit():
         agency = queries.agency(form.agency_id.data, current_user) if form.agency_id.data else None
-        organising = {Role.ORGANISER, Role.MINISTRY} & {Role(r) for r in form.roles.data}
+        organising = operations.needs_jurisdiction(form.roles.data, agency)
         jurisdiction = queries.region(form.jurisdiction_id.data, current_user) if organising else None
         user = operations.create_user(
             db.session, actor=current_user, username=form.username.data, display_name=form.display_name.data,

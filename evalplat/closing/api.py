@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, jsonify, request
+from flask import Blueprint, abort, g, jsonify, request
 from sqlalchemy.orm import joinedload
 
 from evalplat.api import openapi
@@ -75,12 +75,26 @@ openapi.EXTRA_PATHS.update({
 })
 
 
+def _visible_agency(agency_id: int) -> bool:
+    """Whether the token's issuer sees the agency's closing reviews (its jurisdiction's agencies); a token issued
+    from the command line (no issuer) reads every agency, as the other read APIs do. Another jurisdiction's
+    agency is as unknown as a missing one."""
+    from evalplat.accounts.models import User
+    from evalplat.closing.models import sees_closing_of
+
+    issuer_id = g.api_token.created_by_id
+    if issuer_id is None:
+        return True
+    issuer = db.session.get(User, issuer_id)
+    return issuer is not None and sees_closing_of(issuer, agency_id)
+
+
 @api_bp.get("/cases/<int:case_id>")
 @api_scope(SCOPE)
 def case_result(case_id: int) -> Any:
     """The closing-review result of one case: state, whether closed and when, what a returned file lacks."""
     case = db.session.get(Case, case_id)
-    if case is None:
+    if case is None or not _visible_agency(case.agency_id):
         abort(404)
     return jsonify(result_document(review_of_case(case.id), case))
 
@@ -91,7 +105,7 @@ def closed() -> Any:
     """Cases closed (both levels passed) of an agency (``agency`` = its code), oldest first, from ``since``."""
     code = request.args.get("agency", "")
     agency = db.session.scalar(sa.select(Agency).where(Agency.code == code)) if code else None
-    if agency is None:
+    if agency is None or not _visible_agency(agency.id):
         abort(404, description="agency: give the code of an existing agency")
     try:
         since = date.fromisoformat(request.args.get("since", "1970-01-01"))

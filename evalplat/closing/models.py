@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -45,17 +45,44 @@ class MarkStatus(enum.StrEnum):
 PROBLEM_MARKS = (MarkStatus.MISSING, MarkStatus.DEFECTIVE)
 
 
-def closing_scope(user: User) -> int | None | bool:
-    """Which agencies' closing reviews the user may see: ``None`` every agency (the organiser and the bureau's
-    second-level checkers), an agency id (its staff and its own second-level checkers), ``False`` none."""
+def closing_region(user: User) -> int | None:
+    """The jurisdiction whose agencies' closing reviews the user checks as the bureau: an organiser's, or the
+    jurisdiction of a bureau's second-level checker (one without an agency). None for anyone else — and for such
+    an account without a jurisdiction, which then sees nothing (deny by default)."""
     roles = user.roles
-    if Role.ORGANISER in roles:
-        return None
-    if Role.SECOND_CHECKER in roles and user.agency_id is None:
-        return None
-    if roles & {Role.AGENCY_STAFF, Role.SECOND_CHECKER} and user.agency_id is not None:
-        return user.agency_id
-    return False
+    if Role.ORGANISER in roles or (Role.SECOND_CHECKER in roles and user.agency_id is None):
+        return user.jurisdiction_id
+    return None
+
+
+def _own_agency(user: User) -> int | None:
+    """The agency of its staff and of its own second-level checkers."""
+    return user.agency_id if user.roles & {Role.AGENCY_STAFF, Role.SECOND_CHECKER} else None
+
+
+def sees_closing_of(user: User, agency_id: int | None) -> bool:
+    """Whether the user may see (and, with the role, check) the closing reviews of an agency."""
+    from evalplat.organisations.jurisdiction import agency_region_id, is_within
+
+    if agency_id is None:
+        return False
+    region = closing_region(user)
+    if region is not None:
+        return is_within(agency_region_id(agency_id), region)
+    own = _own_agency(user)
+    return own is not None and own == agency_id
+
+
+def closing_filter(user: User, agency_column: Any) -> sa.ColumnElement[bool]:
+    """:func:`sees_closing_of` as a WHERE clause on an agency id column (lists and the API, scoped in the query)."""
+    from evalplat.organisations.jurisdiction import in_subtree
+    from evalplat.organisations.models import Agency
+
+    region = closing_region(user)
+    if region is not None:
+        return agency_column.in_(sa.select(Agency.id).where(in_subtree(Agency.region_id, region)))
+    own = _own_agency(user)
+    return agency_column == own if own is not None else sa.false()
 
 
 class ClosingReview(Model):
@@ -90,20 +117,17 @@ class ClosingReview(Model):
         return self.state == ClosingState.CLOSED
 
     def can_view(self, user: User) -> bool:
-        if user.is_organiser:
-            return user.can_view_agency(self.agency_id)
-        scope = closing_scope(user)
-        return scope is None or (scope is not False and scope == self.agency_id)
+        return sees_closing_of(user, self.agency_id)
 
     def can_check_first(self, user: User) -> bool:
         return Role.AGENCY_STAFF in user.roles and user.agency_id == self.agency_id
 
     def can_check_second(self, user: User) -> bool:
-        """The agency's own second-level checker or the bureau (organiser, or a checker without agency)."""
-        roles = user.roles
-        if Role.ORGANISER in roles:
+        """The agency's own second-level checker or the bureau (an organiser, or a checker without agency, of a
+        jurisdiction the agency lies in)."""
+        if Role.ORGANISER in user.roles:
             return user.can_view_agency(self.agency_id)
-        return Role.SECOND_CHECKER in roles and user.agency_id in (None, self.agency_id)
+        return Role.SECOND_CHECKER in user.roles and sees_closing_of(user, self.agency_id)
 
 
 class ClosingCheck(Model):

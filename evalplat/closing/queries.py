@@ -21,7 +21,7 @@ from evalplat.closing.models import (
     ClosingMark,
     ClosingReview,
     ClosingState,
-    closing_scope,
+    closing_filter,
 )
 from evalplat.db import Cols, DbSession
 from evalplat.extensions import db
@@ -31,16 +31,9 @@ STATES = ("not_started", *(s.value for s in ClosingState))
 
 
 def scoped(stmt: sa.Select[*Cols], user: User, agency_column: Any = Case.agency_id) -> sa.Select[*Cols]:
-    if user.is_organiser:  # the agencies of its jurisdiction
-        from evalplat.organisations.jurisdiction import agencies_within
-
-        return stmt.where(agency_column.in_(agencies_within(user)))
-    scope = closing_scope(user)
-    if scope is None:
-        return stmt
-    if scope is False:
-        return stmt.where(sa.false())
-    return stmt.where(agency_column == scope)
+    """The statement limited to the agencies whose closing reviews the user sees (its jurisdiction's for an
+    organiser or a bureau's checker, its own agency's for staff and the agency's checkers)."""
+    return stmt.where(closing_filter(user, agency_column))
 
 
 def review_list(user: User, *, state: str | None = None, agency_id: int | None = None, year: int | None = None,

@@ -14,10 +14,9 @@ from evalplat.cases.models import Case
 from evalplat.closing import operations, queries
 from evalplat.closing.api import api_bp
 from evalplat.closing.labels import closing_label
-from evalplat.closing.models import ClosingState, MarkStatus, closing_scope
+from evalplat.closing.models import ClosingState, MarkStatus, sees_closing_of
 from evalplat.db import utcnow
 from evalplat.extensions import db
-from evalplat.organisations.models import Agency
 from evalplat.params import int_arg, page_arg
 from evalplat.security import filter_id, load_or_404, roles
 from forms.closing import FirstLevelForm, SecondLevelForm, marks_from
@@ -31,21 +30,12 @@ CHECKERS = (Role.ORGANISER, Role.AGENCY_STAFF, Role.SECOND_CHECKER)
 
 
 def _case(case_id: int) -> Case:
-    def visible(case: Case) -> bool:
-        if current_user.is_organiser:
-            return current_user.can_view_agency(case.agency_id)
-        scope = closing_scope(current_user)
-        return scope is None or (scope is not False and scope == case.agency_id)
-
-    return load_or_404(Case, case_id, visible)
+    return load_or_404(Case, case_id, lambda case: sees_closing_of(current_user, case.agency_id))
 
 
 def _may_filter_agency(agency_id: int) -> bool:
     """The agencies whose closing reviews the list may be filtered to: those the user sees there."""
-    if current_user.is_organiser:
-        return current_user.can_view_agency(agency_id)
-    scope = closing_scope(current_user)
-    return db.session.get(Agency, agency_id) is not None if scope is None else scope == agency_id
+    return sees_closing_of(current_user, agency_id)
 
 
 @bp.get("/closing/")

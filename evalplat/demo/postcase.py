@@ -63,8 +63,11 @@ def _insert(session: DbSession, model: Any, rows: list[dict[str, Any]]) -> None:
         session.execute(sa.insert(model.__table__), rows[start:start + CHUNK])
 
 
-def _checkers(session: DbSession, now: datetime) -> tuple[dict[int, int], dict[int, int], int]:
-    """Agency staff per agency (first level), a second-level checker per agency and one at the bureau."""
+def _checkers(session: DbSession, now: datetime) -> tuple[dict[int, int], dict[int, int], int, set[int]]:
+    """Agency staff per agency (first level), a second-level checker per agency and one at the bureau: the
+    provincial department of the first agency's province, checking that province's agencies (returned last)."""
+    from evalplat.organisations.jurisdiction import agency_region_id, in_subtree, national_region, province_of
+
     staff = {agency_id: user_id for agency_id, user_id in session.execute(
         sa.select(User.agency_id, sa.func.min(User.id)).join(UserRole)
         .where(UserRole.role == Role.AGENCY_STAFF).group_by(User.agency_id)) if agency_id is not None}
@@ -82,18 +85,24 @@ def _checkers(session: DbSession, now: datetime) -> tuple[dict[int, int], dict[i
         name = "checker." + username.removeprefix("agency.")
         users.append({"id": user_id, "username": name, "display_name": f"二级审查员（{name}）",
                       "email": f"{name}@{template.email.split('@')[1]}", "password_hash": template.password_hash,
-                      "agency_id": agency_id, "active": True, "must_change_password": False, "created_at": now,
+                      "agency_id": agency_id, "jurisdiction_id": None, "active": True, "must_change_password": False,
+                      "created_at": now,
                       "session_token": f"demo-{user_id}"})
         roles.append({"user_id": user_id, "role": Role.SECOND_CHECKER.value})
     bureau = next_user + len(users)
+    region = agency_region_id(template.agency_id, session) if template.agency_id is not None else None
+    province = (province_of(region, session) if region is not None else None) or national_region(session).id
+    bureau_agencies = set(session.scalars(sa.select(Agency.id)
+                                          .where(in_subtree(Agency.region_id, province, session))))
     users.append({"id": bureau, "username": "bureau.checker", "display_name": "档案二级审查（省司法厅）",
+                  "jurisdiction_id": province,
                   "email": f"bureau.checker@{template.email.split('@')[1]}", "password_hash": template.password_hash,
                   "agency_id": None, "active": True, "must_change_password": False, "created_at": now,
                   "session_token": f"demo-{bureau}"})
     roles.append({"user_id": bureau, "role": Role.SECOND_CHECKER.value})
     _insert(session, User, users)
     _insert(session, UserRole, roles)
-    return staff, checkers, bureau
+    return staff, checkers, bureau, bureau_agencies
 
 
 def build_demo_postcase(session: DbSession, *, seed: int = 2024, year: int = 2024, now: datetime,
@@ -102,10 +111,10 @@ def build_demo_postcase(session: DbSession, *, seed: int = 2024, year: int = 202
     started = time.perf_counter()
     rng = random.Random(f"{seed}-postcase")
     say = progress or (lambda message: None)
-    staff, checkers, bureau = _checkers(session, now)
+    staff, checkers, bureau, bureau_agencies = _checkers(session, now)
     cases = session.execute(sa.select(Case.id, Case.agency_id, Case.case_type, Case.stage_reached, Case.closed_on,
                                       Case.lawyer_id).where(Case.closed_on.is_not(None)).order_by(Case.id)).all()
-    counts = _closing(session, rng, cases, staff, checkers, bureau, now)
+    counts = _closing(session, rng, cases, staff, checkers, bureau, bureau_agencies, now)
     say(f"closing reviews: {counts['closing_reviews']:,} ({counts['returned_now']:,} returned now)")
     counts.update(_self_evaluations(session, rng, cases, staff, now))
     say(f"self-evaluations: {counts['self_evaluations']:,}")
@@ -119,7 +128,7 @@ def build_demo_postcase(session: DbSession, *, seed: int = 2024, year: int = 202
 
 
 def _closing(session: DbSession, rng: random.Random, cases: Sequence[Any], staff: dict[int, int],
-             checkers: dict[int, int], bureau: int, now: datetime) -> dict[str, int]:
+             checkers: dict[int, int], bureau: int, bureau_agencies: set[int], now: datetime) -> dict[str, int]:
     book = load_checklists()
     review_id, check_id = _next_id(session, ClosingReview), _next_id(session, ClosingCheck)
     reviews: list[dict[str, Any]] = []
@@ -144,6 +153,8 @@ def _closing(session: DbSession, rng: random.Random, cases: Sequence[Any], staff
         codes = checklist.codes
         weights = [OFTEN_MISSING.get(c, 1) for c in codes]
         first, second = staff[case.agency_id], checkers[case.agency_id] if rng.random() < 0.8 else bureau
+        if case.agency_id not in bureau_agencies:  # another province's files: its agency's own checker
+            second = checkers[case.agency_id]
         base = datetime.combine(case.closed_on, datetime.min.time(), now.tzinfo) + timedelta(days=rng.randint(2, 20))
         fate = rng.random()
         rid = review_id

@@ -356,3 +356,35 @@ def test_jura_2_makes_the_platform_wide_token_lifetime_the_nations_and_downgrade
         assert [tuple(r) for r in rows] == [(1, 14, 120, 7)]
         upgrade(directory=MIGRATIONS)
         db.engine.dispose()
+
+
+@pytest.mark.parametrize("provinces", [1, 2])
+def test_jura_3_gives_bureau_checkers_the_installations_province_or_the_nation(fresh_database, provinces):
+    """A second-level checker without an agency gets the only province (or, with several, the nation: it loses
+    no file it saw); an agency's checker and an organiser keep theirs; the downgrade clears only the former."""
+    from flask_migrate import downgrade, upgrade
+
+    other = create_app({"TESTING": True, "SECRET_KEY": "k" * 40, "SQLALCHEMY_DATABASE_URI": fresh_database})
+    with other.app_context():
+        upgrade(directory=MIGRATIONS, revision="jura_2")
+        with db.engine.begin() as conn:
+            nation = conn.execute(sa.text("SELECT id FROM regions WHERE code = '000000'")).scalar_one()
+            for p in range(1, provinces + 1):
+                _insert_row(conn, "regions", id=900 + p, code=f"4{p}0000", name=f"省{p}", level="province",
+                            parent_id=nation)
+            _insert_row(conn, "agencies", id=900, code="A9", name="法援", region_id=901, city_id=901)
+            for uid, agency, role, place in ((1, None, "second_checker", None), (2, 900, "second_checker", None),
+                                             (3, None, "organiser", 901)):
+                _insert_row(conn, "users", id=uid, username=f"u{uid}", display_name=f"u{uid}", password_hash="x",
+                            session_token=f"t{uid}", agency_id=agency, jurisdiction_id=place)
+                _insert_row(conn, "user_roles", user_id=uid, role=role)
+        upgrade(directory=MIGRATIONS, revision="jura_3")
+        with db.engine.connect() as conn:
+            places = conn.execute(sa.text("SELECT jurisdiction_id FROM users ORDER BY id")).scalars().all()
+        assert places == [901 if provinces == 1 else nation, None, 901]
+        downgrade(directory=MIGRATIONS, revision="jura_2")
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT jurisdiction_id FROM users ORDER BY id")).scalars().all() == [
+                None, None, 901]
+        upgrade(directory=MIGRATIONS)
+        db.engine.dispose()

@@ -210,6 +210,48 @@ def test_every_organiser_route_hides_other_jurisdictions_objects(app: Any, scene
     assert problems == [], "\n".join(problems)
 
 
+def test_every_route_of_a_bureaus_closing_checker_hides_other_jurisdictions_agencies(app: Any, db: Any,
+                                                                                     scene: Any) -> None:
+    """A bureau's second-level checker (no agency) of each jurisdiction walks every route its role enters: the
+    county agency's case of P1C1 is reached by the checkers of P1C1, of its province and of its county only."""
+    from evalplat.accounts import operations as accounts
+
+    tree, made = scene
+    clients = {}
+    for name in VIEWERS:
+        checker = accounts.create_user(db.session, actor=None, username=f"bureau.{name.lower()}",
+                                       display_name=f"{name}档案二级审查", password=PASSWORD,
+                                       roles=[Role.SECOND_CHECKER], jurisdiction=tree.regions[name])
+        db.session.commit()
+        clients[name] = _client(app, checker)
+    walked, problems = 0, []
+    for rule, policy in routes(app):
+        if policy.kind != "roles" or Role.SECOND_CHECKER not in policy.roles:
+            continue
+        filled = _fill(rule, made["values"])
+        if filled is None:
+            continue
+        url, kind = filled
+        for method in methods(rule):
+            for name, client in clients.items():
+                allowed = kind is None or name in ALLOWED[kind]
+                if method != "GET" and allowed:
+                    continue
+                status = client.open(url, method=method, data={}).status_code
+                walked += 1
+                if not allowed and status != 404:
+                    problems.append(f"checker {name} {method} {url}: {status}, expected 404 ({kind} of P1C1)")
+                if allowed and status in (404, 500) and kind is not None:
+                    problems.append(f"checker {name} {method} {url}: {status}, expected to reach the {kind}")
+        if kind is None and "GET" in methods(rule):  # lists: the case number only to those who may see it
+            for name, client in clients.items():
+                body = client.get(url).get_data(as_text=True)
+                if "秘案〔2024〕第0001号" in body and name not in ALLOWED["agency"]:
+                    problems.append(f"checker {name} GET {url} names the case of P1C1's county")
+    assert walked > 10
+    assert problems == [], "\n".join(problems)
+
+
 def test_organiser_lists_do_not_name_other_jurisdictions_objects(app: Any, scene: Any) -> None:
     tree, made = scene
     pages = [rule.rule for rule in _organiser_routes(app)
