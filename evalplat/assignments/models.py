@@ -85,15 +85,15 @@ class Conflict(Model):
     reviewer: Mapped[ReviewerProfile] = relationship()
 
     def can_decide(self, user: User) -> bool:
-        """The organisers who manage the reviewer, and only for a conflict whose named case, agency, firm and
-        lawyer all lie in their jurisdiction (a city is not told of another province's case)."""
+        """The organisers who manage the reviewer, and the organiser running a campaign that draws on the
+        reviewer's pool for a conflict with that campaign's case — only for a conflict whose named case, agency,
+        firm and lawyer all lie in their jurisdiction (a city is not told of another province's case). See
+        :func:`evalplat.organisations.jurisdiction.conflicts_decidable_by`."""
         from evalplat.extensions import db
-        from evalplat.organisations.jurisdiction import conflict_targets_within
+        from evalplat.organisations.jurisdiction import conflicts_decidable_by
 
-        if not self.reviewer.can_manage(user):
-            return False
         return bool(db.session.scalar(sa.select(sa.exists().where(Conflict.id == self.id,
-                                                                  conflict_targets_within(user)))))
+                                                                  conflicts_decidable_by(user)))))
 
 
 class AssignmentRun(Model):

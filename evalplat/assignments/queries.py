@@ -18,9 +18,8 @@ from evalplat.i18n import lazy_gettext as _l
 from evalplat.labels import label, register
 from evalplat.organisations.jurisdiction import (
     campaigns_managed_by,
-    conflict_targets_within,
+    conflicts_decidable_by,
     pools_for_campaign,
-    reviewers_within,
 )
 from evalplat.organisations.models import Agency, Firm, Lawyer, Region, ReviewerProfile
 
@@ -144,8 +143,8 @@ def conflicts_page(user: User, *, campaign_id: int | None, status: str, reason: 
             .outerjoin(case_agency, case_agency.id == Case.agency_id)
             .outerjoin(target_agency, target_agency.id == Conflict.agency_id)
             .outerjoin(Firm, Firm.id == Conflict.firm_id).outerjoin(Lawyer, Lawyer.id == Conflict.lawyer_id)
-            # the conflicts of the reviewers the organiser manages, naming only what lies in its jurisdiction
-            .where(reviewers_within(user), conflict_targets_within(user)))
+            # its pools' reviewers and those its campaigns draw on, naming only what lies in its jurisdiction
+            .where(conflicts_decidable_by(user)))
     if campaign_id:  # of a campaign it runs (another's sample is not told)
         cases = (sa.select(Sample.case_id).join(Campaign, Campaign.id == Sample.campaign_id)
                  .where(Sample.campaign_id == campaign_id, campaigns_managed_by(user)))

@@ -92,8 +92,11 @@ def overview(campaign: Campaign) -> dict[str, Any]:
 
 def waiting(campaign: Campaign) -> dict[str, int]:
     """What the organiser still has to do before assigning: sampled cases whose redaction waits for approval,
-    and undecided conflicts touching the sampled cases (two queries)."""
+    and undecided conflicts touching the sampled cases of the reviewers the campaign draws on (two queries; the
+    organiser decides each of them on the conflicts page)."""
     from evalplat.assignments.models import Conflict, ConflictStatus
+    from evalplat.organisations.jurisdiction import pools_for_campaign
+    from evalplat.organisations.models import ReviewerProfile
 
     red = _redaction_state()
     pending = db.session.scalar(
@@ -101,7 +104,8 @@ def waiting(campaign: Campaign) -> dict[str, int]:
         .where(Sample.campaign_id == campaign.id, red.c.documents > red.c.approved)) or 0
     cases = sa.select(Sample.case_id).where(Sample.campaign_id == campaign.id)
     conflicts = db.session.scalar(sa.select(sa.func.count()).select_from(Conflict).where(
-        Conflict.status == ConflictStatus.OPEN, Conflict.case_id.in_(cases))) or 0
+        Conflict.status == ConflictStatus.OPEN, Conflict.case_id.in_(cases),
+        Conflict.reviewer_id.in_(sa.select(ReviewerProfile.id).where(pools_for_campaign(campaign))))) or 0
     return {"redaction_pending": pending, "open_conflicts": conflicts}
 
 

@@ -110,11 +110,7 @@ TODO_LINKS: list[tuple[str, SafeLazyString, str, dict[str, Any]]] = [
 
 def organiser_todo(user: User, *, now: datetime) -> dict[str, Any]:
     """The organiser's to-do list: per active campaign it runs, and its jurisdiction's queues."""
-    from evalplat.organisations.jurisdiction import (
-        campaigns_managed_by,
-        conflict_targets_within,
-        reviewers_within,
-    )
+    from evalplat.organisations.jurisdiction import campaigns_managed_by, conflicts_decidable_by
 
     campaigns = list(db.session.scalars(sa.select(Campaign).where(Campaign.state.in_(ACTIVE),
                                                                   campaigns_managed_by(user))
@@ -134,8 +130,7 @@ def organiser_todo(user: User, *, now: datetime) -> dict[str, Any]:
         rows.append(row)
     conflicts = db.session.scalar(sa.select(sa.func.count()).select_from(Conflict)
                                   .join(ReviewerProfile, ReviewerProfile.id == Conflict.reviewer_id)
-                                  .where(Conflict.status == ConflictStatus.OPEN, reviewers_within(user),
-                                         conflict_targets_within(user))) or 0
+                                  .where(Conflict.status == ConflictStatus.OPEN, conflicts_decidable_by(user))) or 0
     return {
         "campaigns": rows,
         "ready": [r for r in rows if r.next_state is not None and not r.blockers],

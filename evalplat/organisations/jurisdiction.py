@@ -248,6 +248,26 @@ def rubric_versions_visible_to(user: User) -> sa.ColumnElement[bool]:
     return rubric_versions_for_region(_jurisdiction(user))
 
 
+def conflicts_decidable_by(user: User) -> sa.ColumnElement[bool]:
+    """WHERE clause on ``Conflict``: the conflicts an organiser lists and decides — those of the reviewers of the
+    pools it manages (its jurisdiction's and below), and, for the cases of the campaigns it runs, those of any
+    reviewer those campaigns draw on (the pools of its jurisdiction and of its ancestors: a city decides a
+    province expert's conflict with its own campaign's case, without any right over the expert's profile). Either
+    way only a conflict whose every named party lies in its jurisdiction (:func:`conflict_targets_within`)."""
+    from evalplat.assignments.models import Conflict
+    from evalplat.campaigns.models import Campaign, Sample
+
+    jurisdiction = _jurisdiction(user)
+    if jurisdiction is None:
+        return sa.false()
+    own_pools = Conflict.reviewer_id.in_(sa.select(ReviewerProfile.id).where(reviewers_within(user)))
+    drawn_on = Conflict.reviewer_id.in_(sa.select(ReviewerProfile.id).where(
+        ReviewerProfile.jurisdiction_id.in_(sorted(ancestor_region_ids(jurisdiction)))))
+    own_cases = Conflict.case_id.in_(sa.select(Sample.case_id).where(
+        Sample.campaign_id.in_(sa.select(Campaign.id).where(campaigns_managed_by(user)))))
+    return sa.and_(conflict_targets_within(user), sa.or_(own_pools, sa.and_(drawn_on, own_cases)))
+
+
 def users_within(user: User) -> sa.ColumnElement[bool]:
     """WHERE clause on ``User``: the accounts an organiser administers — organisers and ministry accounts of
     its subtree, staff of its agencies, reviewers of its pools. Nobody else's."""
