@@ -31,6 +31,11 @@ def upgrade():
         batch_op.add_column(sa.Column('jurisdiction_id', sa.Integer(), nullable=True))
     nation_id = conn.scalar(sa.select(regions.c.id).where(regions.c.code == NATION_CODE))  # made by juris_1
     conn.execute(sa.update(policy).values(jurisdiction_id=nation_id))
+    if conn.dialect.name == 'postgresql':
+        # the one row was written with id 1 and left the sequence behind: the next jurisdiction's row needs 2
+        conn.execute(sa.text("SELECT setval(pg_get_serial_sequence('api_token_policy', 'id'), "
+                             "coalesce((SELECT max(id) FROM api_token_policy), 1), "
+                             "(SELECT count(*) > 0 FROM api_token_policy))"))
     with op.batch_alter_table('api_token_policy', schema=None) as batch_op:
         batch_op.alter_column('jurisdiction_id', existing_type=sa.Integer(), nullable=False)
         batch_op.drop_constraint(batch_op.f('ck_api_token_policy_single_row'), type_='check')
