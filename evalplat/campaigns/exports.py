@@ -76,12 +76,63 @@ def _report(campaign: Campaign) -> tuple[list[Any], list[list[Any]]]:
     return head, out
 
 
+def _risk_signals(campaign: Campaign) -> tuple[list[Any], list[list[Any]]]:
+    """The risk signals frozen with the population (risk plans), one row per case with signals, in the order of
+    their digest (case id as text): the case id and count that :func:`evalplat.sampling.risk.signals_digest`
+    hashes, so that a bureau can recompute the digest shown beside the export, and each case's inclusion
+    probability — the drawn cases' as recorded on their samples, the others' from a re-run of the draw (left
+    empty if the cases changed since the freeze and the re-run no longer matches the frozen population)."""
+    from evalplat.campaigns import operations
+
+    signals = operations.frozen_signals(campaign) or {}
+    wanted = sorted((case_id for case_id, n in signals.items() if n > 0))
+    drawn = dict(db.session.execute(sa.select(Sample.case_id, Sample.inclusion_probability)
+                                    .where(Sample.campaign_id == campaign.id, Sample.is_training.is_(False))).all())
+    targets: dict[str, float] | None = None
+    if wanted and campaign.seed and campaign.population_digest:
+        result = operations.run_draw(db.session, campaign)
+        if result.population_digest == campaign.population_digest:
+            targets = dict(result.eligible_probabilities)
+    facts: dict[int, tuple[str, str]] = {}
+    ids = [int(c) for c in wanted]
+    for start in range(0, len(ids), 20_000):
+        facts.update((cid, (number_, agency)) for cid, number_, agency in db.session.execute(
+            sa.select(Case.id, Case.case_number, Agency.name).join(Agency, Agency.id == Case.agency_id)
+            .where(Case.id.in_(ids[start:start + 20_000]))))
+    head = [_l("Case id"), _l("Risk signals"), _l("Inclusion probability"), _l("Drawn in the sample"), _l("Case number"),
+            _l("Agency")]
+    rows = []
+    for case_id in wanted:
+        cid = int(case_id)
+        if cid in drawn:
+            p: Any = drawn[cid] if drawn[cid] is not None else ""
+        elif targets is not None:
+            p = targets.get(case_id, 0.0)
+        else:
+            p = ""
+        case_number, agency = facts.get(cid, ("", ""))
+        rows.append([case_id, signals[case_id], round(p, 9) if p != "" else "", str(_l("yes") if cid in drawn else _l("no")),
+                     case_number, agency])
+    return head, rows
+
+
 TABLES: dict[str, tuple[Any, Callable[[Campaign], tuple[list[Any], list[list[Any]]]]]] = {
     "samples": (_l("Sampled cases"), _samples),
     "assignments": (_l("Assignments"), _assignments),
     "results": (_l("Results"), _results),
     "sampling-report": (_l("Sampling report"), _report),
+    "risk-signals": (_l("Risk signals"), _risk_signals),
 }
+
+
+def available(campaign: Campaign, table: str) -> bool:
+    """Whether the campaign has the table: the frozen risk signals only for a risk plan whose population is
+    frozen."""
+    if table == "risk-signals":
+        from evalplat.campaigns.operations import frozen_signals
+
+        return campaign.population_frozen_at is not None and frozen_signals(campaign) is not None
+    return True
 
 
 def export(campaign: Campaign, table: str, fmt: str) -> tuple[bytes, str, str]:

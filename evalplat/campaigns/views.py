@@ -317,7 +317,7 @@ def samples(campaign_id: int) -> Any:
 @roles(Role.ORGANISER)
 def export(campaign_id: int, what: str, fmt: str) -> Any:
     campaign = _campaign(campaign_id)
-    if what not in exports.TABLES or fmt not in exports.FORMATS:
+    if what not in exports.TABLES or fmt not in exports.FORMATS or not exports.available(campaign, what):
         abort(404)
     content, mimetype, name = exports.export(campaign, what, fmt)
     return Response(content, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -90,6 +90,9 @@ class SampleResult:
         Case id → inclusion probability of each drawn case (empty for ``designated`` plans).
     signals_digest : str or None
         For ``risk`` plans: :func:`evalplat.sampling.risk.signals_digest` of the signals used.
+    eligible_probabilities : dict of str to float
+        For ``risk`` plans: case id → target inclusion probability of every eligible case, drawn or not (a case
+        missing from it could not be drawn); empty for other plans.
     """
 
     selected: tuple[PopulationRecord, ...]
@@ -101,6 +104,7 @@ class SampleResult:
     algorithm: str = ALGORITHM
     probabilities: Mapping[str, float] = field(default_factory=dict)
     signals_digest: str | None = None
+    eligible_probabilities: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def case_ids(self) -> list[str]:
@@ -236,6 +240,7 @@ def _draw(records: Iterable[PopulationRecord], plan: SamplingPlan, seed: str | i
 
     selected_ids: set[str] = set()
     probabilities: dict[str, float] = {}
+    eligible_probabilities: dict[str, float] = {}
     strata: list[StratumReport] = []
     for stratum in sorted(groups):
         members = groups[stratum]
@@ -251,11 +256,15 @@ def _draw(records: Iterable[PopulationRecord], plan: SamplingPlan, seed: str | i
             if count == len(eligible):
                 chosen = list(eligible)
                 probabilities.update(dict.fromkeys((r.case_id for r in chosen), 1.0))
+                if plan.mode == "risk":
+                    eligible_probabilities.update(dict.fromkeys((r.case_id for r in chosen), 1.0))
             elif plan.mode == "risk":
                 assert plan.boost is not None
                 picked = risk.select(eligible, signals, n=count, seed=seed_value, boost=plan.boost)
                 chosen = [r for r, _p in picked]
                 probabilities.update((r.case_id, p) for r, p in picked)
+                targets = risk.target_probabilities(eligible, signals, n=count, boost=plan.boost)
+                eligible_probabilities.update(zip((r.case_id for r in eligible), targets.tolist(), strict=True))
             else:
                 chosen = sorted(eligible, key=lambda r: rank_hash(seed_value, r))[:count]
                 probabilities.update(dict.fromkeys((r.case_id for r in chosen), count / len(eligible)))
@@ -264,5 +273,6 @@ def _draw(records: Iterable[PopulationRecord], plan: SamplingPlan, seed: str | i
     selected = tuple(r for r in ordered if r.case_id in selected_ids)
     return SampleResult(selected=selected, strata=tuple(strata), population_digest=digest,
                         population_size=len(ordered), seed=seed_value, plan=plan, probabilities=probabilities,
-                        signals_digest=risk.signals_digest(signals) if plan.mode == "risk" else None)
+                        signals_digest=risk.signals_digest(signals) if plan.mode == "risk" else None,
+                        eligible_probabilities=eligible_probabilities)
 

@@ -51,6 +51,14 @@ def uniform(seed: str, record: PopulationRecord) -> float:
     return (int.from_bytes(digest[:8], "big") + 0.5) / 2.0**64
 
 
+def target_probabilities(members: Sequence[PopulationRecord], signals: Mapping[str, int], *, n: int,
+                         boost: float) -> np.ndarray:
+    """Each member's inclusion probability when ``n`` of them are drawn (:func:`inclusion_probabilities` of
+    ``1 + boost × signals``), in the order given."""
+    risk = np.array([max(0, int(signals.get(r.case_id, 0))) for r in members], dtype=float)
+    return inclusion_probabilities(1.0 + boost * risk, min(n, len(members)))
+
+
 def select(members: Sequence[PopulationRecord], signals: Mapping[str, int], *, n: int, seed: str,
            boost: float) -> list[tuple[PopulationRecord, float]]:
     """Draw ``n`` of ``members`` with probabilities proportional to ``1 + boost × signals``.
@@ -62,9 +70,8 @@ def select(members: Sequence[PopulationRecord], signals: Mapping[str, int], *, n
     """
     if not members or n <= 0:
         return []
-    risk = np.array([max(0, int(signals.get(r.case_id, 0))) for r in members], dtype=float)
     count = min(n, len(members))
-    p = inclusion_probabilities(1.0 + boost * risk, count)
+    p = target_probabilities(members, signals, n=count, boost=boost)
     u = np.array([uniform(seed, r) for r in members])
     with np.errstate(divide="ignore"):
         q = np.where(p >= 1.0, -np.inf, (u / (1 - u)) / (p / (1 - p)))

@@ -209,3 +209,43 @@ def test_the_report_says_the_sample_was_risk_weighted(db: Any, province: Any, fl
 def test_other_plans_get_no_weighted_section(db: Any, sampled_campaign: Any) -> None:
     assert weighted_figures(db.session, sampled_campaign) is None
     assert weighted_section(db.session, sampled_campaign, lang="en") is None
+
+
+def test_the_frozen_signals_export_recomputes_the_published_digest(
+        client: Any, login: Any, db: Any, province: Any, flagged: dict[str, int], now: Any) -> None:
+    import hashlib
+
+    from openpyxl import load_workbook
+
+    campaign = _risk_campaign(db, province, now)
+    digest = campaign.plan.params["risk"]["signals_digest"]
+    login(client, province.organiser)
+    show = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert digest in show
+    assert "risk-signals.csv" in show
+    exported = client.get(f"/campaigns/{campaign.id}/export/risk-signals.csv").get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(exported.lstrip("\ufeff"))))
+    head, body = rows[0], rows[1:]
+    ids, counts = head.index("Case id"), head.index("Risk signals")
+    text = "".join(f"{r[ids]}\t{r[counts]}\n" for r in body)
+    assert hashlib.sha256(text.encode()).hexdigest() == digest
+    assert {r[ids]: int(r[counts]) for r in body} == flagged
+    # each case's probability: the drawn ones' as recorded, the others' from the same stratum's targets
+    expected = draw(_independent_population(db), SamplingPlan.from_dict(PLAN), "lottery-7", signals=flagged)
+    drawn = {str(s.case_id): s.inclusion_probability
+             for s in db.session.scalars(sa.select(Sample).where(Sample.campaign_id == campaign.id))}
+    prob = head.index("Inclusion probability")
+    for r in body:
+        assert float(r[prob]) == pytest.approx(drawn.get(r[ids], expected.eligible_probabilities[r[ids]]), abs=1e-9)
+        assert r[head.index("Drawn in the sample")] == ("yes" if r[ids] in drawn else "no")
+    # a flagged case of a flagged agency: 6/11 whether drawn or not (see the freeze test)
+    assert {round(float(r[prob]), 6) for r in body} == {round(6 / 11, 6)}
+    book = load_workbook(io.BytesIO(client.get(f"/campaigns/{campaign.id}/export/risk-signals.xlsx").data))
+    sheet = [[str(c) for c in row] for row in book.active.iter_rows(values_only=True)]
+    assert hashlib.sha256("".join(f"{r[0]}\t{r[1]}\n" for r in sheet[1:]).encode()).hexdigest() == digest
+
+
+def test_only_a_risk_plan_has_a_signals_export(client: Any, login: Any, province: Any, sampled_campaign: Any) -> None:
+    login(client, province.organiser)
+    assert client.get(f"/campaigns/{sampled_campaign.id}/export/samples.csv").status_code == 200
+    assert client.get(f"/campaigns/{sampled_campaign.id}/export/risk-signals.csv").status_code == 404
