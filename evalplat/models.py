@@ -18,6 +18,7 @@ from evalplat.followups.models import (
 from evalplat.jobs.models import JobRecord
 from evalplat.notifications.models import EmailChoice, Notification
 from evalplat.organisations.models import Agency, Firm, Lawyer, Region, ReviewerProfile
+from evalplat.rankings.models import RankingWeights
 from evalplat.results.models import Result
 from evalplat.reviews.models import Review, ReviewItem, RubricVersion
 from evalplat.selfeval.models import SelfEvaluation
@@ -26,6 +27,6 @@ __all__ = [
     "Agency", "ApiToken", "ApiTokenPolicy", "Appeal", "AppealAttachment", "Assignment", "AssignmentRun", "AuditEvent", "Campaign",
     "CampaignRubric", "Case", "CaseParty", "ClosingCheck", "ClosingMark", "ClosingReview", "Conflict", "Document", "EvidenceChange", "Firm", "FollowupAttempt", "FollowupComplaint",
     "FollowupPlan", "FollowupTarget", "FollowupVisit", "JobRecord", "Lawyer", "LoginAttempt",
-    "Redaction", "Region", "Result", "Review", "ReviewItem", "ReviewerProfile", "Role", "RubricVersion", "Sample",
+    "RankingWeights", "Redaction", "Region", "Result", "Review", "ReviewItem", "ReviewerProfile", "Role", "RubricVersion", "Sample",
     "SamplingPlan", "SelfEvaluation", "User", "UserRole", "Notification", "EmailChoice",
 ]

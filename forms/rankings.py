@@ -43,3 +43,17 @@ class RankingRulesForm(FlaskForm):
                 "level": num(self.level), "window_years": self.window_years.data,
                 "year_decay": num(self.year_decay),
                 "priority": {k: num(getattr(self, k)) for k in ("pivot", "slope", "floor", "cap", "pool_bonus")}}
+
+
+class RankingWeightsForm(FlaskForm):
+    """One weight per source (0-1, summing to 1; empty is 0). The range, the sum and the peer review's weight
+    are checked by :func:`evalplat.rankings.weights.parse_weights`, whose errors name the source."""
+
+    peer_review = FiniteDecimalField(_l("Peer review"), validators=[Optional()])
+    self_evaluation = FiniteDecimalField(_l("Self-evaluation (the agency's own view)"), validators=[Optional()])
+    followup = FiniteDecimalField(_l("Follow-up visits: satisfied, no breach"), validators=[Optional()])
+    closing = FiniteDecimalField(_l("Closing review: checks passed"), validators=[Optional()])
+
+    def to_values(self) -> dict[str, Any]:
+        return {name: (0.0 if getattr(self, name).data is None else str(getattr(self, name).data))
+                for name in ("peer_review", "self_evaluation", "followup", "closing")}

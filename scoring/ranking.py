@@ -25,6 +25,7 @@ __all__ = [
     "BELOW",
     "LEVEL",
     "BetweenVariance",
+    "CombinedEvidence",
     "Eligibility",
     "ExpertPoolRule",
     "JamesSteinResult",
@@ -33,6 +34,7 @@ __all__ = [
     "ShrinkageResult",
     "WilsonResult",
     "between_variance",
+    "combine_sources",
     "empirical_bayes",
     "expert_pool_eligibility",
     "james_stein",
@@ -368,6 +370,150 @@ def posterior_shrinkage(estimates: ArrayLike, variances: ArrayLike, *, method: s
     tau_hi = float(np.interp(1.0 - alpha, cdf, tau))
     return PosteriorShrinkage(est, se, low, high, p @ (1.0 - shrink), float(p @ mu), fit, float(p @ tau**2),
                               tau_lo**2, tau_hi**2, tau, p, cl)
+
+
+@dataclass(frozen=True, eq=False)
+class CombinedEvidence:
+    """Evidence of several sources combined on the reference source's scale (:func:`combine_sources`).
+
+    Attributes
+    ----------
+    estimate, variance : ndarray, shape (k,)
+        Combined evidence of each group and its sampling variance, on the reference scale.
+    weight : ndarray, shape (k, s)
+        Weight each source carries in each group's combination (the given weights over the sources the group
+        has data for, rescaled to sum to 1); 0 where the source has no data, no weight or cannot be scaled.
+    scaled : ndarray, shape (k, s)
+        Each source's evidence on the reference scale (nan where the group has none).
+    contribution : ndarray, shape (k, s)
+        ``weight * scaled`` (0 where the weight is 0): the rows sum to ``estimate``.
+    centre, spread : ndarray, shape (s,)
+        Posterior mean of each source's grand mean and of its between-group standard deviation τ over the groups
+        that have it (nan for a source that was not scaled; the reference's over every group).
+    usable : ndarray of bool, shape (s,)
+        Whether the source could be put on the reference scale: it has data for at least two groups, positive
+        sampling variances and a positive spread. The reference is always usable when it has two groups.
+    """
+
+    estimate: FloatArray
+    variance: FloatArray
+    weight: FloatArray
+    scaled: FloatArray
+    contribution: FloatArray
+    centre: FloatArray
+    spread: FloatArray
+    usable: NDArray[np.bool_]
+
+
+def _source_scale(y: FloatArray, v: FloatArray) -> tuple[float, float]:
+    """Posterior mean of μ and of τ for one source (nan, nan when it cannot be placed on a scale)."""
+    ok = np.isfinite(y) & np.isfinite(v)
+    if ok.sum() < 2 or bool((v[ok] <= 0).any()):
+        return float("nan"), float("nan")
+    post = posterior_shrinkage(y[ok], v[ok])
+    tau = float(post.tau_grid @ post.tau_weight)
+    return (post.grand_mean, tau) if tau > 0 else (float("nan"), float("nan"))
+
+
+def combine_sources(estimates: ArrayLike, variances: ArrayLike, weights: ArrayLike, *,
+                    reference: int = 0) -> CombinedEvidence:
+    r"""Combine per-group evidence of several sources into one figure on the reference source's scale.
+
+    Each source *s* gives group *i* an estimate :math:`y_{is}` with sampling variance :math:`v_{is}` (nan when the
+    group has no data from it). A source is placed on the reference's scale by the linear map that gives its
+    groups' true values the reference's mean and between-group standard deviation,
+    :math:`y'_{is} = \mu_r + (\tau_r / \tau_s)(y_{is} - \mu_s)`, :math:`v'_{is} = (\tau_r/\tau_s)^2 v_{is}`,
+    where :math:`\mu_s` and :math:`\tau_s` are posterior means of the random-effects model of that source alone
+    (:func:`posterior_shrinkage`, τ integrated over its posterior, so a boundary REML estimate τ̂ = 0 does not
+    put a source off the scale). Group *i* then gets :math:`c_i = \sum_s \tilde w_{is} y'_{is}` with
+    :math:`\tilde w_{is} = w_s / \sum_{t \in A_i} w_t` over the sources :math:`A_i` it has data from, and, the
+    sources' sampling errors being independent (different people judged different things),
+    :math:`\mathrm{Var}(c_i) = \sum_s \tilde w_{is}^2 v'_{is}`. The pair :math:`(c_i, \mathrm{Var}(c_i))` is
+    evidence like any other: shrink it with :func:`posterior_shrinkage` and its interval covers the weighted
+    composite of the sources' true values (the scale factors are taken as known, which narrows the interval
+    slightly when a source has few groups). A source without data for a group contributes nothing to it; a
+    source that cannot be scaled (fewer than two groups, no spread) contributes to none. With weight only on the
+    reference the result equals the reference's evidence exactly.
+
+    This is the standardised (z-score) composite of multi-source performance indices (OECD/JRC *Handbook on
+    Constructing Composite Indicators*, 2008, §5 "standardisation" and §6 "linear aggregation"), with each
+    source standardised by its true between-group spread rather than its observed one, so that a noisy source
+    is not inflated (Spiegelhalter et al. 2012, "Statistical methods for healthcare regulation", JRSS A
+    175:1-47, §4).
+
+    Parameters
+    ----------
+    estimates, variances : array_like of float, shape (k, s)
+        Per group and source; nan where a group has no data from a source. The reference column must be
+        finite for every group.
+    weights : array_like of float, shape (s,)
+        Non-negative, the reference's positive.
+    reference : int, optional
+        Column of the source whose scale the result is on.
+
+    Returns
+    -------
+    CombinedEvidence
+
+    Examples
+    --------
+    Weight only on the reference reproduces it; with half the weight on a second source, a group without data
+    from it keeps its own evidence and the reference's weight alone:
+
+    >>> import numpy as np
+    >>> from scoring.ranking import combine_sources
+    >>> y = np.array([[80.0, 0.9], [84.0, 1.0], [76.0, np.nan]])
+    >>> v = np.array([[4.0, 0.01], [4.0, 0.01], [4.0, np.nan]])
+    >>> combine_sources(y, v, [1.0, 0.0]).estimate.tolist()
+    [80.0, 84.0, 76.0]
+    >>> out = combine_sources(y, v, [0.5, 0.5])
+    >>> out.weight.tolist()[2], bool(out.estimate[2] == 76.0)
+    ([1.0, 0.0], True)
+    """
+    y = np.array(estimates, dtype=np.float64, ndmin=2)
+    v = np.array(variances, dtype=np.float64, ndmin=2)
+    w = finite_1d(weights, "weights")
+    if y.ndim != 2 or y.shape != v.shape or y.shape[1] != w.size:
+        raise ValueError(f"estimates and variances must be (groups, sources) with one weight per source, got "
+                         f"{y.shape}, {v.shape} and {w.size} weights")
+    k, s = y.shape
+    if not 0 <= reference < s:
+        raise ValueError(f"reference must be a source column, got {reference}")
+    if (w < 0).any() or w[reference] <= 0:
+        raise ValueError("weights must be non-negative, the reference's positive")
+    if not (np.isfinite(y[:, reference]).all() and np.isfinite(v[:, reference]).all()):
+        raise ValueError("the reference source must have data for every group")
+    centre = np.full(s, np.nan)
+    spread = np.full(s, np.nan)
+    scaled = np.full((k, s), np.nan)
+    scaled_var = np.full((k, s), np.nan)
+    scaled[:, reference], scaled_var[:, reference] = y[:, reference], v[:, reference]
+    usable = np.zeros(s, dtype=bool)
+    usable[reference] = True
+    others = [j for j in range(s) if j != reference and w[j] > 0]
+    ref_centre = np.full(s, np.nan)
+    ref_spread = np.full(s, np.nan)
+    if others and k >= 2:
+        centre[reference], spread[reference] = _source_scale(y[:, reference], v[:, reference])
+        for j in others:
+            centre[j], spread[j] = _source_scale(y[:, j], v[:, j])
+            # the reference's mean and spread over the same groups, so that both sides describe one set of groups
+            shared = np.isfinite(y[:, j]) & np.isfinite(v[:, j])
+            ref_centre[j], ref_spread[j] = _source_scale(np.where(shared, y[:, reference], np.nan),
+                                                         np.where(shared, v[:, reference], np.nan))
+            if not (np.isfinite(spread[j]) and np.isfinite(ref_spread[j])):
+                continue
+            usable[j] = True
+            factor = ref_spread[j] / spread[j]
+            scaled[:, j] = ref_centre[j] + factor * (y[:, j] - centre[j])
+            scaled_var[:, j] = factor**2 * v[:, j]
+    has = usable[None, :] & np.isfinite(scaled) & (w[None, :] > 0)
+    raw = np.where(has, w[None, :], 0.0)
+    weight = raw / raw.sum(axis=1, keepdims=True)
+    contribution = np.where(has, weight * np.where(has, scaled, 0.0), 0.0)
+    estimate = contribution.sum(axis=1)
+    variance = np.where(has, weight**2 * np.where(has, scaled_var, 0.0), 0.0).sum(axis=1)
+    return CombinedEvidence(estimate, variance, weight, scaled, contribution, centre, spread, usable)
 
 
 #: tier codes of :func:`tiers`

@@ -41,6 +41,11 @@ def _page(item_ref: str) -> dict[str, Any]:
         "properties": {
             "scope": {"$ref": "#/components/schemas/Scope"},
             "level": {**_NUM, "description": "Confidence level of the intervals."},
+            "weights": {"type": "object", "description": (
+                "The source weights used: the jurisdiction, the version (0 = the peer review alone) and the "
+                "weight of each source (peer_review, self_evaluation, followup, closing). Each item carries "
+                "per source the columns <source>.n, .value, .weight, .contribution and .status, and the "
+                "combined evidence that was shrunk.")},
             "total": _INT, "offset": _INT, "limit": _INT,
             "items": {"type": "array", "items": {"$ref": item_ref}},
         },

@@ -31,6 +31,7 @@ from evalplat.extensions import db
 from evalplat.organisations.jurisdiction import campaigns_visible_to, is_national_organiser, users_within
 from evalplat.params import int_arg, parse_int
 from evalplat.rankings import exports, queries
+from evalplat.rankings.weights import current_weights
 from evalplat.security import api_scope, load_or_404, public, roles
 from forms.api_tokens import ApiTokenForm, TokenLifetimeForm
 
@@ -67,11 +68,13 @@ def _scope(scope: str) -> list[Campaign]:
     return found
 
 
-def _page(campaigns: list[Campaign], level: float, items: list[dict[str, Any]]) -> Any:
+def _page(campaigns: list[Campaign], rset: queries.RankingSet, items: list[dict[str, Any]]) -> Any:
+    """One page of records, with the scope, the interval level and the source-weights version used."""
     offset = int_arg("offset", 0, high=10**9)
     limit = int_arg("limit", 1000, low=1, high=MAX_LIMIT)
     return jsonify(scope={"campaign_ids": [c.id for c in campaigns], "years": sorted({c.year for c in campaigns})},
-                   level=level, total=len(items), offset=offset, limit=limit, items=items[offset:offset + limit])
+                   level=rset.rules.level, weights=(rset.weights or current_weights(db.session, None)).as_dict(),
+                   total=len(items), offset=offset, limit=limit, items=items[offset:offset + limit])
 
 
 @bp.get("/api/v1/openapi.json")
@@ -99,7 +102,7 @@ def rankings(scope: str, entity: str) -> Any:
     rset = queries.rankings_for(db.session, found)
     ranking = getattr(rset, entity)
     rows = ranking.by_share() if order == "share" else ranking.rows
-    return _page(found, rset.rules.level, [exports.rank_record(r, entity) for r in rows])
+    return _page(found, rset, [exports.rank_record(r, entity) for r in rows])
 
 
 @bp.get("/api/v1/campaigns/<scope>/expert-pool")
@@ -111,7 +114,7 @@ def expert_pool(scope: str) -> Any:
     found = _scope(scope)
     rset = queries.rankings_for(db.session, found)
     entries = [e for e in rset.pool if e.eligible or only in ("false", "0")]
-    return _page(found, rset.rules.level, [exports.pool_record(e) for e in entries])
+    return _page(found, rset, [exports.pool_record(e) for e in entries])
 
 
 @bp.get("/api/v1/campaigns/<scope>/priorities")
@@ -119,7 +122,7 @@ def expert_pool(scope: str) -> Any:
 def priorities(scope: str) -> Any:
     found = _scope(scope)
     rset = queries.rankings_for(db.session, found)
-    return _page(found, rset.rules.level, [exports.priority_record(p) for p in rset.priorities])
+    return _page(found, rset, [exports.priority_record(p) for p in rset.priorities])
 
 
 # --- organiser pages -----------------------------------------------------------------------------------

@@ -19,6 +19,46 @@ from evalplat.rankings.rules import RankingRules
 from scoring import ranking
 
 RANK_DRAWS = 1000
+#: the source every ranking rests on; its scale is the common scale (see :func:`scoring.ranking.combine_sources`)
+PEER = "peer_review"
+
+
+@dataclass(frozen=True, eq=False)
+class SourceData:
+    """One post-case source's evidence per entity: ``estimate`` (in the source's own units: a mean score or a
+    share), its sampling ``variance``, the observations ``n`` behind it and ``detail`` counts (e.g. breaches)."""
+
+    name: str
+    keys: np.ndarray
+    estimate: np.ndarray
+    variance: np.ndarray
+    n: np.ndarray
+    detail: Mapping[Any, Mapping[str, int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SourceShare:
+    """What one source gave one entity's ranking figure.
+
+    ``status``: ``reference`` (the peer review, always), ``used``, ``no_weight`` (weight 0), ``no_data`` (the
+    entity has no observation from it: it contributes nothing) or ``not_scaled`` (too few entities or no
+    spread to put the source on the common scale: it contributes to nobody). ``weight`` is the effective
+    weight (the set weights over the sources the entity has data from); ``contribution`` the points it adds
+    to the combined evidence (they sum to it); ``value`` the source's own figure (mean score or share).
+    """
+
+    name: str
+    n: int
+    value: float | None
+    weight: float
+    contribution: float
+    status: str
+    detail: Mapping[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"source": self.name, "n": self.n, "value": None if self.value is None else round(self.value, 6),
+                "weight": round(self.weight, 6), "contribution": round(self.contribution, 4),
+                "status": self.status, **dict(self.detail)}
 
 
 @dataclass(frozen=True)
@@ -48,6 +88,10 @@ class RankRow:
     extra: Mapping[str, Any] = field(default_factory=dict)
     tier: int = ranking.LEVEL
     years: tuple[int, ...] = ()
+    #: what each source gave the figure (empty when no post-case source was loaded)
+    sources: tuple[SourceShare, ...] = ()
+    #: the evidence that was shrunk: the peer review's, or the weighted combination of the sources
+    evidence: float = float("nan")
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -56,7 +100,7 @@ class RankRow:
             "rank": self.rank, "rank_low": self.rank_low, "rank_high": self.rank_high, "good": self.good,
             "share": round(self.share, 6), "share_low": round(self.share_low, 6),
             "share_high": round(self.share_high, 6), "vetoes": self.vetoes, "tier": self.tier,
-            "years": list(self.years), **dict(self.extra),
+            "years": list(self.years), "sources": [share.as_dict() for share in self.sources], **dict(self.extra),
         }
 
 
@@ -157,7 +201,8 @@ def rank_groups(keys: ArrayLike, totals: ArrayLike, good: ArrayLike, vetoed: Arr
                 labels: Mapping[Any, str] | None = None, level: float = 0.95,
                 extra: Mapping[Any, Mapping[str, Any]] | None = None, n_draws: int = RANK_DRAWS,
                 rank_by: str = "estimate", scores: ArrayLike | None = None, weights: ArrayLike | None = None,
-                years: ArrayLike | None = None) -> Ranking:
+                years: ArrayLike | None = None, sources: Sequence[SourceData] = (),
+                source_weights: Mapping[str, float] | None = None) -> Ranking:
     """Rank groups by their posterior mean score (τ² integrated out), with tiers and Wilson intervals for 优良率.
 
     Each group's evidence is the weighted mean of its scores with sampling variance
@@ -193,6 +238,14 @@ def rank_groups(keys: ArrayLike, totals: ArrayLike, good: ArrayLike, vetoed: Arr
         Weight of each case (e.g. older years down-weighted); default 1.
     years : array_like of int, optional
         Campaign year of each case, reported per group.
+    sources : sequence of SourceData, optional
+        Post-case evidence per group (self-evaluation, follow-ups, closing review). Each row reports what every
+        source gave it (:class:`SourceShare`); groups without a peer-reviewed case are not ranked.
+    source_weights : mapping, optional
+        Weight per source name (``peer_review`` and the ``sources``'); when a post-case source has a positive
+        weight the peer evidence is replaced by the weighted combination of
+        :func:`scoring.ranking.combine_sources` (on the peer-review scale, interval kept) before shrinking.
+        Default: the peer review alone, exactly as without sources.
 
     Returns
     -------
@@ -219,6 +272,7 @@ def rank_groups(keys: ArrayLike, totals: ArrayLike, good: ArrayLike, vetoed: Arr
     sw = np.bincount(codes, weights=w)
     evidence = np.bincount(codes, weights=w * s) / sw
     var_i = sigma2 * np.bincount(codes, weights=w * w) / sw**2
+    evidence, var_i, shares = _with_sources(uniq, n, evidence, var_i, sources, source_weights or {PEER: 1.0})
     tau2 = tau2_low = tau2_high = float("nan")
     if uniq.size >= 2:
         post = ranking.posterior_shrinkage(evidence, var_i, confidence_level=level)
@@ -251,11 +305,63 @@ def rank_groups(keys: ArrayLike, totals: ArrayLike, good: ArrayLike, vetoed: Arr
             rank=int(order_rank[i]), rank_low=int(ranks.low[i]), rank_high=int(ranks.high[i]),
             good=int(n_good[i]), share=float(wilson.proportion[i]), share_low=float(wilson.low[i]),
             share_high=float(wilson.high[i]), vetoes=int(n_veto[i]), extra=dict(extra.get(key, {})),
-            tier=int(tier[i]), years=group_years.get(i, ()),
+            tier=int(tier[i]), years=group_years.get(i, ()), sources=shares[i] if shares else (),
+            evidence=float(evidence[i]),
         ))
     value = dict(zip(uniq.tolist(), key_values.tolist(), strict=True))
     rows.sort(key=lambda r: (r.rank, -value[r.key], -r.n, str(r.key)))
     return Ranking(tuple(rows), mu, tau2, sigma2, level, tau2_low, tau2_high)
+
+
+def _with_sources(uniq: np.ndarray, n: np.ndarray, evidence: np.ndarray, var_i: np.ndarray,
+                  sources: Sequence[SourceData], weights: Mapping[str, float],
+                  ) -> tuple[np.ndarray, np.ndarray, list[tuple[SourceShare, ...]]]:
+    """The evidence to shrink (the peer review's, or the weighted combination) and each group's source shares."""
+    if not sources:
+        return evidence, var_i, []
+    names = [PEER, *(sd.name for sd in sources)]
+    k, s = uniq.size, len(names)
+    y = np.full((k, s), np.nan)
+    v = np.full((k, s), np.nan)
+    counts = np.zeros((k, s), dtype=np.int64)
+    own = np.full((k, s), np.nan)
+    y[:, 0], v[:, 0], counts[:, 0], own[:, 0] = evidence, var_i, n.astype(np.int64), evidence
+    index = {key: i for i, key in enumerate(uniq.tolist())}
+    details: list[dict[int, Mapping[str, int]]] = [{} for _ in names]
+    for j, sd in enumerate(sources, start=1):
+        for key, est, var, count in zip(sd.keys.tolist(), sd.estimate.tolist(), sd.variance.tolist(),
+                                        sd.n.tolist(), strict=True):
+            i = index.get(key)
+            if i is None or count <= 0:
+                continue
+            y[i, j], v[i, j], counts[i, j], own[i, j] = est, var, count, est
+            if key in sd.detail:
+                details[j][i] = sd.detail[key]
+    w = np.array([float(weights.get(name, 0.0)) for name in names])
+    combined = ranking.combine_sources(y, v, w) if (w[1:] > 0).any() else None
+    shares: list[tuple[SourceShare, ...]] = []
+    for i in range(k):
+        row = []
+        for j, name in enumerate(names):
+            if j == 0:
+                status = "reference"
+            elif w[j] <= 0:
+                status = "no_weight"
+            elif counts[i, j] == 0:
+                status = "no_data"
+            elif combined is not None and not combined.usable[j]:
+                status = "not_scaled"
+            else:
+                status = "used"
+            weight = float(combined.weight[i, j]) if combined is not None else float(j == 0)
+            contribution = float(combined.contribution[i, j]) if combined is not None else (
+                float(evidence[i]) if j == 0 else 0.0)
+            row.append(SourceShare(name, int(counts[i, j]), None if counts[i, j] == 0 else float(own[i, j]),
+                                   weight, contribution, status, details[j].get(i, {})))
+        shares.append(tuple(row))
+    if combined is None:
+        return evidence, var_i, shares
+    return combined.estimate, combined.variance, shares
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,8 @@ from evalplat.rankings.engine import (
     rank_groups,
 )
 from evalplat.rankings.rules import RankingRules, parse_rules
+from evalplat.rankings.sources import post_case_sources
+from evalplat.rankings.weights import WeightsVersion, current_weights
 from evalplat.results.models import Result
 from evalplat.reviews.models import Grade
 
@@ -128,27 +130,42 @@ class RankingSet:
     priorities: tuple[Priority, ...]
     record: bool = False
     years: tuple[int, ...] = ()
+    #: the source weights used (the lead campaign's jurisdiction's version in force)
+    weights: WeightsVersion | None = None
 
 
 def rankings_from_figures(session: DbSession, figures: CaseFigures, rules: RankingRules,
                           campaigns: Sequence[Campaign], *, record: bool = False,
-                          as_of: int | None = None) -> RankingSet:
+                          as_of: int | None = None, lead: Campaign | None = None) -> RankingSet:
     """Rank lawyers, agencies and cities of the loaded figures and apply the pool and priority rules.
 
     With ``record=True`` the scores are adjusted for case type and campaign
     (:func:`evalplat.rankings.engine.adjusted_scores`) and a case ``as_of - year`` years old weighs
-    ``rules.year_decay`` to that power.
+    ``rules.year_decay`` to that power. The post-case sources of the ``lead`` campaign's jurisdiction (the
+    campaign whose rules apply; default the newest) are loaded for the same years and combined with the weights
+    that jurisdiction has in force (:mod:`evalplat.rankings.weights`); every row reports what each source gave it.
     """
     level = rules.level
+    if lead is None and campaigns:
+        lead = max(campaigns, key=lambda c: (c.year, c.id))
+    weights = current_weights(session, lead.jurisdiction_id if lead is not None else None)
+    years = sorted(set(figures.year.tolist()))
+
+    def sources(kind: str) -> dict[str, Any]:
+        if lead is None or not years:
+            return {}
+        return {"sources": post_case_sources(session, kind, region_id=lead.jurisdiction_id, years=years),
+                "source_weights": weights.values}
+
     agency_names = agency_labels(session, np.unique(figures.agency_id).tolist())
     city_names = region_labels(session, np.unique(figures.city_id).tolist())
     agency_city = dict(zip(figures.agency_id.tolist(), figures.city_id.tolist(), strict=True))
     if record and len(figures):
         scores = adjusted_scores(figures.total, figures.case_type, figures.campaign_id)
         newest = int(figures.year.max()) if as_of is None else as_of
-        weights = rules.year_decay ** np.maximum(newest - figures.year, 0).astype(np.float64)
+        case_weights = rules.year_decay ** np.maximum(newest - figures.year, 0).astype(np.float64)
     else:
-        scores, weights = figures.total, np.ones(len(figures))
+        scores, case_weights = figures.total, np.ones(len(figures))
     has_lawyer = figures.lawyer_id != NO_LAWYER
     lawyers_info = lawyer_details(session, np.unique(figures.lawyer_id[has_lawyer]).tolist())
     lawyers = rank_groups(
@@ -156,16 +173,18 @@ def rankings_from_figures(session: DbSession, figures: CaseFigures, rules: Ranki
         figures.vetoed[has_lawyer], level=level,
         labels={k: v["name"] for k, v in lawyers_info.items()},
         extra={k: {"licence_no": v["licence_no"], "firm": v["firm"]} for k, v in lawyers_info.items()},
-        rank_by="lower", scores=scores[has_lawyer], weights=weights[has_lawyer], years=figures.year[has_lawyer])
+        rank_by="lower", scores=scores[has_lawyer], weights=case_weights[has_lawyer],
+        years=figures.year[has_lawyer], **sources("lawyers"))
     agencies = rank_groups(figures.agency_id, figures.total, figures.good, figures.vetoed, level=level,
                            labels=agency_names,
                            extra={a: {"city": city_names.get(c, "")} for a, c in agency_city.items()},
-                           scores=scores, weights=weights, years=figures.year)
+                           scores=scores, weights=case_weights, years=figures.year, **sources("agencies"))
     cities = rank_groups(figures.city_id, figures.total, figures.good, figures.vetoed, level=level,
-                         labels=city_names, scores=scores, weights=weights, years=figures.year)
+                         labels=city_names, scores=scores, weights=case_weights, years=figures.year,
+                         **sources("cities"))
     pool = expert_pool(lawyers.rows, rules)
     return RankingSet(tuple(campaigns), rules, len(figures), lawyers, agencies, cities, tuple(pool),
-                      tuple(priority_weights(pool, rules)), record, tuple(sorted(set(figures.year.tolist()))))
+                      tuple(priority_weights(pool, rules)), record, tuple(years), weights)
 
 
 def rankings_for(session: DbSession, campaigns: Sequence[Campaign]) -> RankingSet:
@@ -199,7 +218,8 @@ def record_for(session: DbSession, campaign: Campaign) -> RankingSet:
     rules = parse_rules(campaign.ranking_rules)
     campaigns = record_campaigns(session, campaign, rules)
     figures = case_figures(session, [c.id for c in campaigns])
-    return rankings_from_figures(session, figures, rules, campaigns, record=True, as_of=campaign.year)
+    return rankings_from_figures(session, figures, rules, campaigns, record=True, as_of=campaign.year,
+                                 lead=campaign)
 
 
 def campaigns_with_results(session: DbSession, where: sa.ColumnElement[bool] | None = None) -> list[Campaign]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -17,8 +18,9 @@ from evalplat.params import page_arg, parse_int
 from evalplat.rankings import exports, operations, queries
 from evalplat.rankings.report_data import ReportError, build_report_data
 from evalplat.rankings.rules import parse_rules
+from evalplat.rankings.weights import SOURCE_LABELS, WeightsError, current_weights, weights_history
 from evalplat.security import load_or_404, roles
-from forms.rankings import RankingRulesForm
+from forms.rankings import RankingRulesForm, RankingWeightsForm
 from reports.html import report_context
 from reports.pdf import render_pdf
 from reports.text import lang_of
@@ -106,6 +108,7 @@ def show(scope: str) -> Any:
     shown = rows[(page - 1) * PER_PAGE: page * PER_PAGE]
     return render_template("rankings/show.html", scope=scope, rset=rset, kind=kind, order=order, rows=shown,
                            total=len(rows), page=page, per_page=PER_PAGE, view=view, ranking=ranking,
+                           labels=SOURCE_LABELS,
                            tops=(ranking.top(TOP_LIST), ranking.bottom(TOP_LIST)))
 
 
@@ -113,7 +116,7 @@ def show(scope: str) -> Any:
 @roles(Role.ORGANISER)
 def pool(scope: str) -> Any:
     rset = _rankings(scope, "record")
-    return render_template("rankings/pool.html", scope=scope, rset=rset, lang=_lang(),
+    return render_template("rankings/pool.html", scope=scope, rset=rset, lang=_lang(), labels=SOURCE_LABELS,
                            entries=list(zip(rset.pool, rset.priorities, strict=True)))
 
 
@@ -145,6 +148,28 @@ def rules(campaign_id: int) -> Any:
         flash(_("Ranking rules saved."), "success")
         return redirect(url_for("rankings.pool", scope=campaign.id))
     return render_template("rankings/rules.html", campaign=campaign, form=form)
+
+
+@bp.route("/rankings/weights", methods=["GET", "POST"])
+@roles(Role.ORGANISER)
+def weights() -> Any:
+    """The source weights of the organiser's own jurisdiction: the version in force, a form for a new one,
+    every earlier version, and how the sources are combined."""
+    current = current_weights(db.session, current_user.jurisdiction_id)
+    form = RankingWeightsForm(data={name: Decimal(str(value)) for name, value in current.values.items()})
+    if form.validate_on_submit():
+        try:
+            saved = operations.set_weights(db.session, actor=current_user, values=form.to_values())
+        except WeightsError as exc:
+            target = getattr(form, exc.source) if exc.source in SOURCE_LABELS else None
+            (target.errors if target is not None else form.form_errors).append(str(exc.message))
+        else:
+            db.session.commit()
+            flash(_("Ranking weights saved as version %(version)d.", version=saved.version), "success")
+            return redirect(url_for("rankings.weights"))
+    return render_template("rankings/weights.html", form=form, current=current, labels=SOURCE_LABELS,
+                           history=weights_history(db.session, current_user.jurisdiction_id)
+                           if current_user.jurisdiction_id is not None else [])
 
 
 def _report(campaign_id: int) -> tuple[Any, str | None]:
