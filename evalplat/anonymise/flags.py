@@ -2,7 +2,8 @@
 
 :func:`suspicious` lists stretches of the original text that no span covers but that look like
 something identifying — a name-like token, rare characters after a role word, a number shaped like
-an identifier — each with a reason code. The result is plain data (a list of dicts), so that the
+an identifier — each with a reason code. Name-like tokens come from the redaction's own work
+(``Redaction.leads``), so the flags cost a small part of the redaction, not a second model pass. The result is plain data (a list of dicts), so that the
 redaction review can show it and store it as it is.
 """
 
@@ -32,14 +33,6 @@ _NUMBER = re.compile(r"(?<![0-9A-Za-z])(?:[0-9][0-9 \-]{4,}[0-9Xx]|[A-Za-z]{1,3}
                      r"(?![0-9A-Za-z])")
 #: what follows a number that is an amount, a date, a quantity or an article — legal substance
 _SUBSTANCE_AFTER = re.compile(r"\s*(?:年|月|日|元|万|亿|%|％|平方|米|公里|千克|克|吨|小时|天|个|人|次|条|号令|股|台|件|份)")
-#: the model's scan: a window is a sentence (a line, or up to 。！？；), a longer one is cut into windows of
-#: ``_WINDOW`` characters overlapping by ``_OVERLAP``; windows are padded with 。 to one of ``_BUCKETS``
-#: lengths so that they batch (the encoder takes one length per call), and a sentence that recurs —
-#: the boilerplate of judgments, letters and forms — is the same window, answered from the model's cache
-_WINDOW = 32
-_OVERLAP = 8
-_BUCKETS = (8, 16, 24, 32)
-_SENTENCE = re.compile(r"[^。！？；!?;\n]+[。！？；!?;]?")
 
 
 def _covered(length: int, spans: Iterable[Any]) -> bytearray:
@@ -55,7 +48,7 @@ def _rare(ch: str) -> bool:
     return bool(_CJK.match(ch)) and tagger.word_freq(ch) < 2000
 
 
-def suspicious(text: str, result: Any) -> list[dict[str, Any]]:
+def suspicious(text: str, result: Any, *, leads: Iterable[tuple[int, int]] | None = None) -> list[dict[str, Any]]:
     """Stretches of ``text`` the redaction left that look identifying.
 
     Parameters
@@ -65,6 +58,14 @@ def suspicious(text: str, result: Any) -> list[dict[str, Any]]:
     result : Redaction or iterable of spans
         The redaction (``.spans``), or its spans as :class:`~evalplat.anonymise.Span` objects or
         their dicts (``Span.as_dict``).
+    leads : iterable of (start, end), optional
+        What the redactor took for a person, kept or not (``Redaction.leads``); taken from ``result``
+        when it is a redaction that has them, otherwise the text is run through the redactor once
+        to get them (the checker's corrections of stored spans).
+
+    Name-like tokens are read from what the redaction already computed — the people the
+    named-entity model tagged in the windows the redactor gave it and the rules' person
+    candidates — not from a second pass of the model over every sentence.
 
     Returns
     -------
@@ -77,6 +78,12 @@ def suspicious(text: str, result: Any) -> list[dict[str, Any]]:
     if not isinstance(text, str):
         raise TypeError(f"text must be str, got {type(text).__name__} (文本必须是字符串)")
     spans = getattr(result, "spans", result)
+    if leads is None:
+        leads = getattr(result, "leads", None)
+    if leads is None:
+        from .pipeline import redact
+
+        leads = redact(text).leads or ()
     norm = normalise(text)
     covered = _covered(len(text), spans)
     flags: dict[tuple[int, int], str] = {}
@@ -100,8 +107,8 @@ def suspicious(text: str, result: Any) -> list[dict[str, Any]]:
         if end - pos >= 2 and open_(pos, end) and _rare(norm[pos]) and _rare(norm[pos + 1]) \
                 and tagger.word_freq(norm[pos:pos + 2]) < 50:
             flags[(pos, min(end, pos + 3))] = AFTER_ROLE_WORD
-    # name-like tokens: the named-entity model (or jieba's tagger) on the uncovered text
-    for start, end in _name_like(norm, covered):
+    # name-like tokens: what the redactor took for a person (or a surname pattern) left uncovered
+    for start, end in _name_like(norm, covered, leads):
         if (start, end) not in flags and open_(start, end):
             flags[(start, end)] = NAME_LIKE
     out: list[dict[str, Any]] = []
@@ -138,45 +145,16 @@ def straddles_word(norm: str, start: int, end: int, *, context: int = 4) -> bool
     return all(e - s >= 2 for s, e in words if s < last and e > first)
 
 
-def _scan_windows(norm: str) -> list[tuple[int, int, bool, bool, str]]:
-    """The model's windows over ``norm``: (start, end, left edge cut, right edge cut, padded text)."""
-    out = []
-    for m in _SENTENCE.finditer(norm):
-        s, e = m.span()
-        if not _CJK.search(m.group()):
-            continue  # nothing Chinese: nothing for the model to tag
-        starts = [s] if e - s <= _WINDOW else [*range(s, e - _WINDOW, _WINDOW - _OVERLAP), e - _WINDOW]
-        for a in starts:
-            b = min(e, a + _WINDOW)
-            piece = norm[a:b]
-            width = next(k for k in _BUCKETS if k >= len(piece))
-            out.append((a, b, a > s, b < e, piece + "。" * (width - len(piece))))
-    return out
-
-
-def _name_like(norm: str, covered: bytearray) -> list[tuple[int, int]]:
-    """Uncovered tokens tagged as people, or surname-led tokens jieba does not know as words.
-
-    The model reads every sentence (:func:`_scan_windows`); where an entity touching a cut edge of its
-    window overlaps one that the overlapping window sees whole, the latter is taken (吉克阿依贩 at an
-    edge, 吉克阿依 inside). A token cut out of ordinary words is not a name (:func:`straddles_word`).
-    """
+def _name_like(norm: str, covered: bytearray, leads: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The redactor's person leads that stand as words and are not cut out of ordinary words
+    (:func:`straddles_word`: 理查明 in 经审理查明), and, when the model is missing, surname-led tokens
+    jieba does not know as words."""
     found: list[tuple[int, int]] = []
-    if ner.available():
-        inner: list[tuple[int, int]] = []
-        edge: list[tuple[int, int]] = []
-        windows = _scan_windows(norm)
-        for (s, e, cut_left, cut_right, _), entities in zip(windows, ner.tag_windows([w[4] for w in windows]),
-                                                            strict=True):
-            for es, ee, label in entities:
-                a, b = s + es, min(s + ee, e)
-                if a >= b or label != "PER":
-                    continue
-                if b - a >= 2 and _CJK.search(norm[a:b]) and is_word_at(norm, a, b) and not straddles_word(norm, a, b):
-                    at_edge = (cut_left and a == s) or (cut_right and b == e)
-                    (edge if at_edge else inner).append((a, b))
-        found = inner + [(a, b) for a, b in edge if not any(x < b and a < y for x, y in inner)]
-    else:
+    for a, b in leads:
+        if b - a >= 2 and not covered[a] and _CJK.search(norm[a:b]) and is_word_at(norm, a, b) \
+                and not straddles_word(norm, a, b):
+            found.append((a, b))
+    if not ner.available():
         for m in re.finditer("[" + "".join(sorted(ALL_SURNAMES)) + "][\u4e00-\u9fff]{1,2}", norm):
             a, b = m.span()
             if not covered[a] and tagger.word_freq(norm[a:b]) == 0 and tagger.word_freq(norm[a:a + 2]) == 0 \

@@ -465,10 +465,22 @@ class NerNameDetector(Detector):
     def __init__(self) -> None:
         self.fallback = TaggerNameDetector()
 
-    def detect(self, ctx: Context) -> Iterator[Candidate]:
-        if not ner.available():
-            yield from self.fallback.detect(ctx)
-            return
+    def windows(self, ctx: Context) -> list[str]:
+        """The windows the model is to read in this run (planned once, from the candidates so far); a
+        caller that redacts many texts encodes them all at once and hands the results back with
+        :meth:`tagged` before :meth:`detect` runs."""
+        plan = ctx.cache.get("ner_plan")
+        if plan is None:
+            plan = self._plan(ctx)
+            ctx.cache["ner_plan"] = plan
+        return plan[2]  # type: ignore[index,no-any-return]
+
+    @staticmethod
+    def tagged(ctx: Context, entities: list[list[tuple[int, int, str]]]) -> None:
+        """Give the run the model's entities of its :meth:`windows`, encoded by the caller."""
+        ctx.cache["ner_tagged"] = entities
+
+    def _plan(self, ctx: Context) -> tuple[list[int], list[bool], list[str]]:
         norm = ctx.norm
         n = len(norm)
         starts: list[int] = []
@@ -483,8 +495,35 @@ class NerNameDetector(Detector):
                 continue  # the previous window holds this cue with enough context after it
             starts.append(start)
             last_end = start + self.width
-        windows = [norm[s:s + self.width].replace("\n", "，") for s in starts]
-        for s, entities in zip(starts, ner.tag_windows(windows), strict=True):
+        lead_only = [False] * len(starts)
+        # surname-led tokens unknown to the dictionary anywhere, without the boundary before them that
+        # the cues need (此后邹晓彤): windows read only for the checker's flags, never redacted from
+        held = bytearray(n + 4)
+        for s in starts:
+            held[s:s + self.width] = b"\x01" * self.width
+        for pos in sorted(_lead_cues(ctx, covered, role_end)):
+            if held.find(0, pos, pos + 4) == -1:
+                continue  # a window already holds it with enough context after it
+            start = max(0, min(pos - self.before, n - self.width))
+            starts.append(start)
+            lead_only.append(True)
+            held[start:start + self.width] = b"\x01" * self.width
+        return starts, lead_only, [norm[s:s + self.width].replace("\n", "，") for s in starts]
+
+    def detect(self, ctx: Context) -> Iterator[Candidate]:
+        if not ner.available():
+            yield from self.fallback.detect(ctx)
+            return
+        norm = ctx.norm
+        n = len(norm)
+        windows = self.windows(ctx)
+        starts, lead_only, _ = ctx.cache["ner_plan"]  # type: ignore[misc]
+        tagged = ctx.cache.get("ner_tagged")
+        if tagged is None:
+            tagged = ner.tag_windows(windows)
+        role_end = role_ends(ctx)
+        leads: list[tuple[int, int]] = ctx.cache.setdefault("name_leads", [])  # type: ignore[assignment]
+        for s, only, entities in zip(starts, lead_only, tagged, strict=True):
             w_len = min(self.width, n - s)
             for es, ee, label in _join_dotted(entities, norm[s:s + self.width]):
                 if (es == 0 and s > 0) or (ee == w_len and s + w_len < n):
@@ -495,6 +534,10 @@ class NerNameDetector(Detector):
                 while b > a and norm[b - 1] in " \t\u3000，":
                     b -= 1
                 if b - a < 2 or ctx.is_protected(a, b):
+                    continue
+                if label == "PER":
+                    leads.append((a, b))  # what the checker's flags read (evalplat.anonymise.flags)
+                if only:
                     continue
                 cand = self._accept(ctx, a, b, label, role_end)
                 if cand is not None:
@@ -576,6 +619,39 @@ def _surname_cues(ctx: Context, covered: bytearray) -> list[int]:
     for m in _SURNAME_CUE.finditer(norm):
         if not covered[m.start()] and not covered[m.start() + 1] and _plausible_name_start(norm, m.start()):
             out.append(m.start())
+    return out
+
+
+_LOOSE_SURNAME = re.compile("[" + "".join(sorted(_NAME_START - set("阿老小"))) + "](?=" + _GIVEN + ")")
+
+
+#: a character that seldom stands as a word of its own (jieba's dictionary count): likely part of a name
+_RARE_CHAR = 2000
+
+
+def _rare_after(norm: str, pos: int) -> bool:
+    """One of the two characters after ``pos`` is a rare Chinese character."""
+    return any(_CJK.match(ch) and tagger.word_freq(ch) < _RARE_CHAR for ch in norm[pos + 1:pos + 3])
+
+
+def _lead_cues(ctx: Context, covered: bytearray, role_end: dict[int, str]) -> list[int]:
+    """Where the checker's flags want the model to read beyond the redactor's cues: surname
+    characters anywhere (no boundary needed before them) whose token of two or three characters, and
+    its first two, are no dictionary word and that have a rare character after them (邹晓彤 in
+    此后邹晓彤也在场), and names after a role word that
+    begin with a function character and have a rare one next (被告人次仁多吉); neither where the characters after the first
+    make a common word (区法律、的法定)."""
+    norm = ctx.norm
+    out = [pos for pos in role_end
+           if pos + 2 < len(norm) and not covered[pos] and norm[pos] in STOP_CHARS and _CJK.match(norm, pos)
+           and _rare_after(norm, pos) and _plausible_name_start(norm, pos)]
+    for m in _LOOSE_SURNAME.finditer(norm):
+        pos = m.start()
+        if covered[pos] or covered[pos + 1]:
+            continue
+        if tagger.word_freq(norm[pos:pos + 2]) == 0 and tagger.word_freq(norm[pos:pos + 3]) == 0 \
+                and _rare_after(norm, pos) and _plausible_name_start(norm, pos):
+            out.append(pos)
     return out
 
 

