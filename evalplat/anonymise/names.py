@@ -39,7 +39,7 @@ from .lexicon import (
     TITLE_KIND,
     TITLE_WORDS,
 )
-from .spans import PRIORITY_NAME, PRIORITY_PLACE, Candidate
+from .spans import PRIORITY_NAME, PRIORITY_PLACE, ROLE_KINDS, Candidate
 
 _SURNAME = SURNAME
 _GIVEN = "[^\\W\\d_A-Za-z" + "".join(sorted(STOP_CHARS)) + "]"
@@ -630,8 +630,12 @@ _RARE_CHAR = 2000
 
 
 def _rare_after(norm: str, pos: int) -> bool:
-    """One of the two characters after ``pos`` is a rare Chinese character."""
-    return any(_CJK.match(ch) and tagger.word_freq(ch) < _RARE_CHAR for ch in norm[pos + 1:pos + 3])
+    """The character after ``pos`` is a rare Chinese character (晓 in 邹晓彤, not 信 in 微信)."""
+    return pos + 1 < len(norm) and _CJK.match(norm, pos + 1) is not None and tagger.word_freq(norm[pos + 1]) < _RARE_CHAR
+
+
+#: structural particles, which never begin a name (被害人的谅解)
+_PARTICLES = frozenset("的地得之了着过")
 
 
 def _lead_cues(ctx: Context, covered: bytearray, role_end: dict[int, str]) -> list[int]:
@@ -639,12 +643,14 @@ def _lead_cues(ctx: Context, covered: bytearray, role_end: dict[int, str]) -> li
     characters anywhere (no boundary needed before them) whose token of two or three characters, and
     its first two, are no dictionary word and that have a rare character after them (邹晓彤 in
     此后邹晓彤也在场), and names after a role word that
-    begin with a function character and have a rare one next (被告人次仁多吉); neither where the characters after the first
-    make a common word (区法律、的法定)."""
+    begin with a function character (not a particle) and have a rare one next (被告人次仁多吉); neither
+    where the characters after the first make a common word (区法律、的法定) nor where a name the rules
+    found elsewhere begins."""
     norm = ctx.norm
+    found = {norm[c.start:c.end] for c in ctx.candidates if c.kind in ROLE_KINDS and c.end - c.start >= 2}
     out = [pos for pos in role_end
-           if pos + 2 < len(norm) and not covered[pos] and norm[pos] in STOP_CHARS and _CJK.match(norm, pos)
-           and _rare_after(norm, pos) and _plausible_name_start(norm, pos)]
+           if pos + 2 < len(norm) and not covered[pos] and norm[pos] in STOP_CHARS and norm[pos] not in _PARTICLES
+           and _CJK.match(norm, pos) and _rare_after(norm, pos) and _plausible_name_start(norm, pos)]
     for m in _LOOSE_SURNAME.finditer(norm):
         pos = m.start()
         if covered[pos] or covered[pos + 1]:
@@ -652,7 +658,8 @@ def _lead_cues(ctx: Context, covered: bytearray, role_end: dict[int, str]) -> li
         if tagger.word_freq(norm[pos:pos + 2]) == 0 and tagger.word_freq(norm[pos:pos + 3]) == 0 \
                 and _rare_after(norm, pos) and _plausible_name_start(norm, pos):
             out.append(pos)
-    return out
+    # a name the rules found elsewhere in the text is propagated here anyway
+    return [pos for pos in out if not any(norm.startswith(name, pos) for name in found)]
 
 
 def _plausible_name_start(norm: str, pos: int) -> bool:
