@@ -87,10 +87,19 @@ def _choose_lengths(ctx: Context, starts: list[tuple[int, int]]) -> list[tuple[i
         # a name at the end of a line or text keeps its characters: only a following character can
         # make a word with its last one
         if e < len(norm) and _CJK.match(norm, e) and e - s - _surname_len(norm, s) == 2 and (
-                tagger.word_freq(norm[e - 1:e + 1]) >= 30 or tagger.word_freq(norm[e - 1:e + 2]) >= 30):
+                tagger.word_freq(norm[e - 1:e + 1]) >= 30 or tagger.word_freq(norm[e - 1:e + 2]) >= 30) \
+                and _joins_next(norm, e - 1):
             e -= 1
         out.append((s, e))
     return out
+
+
+def _joins_next(norm: str, pos: int) -> bool:
+    """True when the dictionary's own segmentation of the text from ``pos`` makes a word of the character
+    there and the next (作证 in 王明作证), not when what follows makes a likelier word on its own
+    (黄光明报警 reads 明/报警, though 明报 is a word)."""
+    words = tagger.dictionary_words(norm[pos:pos + 4])
+    return bool(words) and words[0][1] >= 2
 
 
 def _extent(norm: str, pos: int) -> int | None:
@@ -238,6 +247,8 @@ class RoleNameDetector(Detector):
             token = m.group(1).replace(" ", "").replace("\u3000", "")
             if token[0] in self._not_first or token in ROLE_WORDS or token in _NOT_NAMES or ctx.is_protected(s, e):
                 continue
+            if _ROLE_HIT.match(token):
+                continue  # 近亲属：丈夫彭祖: another role word, whose own name follows it
             strong = role in SIGNATURE_ROLES and role not in _NARRATIVE_ROLES
             naming = role in _NAMING_ROLES
             if not strong and not _name_shaped(token):
