@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from functools import lru_cache
+from typing import cast
 
 from . import ner, tagger
 from .context import (
@@ -459,6 +460,10 @@ _CUE_RE = re.compile("[·•](?=[\u4e00-\u9fff])|[阿老小肥](?=[\u4e00-\u9fff
                      "(?P<title>律师|法官|警官|医生|经理|先生|女士)")
 
 
+#: the named-entity stage's plan for one run: window starts, whether each is read for the flags only, the windows
+_Plan = tuple[list[int], list[bool], list[str]]
+
+
 class NerNameDetector(Detector):
     """The statistical recogniser on windows the cues pick; jieba's tagger when the model is missing.
 
@@ -480,18 +485,18 @@ class NerNameDetector(Detector):
         """The windows the model is to read in this run (planned once, from the candidates so far); a
         caller that redacts many texts encodes them all at once and hands the results back with
         :meth:`tagged` before :meth:`detect` runs."""
-        plan = ctx.cache.get("ner_plan")
+        plan = cast("_Plan | None", ctx.cache.get("ner_plan"))
         if plan is None:
             plan = self._plan(ctx)
             ctx.cache["ner_plan"] = plan
-        return plan[2]  # type: ignore[index,no-any-return]
+        return plan[2]
 
     @staticmethod
     def tagged(ctx: Context, entities: list[list[tuple[int, int, str]]]) -> None:
         """Give the run the model's entities of its :meth:`windows`, encoded by the caller."""
         ctx.cache["ner_tagged"] = entities
 
-    def _plan(self, ctx: Context) -> tuple[list[int], list[bool], list[str]]:
+    def _plan(self, ctx: Context) -> _Plan:
         norm = ctx.norm
         n = len(norm)
         starts: list[int] = []
@@ -528,8 +533,8 @@ class NerNameDetector(Detector):
         norm = ctx.norm
         n = len(norm)
         windows = self.windows(ctx)
-        starts, lead_only, _ = ctx.cache["ner_plan"]  # type: ignore[misc]
-        tagged = ctx.cache.get("ner_tagged")
+        starts, lead_only, _ = cast(_Plan, ctx.cache["ner_plan"])
+        tagged = cast("list[list[tuple[int, int, str]]] | None", ctx.cache.get("ner_tagged"))
         if tagged is None:
             tagged = ner.tag_windows(windows)
         role_end = role_ends(ctx)

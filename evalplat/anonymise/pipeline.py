@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from evalplat.ocr_text import collapse_spacing
 
@@ -171,7 +171,7 @@ class Pipeline:
         main = contexts[-1]
         main.hints = hints
         candidates = self._detect(main, rest) + extra
-        leads = {*main.cache.get("name_leads", ()),  # type: ignore[arg-type]
+        leads = {*cast("list[tuple[int, int]]", main.cache.get("name_leads", [])),
                  *((c.start, c.end) for c in candidates if c.kind in ROLE_KINDS)}
         chosen = resolve(candidates, len(text))
         spans = _assign(text, chosen, index, mapping)

@@ -78,12 +78,14 @@ def test_gaps_found_on_guangxi_names_are_closed(text, name):
 def test_a_role_word_after_a_label_keeps_its_own_name_apart():
     """近亲属：丈夫彭祖 — the label's name is not 丈夫彭祖: the kinship word stays, the name goes."""
     r = redact("受援人/近亲属：丈夫彭祖，电话16612345678", {})
-    assert "丈夫" in r.text and "彭祖" not in r.text
+    assert "丈夫" in r.text
+    assert "彭祖" not in r.text
 
 
 def test_a_name_word_as_in_王明作证_still_ends_before_the_verb():
     r = redact("被告人王明作证称其不在场。", {})
-    assert "作证" in r.text and "王明" not in r.text
+    assert "作证" in r.text
+    assert "王明" not in r.text
 
 
 @pytest.mark.xfail(strict=True, reason="anonymiser gap found on Guangxi text (reported for the anonymisation "
