@@ -53,7 +53,8 @@ def _chain(session: DbSession, jurisdiction_id: int | None) -> list[int]:
         return [nation]
     parents = dict(session.execute(sa.select(Region.id, Region.parent_id)
                                    .where(Region.id.in_(ancestor_region_ids(jurisdiction_id, session)))).all())
-    chain, at = [], jurisdiction_id
+    chain: list[int] = []
+    at: int | None = jurisdiction_id
     while at is not None and at not in chain:
         chain.append(at)
         at = parents.get(at)

@@ -280,6 +280,18 @@ def test_bad_arguments_are_named(demo: Callable[..., Any]) -> None:
     assert "--cases" in result.output
 
 
+@pytest.mark.parametrize("documents", ["sampled", "none"])
+def test_campaigns_without_every_drawn_file_are_refused_before_anything_is_generated(runner: Any,
+                                                                                   documents: str) -> None:
+    # a drawn case without its file can never be redacted and opened by its reviewers: the demo used to fail
+    # at scoring ("这不是您的任务") after minutes of generation
+    result = runner.invoke(args=["demo", "--cases", str(SMALL), "--documents", documents])
+    assert result.exit_code == 1, result.output
+    assert "--no-campaigns" in result.output
+    assert f"--documents {documents}" in result.output
+    assert _count(Case) == 0
+
+
 def test_default_demo_holds_a_published_and_a_scoring_campaign(runner: Any) -> None:
     from evalplat.appeals.models import Appeal, AppealState
     from evalplat.assignments.models import Assignment, AssignmentRound
