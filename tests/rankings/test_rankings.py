@@ -147,8 +147,14 @@ def test_rankings_pages_and_exports(small_campaign: Any, client: Any, make_user:
     page = client.get(f"/rankings/{cid}?kind=lawyers").get_data(as_text=True)
     assert "张稳" in page
     assert "李幸" in page
-    assert "甲市" in client.get(f"/rankings/{cid}?kind=cities&order=share").get_data(as_text=True)
-    assert client.get("/rankings/all?kind=agencies").status_code == 200
+    assert "评查案件少的律师" in page
+    cities = client.get(f"/rankings/{cid}?kind=cities&order=share").get_data(as_text=True)
+    assert "甲市" in cities
+    assert "评查案件少的市" in cities
+    assert "评查案件少的律师" not in cities
+    agencies = client.get("/rankings/all?kind=agencies")
+    assert agencies.status_code == 200
+    assert "评查案件少的机构" in agencies.get_data(as_text=True)
     pool = client.get(f"/rankings/{cid}/pool").get_data(as_text=True)
     assert "少于" in pool or "fewer than" in pool
     body = client.get(f"/rankings/{cid}/export/lawyers.csv").get_data()
