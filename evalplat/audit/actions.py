@@ -50,6 +50,7 @@ ACTIONS: dict[str, Any] = {
     "cases.import": _l("Cases imported"),
     "cases.page_names_corrected": _l("Known names put back into an OCR'd page"),
     "cases.page_retry": _l("OCR of a page retried"),
+    "cases.page_requeued": _l("Scanned page queued again after its worker died"),
     "cases.redact_campaign": _l("Campaign's cases redacted"),
     "cases.facts_redaction_add": _l("Case-fact redaction added by hand"),
     "cases.facts_redaction_remove": _l("Case-fact redaction removed"),

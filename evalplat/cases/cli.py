@@ -149,7 +149,18 @@ def register(app: Flask) -> None:
         job = db.session.get(JobRecord, job_id)
         if job is None:
             raise click.ClickException(f"no job has id {job_id!r}")
+        from evalplat.jobs.tracking import parts_progress
+
         click.echo(f"{job.task} {job.state.value} {job.progress:.0%} {job.message}")
+        parts = parts_progress(db.session, job.id)
+        if parts.total and job.state.value in ("queued", "running"):
+            waiting = parts.waiting
+            click.echo(f"waiting for {waiting.get('cases.ocr_page', 0)} scanned page(s) being read by OCR"
+                       + (f" and {waiting['cases.redact_chunk']} batch(es) of cases" if waiting.get("cases.redact_chunk")
+                          else "")
+                       + f"; {parts.ended} of {parts.total} part(s) ended, {parts.failed} failed")
+        elif parts.total:
+            click.echo(f"{parts.total} part(s), {parts.failed} failed")
         if job.error:
             click.echo(job.error, err=True)
 

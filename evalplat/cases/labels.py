@@ -61,6 +61,7 @@ LABELS: dict[str, Any] = register({
     "cases.ocr_page": _l("Reading a scanned page"),
     "results.reliability": _l("Computing the reliability panel"),
     "notifications.sync": _l("Sending notifications"),
+    "jobs.recover": _l("Queueing again the work of job processes that died"),
 })
 
 

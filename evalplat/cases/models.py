@@ -221,7 +221,8 @@ class Document(Model):
 
 
 class DocumentPage(Model):
-    """One page of a PDF whose scanned pages are OCR'd by separate jobs (see :mod:`evalplat.cases.page_ocr`).
+    """One page of a PDF whose scanned pages, or of an image (PNG, JPEG, TIFF: one page per frame), are OCR'd
+    by separate jobs (see :mod:`evalplat.cases.page_ocr`).
 
     Pages with a text layer are stored ``done`` with method ``text`` at once; each scanned page is a job
     of its own, so a long scan spreads over every worker, shows its progress page by page, and a page
@@ -241,6 +242,7 @@ class DocumentPage(Model):
     error_code: Mapped[str | None] = mapped_column(sa.String(64))
     error_detail: Mapped[str | None] = mapped_column(sa.Text)
     job_id: Mapped[str | None] = mapped_column(sa.String(64))
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")  # times a job began reading it
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     document: Mapped[Document] = relationship(back_populates="pages")

@@ -44,13 +44,13 @@ from evalplat.db import DbSession, utcnow
 from evalplat.errors import DomainError, InvalidTransition
 from evalplat.extensions import db
 from evalplat.extract import extract_text
-from evalplat.extract.core import PdfPlan, finish_pdf, ready_engine
+from evalplat.extract.core import PagePlan, finish_pdf, ready_engine
 from evalplat.extract.known_names import correct_known_names
 from evalplat.extract.ocr import OcrConfig
 from evalplat.files import CodedError, FileRejected, Storage
 from evalplat.i18n import lazy_gettext as _l
 from evalplat.jobs.models import JobRecord, JobState
-from evalplat.jobs.tracking import ProgressFn, run_tracked, submit_job, update_job
+from evalplat.jobs.tracking import PartsProgress, ProgressFn, on_settled, run_tracked, submit_job, update_job
 from evalplat.services import get_storage
 
 log = logging.getLogger(__name__)
@@ -198,7 +198,7 @@ def _error_detail(exc: CodedError) -> str:
 @dataclass(frozen=True, slots=True)
 class Extraction:
     """What reading one stored file gave: its text, or the named error that marks the document failed, or
-    (``pages``) the plan of a PDF whose scanned pages are to be read by page jobs.
+    (``pages``) the plan of a PDF or image whose scanned pages are to be read by page jobs.
 
     Plain data (no database objects), so that worker processes can compute it (see
     :mod:`evalplat.cases.batch_redaction`).
@@ -211,7 +211,7 @@ class Extraction:
     error_detail: str | None = None
     ocr_engine: str | None = None
     ocr_model: str | None = None
-    pages: PdfPlan | None = None
+    pages: PagePlan | None = None
     names_corrected: int = 0
 
 
@@ -249,7 +249,7 @@ def read_document(storage: Storage, storage_key: str | None, filename: str,
     Parameters
     ----------
     paged : bool
-        A PDF with scanned pages is not OCR'd here: the result carries its plan (``pages``) and no text,
+        A PDF with scanned pages, or an image, is not OCR'd here: the result carries its plan (``pages``) and no text,
         and the caller queues its page jobs (:func:`evalplat.cases.page_ocr.queue_pages`).
     names : sequence of str
         The case's people's names (:func:`person_names`): a name OCR misread by one look-alike character is
@@ -257,7 +257,7 @@ def read_document(storage: Storage, storage_key: str | None, filename: str,
     """
     try:
         data = storage.get(storage_key or "")
-        plan = page_ocr.pdf_plan(data, filename) if paged else None
+        plan = page_ocr.scan_plan(data, filename) if paged else None
         if plan is not None and plan.todo:
             ready_engine(filename, OcrConfig.from_env())  # no engine: the named error, as when read whole
             return Extraction(None, page_count=plan.page_count, pages=plan)
@@ -982,7 +982,7 @@ class DocumentFailed(Exception):
 def process_document(session: DbSession, document_id: int, progress: ProgressFn = _no_progress) -> Document:
     """Extract one document's text and redact its case; commits after each step.
 
-    A PDF with scanned pages is split into page jobs instead (:mod:`evalplat.cases.page_ocr`): the
+    A PDF with scanned pages, or an image, is split into page jobs instead (:mod:`evalplat.cases.page_ocr`): the
     document stays ``extracting`` and the job of its last page assembles and redacts it.
 
     Raises
@@ -1064,7 +1064,7 @@ def process_case(session: DbSession, case_id: int, storage: Storage, wanted: Seq
     """Extract the case's waiting documents and redact the case, adding to ``counts`` (the caller commits).
 
     Extraction only sets attributes: nothing is flushed until redact_case locks the case, so no write
-    transaction is open while a file is read. A PDF's scanned pages are not OCR'd here: each becomes a page
+    transaction is open while a file is read. A PDF's scanned pages and an image's pages are not OCR'd here: each becomes a page
     job (:mod:`evalplat.cases.page_ocr`) that workers share, queued when the caller commits, and the
     document is redacted when its last page is read; a document already waiting for its pages is left to
     them. With ``retry_failed``, a document that failed on some of its pages has those pages queued again,
@@ -1101,7 +1101,7 @@ def process_case_documents(session: DbSession, case_ids: Sequence[int], progress
 
     The sequential path (one case's job, and the reference for
     :func:`evalplat.cases.batch_redaction.redact_cases`, which does the same campaign-wide on every core).
-    Scanned PDF pages go to page jobs (:func:`process_case`); this returns when they are queued, with the
+    Scanned PDF pages and images go to page jobs (:func:`process_case`); this returns when they are queued, with the
     ids of their documents added to ``paged``.
 
     Returns
@@ -1142,9 +1142,11 @@ def redact_campaign_task(job_id: str, campaign_id: int) -> str:
     """Background task: extract and redact every document of every case drawn into a campaign.
 
     On RQ the work fans out: :func:`fan_out_campaign_redaction` queues one ``cases.redact_chunk`` job per
-    :data:`CHUNK_SIZE` cases, which workers on any number of machines share; this job's record follows
-    its parts and is done when the last one is. In-process, the redaction runs here on every core
-    (:func:`evalplat.cases.batch_redaction.redact_cases`), committed per batch of cases.
+    :data:`CHUNK_SIZE` cases, which workers on any number of machines share. In-process, the redaction runs
+    here on every core (:func:`evalplat.cases.batch_redaction.redact_cases`), committed per batch of cases.
+    Either way the chunks and the OCR page jobs of scanned files are parts of this job: it stays running,
+    waiting for them, until the last page is read and its document assembled and redacted
+    (:func:`evalplat.jobs.tracking.settle`; :func:`_campaign_redacted` then audits the counts).
     """
     from evalplat.cases.batch_redaction import redact_cases
 
@@ -1152,24 +1154,23 @@ def redact_campaign_task(job_id: str, campaign_id: int) -> str:
         from flask import current_app
 
         size = int(current_app.config.get("EVALPLAT_REDACTION_CHUNK") or CHUNK_SIZE)
-        chunks = fan_out_campaign_redaction(db.session, campaign_id, job_id, chunk_size=size)
-        return f"{chunks} chunk(s) queued"
+
+        def fan_out(progress: ProgressFn) -> str:
+            fan_out_campaign_redaction(db.session, campaign_id, job_id, chunk_size=size)
+            return json.dumps(zero_counts())
+        return str(run_tracked(job_id, fan_out))
 
     def work(progress: ProgressFn) -> str:
-        counts = redact_cases(db.session, campaign_case_ids(db.session, campaign_id), progress)
-        record(db.session, actor_id=None, action="cases.redact_campaign", object_type="campaign",
-               object_id=campaign_id, after=counts)
-        db.session.commit()
-        return json.dumps(counts)
+        return json.dumps(redact_cases(db.session, campaign_case_ids(db.session, campaign_id), progress))
     return str(run_tracked(job_id, work))
 
 
 def fan_out_campaign_redaction(session: DbSession, campaign_id: int, job_id: str, *,
                                chunk_size: int = CHUNK_SIZE) -> int:
-    """Queue the campaign's redaction as one job per chunk of cases; the record ``job_id`` follows them.
+    """Queue the campaign's redaction as one job per chunk of cases, each a part of the job ``job_id``.
 
     Every chunk's record is committed before the first chunk is queued, so the parent's progress always
-    counts all of them. Returns the number of chunks (0: nothing to redact, the parent is done at once).
+    counts all of them. Returns the number of chunks (0: nothing to redact).
     """
     case_ids = campaign_case_ids(session, campaign_id)
     chunks = [case_ids[i:i + chunk_size] for i in range(0, len(case_ids), max(1, chunk_size))]
@@ -1180,16 +1181,11 @@ def fan_out_campaign_redaction(session: DbSession, campaign_id: int, job_id: str
                 for _ in chunks]
     session.add_all(children)
     session.commit()
-    if not chunks:
-        update_job(job_id, state=JobState.DONE, progress=1.0, message=json.dumps(zero_counts()))
-        return 0
-    update_job(job_id, state=JobState.RUNNING, progress=0.0, message=f"0/{len(chunks)}")
     for child, chunk in zip(children, chunks, strict=True):
         try:
-            jobs.enqueue("cases.redact_chunk", child.id, job_id, campaign_id, chunk)
+            jobs.enqueue_as(child.id, "cases.redact_chunk", child.id, job_id, campaign_id, chunk)
         except Exception as exc:
             update_job(child.id, state=JobState.FAILED, error=f"{type(exc).__name__}: {exc}")
-            _part_finished(job_id, campaign_id)
             raise
     return len(chunks)
 
@@ -1197,44 +1193,25 @@ def fan_out_campaign_redaction(session: DbSession, campaign_id: int, job_id: str
 @jobs.task("cases.redact_chunk", timeout=6 * 3600)
 def redact_chunk_task(job_id: str, parent_id: str, campaign_id: int, case_ids: list[int]) -> str:
     """Background task: one chunk of a campaign's redaction, in this worker's process (the workers are the
-    parallelism); then the parent job's progress, and its end when this was the last chunk."""
+    parallelism); a part of the campaign's job, like the page jobs it queues."""
     from evalplat.cases.batch_redaction import redact_cases
 
     def work(progress: ProgressFn) -> str:
         return json.dumps(redact_cases(db.session, case_ids, progress, workers=1))
-    try:
-        return str(run_tracked(job_id, work))
-    finally:
-        _part_finished(parent_id, campaign_id)
+    return str(run_tracked(job_id, work))
 
 
-def _part_finished(parent_id: str, campaign_id: int) -> None:
-    """Update the parent job from its parts; the part that finds all of them finished closes it (once)."""
-    db.session.rollback()  # a fresh snapshot: the parts' states were committed on other connections
-    parts = db.session.execute(sa.select(JobRecord.state, JobRecord.message)
-                               .where(JobRecord.parent_id == parent_id)).all()
-    db.session.rollback()
-    ended = [(state, message) for state, message in parts if state in (JobState.DONE, JobState.FAILED)]
-    if len(ended) < len(parts):
-        update_job(parent_id, progress=len(ended) / max(len(parts), 1), message=f"{len(ended)}/{len(parts)}")
-        return
-    counts = zero_counts()
-    for state, message in ended:
-        if state == JobState.DONE:
-            for key, value in json.loads(message or "{}").items():
-                counts[key] = counts.get(key, 0) + int(value)
-    failed = sum(state == JobState.FAILED for state, _ in ended)
-    with db.engine.begin() as connection:  # only one finishing part wins this update
-        won = connection.execute(
-            sa.update(JobRecord).where(JobRecord.id == parent_id, JobRecord.state != JobState.DONE,
-                                       JobRecord.state != JobState.FAILED)
-            .values(state=JobState.FAILED if failed else JobState.DONE, progress=1.0, updated_at=utcnow(),
-                    message=json.dumps(counts)[:500],
-                    error=f"{failed} of {len(parts)} chunk(s) failed; retry them" if failed else None)).rowcount
-    if won:
-        record(db.session, actor_id=None, action="cases.redact_campaign", object_type="campaign",
-               object_id=campaign_id, after={**counts, "chunks": len(parts), "failed_chunks": failed})
-        db.session.commit()
+@on_settled("cases.redact_campaign")
+def _campaign_redacted(session: Session, job: JobRecord, counts: dict[str, int], parts: PartsProgress) -> None:
+    """Audit a campaign's redaction once it has finished, its chunks and page jobs included."""
+    chunks = session.scalar(sa.select(sa.func.count()).select_from(JobRecord).where(
+        JobRecord.parent_id == job.id, JobRecord.task == "cases.redact_chunk")) or 0
+    failed_chunks = session.scalar(sa.select(sa.func.count()).select_from(JobRecord).where(
+        JobRecord.parent_id == job.id, JobRecord.task == "cases.redact_chunk",
+        JobRecord.state == JobState.FAILED)) or 0
+    record(session, actor_id=None, action="cases.redact_campaign", object_type="campaign", object_id=job.object_id,
+           after={**zero_counts(), **counts, "chunks": chunks, "failed_chunks": failed_chunks,
+                  "failed_parts": parts.failed})
 
 
 @jobs.task("cases.process_case", timeout=6 * 3600)

@@ -1,8 +1,8 @@
-"""Scanned PDFs OCR'd page by page: one background job per scanned page, the document assembled when all are read.
+"""Scanned files OCR'd page by page: one background job per scanned page, the document assembled when all are read.
 
-A document's job (:func:`evalplat.cases.operations.process_document`) reads the PDF's text layers first
+A document's job (:func:`evalplat.cases.operations.process_document`) reads a PDF's text layers first
 (:func:`start_pages`). Pages with a usable text layer are stored as read and are never OCR'd; each scanned
-page becomes a :class:`~evalplat.cases.models.DocumentPage` and a job of its own (``cases.ocr_page``) on the
+page — and each page of a PNG, JPEG or TIFF image (a multi-page TIFF has several) — becomes a :class:`~evalplat.cases.models.DocumentPage` and a job of its own (``cases.ocr_page``) on the
 job backend, so a 300-page file spreads over every in-process worker thread and every RQ worker on any
 machine. Each page job stores its text (encrypted) and the engine that read it; the job that finds every
 page read assembles the document's text in page order and redacts the case, exactly once (a conditional
@@ -27,20 +27,24 @@ from evalplat import jobs
 from evalplat.accounts.models import User
 from evalplat.audit.operations import record
 from evalplat.cases.models import Document, DocumentPage, DocumentStatus, PageState
-from evalplat.db import DbSession, affected_rows
+from evalplat.db import DbSession, affected_rows, utcnow
 from evalplat.errors import InvalidTransition
 from evalplat.extensions import db
-from evalplat.extract.core import PdfPlan, finish_pdf, ocr_pdf_page, plan_pdf, ready_engine
+from evalplat.extract.core import PagePlan, finish_pdf, ocr_scanned_page, plan_image, plan_pdf, ready_engine
 from evalplat.extract.ocr import OcrConfig
 from evalplat.files import CodedError, FileRejected, Storage, sniff
+from evalplat.files.sniff import IMAGE_KINDS
 from evalplat.i18n import lazy_gettext as _l
-from evalplat.jobs.tracking import run_tracked, submit_job
+from evalplat.jobs.models import JobRecord, JobState
+from evalplat.jobs.tracking import recover, recoverer, run_tracked, settle, submit_job, update_job
 from evalplat.services import get_storage
 
 log = logging.getLogger(__name__)
 
 PAGE_TASK = "cases.ocr_page"
 PAGES_FAILED = "ocr_pages_failed"
+#: times a page may be begun (its process dying each time) before it is marked failed (``worker_lost``)
+MAX_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -90,19 +94,23 @@ def progress_for(session: DbSession, document_ids: Sequence[int]) -> dict[int, P
 
 
 # --- fan out ---------------------------------------------------------------------------------------------
-def pdf_plan(data: bytes, filename: str) -> PdfPlan | None:
-    """The text layers of a PDF and the pages it needs OCR'd (no page is OCR'd); None when it is not a PDF.
+def scan_plan(data: bytes, filename: str) -> PagePlan | None:
+    """The pages of a file that may need OCR, none OCR'd yet: a PDF's text layers and the pages it needs OCR'd,
+    or every page of an image (PNG, JPEG, each frame of a TIFF); None for any other kind of file.
 
-    Pure (no database): the campaign's worker processes call it too. Raises the PDF's named error
-    (``encrypted_pdf``, ``corrupt_pdf``).
+    Pure (no database): the campaign's worker processes call it too. Raises the file's named error
+    (``encrypted_pdf``, ``corrupt_pdf``; ``ocr_failed`` for an image that cannot be opened).
     """
-    if sniff(data, filename, check_pdf=False).kind != "pdf":
-        return None
-    return plan_pdf(data, filename)
+    kind = sniff(data, filename, check_pdf=False).kind
+    if kind == "pdf":
+        return plan_pdf(data, filename)
+    if kind in IMAGE_KINDS:
+        return plan_image(data, filename, kind)
+    return None
 
 
-def queue_pages(session: DbSession, document: Document, plan: PdfPlan, *, actor_id: int | None = None) -> int:
-    """Store a PDF's pages as rows, its scanned ones as queued page jobs; returns the pages queued.
+def queue_pages(session: DbSession, document: Document, plan: PagePlan, *, actor_id: int | None = None) -> int:
+    """Store a scanned file's pages as rows, those to OCR as queued page jobs; returns the pages queued.
 
     The text-layer pages are stored as read; the document stays ``extracting`` until its last scanned page
     is read (:func:`finish_document`). The jobs are recorded in ``session`` and queued when the caller
@@ -126,23 +134,30 @@ def queue_pages(session: DbSession, document: Document, plan: PdfPlan, *, actor_
     session.flush()
     for page in pages:
         if page.state == PageState.QUEUED:
-            page.job_id = submit_job(session, PAGE_TASK, actor_id=actor_id, object_type="document_page",
-                                     object_id=page.id, args=(page.id,))
+            page.job_id = _submit_page(session, page, actor_id)
     return len(plan.todo)
+
+
+def _submit_page(session: DbSession, page: DocumentPage, actor_id: int | None, parent_id: str | None = None) -> str:
+    """Queue the page's job (when the session commits): a part of the tracked job whose work queues it (a
+    document's, a case's or a campaign's job, which then ends only after its pages), or of ``parent_id``."""
+    return submit_job(session, PAGE_TASK, actor_id=actor_id, object_type="document_page", object_id=page.id,
+                      args=(page.id,), part=True, parent_id=parent_id)
 
 
 def start_pages(session: DbSession, document: Document, storage: Storage, *, config: OcrConfig | None = None,
                 actor_id: int | None = None) -> int:
-    """Split a PDF with scanned pages into page jobs and commit; returns the number of pages queued (0: not paged).
+    """Split a PDF with scanned pages, or an image, into page jobs and commit; returns the number of pages
+    queued (0: not paged).
 
-    Nothing is queued (0) when the file is not a PDF, has no page to OCR, cannot be read, or no OCR engine
+    Nothing is queued (0) when the file is neither, has no page to OCR, cannot be read, or no OCR engine
     can run here: the document's own job then extracts it whole as before (and gives the named error).
     The document stays ``extracting`` until its last page is read.
     """
     config = config or OcrConfig.from_env()
     filename = document.original_filename
     try:
-        plan = pdf_plan(storage.get(document.storage_key or ""), filename)
+        plan = scan_plan(storage.get(document.storage_key or ""), filename)
         if plan is None or not plan.todo:
             return 0
         ready_engine(filename, config)
@@ -152,6 +167,9 @@ def start_pages(session: DbSession, document: Document, storage: Storage, *, con
     session.commit()
     return queued
 
+
+#: seconds between two looks for pages whose worker died while a command waits for pages
+RECOVER_SECONDS = 30.0
 
 #: statuses a paged document is in while its page jobs, or the last one's assembly and redaction, are under way
 UNDER_WAY = (DocumentStatus.EXTRACTING, DocumentStatus.EXTRACTED)
@@ -168,7 +186,11 @@ def wait_for_documents(session: DbSession, document_ids: Sequence[int], *, tick:
     import time
 
     settled_by: float | None = None
+    recovered_at = time.monotonic()
     while True:
+        if time.monotonic() - recovered_at > RECOVER_SECONDS:  # a page whose worker died would be waited for forever
+            recover(session)
+            recovered_at = time.monotonic()
         session.rollback()  # see the page jobs' commits
         progress = progress_for(session, list(document_ids))
         if tick is not None:
@@ -194,8 +216,12 @@ def retry_failed_pages(session: DbSession, document: Document, *, actor: User | 
 
 
 # --- one page --------------------------------------------------------------------------------------------
-def ocr_page(session: DbSession, page_id: int, storage: Storage, *, config: OcrConfig | None = None) -> DocumentPage:
+def ocr_page(session: DbSession, page_id: int, storage: Storage, *, config: OcrConfig | None = None,
+             job_id: str | None = None) -> DocumentPage:
     """Read one scanned page and store its text; assemble the document if it was the last one.
+
+    Run again for a page that is already read, or by a job (``job_id``) that the page no longer waits for
+    (it was queued again after its worker died), it does nothing.
 
     Raises
     ------
@@ -208,11 +234,14 @@ def ocr_page(session: DbSession, page_id: int, storage: Storage, *, config: OcrC
     if page is None:
         raise InvalidTransition(_l("The page does not exist."), code="page_missing", status=404)
     document = page.document
+    if page.state == PageState.DONE or (job_id is not None and page.job_id not in (None, job_id)):
+        return page
     page.state = PageState.RUNNING
+    page.attempts += 1
     session.commit()
     try:
         data = storage.get(document.storage_key or "")
-        text, seconds, engine = ocr_pdf_page(data, document.original_filename, page.number, config)
+        text, seconds, engine = ocr_scanned_page(data, document.original_filename, page.number, config)
     except Exception as exc:  # the page fails, named; the other pages and the job backend go on
         coded = exc if isinstance(exc, CodedError) else FileRejected(
             "ocr_failed", document.original_filename, page=page.number, reason="ocr_engine_error",
@@ -306,16 +335,68 @@ def retry_page(session: DbSession, *, actor: User | None, page: DocumentPage, co
         document.error_code = document.error_detail = None
     record(session, actor_id=actor.id if actor else None, action="cases.page_retry", object_type="document",
            object_id=document.id, before={"page": page.number, "error_code": page.error_code})
-    page.job_id = submit_job(session, PAGE_TASK, actor_id=actor.id if actor else None, object_type="document_page",
-                             object_id=page.id, args=(page.id,))
+    page.attempts = 0
+    page.job_id = _submit_page(session, page, actor.id if actor else None)
     if commit:
         session.commit()
 
 
-@jobs.task(PAGE_TASK, timeout=3600)
+@jobs.task(PAGE_TASK, timeout=3600, retries_if_lost=MAX_ATTEMPTS - 1)
 def ocr_page_task(job_id: str, page_id: int) -> str:
-    """Background task: OCR one scanned page of a document."""
+    """Background task: OCR one scanned page of a document.
+
+    On RQ, a page whose work horse or worker died is queued again by RQ itself (``retries_if_lost``); the
+    page's job is safe to run twice (:func:`ocr_page`).
+    """
     def work(progress: object) -> str:
-        page = ocr_page(db.session, page_id, get_storage())
+        page = ocr_page(db.session, page_id, get_storage(), job_id=job_id)
         return f"page {page.number} of document {page.document_id}: {len(page.text or '')} characters"
     return str(run_tracked(job_id, work))
+
+
+# --- pages whose worker died ---------------------------------------------------------------------------------
+@recoverer("cases.pages")
+def requeue_stale_pages(session: DbSession) -> int:
+    """Queue again each page whose job's process died while the page was queued or being read (a killed RQ
+    worker or work horse, a web process restarted with its in-process queue); a page begun
+    :data:`MAX_ATTEMPTS` times is marked failed instead (``worker_lost``), to be retried alone. Commits;
+    returns the pages queued again or failed.
+
+    The lost job is marked failed and detached from the job it was a part of; the new one takes its place.
+    """
+    backend = jobs.get_backend()
+    open_states = (JobState.QUEUED, JobState.RUNNING)
+    rows = session.execute(
+        sa.select(DocumentPage, JobRecord).join(JobRecord, JobRecord.id == DocumentPage.job_id)
+        .where(DocumentPage.method == "ocr", DocumentPage.state.in_((PageState.QUEUED, PageState.RUNNING)),
+               JobRecord.state.in_(open_states))).all()
+    lost = [(page, job) for page, job in rows if backend.is_lost(job.id, job.owner)]
+    finished: set[int] = set()
+    for page, job in lost:
+        document = page.document
+        if page.attempts >= MAX_ATTEMPTS:
+            coded = FileRejected("ocr_failed", document.original_filename, page=page.number, reason="worker_lost")
+            page.state = PageState.FAILED
+            page.error_code = coded.code
+            page.error_detail = json.dumps({"zh": coded.message("zh"), "en": coded.message("en")},
+                                           ensure_ascii=False)
+            finished.add(document.id)
+        else:
+            page.state = PageState.QUEUED
+            page.job_id = _submit_page(session, page, job.created_by_id, parent_id=job.parent_id)
+        record(session, actor_id=None, action="cases.page_requeued", object_type="document", object_id=document.id,
+               after={"page": page.number, "attempts": page.attempts, "state": page.state.value})
+        log.warning("document %s page %s: its job %s was lost (%s); %s", document.id, page.number, job.id, job.owner,
+                    page.state.value)
+    session.commit()  # the new jobs are parts of the old ones' parent before the old ones leave it
+    for page, job in lost:
+        requeued = page.state == PageState.QUEUED
+        update_job(job.id, state=JobState.FAILED, work_ended_at=utcnow(),
+                   error="its process died (worker lost); " + ("the page was queued again" if requeued
+                                                               else "the page failed"),
+                   **({"parent_id": None} if requeued else {}))
+    for document_id in finished:
+        finish_document(session, document_id)
+    for parent_id in {job.parent_id for page, job in lost if job.parent_id and page.state == PageState.FAILED}:
+        settle(parent_id)
+    return len(lost)

@@ -21,11 +21,21 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from evalplat.cases.models import Case, CaseRedaction, Document, DocumentStatus, Redaction, RedactionStatus
+from evalplat.cases.models import (
+    Case,
+    CaseRedaction,
+    Document,
+    DocumentPage,
+    DocumentStatus,
+    PageState,
+    Redaction,
+    RedactionStatus,
+)
 from evalplat.extensions import db
 from evalplat.organisations.models import Agency
 
-__all__ = ["QueueRow", "QueueState", "bulk_approvable", "next_case", "queue", "queue_counts"]
+__all__ = ["OcrWaiting", "QueueRow", "QueueState", "bulk_approvable", "next_case", "ocr_waiting", "queue",
+           "queue_counts"]
 
 
 class QueueState(enum.StrEnum):
@@ -150,3 +160,36 @@ def next_case(campaign_id: int, after_case_id: int | None = None) -> int | None:
         rest = ids[position + 1:] + ids[:position]
         return rest[0] if rest else None
     return ids[0]
+
+
+@dataclass(frozen=True)
+class OcrWaiting:
+    """The campaign's scanned pages still to be read, and the redaction job that waits for them."""
+
+    queued: int
+    running: int
+    job_id: str | None  # the campaign's unfinished redaction job, if any
+
+    @property
+    def pages(self) -> int:
+        return self.queued + self.running
+
+
+def ocr_waiting(campaign_id: int) -> OcrWaiting:
+    """How many scanned pages of the campaign's sampled cases are queued or being read (their cases show as
+    ``processing`` until the last is read), and the campaign's latest redaction job still running."""
+    from evalplat.campaigns.models import Sample
+    from evalplat.jobs.models import JobRecord, JobState
+
+    rows = db.session.execute(
+        sa.select(DocumentPage.state, sa.func.count()).join(Document, Document.id == DocumentPage.document_id)
+        .join(Sample, sa.and_(Sample.case_id == Document.case_id, Sample.campaign_id == campaign_id))
+        .where(DocumentPage.method == "ocr", DocumentPage.state.in_((PageState.QUEUED, PageState.RUNNING)))
+        .group_by(DocumentPage.state)).all()
+    counts = {state: int(n) for state, n in rows}
+    job_id = db.session.scalar(
+        sa.select(JobRecord.id).where(JobRecord.task == "cases.redact_campaign", JobRecord.object_type == "campaign",
+                                      JobRecord.object_id == campaign_id,
+                                      JobRecord.state.in_((JobState.QUEUED, JobState.RUNNING)))
+        .order_by(JobRecord.created_at.desc()).limit(1))
+    return OcrWaiting(counts.get(PageState.QUEUED, 0), counts.get(PageState.RUNNING, 0), job_id)

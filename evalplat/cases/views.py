@@ -25,7 +25,7 @@ from evalplat.errors import flash_form_errors
 from evalplat.extensions import db
 from evalplat.i18n import lazy_gettext as _l
 from evalplat.jobs.models import JobRecord
-from evalplat.jobs.tracking import submit_job
+from evalplat.jobs.tracking import parts_progress, submit_job
 from evalplat.labels import label
 from evalplat.organisations.jurisdiction import runs_campaign
 from evalplat.params import int_arg, page_arg
@@ -307,7 +307,7 @@ def _can_view_job(job: JobRecord) -> bool:
 def job(job_id: str) -> Any:
     record = load_or_404(JobRecord, job_id, _can_view_job)
     return render_template("cases/job.html", job=record, error=queries.job_error_text(record, _lang()),
-                           summary=_job_summary(record.message))
+                           summary=_job_summary(record.message), parts=parts_progress(db.session, record.id))
 
 
 # What a finished job's summary counts, for people (the summary is stored as JSON).
@@ -447,7 +447,7 @@ def redaction_queue(campaign_id: int) -> Any:
     return render_template("cases/queue.html", campaign=campaign, rows=rows, total=total, page=page,
                            per_page=PER_PAGE, filters=filters, counts=queue.queue_counts(campaign.id),
                            states=list(queue.QueueState), agencies=queries.agencies_for(current_user),
-                           approvable=len(queue.bulk_approvable(campaign.id)))
+                           approvable=len(queue.bulk_approvable(campaign.id)), ocr=queue.ocr_waiting(campaign.id))
 
 
 @bp.get("/campaigns/<int:campaign_id>/redaction/next")

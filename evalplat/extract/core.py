@@ -21,11 +21,13 @@ from .ocr import OcrConfig, rasterise_pdf_page, scratch_dir
 __all__ = [
     "ExtractResult",
     "PageInfo",
-    "PdfPlan",
+    "PagePlan",
     "ProgressCallback",
     "extract_text",
     "finish_pdf",
     "ocr_pdf_page",
+    "ocr_scanned_page",
+    "plan_image",
     "plan_pdf",
     "ready_engine",
 ]
@@ -211,28 +213,33 @@ def _extract_docx(data: bytes, filename: str) -> ExtractResult:
 
 # --- pdf -----------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class PdfPlan:
-    """A PDF's text layers and the pages that need OCR (before any OCR runs).
+class PagePlan:
+    """A scanned file's pages before any OCR runs: a PDF's text layers and the pages that need OCR
+    (:func:`plan_pdf`), or an image's pages, every one to OCR (:func:`plan_image`).
 
     Attributes
     ----------
     texts : list of (text, method, seconds)
-        Per page: its text layer, ``"text"`` (or ``"skipped"`` when OCR is off), seconds spent.
+        Per page: its text layer, ``"text"`` (or ``"skipped"`` when OCR is off), seconds spent; an image's
+        pages have none (``""``).
     todo : list of int
-        0-based indices of the pages to OCR (no usable text layer, or ``ocr="always"``).
+        0-based indices of the pages to OCR (no usable text layer, or ``ocr="always"``; every page of an image).
     warnings : list of Notice
+    kind : str
+        ``pdf``, or the image's kind (``png``, ``jpeg``, ``tiff``).
     """
 
     texts: list[tuple[str, str, float]]
     todo: list[int]
     warnings: list[Notice]
+    kind: str = "pdf"
 
     @property
     def page_count(self) -> int:
         return len(self.texts)
 
 
-def plan_pdf(data: bytes, filename: str, ocr: OcrMode = "auto") -> PdfPlan:
+def plan_pdf(data: bytes, filename: str, ocr: OcrMode = "auto") -> PagePlan:
     """Read a PDF's text layers and decide which pages need OCR; no page is OCR'd here.
 
     Raises
@@ -256,7 +263,7 @@ def plan_pdf(data: bytes, filename: str, ocr: OcrMode = "auto") -> PdfPlan:
             texts[i] = (texts[i][0], "skipped", texts[i][2])
         warnings.append(Notice("pages_need_ocr_skipped", {"pages": ", ".join(str(i + 1) for i in todo)}))
         todo = []
-    return PdfPlan(texts, todo, warnings)
+    return PagePlan(texts, todo, warnings)
 
 
 def _ocr_pdf_page(pdf_path: Path, index: int, engine: OcrEngine, config: OcrConfig, filename: str) -> tuple[str, float]:
@@ -286,9 +293,11 @@ def ocr_pdf_page(data: bytes, filename: str, number: int, config: OcrConfig | No
 
 
 def finish_pdf(
-    texts: list[tuple[str, str, float]], todo: list[int], warnings: list[Notice], engine: tuple[str | None, str | None]
+    texts: list[tuple[str, str, float]], todo: list[int], warnings: list[Notice], engine: tuple[str | None, str | None],
+    *, kind: str = "pdf",
 ) -> ExtractResult:
-    """Assemble a PDF's pages (text layers and OCR'd pages) into its result, with the notices a person needs.
+    """Assemble a PDF's pages (text layers and OCR'd pages), or an image's pages, into its result, with the
+    notices a person needs.
 
     ``engine`` is ``(engine, model)`` of whatever read the OCR'd pages (``(None, None)`` when none was).
     """
@@ -300,7 +309,7 @@ def finish_pdf(
             method = "empty"
             warnings.append(Notice("page_without_text", {"page": number}))
         final.append((text, method, seconds))
-    return _assemble("pdf", final, warnings, page_count=len(texts), engine=engine)
+    return _assemble(kind, final, warnings, page_count=len(texts), engine=engine)
 
 
 def _extract_pdf(
@@ -351,6 +360,74 @@ def tiff_page_count(data: bytes) -> int:
     except struct.error:
         pass
     return max(count, 1)
+
+
+def _open_image(data: bytes, filename: str, page: int = 1) -> Any:
+    """The image file opened with Pillow; ``ocr_failed`` (image_unreadable) naming the file when it cannot be."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        return Image.open(io.BytesIO(data))
+    except (OSError, UnidentifiedImageError, ValueError) as exc:
+        raise FileRejected("ocr_failed", filename, page=page, reason="image_unreadable",
+                           detail=f"{type(exc).__name__}: {exc}") from None
+
+
+def plan_image(data: bytes, filename: str, kind: str) -> PagePlan:
+    """An image file's pages, each to OCR: one, or one per frame of a multi-page TIFF (no page is OCR'd here).
+
+    Raises
+    ------
+    FileRejected
+        ``ocr_failed`` (image_unreadable) when Pillow cannot open the image.
+    """
+    with _open_image(data, filename) as image:
+        pages = max(int(getattr(image, "n_frames", 1) or 1), 1)
+    return PagePlan([("", "text", 0.0)] * pages, list(range(pages)), [], kind=kind)
+
+
+def _image_page(data: bytes, kind: str, filename: str, number: int, out_dir: Path) -> Path:
+    """The file the engine reads for page ``number`` (1-based) of an image: the image itself when it has one
+    page, else that frame of the TIFF saved alone (lossless PNG)."""
+    if kind != "tiff":
+        path = out_dir / f"page.{'jpg' if kind == 'jpeg' else kind}"
+        path.write_bytes(data)
+        return path
+    with _open_image(data, filename, number) as image:
+        frames = max(int(getattr(image, "n_frames", 1) or 1), 1)
+        if not 1 <= number <= frames:
+            raise FileRejected("ocr_failed", filename, page=number, reason="image_unreadable",
+                               detail=f"the TIFF has {frames} page(s), not {number}")
+        try:
+            image.seek(number - 1)
+            frame = image if image.mode in ("1", "L", "LA", "P", "RGB", "RGBA") else image.convert("RGB")
+            path = out_dir / f"page-{number}.png"
+            frame.save(path, format="PNG")
+        except (OSError, ValueError, EOFError) as exc:
+            raise FileRejected("ocr_failed", filename, page=number, reason="image_unreadable",
+                               detail=f"{type(exc).__name__}: {exc}") from None
+    return path
+
+
+def ocr_scanned_page(data: bytes, filename: str, number: int, config: OcrConfig | None = None,
+                     ) -> tuple[str, float, OcrEngine]:
+    """OCR one page (1-based ``number``) of a scanned file — a PDF page, an image, or a frame of a multi-page
+    TIFF: its text, the seconds it took and the engine that read it.
+
+    One page job of :mod:`evalplat.cases.page_ocr` calls this; a page that fails raises its named error
+    (``ocr_failed``, ``ocr_timeout``, ``ocr_unavailable``) and can be retried alone.
+    """
+    kind = sniff(data, filename, check_pdf=False).kind
+    if kind == "pdf":
+        return ocr_pdf_page(data, filename, number, config)
+    if kind not in IMAGE_KINDS:
+        raise FileRejected("unsupported_type", filename, detected=kind)
+    config = config or OcrConfig.from_env()
+    engine = ready_engine(filename, config)
+    started = time.perf_counter()
+    with scratch_dir() as tmp:
+        texts = engine.read(_image_page(data, kind, filename, number, Path(tmp)), filename=filename, page=number)
+    return "\n".join(texts), time.perf_counter() - started, engine
 
 
 def _extract_image(

@@ -245,6 +245,8 @@ REASONS: dict[str, tuple[str, str]] = {
     "parent_directory": ("指向上级目录（..）", "parent directory (..)"),
     "image_unreadable": ("图像无法打开或已损坏", "the image cannot be opened or is damaged"),
     "ocr_engine_error": ("文字识别程序出错", "the OCR engine failed on it"),
+    "worker_lost": ("读取该页的进程意外终止（例如因内存不足被系统结束），重试后仍然如此",
+                    "the process reading it died (killed for lack of memory, for instance), also when retried"),
     "no_page_image": ("无法将该页转换为图像", "the page could not be turned into an image"),
 }
 

@@ -36,6 +36,8 @@ from .base import (
     UnknownTask,
     current_job_id,
     get_task,
+    holder_dead,
+    process_identity,
     report_progress,
     task,
 )
@@ -54,8 +56,11 @@ __all__ = [
     "configure",
     "current_job_id",
     "enqueue",
+    "enqueue_as",
     "get_backend",
     "get_task",
+    "holder_dead",
+    "process_identity",
     "report_progress",
     "retry",
     "set_backend",
@@ -152,6 +157,13 @@ def enqueue(task_name: str | Callable[..., Any], *args: Any, **kwargs: Any) -> s
     if not isinstance(name, str):
         raise UnknownTask(f"{task_name!r} is not a registered task; decorate it with @evalplat.jobs.task")
     return get_backend().enqueue(name, args, kwargs)
+
+
+def enqueue_as(job_id: str, task_name: str, *args: Any) -> str:
+    """:func:`enqueue` under a given job id (a tracked job's record id, so that its record and the backend's
+    job can be matched); returns it."""
+    get_task(task_name)
+    return get_backend().enqueue(task_name, args, {}, job_id=job_id)
 
 
 def status(job_id: str) -> JobStatus:

@@ -29,6 +29,8 @@ __all__ = [
     "current_job_id",
     "describe_error",
     "get_task",
+    "holder_dead",
+    "process_identity",
     "report_progress",
     "reporting",
     "task",
@@ -126,6 +128,7 @@ class Task:
     needs_app: bool = True
     timeout: float | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    retries_if_lost: int = 0
 
 
 _tasks: dict[str, Task] = {}
@@ -133,7 +136,7 @@ _tasks_lock = threading.Lock()
 
 
 def task(
-    name: str | None = None, *, needs_app: bool = True, timeout: float | None = None
+    name: str | None = None, *, needs_app: bool = True, timeout: float | None = None, retries_if_lost: int = 0
 ) -> Callable[[F], F]:
     """Register a function as a background task.
 
@@ -146,6 +149,10 @@ def task(
         Pure tasks (text extraction, OCR) pass False and avoid building an app in the worker.
     timeout : float, optional
         Seconds the job may run on the RQ backend before the worker kills it (default 1 hour).
+    retries_if_lost : int
+        On RQ: times the job is queued again, by RQ itself, when the process running it died (its work
+        horse was killed, or the worker's heartbeat expired: RQ's abandoned jobs) — never when the task
+        raised. The task must then be safe to run again.
 
     Returns
     -------
@@ -161,7 +168,7 @@ def task(
 
     def decorator(func: F) -> F:
         task_name = name or f"{func.__module__}.{func.__qualname__}"
-        entry = Task(task_name, func, func.__module__, needs_app, timeout)
+        entry = Task(task_name, func, func.__module__, needs_app, timeout, retries_if_lost=retries_if_lost)
         with _tasks_lock:
             existing = _tasks.get(task_name)
             if existing is not None and (existing.module, existing.func.__qualname__) != (
@@ -254,8 +261,9 @@ class Backend(abc.ABC):
     """What every job backend provides."""
 
     @abc.abstractmethod
-    def enqueue(self, task_name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
-        """Queue a registered task; return the job id."""
+    def enqueue(self, task_name: str, args: tuple[Any, ...], kwargs: dict[str, Any], *,
+                job_id: str | None = None) -> str:
+        """Queue a registered task (under ``job_id`` when given); return the job id."""
 
     @abc.abstractmethod
     def status(self, job_id: str) -> JobStatus:
@@ -265,5 +273,51 @@ class Backend(abc.ABC):
     def retry(self, job_id: str) -> str:
         """Queue a failed job again (same id, same arguments); :class:`JobError` if it has not failed."""
 
+    def reap(self) -> None:  # noqa: B027 - optional hook
+        """Let the backend notice jobs whose process died (RQ: its started-job registry's clean-up)."""
+
+    def is_lost(self, job_id: str, owner: str | None) -> bool:
+        """Whether the job was queued or started and will now never end by itself: its process died
+        (``owner``, ``"host:pid:start"``, as :func:`process_identity` gave it) or the backend lost it.
+        False when it cannot tell (a process on another machine)."""
+        return holder_dead(owner) is True
+
     def shutdown(self, wait: bool = True) -> None:  # noqa: B027 - optional hook
         """Release resources (worker threads, connections)."""
+
+
+def process_identity() -> str:
+    """This process as ``"host:pid:start"`` (the start time tells a reused pid apart)."""
+    import os
+    import socket
+
+    pid = os.getpid()
+    return f"{socket.gethostname()}:{pid}:{_started(pid)}"
+
+
+def _started(pid: int) -> str:
+    import psutil
+
+    try:
+        process = psutil.Process(pid)
+        if process.status() == psutil.STATUS_ZOMBIE:  # ended, not yet reaped by its parent
+            return "?"
+        return f"{process.create_time():.2f}"
+    except psutil.Error:
+        return "?"
+
+
+def holder_dead(owner: str | None) -> bool | None:
+    """Whether the process ``owner`` names (:func:`process_identity`) has died: True or False on this machine,
+    None when it is on another machine or unknown."""
+    import socket
+
+    if not owner:
+        return None
+    parts = owner.rsplit(":", 2)
+    if len(parts) != 3:
+        return None
+    host, pid, started = parts
+    if host != socket.gethostname() or not pid.isdigit():
+        return None
+    return _started(int(pid)) != started

@@ -97,12 +97,13 @@ class InProcessBackend(Backend):
         return f"InProcessBackend(max_workers={self._pool._max_workers})"
 
     # --- public ----------------------------------------------------------------------------------
-    def enqueue(self, task_name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    def enqueue(self, task_name: str, args: tuple[Any, ...], kwargs: dict[str, Any], *,
+                job_id: str | None = None) -> str:
         entry = get_task(task_name)
         factory = None
         if entry.needs_app:
             factory = self._context_factory or _flask_app_factory()
-        job_id = uuid.uuid4().hex
+        job_id = job_id or uuid.uuid4().hex
         status = JobStatus(id=job_id, task=task_name, state=JobState.QUEUED, enqueued_at=now())
         with self._lock:
             self._records[job_id] = _Record(status, tuple(args), dict(kwargs), factory)
@@ -143,6 +144,14 @@ class InProcessBackend(Backend):
         self._notify(status)
         self._pool.submit(self._run, job_id)
         return job_id
+
+    def is_lost(self, job_id: str, owner: str | None) -> bool:
+        """A job this backend holds is not lost; another process's job is when that process has died (its
+        queue was in its memory: after a restart, or a crash, nothing will run it)."""
+        with self._lock:
+            if job_id in self._records:
+                return False
+        return super().is_lost(job_id, owner)
 
     def wait_idle(self, timeout: float = 60.0) -> bool:
         """Block until no job is queued or running (or ``timeout`` seconds pass); True when idle.

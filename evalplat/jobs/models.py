@@ -31,5 +31,11 @@ class JobRecord(Model):
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     # A part of a larger job (one chunk of a campaign's redaction): the parent's state follows its parts'.
     parent_id: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    # When the job's own work ended. A job whose work queued parts (a document's or a campaign's OCR page jobs)
+    # stays running until the last part has ended too (evalplat.jobs.tracking.settle).
+    work_ended_at: Mapped[datetime | None]
+    # The process holding the job, "host:pid:start": the one running it, or (in-process backend) the one whose
+    # memory queues it; a job whose holder died is recovered (evalplat.jobs.tracking.recover).
+    owner: Mapped[str | None] = mapped_column(sa.String(160))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

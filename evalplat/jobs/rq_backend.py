@@ -114,6 +114,7 @@ def run_task(task_name: str, module: str, args: tuple[Any, ...], kwargs: dict[st
         error, info = describe_error(exc)
         job.meta.update(error=error, error_info=info)
         job.save_meta()
+        job.retries_left = 0  # RQ retries a job whose process died (retries_if_lost), never one that raised
         raise
     job.meta.update(progress=1.0)
     job.save_meta()
@@ -166,11 +167,16 @@ class RQBackend(Backend):
     def __repr__(self) -> str:
         return f"RQBackend(queue={self.queue.name!r})"
 
-    def enqueue(self, task_name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    def enqueue(self, task_name: str, args: tuple[Any, ...], kwargs: dict[str, Any], *,
+                job_id: str | None = None) -> str:
+        from rq import Retry
+
         entry = get_task(task_name)
         job = self.queue.enqueue(
             run_task,
             args=(task_name, entry.module, tuple(args), dict(kwargs)),
+            job_id=job_id,
+            retry=Retry(max=entry.retries_if_lost) if entry.retries_if_lost else None,
             job_timeout=int(entry.timeout or self.default_timeout),
             result_ttl=self.result_ttl,
             failure_ttl=self.failure_ttl,
@@ -212,6 +218,30 @@ class RQBackend(Backend):
             started_at=_utc(job.started_at),
             ended_at=_utc(job.ended_at) if state in (JobState.DONE, JobState.FAILED) else None,
         )
+
+    def reap(self) -> None:
+        """RQ's own handling of abandoned jobs (a worker that died mid-job, its heartbeat expired): each is
+        queued again if it has retries left, else moved to the failed-job registry."""
+        from rq.registry import StartedJobRegistry
+
+        StartedJobRegistry(queue=self.queue).cleanup()
+
+    def is_lost(self, job_id: str, owner: str | None) -> bool:
+        """Lost when RQ no longer has the job or has failed it (our tasks record their own failures first, so a
+        job RQ failed while its record still runs died outside the task: a killed work horse, an abandoned
+        job), or when it is started by a process on this machine that has died (RQ notices that only when
+        the job's heartbeat expires, an hour or more for a simple worker)."""
+        from rq.exceptions import NoSuchJobError
+        from rq.job import Job
+
+        try:
+            job = Job.fetch(job_id, connection=self.connection)
+        except NoSuchJobError:
+            return True
+        state = _STATE_MAP.get(job.get_status(refresh=True).value, JobState.QUEUED)
+        if state == JobState.FAILED:
+            return True
+        return state == JobState.RUNNING and super().is_lost(job_id, owner)
 
     def retry(self, job_id: str) -> str:
         job = self._fetch(job_id)

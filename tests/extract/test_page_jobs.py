@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import sys
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -60,6 +62,30 @@ def scanned_case(db: Any, make_agency: Callable[..., Any]) -> tuple[Case, Docume
     return case, document
 
 
+def _rq_worker(app: Any, redis_url: str, queue: str) -> tuple[dict[str, str], list[str]]:
+    """The environment and command of an RQ worker (``--burst``) on ``queue``, reaching the test's database."""
+    env = {**os.environ, "EVALPLAT_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+           "EVALPLAT_DATA_KEYS": DATA_KEYS, "EVALPLAT_STORAGE_URL": app.config["EVALPLAT_STORAGE_URL"],
+           "EVALPLAT_ENV": "testing", "EVALPLAT_SECRET_KEY": app.config["SECRET_KEY"],
+           "EVALPLAT_JOBS_URL": redis_url, "EVALPLAT_JOBS_QUEUE": queue}
+    return env, [sys.executable, "-m", "evalplat.jobs.worker", "--url", redis_url, "--queue", queue, "--burst"]
+
+
+@pytest.fixture
+def rq_queue(app: Any, redis_url: str) -> Any:
+    """A fresh RQ queue as the job backend while the test runs; the environment and command of its workers."""
+    from evalplat.jobs.rq_backend import RQBackend
+
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///:memory:"):
+        pytest.skip("the workers need a database they can reach")
+    queue = f"evalplat-test-{uuid.uuid4().hex[:8]}"
+    previous = jobs.set_backend(RQBackend(redis_url, queue_name=queue))
+    try:
+        yield _rq_worker(app, redis_url, queue)
+    finally:
+        jobs.set_backend(previous)
+
+
 def _run_jobs() -> None:
     backend = jobs.get_backend()
     assert backend.wait_idle(timeout=600)
@@ -73,7 +99,7 @@ def _page_jobs(db: Any) -> list[JobRecord]:
 def _reads(monkeypatch: pytest.MonkeyPatch, fail: set[int] | None = None, crash: bool = False) -> list[int]:
     """Record the page numbers OCR'd; the pages in ``fail`` fail once with ocr_failed (or crash)."""
     calls: list[int] = []
-    real = page_ocr.ocr_pdf_page
+    real = page_ocr.ocr_scanned_page
     failing = set(fail or ())
 
     def spy(data: bytes, filename: str, number: int, config: Any = None) -> Any:
@@ -85,7 +111,7 @@ def _reads(monkeypatch: pytest.MonkeyPatch, fail: set[int] | None = None, crash:
             raise FileRejected("ocr_failed", filename, page=number, reason="ocr_engine_error", detail="scanner noise")
         return real(data, filename, number, config)
 
-    monkeypatch.setattr(page_ocr, "ocr_pdf_page", spy)
+    monkeypatch.setattr(page_ocr, "ocr_scanned_page", spy)
     return calls
 
 
@@ -244,9 +270,7 @@ def test_when_no_engine_can_run_the_scan_gets_the_named_error_and_other_document
 def test_page_jobs_run_on_real_rq_workers_and_the_last_one_assembles_the_document(app, db, scanned_case,
                                                                                    redis_url):
     require_ocr()
-    import os
     import subprocess
-    import uuid
 
     from evalplat.jobs.rq_backend import RQBackend
 
@@ -258,10 +282,7 @@ def test_page_jobs_run_on_real_rq_workers_and_the_last_one_assembles_the_documen
     previous = jobs.set_backend(RQBackend(redis_url, queue_name=queue))
     try:
         assert page_ocr.start_pages(db.session, document, get_storage()) == 2
-        env = {**os.environ, "EVALPLAT_DATABASE_URL": database, "EVALPLAT_DATA_KEYS": DATA_KEYS,
-               "EVALPLAT_STORAGE_URL": app.config["EVALPLAT_STORAGE_URL"], "EVALPLAT_ENV": "testing",
-               "EVALPLAT_SECRET_KEY": app.config["SECRET_KEY"], "EVALPLAT_JOBS_URL": redis_url}
-        command = [sys.executable, "-m", "evalplat.jobs.worker", "--url", redis_url, "--queue", queue, "--burst"]
+        env, command = _rq_worker(app, redis_url, queue)
         root = Path(__file__).resolve().parents[2]
         workers = [subprocess.Popen(command, env=env, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                     text=True) for _ in range(2)]
@@ -352,14 +373,14 @@ def test_cases_process_retry_failed_reads_only_the_failed_page_again(db, scanned
 
 def test_ocr_puts_back_a_known_name_misread_by_one_look_alike_character(db, scanned_case, monkeypatch):
     case, document = scanned_case
-    real = page_ocr.ocr_pdf_page
+    real = page_ocr.ocr_scanned_page
 
     def misread(data: bytes, filename: str, number: int, config: Any = None) -> Any:
         text, seconds, engine = real(data, filename, number, config)
         return text.replace("冼", "洗"), seconds, engine  # what OCR does to 冼 on a damaged page
 
     require_ocr()
-    monkeypatch.setattr(page_ocr, "ocr_pdf_page", misread)
+    monkeypatch.setattr(page_ocr, "ocr_scanned_page", misread)
     operations.process_documents(actor_id=None, document_ids=[document.id])
     _run_jobs()
     db.session.expire_all()
@@ -377,9 +398,7 @@ def test_ocr_puts_back_a_known_name_misread_by_one_look_alike_character(db, scan
 @pytest.mark.redis
 def test_campaign_redaction_page_jobs_are_shared_by_real_rq_workers(app, db, scanned_case, redis_url):
     require_ocr()
-    import os
     import subprocess
-    import uuid
 
     from evalplat.cases import batch_redaction
     from evalplat.jobs.rq_backend import RQBackend
@@ -395,10 +414,7 @@ def test_campaign_redaction_page_jobs_are_shared_by_real_rq_workers(app, db, sca
         assert (counts["paged"], counts["pages"]) == (1, 2)
         db.session.expire_all()
         assert db.session.get(Document, document.id).status == DocumentStatus.EXTRACTING  # waits for its pages
-        env = {**os.environ, "EVALPLAT_DATABASE_URL": database, "EVALPLAT_DATA_KEYS": DATA_KEYS,
-               "EVALPLAT_STORAGE_URL": app.config["EVALPLAT_STORAGE_URL"], "EVALPLAT_ENV": "testing",
-               "EVALPLAT_SECRET_KEY": app.config["SECRET_KEY"], "EVALPLAT_JOBS_URL": redis_url}
-        command = [sys.executable, "-m", "evalplat.jobs.worker", "--url", redis_url, "--queue", queue, "--burst"]
+        env, command = _rq_worker(app, redis_url, queue)
         root = Path(__file__).resolve().parents[2]
         workers = [subprocess.Popen(command, env=env, cwd=root, stdout=subprocess.PIPE,  # noqa: S603
                                     stderr=subprocess.PIPE, text=True) for _ in range(2)]
@@ -414,3 +430,314 @@ def test_campaign_redaction_page_jobs_are_shared_by_real_rq_workers(app, db, sca
     assert document.status == DocumentStatus.REDACTED
     assert CLIENT in document.extracted_text
     assert CLIENT not in document.redacted_text
+
+
+# --- images: PNG/JPEG one page job, a multi-page TIFF one per frame ---------------------------------------
+def _tiff(pages: list[list[str]]) -> bytes:
+    import io
+
+    from samplefiles import scan_image
+
+    frames = [scan_image(lines) for lines in pages]
+    out = io.BytesIO()
+    frames[0].save(out, format="TIFF", save_all=True, append_images=frames[1:], resolution=300)
+    return out.getvalue()
+
+
+def _image_document(db: Any, case: Case, filename: str, data: bytes) -> Document:
+    document = Document(case_id=case.id, original_filename=filename, storage_key=get_storage().put(data),
+                        position=2, content_type="image/tiff")
+    db.session.add(document)
+    db.session.commit()
+    return document
+
+
+def test_a_multi_page_tiff_is_one_page_job_per_frame_and_a_failed_frame_is_retried_alone(db, scanned_case,
+                                                                                        monkeypatch, runner):
+    require_ocr()
+    case, _ = scanned_case
+    document = _image_document(db, case, "询问笔录.tif", _tiff([[f"第一帧受援人{CLIENT}陈述"], ["第二帧劳动仲裁结果"]]))
+    inline = []
+    monkeypatch.setattr(operations, "extract_text", lambda *a, **k: inline.append(a) or pytest.fail("read inline"))
+    reads = _reads(monkeypatch, fail={2})
+    operations.process_documents(actor_id=None, document_ids=[document.id])
+    _run_jobs()
+    db.session.expire_all()
+    document = db.session.get(Document, document.id)
+    assert inline == []
+    assert [(p.number, p.method, p.state) for p in document.pages] == [
+        (1, "ocr", PageState.DONE), (2, "ocr", PageState.FAILED)]
+    assert [j.object_id for j in _page_jobs(db)] == [p.id for p in document.pages]  # one job per frame
+    assert (document.status, document.error_code) == (DocumentStatus.FAILED, page_ocr.PAGES_FAILED)
+    shown = runner.invoke(args=["cases", "pages", str(document.id), "--lang", "en"])
+    assert "1/2 pages read by OCR, 1 failed (2); document failed" in shown.output
+    retried = runner.invoke(args=["cases", "pages", str(document.id), "--retry", "2", "--wait"])
+    assert retried.exit_code == 0, retried.output
+    assert "2/2 pages read by OCR, 0 failed; document redacted" in retried.output
+    assert sorted(reads) == [1, 2, 2]  # frame 1 was not read again
+    db.session.expire_all()
+    document = db.session.get(Document, document.id)
+    text = document.extracted_text
+    assert text.index("第一帧") < text.index("第二帧")
+    assert CLIENT in text
+    assert CLIENT not in document.redacted_text
+    assert (document.page_count, document.ocr_used) == (2, True)
+    assert document.ocr_engine
+
+
+def test_a_png_in_a_campaigns_redaction_is_a_page_job_not_read_inline(db, scanned_case, monkeypatch):
+    require_ocr()
+    from evalplat.cases import batch_redaction
+
+    case, pdf = scanned_case
+    db.session.delete(pdf)
+    document = _image_document(db, case, "申请表.png", image_bytes([f"申请人{CLIENT}"], "PNG"))
+    reads = _reads(monkeypatch)
+    monkeypatch.setattr(operations, "extract_text", lambda *a, **k: pytest.fail("read inline"))
+    counts = batch_redaction.redact_cases(db.session, [case.id], workers=1)
+    assert (counts["paged"], counts["pages"], counts["extracted"]) == (1, 1, 0)
+    _run_jobs()
+    db.session.expire_all()
+    assert reads == [1]
+    document = db.session.get(Document, document.id)
+    assert [(p.number, p.state) for p in document.pages] == [(1, PageState.DONE)]
+    assert document.status == DocumentStatus.REDACTED
+    assert CLIENT in document.extracted_text
+    assert CLIENT not in document.redacted_text
+
+
+def test_an_image_that_cannot_be_opened_fails_its_document_named_without_page_jobs(db, scanned_case):
+    case, _ = scanned_case
+    document = _image_document(db, case, "坏图.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+    operations.process_documents(actor_id=None, document_ids=[document.id])
+    _run_jobs()
+    db.session.expire_all()
+    document = db.session.get(Document, document.id)
+    assert (document.status, document.error_code) == (DocumentStatus.FAILED, "ocr_failed")
+    assert "坏图.png" in document.error_detail
+    assert _page_jobs(db) == []
+
+
+# --- a job whose work queued page jobs ends with them ---------------------------------------------------------
+@pytest.fixture
+def campaign_scene(db, make_region, make_agency, make_firm, make_lawyer, make_case, make_reviewer, make_user):
+    from redaction_scene import build_scene
+
+    return build_scene(db, make_region, make_agency, make_firm, make_lawyer, make_case, make_reviewer, make_user,
+                       approve=False)
+
+
+def _until(condition: Callable[[], bool], seconds: float = 300.0) -> None:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
+
+
+def test_a_campaigns_redaction_job_runs_until_its_last_page_is_read_and_says_what_it_waits_for(
+        app, db, campaign_scene, monkeypatch, client, login, runner):
+    require_ocr()
+    import threading
+
+    from redaction_scene import CLIENTS
+
+    from evalplat.audit.models import AuditEvent
+    from evalplat.cases import importer
+    from evalplat.jobs.models import JobState
+
+    scene = campaign_scene
+    case = scene.cases[0]
+    document = importer.add_document(db.session, case_id=case.id, filename="申请书.png", storage=get_storage(),
+                                     data=image_bytes([f"受援人{CLIENTS[0]}的申请书"], "PNG"))
+    db.session.commit()
+    gate, begun = threading.Event(), threading.Event()
+    real = page_ocr.ocr_scanned_page
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        begun.set()
+        assert gate.wait(300)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(page_ocr, "ocr_scanned_page", held)
+    login(client, scene.organiser)
+    response = client.post(f"/cases/campaigns/{scene.campaign.id}/redact")
+    job_id = response.headers["Location"].rsplit("/", 1)[-1]
+    try:
+        assert begun.wait(300)
+
+        def work_ended() -> bool:
+            db.session.expire_all()
+            return db.session.get(JobRecord, job_id).work_ended_at is not None
+        _until(work_ended)  # every case is read and redacted; the scanned page is still being read
+        assert db.session.get(JobRecord, job_id).state == JobState.RUNNING
+        en = {"Accept-Language": "en"}
+        shown = client.get(f"/cases/jobs/{job_id}", headers=en).get_data(as_text=True)
+        assert "Waiting for 1 scanned page(s) to be read by OCR." in shown
+        assert 'http-equiv="refresh"' in shown
+        cli = runner.invoke(args=["cases", "job", job_id])
+        assert "cases.redact_campaign running" in cli.output
+        assert "waiting for 1 scanned page(s) being read by OCR; 0 of 1 part(s) ended" in cli.output
+        queued = client.get(f"/cases/campaigns/{scene.campaign.id}/redaction", headers=en).get_data(as_text=True)
+        assert "1 scanned page(s) of these cases are still to be read by OCR (0 queued, 1 being read)" in queued
+        assert f"/cases/jobs/{job_id}" in queued
+        assert db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "cases.redact_campaign")) is None
+    finally:
+        gate.set()
+    _run_jobs()
+    db.session.expire_all()
+    record = db.session.get(JobRecord, job_id)
+    assert (record.state, record.progress) == (JobState.DONE, 1.0)
+    assert json.loads(record.message)["pages"] == 1
+    document = db.session.get(Document, document.id)
+    assert document.status == DocumentStatus.REDACTED
+    assert CLIENTS[0] not in document.redacted_text
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "cases.redact_campaign"))
+    assert (event.after["paged"], event.after["pages"], event.after["failed_parts"]) == (1, 1, 0)
+    assert "cases.redact_campaign done" in runner.invoke(args=["cases", "job", job_id]).output
+    queued = client.get(f"/cases/campaigns/{scene.campaign.id}/redaction",
+                        headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "still to be read by OCR" not in queued
+
+
+# --- a page whose worker died is read afterwards ------------------------------------------------------------
+@pytest.mark.redis
+@pytest.mark.parametrize("killed", ["work horse", "simple worker"])
+def test_a_page_whose_rq_worker_is_killed_mid_page_is_read_afterwards(app, db, scanned_case, rq_queue, killed):
+    """The work horse killed (as the kernel's OOM killer would): RQ queues the page's job again itself. A whole
+    ``--simple`` worker killed: RQ would notice only when the job's heartbeat expires (an hour); the next worker
+    on the machine finds the page's process dead when it starts and queues the page again."""
+    require_ocr()
+    import signal
+    import subprocess
+    import time
+
+    from evalplat.jobs import holder_dead
+
+    case, document = scanned_case
+    env, command = rq_queue
+    if killed == "simple worker":
+        command.append("--simple")
+    root = Path(__file__).resolve().parents[2]
+    workers: list[subprocess.Popen[str]] = []
+
+    def start() -> subprocess.Popen[str]:
+        workers.append(subprocess.Popen(command, env=env, cwd=root, stdout=subprocess.PIPE,  # noqa: S603
+                                        stderr=subprocess.PIPE, text=True))
+        return workers[-1]
+
+    try:
+        assert page_ocr.start_pages(db.session, document, get_storage()) == 2
+        first = start()
+        deadline = time.monotonic() + 300
+        while True:  # wait until a page is being read, then kill the process reading it
+            assert time.monotonic() < deadline, "no page was begun"
+            assert first.poll() is None, first.communicate()[1][-2000:]
+            db.session.rollback()
+            row = db.session.execute(
+                sa.select(DocumentPage, JobRecord).join(JobRecord, JobRecord.id == DocumentPage.job_id)
+                .where(DocumentPage.document_id == document.id, DocumentPage.state == PageState.RUNNING,
+                       JobRecord.owner.is_not(None))).first()
+            if row is not None:
+                break
+            time.sleep(0.1)
+        page, record = row
+        killed_page, pid = page.number, int(record.owner.rsplit(":", 2)[1])
+        if killed == "work horse":
+            assert pid != first.pid
+            os.kill(pid, signal.SIGKILL)
+        else:
+            assert pid == first.pid
+            first.kill()
+            first.communicate(timeout=60)
+            assert holder_dead(record.owner) is True
+            start()  # the next worker on this machine
+        for worker in workers:
+            _, stderr = worker.communicate(timeout=600)
+            assert worker.returncode in (0, -signal.SIGKILL), stderr[-2000:]
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+                worker.communicate()
+    db.session.expire_all()
+    pages = {p.number: p for p in db.session.get(Document, document.id).pages}
+    assert {n: p.state for n, p in pages.items()} == {1: PageState.DONE, 2: PageState.DONE, 3: PageState.DONE}
+    assert pages[killed_page].attempts == 2  # begun, killed, begun again
+    document = db.session.get(Document, document.id)
+    assert document.status == DocumentStatus.REDACTED
+    assert CLIENT in document.extracted_text
+    assert CLIENT not in document.redacted_text
+    assert db.session.get(JobRecord, pages[killed_page].job_id).state.value == "done"
+
+
+def _dead_process() -> str:
+    """The identity of a process that has ended (as a web process restarted since would have left)."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", "from evalplat.jobs import process_identity; print(process_identity())"],
+                          cwd=root, capture_output=True, text=True, check=True, env={**os.environ, "PYTHONPATH": str(root)})
+    return done.stdout.strip()
+
+
+def _left_behind(db: Any, document: Document, pages: dict[int, tuple[PageState, str, int]]) -> dict[int, str]:
+    """Page rows and their job records as a process left them: ``{number: (state, owner, attempts)}``;
+    page 1 has a text layer. Returns the job id of each page."""
+    from evalplat.jobs.models import JobState
+
+    db.session.add(DocumentPage(document_id=document.id, number=1, method="text", state=PageState.DONE))
+    ids = {}
+    for number, (state, owner, attempts) in pages.items():
+        page = DocumentPage(document_id=document.id, number=number, method="ocr", state=state, attempts=attempts)
+        db.session.add(page)
+        db.session.flush()
+        ids[number] = page.job_id = uuid.uuid4().hex
+        db.session.add(JobRecord(id=page.job_id, task=page_ocr.PAGE_TASK, object_type="document_page",
+                                 object_id=page.id, owner=owner, message="",
+                                 state=JobState.RUNNING if state == PageState.RUNNING else JobState.QUEUED))
+    document.status = DocumentStatus.EXTRACTING
+    db.session.commit()
+    return ids
+
+
+def test_pages_a_dead_web_process_held_in_its_in_process_queue_are_queued_again_on_recovery(db, scanned_case,
+                                                                                            monkeypatch):
+    require_ocr()
+    from evalplat.audit.models import AuditEvent
+    from evalplat.jobs import tracking
+
+    case, document = scanned_case
+    dead = _dead_process()
+    old = _left_behind(db, document, {2: (PageState.RUNNING, dead, 1), 3: (PageState.QUEUED, dead, 0)})
+    reads = _reads(monkeypatch)
+    assert tracking.recover() == {"cases.pages": 2}
+    _run_jobs()
+    db.session.expire_all()
+    document = db.session.get(Document, document.id)
+    assert sorted(reads) == [2, 3]
+    assert [(p.number, p.state) for p in document.pages] == [(1, PageState.DONE), (2, PageState.DONE),
+                                                            (3, PageState.DONE)]
+    assert document.status == DocumentStatus.REDACTED
+    assert CLIENT not in document.redacted_text
+    assert {db.session.get(JobRecord, i).state.value for i in old.values()} == {"failed"}  # the lost jobs
+    events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "cases.page_requeued")).all()
+    assert sorted(e.after["page"] for e in events) == [2, 3]
+
+
+def test_a_page_whose_process_died_on_every_attempt_fails_named_and_a_live_processs_page_is_left_alone(
+        db, scanned_case, monkeypatch):
+    from evalplat.jobs import process_identity, tracking
+
+    case, document = scanned_case
+    old = _left_behind(db, document, {2: (PageState.RUNNING, _dead_process(), page_ocr.MAX_ATTEMPTS),
+                                      3: (PageState.QUEUED, process_identity(), 0)})  # a sibling web process
+    monkeypatch.setattr(page_ocr, "ocr_scanned_page", lambda *a, **k: pytest.fail("read"))
+    assert tracking.recover() == {"cases.pages": 1}
+    db.session.expire_all()
+    pages = {p.number: p for p in db.session.get(Document, document.id).pages}
+    assert (pages[2].state, pages[2].error_code) == (PageState.FAILED, "ocr_failed")
+    assert "读取该页的进程意外终止" in pages[2].error_detail
+    assert (pages[3].state, pages[3].job_id) == (PageState.QUEUED, old[3])
+    assert db.session.get(JobRecord, old[3]).state.value == "queued"
