@@ -1202,7 +1202,7 @@ def redact_chunk_task(job_id: str, parent_id: str, campaign_id: int, case_ids: l
 
 
 @on_settled("cases.redact_campaign")
-def _campaign_redacted(session: Session, job: JobRecord, counts: dict[str, int], parts: PartsProgress) -> None:
+def _campaign_redacted(session: DbSession, job: JobRecord, counts: dict[str, int], parts: PartsProgress) -> None:
     """Audit a campaign's redaction once it has finished, its chunks and page jobs included."""
     chunks = session.scalar(sa.select(sa.func.count()).select_from(JobRecord).where(
         JobRecord.parent_id == job.id, JobRecord.task == "cases.redact_chunk")) or 0
