@@ -41,7 +41,9 @@ def province(db: Any, make_region: Callable[..., Any], make_agency: Callable[...
 
 @pytest.fixture
 def redis_url() -> str:
-    url = "redis://127.0.0.1:6379/15"
+    import os
+
+    url = os.environ.get("EVALPLAT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")  # as tests/conftest.py's
     try:
         from redis import Redis
 
