@@ -1,6 +1,8 @@
 """OCR accuracy and cost of each engine side by side, on the rendered pages of bench/ocr/corpus.
 
-Usage: .venv/bin/python bench/bench_ocr.py [--engines rapidocr,tesseract] [--no-speedup] [--diff]
+Usage: .venv/bin/python bench/bench_ocr.py [--engines rapidocr,tesseract] [--no-speedup] [--diff] [--corpus DIR]
+
+``--corpus bench/ocr/heldout`` reads the held-out corpus (``make_corpus.py --set heldout``) instead.
 
 Every page goes the way a scanned PDF goes in production: wrapped in a one-page PDF, rasterised by pdftoppm
 (grey, 300 dpi) and read by the engine (:func:`evalplat.extract.core.ocr_pdf_page`). Each engine runs in a
@@ -47,7 +49,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench_env import machine  # noqa: E402
 
-CORPUS = Path(__file__).resolve().parent / "ocr" / "corpus"
+#: the corpus read (``--corpus``; an environment variable, so that the spawned worker processes read it too)
+CORPUS = Path(os.environ.get("EVALPLAT_OCR_BENCH_CORPUS") or Path(__file__).resolve().parent / "ocr" / "corpus")
 KINDS = ("name", "id_number", "case_number", "phone")
 
 
@@ -188,7 +191,7 @@ def warm_up(engine: str) -> None:
     from evalplat.extract.engines import get_engine
 
     started = _cpu()
-    ocr_pdf_page(pdf_of(CORPUS / "page-10.png"), "warm-up.pdf", 1, _config(engine))
+    ocr_pdf_page(pdf_of(corpus()[-1].image), "warm-up.pdf", 1, _config(engine))
     described = get_engine(_config(engine)).describe()
     _loaded = (_cpu() - started, described[0], described[1])
 
@@ -235,7 +238,12 @@ def main() -> None:
     parser.add_argument("--no-speedup", action="store_true", help="skip the one- versus two-worker run")
     parser.add_argument("--diff", action="store_true",
                         help="print where each page's text differs from its truth: …context[truth→read]context…")
+    parser.add_argument("--corpus", type=Path, help="the corpus directory (default bench/ocr/corpus)")
     args = parser.parse_args()
+    if args.corpus is not None:
+        global CORPUS
+        CORPUS = args.corpus.resolve()
+        os.environ["EVALPLAT_OCR_BENCH_CORPUS"] = str(CORPUS)
     from evalplat.extract import OcrConfig
     from evalplat.extract.engines import get_engine
     from evalplat.extract.known_names import correct_known_names

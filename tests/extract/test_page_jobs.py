@@ -576,12 +576,16 @@ def test_a_campaigns_redaction_job_runs_until_its_last_page_is_read_and_says_wha
         shown = client.get(f"/cases/jobs/{job_id}", headers=en).get_data(as_text=True)
         assert "Waiting for 1 scanned page(s) to be read by OCR." in shown
         assert 'http-equiv="refresh"' in shown
+        shown_zh = client.get(f"/cases/jobs/{job_id}").get_data(as_text=True)  # the default language
+        assert "正在等待 1 页扫描件完成文字识别。" in shown_zh
         cli = runner.invoke(args=["cases", "job", job_id])
         assert "cases.redact_campaign running" in cli.output
         assert "waiting for 1 scanned page(s) being read by OCR; 0 of 1 part(s) ended" in cli.output
         queued = client.get(f"/cases/campaigns/{scene.campaign.id}/redaction", headers=en).get_data(as_text=True)
         assert "1 scanned page(s) of these cases are still to be read by OCR (0 queued, 1 being read)" in queued
         assert f"/cases/jobs/{job_id}" in queued
+        queued_zh = client.get(f"/cases/campaigns/{scene.campaign.id}/redaction").get_data(as_text=True)
+        assert "这些案件还有 1 页扫描件等待文字识别（排队 0 页，识别中 1 页）" in queued_zh
         assert db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "cases.redact_campaign")) is None
     finally:
         gate.set()
