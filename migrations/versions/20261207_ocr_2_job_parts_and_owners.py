@@ -1,7 +1,7 @@
 """jobs that wait for their parts and the process that holds a job; how often a scanned page was begun
 
 Revision ID: ocr_2
-Revises: jura_3
+Revises: postcase_w_1
 Create Date: 2026-12-07 04:00:00
 
 job_records.work_ended_at: a job whose work queued OCR page jobs stays running until they have ended.
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'ocr_2'
-down_revision = 'jura_3'
+down_revision = 'postcase_w_1'
 branch_labels = None
 depends_on = None
 
