@@ -122,6 +122,20 @@ def _extent(norm: str, pos: int) -> int | None:
 _ORG_AFTER_ROLE = re.compile("[支大中]队|局|厅|科|室|站")
 _LIST_ITEM = re.compile("[、和及与]([\u4e00-\u9fff]{2,4}?)(?=[、，,。；;）)（(]|[的和与及等之那这在去来也都说是被把将向对]|$)")
 
+def _list_item(norm: str, pos: int, size: int) -> re.Match[str] | None:
+    """The next item of a list of names at ``pos`` (after 、和及与): one that a separator or a function
+    character ends, or else one as long as the name before it (证人覃秋菊、农永福出庭: the verb follows)."""
+    found = _LIST_ITEM.match(norm, pos)
+    if found is None:
+        found = _LIST_SAME[min(size, 4)].match(norm, pos)
+        if found is not None and _ROLE_HIT.match(found.group(1)):
+            return None  # 审判员黄卫国、书记员李明: the next role word, not a name
+    return found
+
+
+_LIST_SAME = {n: re.compile(f"[、和及与]([\u4e00-\u9fff]{{{n}}})") for n in (2, 3, 4)}
+
+
 #: role words a name follows even without a separator, in headers and signatures (法定代表人向前进。)
 _NAMING_ROLES = frozenset({"法定代表人", "负责人", "审判长", "审判员", "书记员", "人民陪审员", "陪审员", "检察员", "记录人",
                            "经办人", "接待人", "回访人", "审查人", "审核人", "审批人", "受理人"})
@@ -260,10 +274,10 @@ class RoleNameDetector(Detector):
                 continue  # 交通警察支队: the role word is part of an organisation's name
             kind = ROLE_KIND.get(role, "person")
             yield Candidate(s, e, kind, PRIORITY_NAME + 1, self.name)
-            nxt = _LIST_ITEM.match(norm, e)
+            nxt = _list_item(norm, e, e - s)
             while nxt is not None and _name_shaped(nxt.group(1)):  # 证人尼玛次仁、索朗的证言
                 yield Candidate(nxt.start(1), nxt.end(1), kind, PRIORITY_NAME + 1, self.name)
-                nxt = _LIST_ITEM.match(norm, nxt.end(1))
+                nxt = _list_item(norm, nxt.end(1), nxt.end(1) - nxt.start(1))
 
 
 class TitleNameDetector(Detector):
