@@ -132,13 +132,25 @@ def _county_agencies(session: DbSession, city_name: str) -> list[int]:
                                 .order_by(Agency.id)))
 
 
-def _approve_redactions(session: DbSession, campaign: Campaign, organiser: User) -> int:
-    """Redact and approve the sampled cases (the anonymisation step reviewers depend on)."""
-    from evalplat.cases.models import Case
+def _approve_redactions(session: DbSession, campaign: Campaign, organiser: User,
+                        collect_files: Callable[[DbSession, list[int]], int] | None = None) -> int:
+    """Collect the drawn cases' files where the demo stored none, then redact and approve the sampled cases
+    (the anonymisation step reviewers depend on)."""
+    from evalplat.cases.models import Case, Document
     from evalplat.cases.operations import approve_redaction, redact_case
 
+    drawn = list(session.scalars(sa.select(Sample.case_id).where(Sample.campaign_id == campaign.id)
+                                 .order_by(Sample.id)))
+    missing = sorted(set(drawn) - set(session.scalars(sa.select(Document.case_id).where(Document.case_id.in_(drawn)))))
+    if missing and collect_files is not None:
+        collect_files(session, missing)
+    elif missing:
+        numbers = session.scalars(sa.select(Case.case_number).where(Case.id.in_(missing[:3])))
+        raise RuntimeError(f"demo campaign {campaign.code_prefix}: {len(missing)} drawn cases have no file "
+                           f"({', '.join(numbers)} …); their reviewers could never open them — generate the demo "
+                           "with --documents all")
     done = skipped = 0
-    for case_id in session.scalars(sa.select(Sample.case_id).where(Sample.campaign_id == campaign.id)):
+    for case_id in drawn:
         redact_case(session, case_id)
         case = session.get(Case, case_id)
         assert case is not None
@@ -284,12 +296,12 @@ def _appeals(session: DbSession, campaign: Campaign, organiser: User, now: datet
 
 def _run_to_publication(session: DbSession, campaign: Campaign, organiser: User, rng: random.Random,
                         quality: dict[int, float], leniency: dict[int, float], t0: datetime,
-                        now: datetime) -> dict[str, int]:
+                        now: datetime, collect_files: Any = None) -> dict[str, int]:
     """Anonymise, score, consolidate, adjudicate and publish a freshly assigned campaign (with its circular)."""
     from evalplat.campaigns import operations as ops
     from evalplat.results.operations import consolidate, publish_circular, set_official_scores
 
-    redacted = _approve_redactions(session, campaign, organiser)
+    redacted = _approve_redactions(session, campaign, organiser, collect_files)
     reviews = _score_round(session, campaign, rng, quality, leniency, t0 + timedelta(days=10))
     consolidate(session, campaign=campaign, actor=organiser, now=t0 + timedelta(days=20), require_full=False)
     adjudicated = _adjudicate(session, campaign, rng, quality, t0 + timedelta(days=25))
@@ -316,7 +328,8 @@ LEVEL_CAMPAIGNS: tuple[tuple[str, str, str, str, str], ...] = (
 
 
 def build_demo_campaigns(session: DbSession, *, seed: int = 2024, year: int = 2024, now: datetime,
-                         cities: int = 3, progress: Callable[[str], None] | None = None) -> DemoCampaigns:
+                         cities: int = 3, progress: Callable[[str], None] | None = None,
+                         collect_files: Callable[[DbSession, list[int]], int] | None = None) -> DemoCampaigns:
     """Add the demo campaigns to the demo provinces (in the caller's transaction; not committed).
 
     The province's first campaign (agencies of ``cities`` cities, and of Jiangmen) is sampled, anonymised,
@@ -324,6 +337,9 @@ def build_demo_campaigns(session: DbSession, *, seed: int = 2024, year: int = 20
     appeals accepted (and re-reviewed), rejected and pending. The second (the next cities) is still in scoring,
     two thirds of its reviews in. Where the demo has them, Jiangmen's organiser runs a city campaign over its
     county agencies and Guangxi's organiser a campaign over Guangxi's agencies, both to publication.
+
+    Where the demo stored only some cases' files, ``collect_files`` (:class:`evalplat.demo.command.FileCollector`)
+    writes the drawn cases' files after each draw, as a bureau collects them; without it such a draw is refused.
     """
     from evalplat.campaigns import operations as ops
 
@@ -341,7 +357,7 @@ def build_demo_campaigns(session: DbSession, *, seed: int = 2024, year: int = 20
                           year=year, agencies=_city_agencies(session, cities, 0, organiser, also=("江门市",)),
                           seed=f"demo-{seed}-1", now=t0)
     say("published campaign: scoring and publication")
-    done = _run_to_publication(session, first, organiser, rng, quality, leniency, t0, now)
+    done = _run_to_publication(session, first, organiser, rng, quality, leniency, t0, now, collect_files)
     say("published campaign: appeals")
     appeals = _appeals(session, first, organiser, now - timedelta(days=5))
 
@@ -349,7 +365,7 @@ def build_demo_campaigns(session: DbSession, *, seed: int = 2024, year: int = 20
     second = _new_campaign(session, organiser, name=f"{year} 年度第二批案件质量评估（示例，评分中）",
                            prefix=f"GD{year}B", year=year, agencies=_city_agencies(session, cities, cities, organiser),
                            seed=f"demo-{seed}-2", now=now - timedelta(days=7))
-    _approve_redactions(session, second, organiser)
+    _approve_redactions(session, second, organiser, collect_files)
     reviews_second = _score_round(session, second, rng, quality, leniency, now - timedelta(days=2), share=0.67)
     counts = {**done, "reviews": done["reviews"] + reviews_second, **appeals}
 
@@ -363,7 +379,8 @@ def build_demo_campaigns(session: DbSession, *, seed: int = 2024, year: int = 20
         campaign = _new_campaign(session, owner, name=name.format(year=year), prefix=prefix.format(year=year),
                                  year=year, agencies=agencies, seed=f"demo-{seed}-{key}", now=t0 + timedelta(days=3),
                                  plan=CITY_PLAN if key == "city" else PROVINCE_PLAN)
-        made = _run_to_publication(session, campaign, owner, rng, quality, leniency, t0 + timedelta(days=3), now)
+        made = _run_to_publication(session, campaign, owner, rng, quality, leniency, t0 + timedelta(days=3), now,
+                                   collect_files)
         for k, v in made.items():
             counts[k] = counts.get(k, 0) + v
         levels[key] = campaign.id

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -308,7 +308,8 @@ def _parties(case_file: textgen.CaseFile, full_text: str | None) -> list[tuple[s
 
 
 def generate_batches(province: Province, plan: CasePlan, seed: int, first_case_id: int,
-                     chunk: int = 10_000, now: datetime | None = None) -> Iterator[CaseBatch]:
+                     chunk: int = 10_000, now: datetime | None = None,
+                     only: Collection[int] | None = None) -> Iterator[CaseBatch]:
     """Rows of the planned cases with their parties and (where planned) documents, ``chunk`` cases at a time.
 
     Parameters
@@ -325,6 +326,10 @@ def generate_batches(province: Province, plan: CasePlan, seed: int, first_case_i
         Cases per batch.
     now : datetime, optional
         ``created_at`` of the rows.
+    only : collection of int, optional
+        Plan indices to generate (the others are skipped): the files of cases stored without them, collected
+        later (:class:`FileCollector`). A case's record, parties and file are the same whether or not its file
+        is stored, so a file collected later belongs to the case that was stored.
 
     Yields
     ------
@@ -334,7 +339,7 @@ def generate_batches(province: Province, plan: CasePlan, seed: int, first_case_i
     firms = {f["id"]: f for f in province.firms}
     stream = "/".join(map(str, _stream(province)))
     batch = CaseBatch([], [], [])
-    for i in range(len(plan)):
+    for i in (sorted(only) if only is not None else range(len(plan))):
         spec = province.agency_specs[int(plan.agency[i])]
         agency_row = province.agencies[int(plan.agency[i])]
         case_type = CASE_TYPES[int(plan.case_type[i])]
@@ -351,7 +356,9 @@ def generate_batches(province: Province, plan: CasePlan, seed: int, first_case_i
         for attempt in range(50):
             case_seed = seed * 10_000_019 + i * 64 + attempt
             case_file = textgen.generate_case(random.Random(f"{stream}/{case_seed}" if stream else case_seed), facts)
-            documents = _bind(case_file, binding) if plan.with_documents[i] else list(case_file.documents)
+            # bound whether or not the file is stored: the record (cause, result, parties) then comes from the
+            # same file a later collection writes
+            documents = _bind(case_file, binding)
             if documents is not None:
                 break
         else:  # pragma: no cover - a file that cannot be bound 50 times in a row

@@ -49,15 +49,6 @@ def demo(cases: int, seed: int, year: int, documents: str, if_empty: bool, campa
         return
     if existing:
         raise click.ClickException(command.not_empty_message(existing))
-    policy = command.documents_policy(cases, documents)
-    if campaigns and policy != "all":
-        # The campaigns run the real workflow: a drawn case without its file cannot be redacted, so its
-        # reviewers could never open it. Say so before minutes of generation rather than fail at scoring.
-        raise click.ClickException(
-            f"the demo campaigns need every drawn case's file, and --documents {documents} stores files for "
-            f"{'no case' if policy == 'none' else 'only some cases'}"
-            f"{f' above {command.ALL_DOCUMENTS_UP_TO:,} cases' if documents == 'auto' else ''}: "
-            "add --no-campaigns, or use --documents all")
     try:
         with click.progressbar(length=cases, label="Generating cases", show_pos=True) as bar:
             summary = command.generate(db.session, cases=cases, seed=seed, year=year, documents=documents,
@@ -68,7 +59,8 @@ def demo(cases: int, seed: int, year: int, documents: str, if_empty: bool, campa
             from evalplat.demo.campaigns import build_demo_campaigns
 
             built = build_demo_campaigns(db.session, seed=seed, year=year, now=utcnow(),
-                                         progress=lambda message: click.echo(f"  {message}", err=True))
+                                         progress=lambda message: click.echo(f"  {message}", err=True),
+                                         collect_files=summary.collect_files)
         if postcase:
             from evalplat.db import utcnow
             from evalplat.demo.postcase import build_demo_postcase

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,7 +32,7 @@ from evalplat.organisations.jurisdiction import national_region
 from evalplat.organisations.models import Agency, Firm, Lawyer, Region, ReviewerProfile
 
 from . import geography
-from .cases import generate_batches, plan_cases
+from .cases import CasePlan, generate_batches, plan_cases
 from .province import DEMO_EMAIL_DOMAIN, DEMO_PASSWORD, Province, build_province, national_user
 from .rubrics import ensure_rubric_versions
 
@@ -53,13 +53,54 @@ class DemoError(RuntimeError):
     """The demo province cannot be generated into this database (the message says why)."""
 
 
+@dataclass(slots=True)
+class FileCollector:
+    """The files of cases the demo stored without them, written when a draw picks those cases — as a bureau
+    collects the drawn cases' files after the draw. Each province's plan is kept; a collected file is the one
+    ``--documents all`` would have stored for that case (same record, same parties, plus the parties the file
+    names)."""
+
+    segments: list[tuple[Province, CasePlan, int]]  # (province, its plan, its first case id)
+    seed: int
+    now: datetime
+
+    def __call__(self, session: DbSession, case_ids: Iterable[int]) -> int:
+        """Store the files of ``case_ids`` that have none; returns how many cases got their file."""
+        wanted = set(case_ids)
+        have = set(session.scalars(sa.select(Document.case_id).where(Document.case_id.in_(sorted(wanted)))))
+        wanted -= have
+        done = 0
+        for province, plan, first in self.segments:
+            indices = sorted(i - first for i in wanted if first <= i < first + len(plan))
+            if not indices:
+                continue
+            stored = dict(session.execute(sa.select(CaseParty.case_id, sa.func.count()).where(
+                CaseParty.case_id.in_([first + i for i in indices])).group_by(CaseParty.case_id)).all())
+            with_files = replace(plan, with_documents=plan.with_documents.copy())
+            with_files.with_documents[indices] = True
+            for batch in generate_batches(province, with_files, self.seed, first, now=self.now, only=indices):
+                # the parties a file names follow the two the record always has (client, opponent)
+                seen: dict[int, int] = {}
+                extra = []
+                for party in batch.parties:
+                    n = seen[party["case_id"]] = seen.get(party["case_id"], 0) + 1
+                    if n > stored.get(party["case_id"], 0):
+                        extra.append(party)
+                _insert(session, CaseParty, _encrypted(extra, "name", PARTY_NAME_CONTEXT))
+                _insert(session, Document, _encrypted(batch.documents, "extracted_text", DOCUMENT_TEXT_CONTEXT))
+                done += len(batch.cases)
+        session.flush()
+        return done
+
+
 @dataclass(frozen=True, slots=True)
 class DemoSummary:
-    """What a run wrote and how long it took."""
+    """What a run wrote and how long it took; ``collect_files`` writes, later, the files it left out."""
 
     counts: dict[str, int]
     documents_policy: str
     seconds: float
+    collect_files: FileCollector | None = None
 
     @property
     def cases_per_second(self) -> float:
@@ -221,10 +262,12 @@ def generate(session: DbSession, *, cases: int = DEFAULT_CASES, seed: int = DEFA
 
     totals = {"cases": 0, "parties": 0, "documents": 0}
     next_case_id = first_offsets["cases"] + 1
+    collector = FileCollector([], seed, now)
     for province, n in zip(provinces, case_split(cases), strict=True):
         if not n:
             continue
         plan = plan_cases(province, n, seed, year, policy)
+        collector.segments.append((province, plan, next_case_id))
         for batch in generate_batches(province, plan, seed, next_case_id, chunk=CHUNK, now=now):
             _insert(session, Case, batch.cases)
             _insert(session, CaseParty, _encrypted(batch.parties, "name", PARTY_NAME_CONTEXT))
@@ -243,7 +286,7 @@ def generate(session: DbSession, *, cases: int = DEFAULT_CASES, seed: int = DEFA
     record(session, actor_id=None, action="demo.generated", object_type="demo", object_id=str(seed),
            after={"seed": seed, "year": year, "documents": policy, **counts})
     session.flush()
-    return DemoSummary(counts, policy, time.perf_counter() - started)
+    return DemoSummary(counts, policy, time.perf_counter() - started, None if policy == "all" else collector)
 
 
 def demo_users(session: DbSession) -> list[User]:

@@ -280,16 +280,45 @@ def test_bad_arguments_are_named(demo: Callable[..., Any]) -> None:
     assert "--cases" in result.output
 
 
-@pytest.mark.parametrize("documents", ["sampled", "none"])
-def test_campaigns_without_every_drawn_file_are_refused_before_anything_is_generated(runner: Any,
-                                                                                   documents: str) -> None:
-    # a drawn case without its file can never be redacted and opened by its reviewers: the demo used to fail
-    # at scoring ("这不是您的任务") after minutes of generation
-    result = runner.invoke(args=["demo", "--cases", str(SMALL), "--documents", documents])
-    assert result.exit_code == 1, result.output
-    assert "--no-campaigns" in result.output
-    assert f"--documents {documents}" in result.output
-    assert _count(Case) == 0
+def test_files_collected_after_a_draw_are_the_files_all_would_have_stored(app: Any, tmp_path: Path) -> None:
+    # --documents none, then every case's file collected: the same province as --documents all, byte for byte
+    # (records, parties in order, document texts); and a collected file names the record's client and lawyer
+    digests = {}
+    for policy in ("all", "none"):
+        engine = sa.create_engine(f"sqlite:///{tmp_path / policy}.db")
+        _db.metadata.create_all(engine)
+        with Session(engine) as session:
+            summary = command.generate(session, cases=SMALL, seed=5, documents=policy)
+            if policy == "none":
+                assert session.scalar(sa.select(sa.func.count()).select_from(Document)) == 0
+                ids = list(session.scalars(sa.select(Case.id).order_by(Case.id)))
+                assert summary.collect_files is not None
+                assert summary.collect_files(session, ids[::7]) == len(ids[::7])
+                assert summary.collect_files(session, ids[::7]) == 0  # nothing twice
+                case = session.get(Case, ids[7])
+                letter = next(d for d in case.documents if d.kind.value == "assignment_letter").extracted_text
+                client = next(p.name for p in case.parties if p.role.value == "client")
+                assert case.lawyer.name in letter
+                assert case.case_number in letter
+                assert client in "".join(d.extracted_text for d in case.documents)
+                summary.collect_files(session, ids)
+            else:
+                assert summary.collect_files is None
+            session.commit()
+            digests[policy] = command.case_digest(session)
+        engine.dispose()
+    assert digests["none"] == digests["all"]
+
+
+def test_demo_campaigns_refuse_a_draw_without_files_by_name(app: Any) -> None:
+    from evalplat.db import utcnow
+    from evalplat.demo.campaigns import build_demo_campaigns
+
+    with app.app_context():
+        command.generate(_db.session, cases=SMALL, seed=3, documents="none")
+        with pytest.raises(RuntimeError, match="drawn cases have no file"):
+            build_demo_campaigns(_db.session, now=utcnow())
+        _db.session.rollback()
 
 
 def test_default_demo_holds_a_published_and_a_scoring_campaign(runner: Any) -> None:
