@@ -19,6 +19,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from tests_support import empty_postgres_tables
 
 from evalplat import create_app
 from evalplat.accounts import passwords
@@ -179,8 +180,7 @@ def wipe(app: Flask) -> None:
         engine = _db.engine
         with engine.begin() as conn:
             if engine.dialect.name == "postgresql":
-                conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in _all_tables())
-                                     + " RESTART IDENTITY CASCADE"))
+                empty_postgres_tables(conn, _all_tables())
             else:
                 conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
                 for table in _all_tables():

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import sqlalchemy as sa
+
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 TEST_PASSWORD = "correct-horse-battery"  # noqa: S105 - test data
 
@@ -94,3 +96,23 @@ def fill_rule(rule: object, number: int, text: str = "x") -> str:
         return text
 
     return _ARGUMENT.sub(value, rule.rule)  # type: ignore[attr-defined]
+
+
+def empty_postgres_tables(conn: sa.Connection, tables: list[str]) -> None:
+    """Delete every row of ``tables`` (dependants first) and restart every sequence that was used.
+
+    The end state is TRUNCATE … RESTART IDENTITY's, without its cost: TRUNCATE gives each table and index a
+    new file, about a second for the whole schema on a loaded 2-core machine, after every test; here one
+    query finds the tables that have rows (a test fills a few) and only those are deleted from.
+    """
+    if not tables:
+        return
+    present = set(conn.execute(sa.text(" UNION ALL ".join(
+        f"SELECT '{table}' WHERE EXISTS (SELECT FROM \"{table}\")" for table in tables))).scalars())
+    for table in tables:
+        if table in present:
+            conn.execute(sa.text(f'DELETE FROM "{table}"'))
+    used = conn.execute(sa.text("SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename) "
+                                "FROM pg_sequences WHERE last_value IS NOT NULL")).scalars().all()
+    for sequence in used:
+        conn.execute(sa.text(f"ALTER SEQUENCE {sequence} RESTART"))

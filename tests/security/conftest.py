@@ -24,6 +24,7 @@ from flask.testing import FlaskClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # world.py, crawl.py for the test modules
 
+from tests_support import empty_postgres_tables  # noqa: E402
 from world import PASSWORD, World, build_world  # noqa: E402
 
 from evalplat.files import generate_key  # noqa: E402
@@ -77,8 +78,7 @@ class Snapshot:
 
     def restore(self, engine: sa.Engine) -> None:
         with engine.begin() as conn:
-            conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t.name}"' for t in self.tables)
-                                 + " RESTART IDENTITY CASCADE"))
+            empty_postgres_tables(conn, [t.name for t in reversed(self.tables)])
             for table in self.tables:
                 if self.rows[table.name]:
                     conn.execute(table.insert(), self.rows[table.name])
