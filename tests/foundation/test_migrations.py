@@ -32,11 +32,20 @@ def fresh_database(app, tmp_path):
         yield f"sqlite:///{tmp_path / 'mig.db'}"
 
 
-def test_upgrade_downgrade_upgrade_and_no_drift(fresh_database):
+@pytest.fixture
+def fresh_app(fresh_database):
+    """An app on the fresh database; its engine's connections are closed before the database is dropped
+    (a pool left to the garbage collector reported its open psycopg connections in whichever test ran then)."""
+    app = create_app({"TESTING": True, "SECRET_KEY": "k" * 40, "SQLALCHEMY_DATABASE_URI": fresh_database})
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_upgrade_downgrade_upgrade_and_no_drift(fresh_app):
     from flask_migrate import downgrade, upgrade
 
-    other = create_app({"TESTING": True, "SECRET_KEY": "k" * 40, "SQLALCHEMY_DATABASE_URI": fresh_database})
-    with other.app_context():
+    with fresh_app.app_context():
         upgrade(directory=MIGRATIONS)
         tables = set(sa.inspect(db.engine).get_table_names())
         assert {"users", "cases", "campaigns", "reviews", "audit_events"} <= tables
@@ -47,7 +56,6 @@ def test_upgrade_downgrade_upgrade_and_no_drift(fresh_database):
             ctx = MigrationContext.configure(conn, opts={"compare_type": True})
             diff = compare_metadata(ctx, db.metadata)
         assert diff == [], f"models and migrations differ: {diff}"
-        db.engine.dispose()
 
 
 def test_suite_database_is_the_configured_one(app):
@@ -58,7 +66,7 @@ def test_suite_database_is_the_configured_one(app):
         assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
 
 
-def test_upgrade_of_a_populated_database_keeps_its_rows(fresh_database):
+def test_upgrade_of_a_populated_database_keeps_its_rows(fresh_app):
     """A database that already holds users and rows pointing at them upgrades to the head without loss.
 
     SQLite alters a table by copying it and dropping the old one; with foreign keys enforced that drop
@@ -66,8 +74,7 @@ def test_upgrade_of_a_populated_database_keeps_its_rows(fresh_database):
     """
     from flask_migrate import upgrade
 
-    other = create_app({"TESTING": True, "SECRET_KEY": "k" * 40, "SQLALCHEMY_DATABASE_URI": fresh_database})
-    with other.app_context():
+    with fresh_app.app_context():
         upgrade(directory=MIGRATIONS, revision="0003")
         with db.engine.begin() as conn:
             conn.execute(sa.text(
@@ -81,7 +88,6 @@ def test_upgrade_of_a_populated_database_keeps_its_rows(fresh_database):
         with db.engine.connect() as conn:
             assert conn.execute(sa.text("SELECT username FROM users")).scalars().all() == ["kept"]
             assert conn.execute(sa.text("SELECT actor_id FROM audit_events")).scalars().all() == [7]
-        db.engine.dispose()
 
 
 def _populate_before_jurisdictions(conn: sa.Connection, *, provinces: int) -> None:
@@ -131,11 +137,10 @@ def _jurisdiction_rows(conn: sa.Connection) -> dict[str, object]:
     }
 
 
-def test_jurisdiction_upgrade_of_one_province_puts_everything_in_it_and_downgrades_without_loss(fresh_database):
+def test_jurisdiction_upgrade_of_one_province_puts_everything_in_it_and_downgrades_without_loss(fresh_app):
     from flask_migrate import downgrade, upgrade
 
-    other = create_app({"TESTING": True, "SECRET_KEY": "k" * 40, "SQLALCHEMY_DATABASE_URI": fresh_database})
-    with other.app_context():
+    with fresh_app.app_context():
         upgrade(directory=MIGRATIONS, revision="hard_a_5")
         with db.engine.begin() as conn:
             _populate_before_jurisdictions(conn, provinces=1)
@@ -156,14 +161,12 @@ def test_jurisdiction_upgrade_of_one_province_puts_everything_in_it_and_downgrad
                       for t in ("regions", "agencies", "users", "user_roles", "campaigns", "reviewer_profiles")]
         assert counts == [3, 1, 4, 4, 3, 1]
         upgrade(directory=MIGRATIONS)
-        db.engine.dispose()
 
 
-def test_jurisdiction_upgrade_of_two_provinces_places_each_row_in_the_province_it_belongs_to(fresh_database):
+def test_jurisdiction_upgrade_of_two_provinces_places_each_row_in_the_province_it_belongs_to(fresh_app):
     from flask_migrate import upgrade
 
-    other = create_app({"TESTING": True, "SECRET_KEY": "k" * 40, "SQLALCHEMY_DATABASE_URI": fresh_database})
-    with other.app_context():
+    with fresh_app.app_context():
         upgrade(directory=MIGRATIONS, revision="hard_a_5")
         with db.engine.begin() as conn:
             _populate_before_jurisdictions(conn, provinces=2)
@@ -179,7 +182,7 @@ def test_jurisdiction_upgrade_of_two_provinces_places_each_row_in_the_province_i
         assert rows["users"] == [1, 2, nation_id, None]
 
 
-def test_postcase_4_gives_drawn_samples_their_probability_and_refuses_to_drop_risk_plans(fresh_database, capfd):
+def test_postcase_4_gives_drawn_samples_their_probability_and_refuses_to_drop_risk_plans(fresh_app, capfd):
     """Samples drawn before the inclusion-probability column get n/N of their stratum from the stored report on
     upgrade; a downgrade is refused by name while a campaign uses the risk mode, and works once none does."""
     from datetime import UTC, datetime
@@ -191,8 +194,7 @@ def test_postcase_4_gives_drawn_samples_their_probability_and_refuses_to_drop_ri
     from evalplat.demo import command
 
     now = datetime(2026, 1, 5, tzinfo=UTC)
-    other = create_app({"TESTING": True, "SECRET_KEY": "k" * 40, "SQLALCHEMY_DATABASE_URI": fresh_database})
-    with other.app_context():
+    with fresh_app.app_context():
         upgrade(directory=MIGRATIONS)
         command.generate(db.session, cases=300, documents="none")
         year = command.DEFAULT_YEAR
@@ -228,7 +230,6 @@ def test_postcase_4_gives_drawn_samples_their_probability_and_refuses_to_drop_ri
         with db.engine.connect() as conn:
             after = dict(conn.execute(sa.text("SELECT id, inclusion_probability FROM samples")).all())
         assert after == pytest.approx(before)
-        db.engine.dispose()
 
 
 def _insert_row(conn: sa.Connection, table: str, **values: object) -> None:
@@ -284,14 +285,13 @@ def _populate_rubric_uses(conn: sa.Connection) -> dict[str, int]:
 
 
 def test_jura_1_gives_each_rubric_version_the_province_it_was_used_in_and_downgrades_without_loss(
-        fresh_database, capfd):
+        fresh_app, capfd):
     """Versions used in one province (by a city's campaign there too) become the province's; used in two
     provinces, or never, the nation's. Nothing is lost, and the downgrade is refused by name while two owners
     hold the same key and number."""
     from flask_migrate import downgrade, upgrade
 
-    other = create_app({"TESTING": True, "SECRET_KEY": "k" * 40, "SQLALCHEMY_DATABASE_URI": fresh_database})
-    with other.app_context():
+    with fresh_app.app_context():
         upgrade(directory=MIGRATIONS, revision="harden_1")
         with db.engine.begin() as conn:
             ids = _populate_rubric_uses(conn)
@@ -321,14 +321,12 @@ def test_jura_1_gives_each_rubric_version_the_province_it_was_used_in_and_downgr
             assert conn.execute(sa.text("SELECT id, key, version, definition, content_hash FROM rubric_versions "
                                         "ORDER BY id")).all() == before
         upgrade(directory=MIGRATIONS)
-        db.engine.dispose()
 
 
-def test_jura_2_makes_the_platform_wide_token_lifetime_the_nations_and_downgrades_without_loss(fresh_database, capfd):
+def test_jura_2_makes_the_platform_wide_token_lifetime_the_nations_and_downgrades_without_loss(fresh_app, capfd):
     from flask_migrate import downgrade, upgrade
 
-    other = create_app({"TESTING": True, "SECRET_KEY": "k" * 40, "SQLALCHEMY_DATABASE_URI": fresh_database})
-    with other.app_context():
+    with fresh_app.app_context():
         upgrade(directory=MIGRATIONS, revision="jura_1")
         with db.engine.begin() as conn:
             _insert_row(conn, "users", id=7, username="org", display_name="org", password_hash="x",
@@ -355,17 +353,15 @@ def test_jura_2_makes_the_platform_wide_token_lifetime_the_nations_and_downgrade
             rows = conn.execute(sa.text("SELECT id, default_days, max_days, updated_by_id FROM api_token_policy")).all()
         assert [tuple(r) for r in rows] == [(1, 14, 120, 7)]
         upgrade(directory=MIGRATIONS)
-        db.engine.dispose()
 
 
 @pytest.mark.parametrize("provinces", [1, 2])
-def test_jura_3_gives_bureau_checkers_the_installations_province_or_the_nation(fresh_database, provinces):
+def test_jura_3_gives_bureau_checkers_the_installations_province_or_the_nation(fresh_app, provinces):
     """A second-level checker without an agency gets the only province (or, with several, the nation: it loses
     no file it saw); an agency's checker and an organiser keep theirs; the downgrade clears only the former."""
     from flask_migrate import downgrade, upgrade
 
-    other = create_app({"TESTING": True, "SECRET_KEY": "k" * 40, "SQLALCHEMY_DATABASE_URI": fresh_database})
-    with other.app_context():
+    with fresh_app.app_context():
         upgrade(directory=MIGRATIONS, revision="jura_2")
         with db.engine.begin() as conn:
             nation = conn.execute(sa.text("SELECT id FROM regions WHERE code = '000000'")).scalar_one()
@@ -387,4 +383,3 @@ def test_jura_3_gives_bureau_checkers_the_installations_province_or_the_nation(f
             assert conn.execute(sa.text("SELECT jurisdiction_id FROM users ORDER BY id")).scalars().all() == [
                 None, None, 901]
         upgrade(directory=MIGRATIONS)
-        db.engine.dispose()
