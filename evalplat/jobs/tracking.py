@@ -193,9 +193,12 @@ def run_tracked(job_id: str, work: Callable[[ProgressFn], Any]) -> Any:
             settle(parent_id)
         raise
     update_job(job_id, progress=1.0, message=str(result or "")[:500], work_ended_at=utcnow())
-    settle(job_id)
-    log.info("job %s (%s): work done in %.2f s: %s", job_id, name, time.perf_counter() - started,
-             str(result or "")[:200])
+    if settle(job_id):
+        log.info("job %s (%s): done in %.2f s: %s", job_id, name, time.perf_counter() - started,
+                 str(result or "")[:200])
+    else:
+        log.info("job %s (%s): its own work done in %.2f s, waiting for its parts: %s", job_id, name,
+                 time.perf_counter() - started, str(result or "")[:200])
     if parent_id:
         settle(parent_id)
     return result
@@ -290,7 +293,9 @@ def settle(job_id: str) -> bool:
             .values(**values)).rowcount
     if not won:
         return False
-    log.info("job %s (%s): finished with its %d part(s), %d failed", job_id, record.task, parts.total, parts.failed)
+    if parts.total:
+        log.info("job %s (%s): finished with its %d part(s), %d failed", job_id, record.task, parts.total,
+                 parts.failed)
     hook = _settled_hooks.get(record.task)
     if hook is not None:
         finished = db.session.get(JobRecord, job_id, populate_existing=True)
