@@ -253,4 +253,5 @@ def test_tabular_limits_are_read_from_the_environment() -> None:
 
     config = from_environment({"EVALPLAT_TABULAR_MAX_CELL": "500", "EVALPLAT_TABULAR_MAX_BLANK_ROWS": "20"})
     limits = Limits.from_config(config)
-    assert (limits.max_cell, limits.max_blank_rows, limits.max_rows) == (500, 20, 1_048_576)
+    assert (limits.max_cell, limits.max_blank_rows, limits.max_rows) == (500, 20, Limits().max_rows)
+    assert Limits().max_rows > 1_400_000  # the national pipeline's 1.4 million cases in one CSV
